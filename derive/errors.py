@@ -1,0 +1,39 @@
+"""The one exception type for mistakes a user can make."""
+
+from __future__ import annotations
+
+
+class DeriveError(Exception):
+    """A user's mistake: bad network file, unknown name, unreadable answer.
+
+    Carries where the mistake is (file, line, column, all optional, 1-based)
+    and a hint saying what to change. ``str(err)`` is the one line the
+    command line prints.
+
+    Examples
+    --------
+    >>> str(DeriveError("unknown activation 'sigmod'", file="net.yaml", line=4, col=17,
+    ...                 hint="use one of sigmoid, tanh, relu"))
+    "net.yaml:4:17: unknown activation 'sigmod'; use one of sigmoid, tanh, relu"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line, self.col) if p is not None)
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text}; {self.hint}" if self.hint else text
