@@ -1,0 +1,87 @@
+"""Stage 3: the dependency paths between two nodes, counted and listed lazily.
+
+Paths run from the dependent node down to what it depends on (``L, O31, O21,
+O11, W1``), the way lecture notes read a chain. Counting never lists: the
+number of paths can be far too large to hold (10^9 in a ten-by-ten network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import networkx as nx
+
+
+def between(graph: nx.DiGraph, of: str, wrt: str) -> list[str]:
+    """Return the nodes on some path from ``wrt`` up to ``of``, in topological order.
+
+    >>> g = nx.DiGraph([("W1", "O1"), ("O1", "L"), ("W2", "L")])
+    >>> between(g, "L", "W1")
+    ['W1', 'O1', 'L']
+    """
+    if of == wrt:
+        return [of]
+    if wrt not in graph or of not in graph:
+        return []
+    above = nx.descendants(graph, wrt)
+    if of not in above:
+        return []
+    keep = (above & nx.ancestors(graph, of)) | {of, wrt}
+    return [n for n in nx.topological_sort(graph.subgraph(keep))]
+
+
+def count_paths(graph: nx.DiGraph, of: str, wrt: str) -> int:
+    """Return the exact number of paths from ``of`` down to ``wrt``, without listing them.
+
+    >>> g = nx.DiGraph([("W1", "O11"), ("O11", "O21"), ("O11", "O22"), ("O21", "L"), ("O22", "L")])
+    >>> count_paths(g, "L", "W1")
+    2
+    """
+    order = between(graph, of, wrt)
+    if not order:
+        return 0
+    ways = {wrt: 1}
+    inside = set(order)
+    for node in order[1:]:
+        ways[node] = sum(ways[p] for p in graph.predecessors(node) if p in inside)
+    return ways[of]
+
+
+def iter_paths(
+    graph: nx.DiGraph, of: str, wrt: str, order: dict[str, int] | None = None
+) -> Iterator[tuple[str, ...]]:
+    """Yield every path from ``of`` down to ``wrt``, in constant memory.
+
+    ``order`` ranks nodes (network order) so that paths come out as notes list
+    them; without it, the graph's node order is used.
+
+    >>> g = nx.DiGraph([("W1", "O11"), ("O11", "O21"), ("O11", "O22"), ("O21", "L"), ("O22", "L")])
+    >>> list(iter_paths(g, "L", "W1"))
+    [('L', 'O21', 'O11', 'W1'), ('L', 'O22', 'O11', 'W1')]
+    """
+    nodes = between(graph, of, wrt)
+    if not nodes:
+        return
+    if order is None:
+        order = {n: i for i, n in enumerate(graph.nodes)}
+    inside = set(nodes)
+    below = {
+        n: sorted((p for p in graph.predecessors(n) if p in inside), key=order.__getitem__)
+        for n in nodes
+    }
+    # Iterative depth-first search: memory is the depth of the graph, not the path count.
+    path = [of]
+    stack = [iter(below[of])]
+    if of == wrt:
+        yield (of,)
+        return
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            path.pop()
+        elif step == wrt:
+            yield (*path, wrt)
+        else:
+            path.append(step)
+            stack.append(iter(below[step]))
