@@ -1,0 +1,350 @@
+"""Render what derive writes the way readers will see it: KaTeX for Markdown, pdflatex for LaTeX.
+
+The notes tests call these helpers; each one that needs an outside tool checks for it
+with `need_tool`, which skips locally and fails in CI (CI=true), where `.ci/run` has
+installed everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KATEX_SCRIPT = Path(__file__).resolve().parent / "katex_render.mjs"
+
+_INSTALL_HINTS = {
+    "node": "install Node.js (node 20 or newer)",
+    "katex": "run `npm install` in the repository root (package.json pins katex)",
+    "pdflatex": "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures",
+    "pdftoppm": "apt-get install poppler-utils",
+}
+
+
+@cache
+def _missing(name: str) -> str | None:
+    """Why tool `name` cannot be used here, or None when it can."""
+    if name == "katex":
+        return _missing("node") or (
+            None
+            if (ROOT / "node_modules" / "katex" / "package.json").is_file()
+            else f"katex is not installed in {ROOT / 'node_modules'}"
+        )
+    if shutil.which(name) is None:
+        return f"{name} is not on PATH"
+    return None
+
+
+def need_tool(name: str) -> None:
+    """Return if tool `name` (node, katex, pdflatex, pdftoppm) is usable; else skip, or fail in CI.
+
+    A missing tool skips the test on a developer's machine, but CI has installed every
+    tool (`.ci/run`), so there a missing one is a broken build, never a silent skip.
+    """
+    problem = _missing(name)
+    if problem is None:
+        return
+    reason = f"{problem}: {_INSTALL_HINTS.get(name, 'install it')}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI needs {name}: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# --- KaTeX -------------------------------------------------------------------------------
+
+
+def render_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
+    """Render each (latex, display_mode) with KaTeX; one entry per formula: None or the error.
+
+    KaTeX runs with `throwOnError: true, strict: "error"`, in one node process for the
+    whole batch.
+    """
+    need_tool("katex")
+    if not formulas:
+        return []
+    payload = json.dumps([[latex, bool(display)] for latex, display in formulas])
+    proc = subprocess.run(
+        ["node", str(KATEX_SCRIPT)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{KATEX_SCRIPT.name} exited {proc.returncode}:\n{proc.stderr}")
+    results = json.loads(proc.stdout)
+    assert len(results) == len(formulas), "katex_render.mjs returned a wrong number of results"
+    return results
+
+
+# --- Markdown math -----------------------------------------------------------------------
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^`\s]*)[^\n]*$")
+# CommonMark lets a backslash escape any ASCII punctuation character; a Markdown pass that
+# does not know about math (GitHub's, on `$...$` and `$$...$$`) turns `\\` into `\`,
+# `\{` into `{` and `\,` into `,` before the math renderer sees the formula.
+_MARKDOWN_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")
+
+
+def extract_markdown_math(md: str, flavor: str) -> list[tuple[str, bool, int]]:
+    """Every formula in Markdown `md` as (latex, display?, line), in document order.
+
+    `line` is the 1-based line of the opening delimiter. Flavor "github": display math is
+    a ```` ```math ```` fence, inline math is ``$`...`$``; stray ``$...$`` and ``$$...$$``
+    are returned as well so that they get tested. Flavor "portable": ``$$...$$`` display,
+    ``$...$`` inline. Other fenced blocks (```` ```mermaid ````, code) and code spans
+    are skipped.
+
+    >>> extract_markdown_math("A $`x^2`$ and\\n```math\\n\\\\frac{a}{b}\\n```\\n", "github")
+    [('x^2', False, 1), ('\\\\frac{a}{b}', True, 2)]
+    >>> extract_markdown_math("Pay `$5` for $$a$$ and $b$.", "portable")
+    [('a', True, 1), ('b', False, 1)]
+    """
+    if flavor not in ("github", "portable"):
+        raise ValueError(f"unknown Markdown flavor {flavor!r}: use 'github' or 'portable'")
+    found: list[tuple[str, bool, int]] = []
+    # Blank out fenced blocks (keeping newlines, so offsets still give line numbers),
+    # taking ```math fences as display formulas on the way.
+    lines = md.split("\n")
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if not opening:
+            prose.append(lines[i])
+            i += 1
+            continue
+        fence, info = opening.group(1), opening.group(2)
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = i + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        body = lines[i + 1 : end]
+        if info == "math" and flavor == "github":
+            found.append(("\n".join(body).strip("\n"), True, i + 1))
+        prose.extend([""] * (min(end, len(lines) - 1) - i + 1))
+        i = end + 1
+    text = "\n".join(prose)
+    found.extend(_scan_prose(text, flavor))
+    found.sort(key=lambda item: item[2])
+    return found
+
+
+def _scan_prose(text: str, flavor: str) -> list[tuple[str, bool, int]]:
+    """Inline and `$$` math in text that has no fenced blocks left."""
+    found: list[tuple[str, bool, int]] = []
+
+    def line_of(pos: int) -> int:
+        return text.count("\n", 0, pos) + 1
+
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2  # an escaped `$` or backtick is a literal character
+            continue
+        if c == "`" or (c == "$" and flavor == "github" and text.startswith("`", i + 1)):
+            dollar = c == "$"
+            start = i + 1 if dollar else i
+            ticks = re.match(r"`+", text[start:]).end()
+            close = _closing_backticks(text, start + ticks, ticks)
+            if close is None:
+                i = start + ticks
+                continue
+            content = text[start + ticks : close]
+            after = close + ticks
+            if dollar and text.startswith("$", after):
+                found.append((content.strip(), False, line_of(i)))
+                i = after + 1
+            else:
+                i = after  # a code span: not math
+            continue
+        if text.startswith("$$", i):
+            close = _find_unescaped(text, "$$", i + 2)
+            if close is None:
+                i += 2
+                continue
+            found.append((text[i + 2 : close].strip(), True, line_of(i)))
+            i = close + 2
+            continue
+        if c == "$":
+            close = _closing_dollar(text, i)
+            if close is None:
+                i += 1
+                continue
+            found.append((text[i + 1 : close], False, line_of(i)))
+            i = close + 1
+            continue
+        i += 1
+    return found
+
+
+def _closing_backticks(text: str, pos: int, ticks: int) -> int | None:
+    """Start of the next run of exactly `ticks` backticks at or after `pos`."""
+    for m in re.finditer(r"`+", text[pos:]):
+        if m.end() - m.start() == ticks:
+            return pos + m.start()
+    return None
+
+
+def _find_unescaped(text: str, needle: str, pos: int) -> int | None:
+    while True:
+        at = text.find(needle, pos)
+        if at < 0:
+            return None
+        if not _escaped(text, at):
+            return at
+        pos = at + 1
+
+
+def _escaped(text: str, pos: int) -> bool:
+    backslashes = len(text[:pos]) - len(text[:pos].rstrip("\\"))
+    return backslashes % 2 == 1
+
+
+def _closing_dollar(text: str, start: int) -> int | None:
+    """Closing `$` of inline math opened at `start`, by pandoc's rules, or None.
+
+    The opener has a non-space character right after it, the closer a non-space
+    character right before it and no digit right after it ("$5 and $10" is no math);
+    inline math does not cross a blank line, and a `$` inside a code span closes nothing.
+    """
+    if start + 1 >= len(text) or text[start + 1].isspace():
+        return None
+    pos = start + 1
+    while pos < len(text):
+        c = text[pos]
+        if c == "\\":
+            pos += 2
+        elif c == "`":
+            ticks = re.match(r"`+", text[pos:]).end()
+            close = _closing_backticks(text, pos + ticks, ticks)
+            pos = pos + ticks if close is None else close + ticks
+        elif text.startswith("\n\n", pos) or text.startswith("$$", pos):
+            return None
+        elif c == "$" and not text[pos - 1].isspace() and not text[pos + 1 : pos + 2].isdigit():
+            return pos
+        else:
+            pos += 1
+    return None
+
+
+def markdown_escapes(latex: str) -> list[str]:
+    """The backslash escapes in `latex` that a Markdown pass would eat (`\\\\`, `\\{`, `\\,`, ...).
+
+    Portable-flavor formulas and any stray `$...$` must have none: a renderer that runs
+    Markdown before math sees `{` for `\\{`.
+
+    >>> markdown_escapes(r"\\{a\\}\\,b \\\\ \\frac{1}{2}")
+    ['\\\\{', '\\\\}', '\\\\,', '\\\\\\\\']
+    """
+    return _MARKDOWN_ESCAPE.findall(latex)
+
+
+def markdown_math_errors(md: str, flavor: str) -> list[str]:
+    """One readable line per formula in `md` that KaTeX rejects; empty when all render."""
+    formulas = extract_markdown_math(md, flavor)
+    results = render_katex([(latex, display) for latex, display, _ in formulas])
+    return [
+        f"line {line}: {'display' if display else 'inline'} {latex!r}: {error}"
+        for (latex, display, line), error in zip(formulas, results, strict=True)
+        if error is not None
+    ]
+
+
+# --- LaTeX -------------------------------------------------------------------------------
+
+
+def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
+    """The PDF that pdflatex makes from `tex_path` (run twice, for references and TikZ).
+
+    pdflatex runs in the file's directory, so figures beside it are found, and writes into
+    `out_dir` (a new temporary directory by default), so the source stays clean. A failed
+    run raises AssertionError with the `!` error lines of the log and their context.
+    """
+    need_tool("pdflatex")
+    tex_path = Path(tex_path).resolve()
+    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="derive-tex-"))
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+    # Unwrapped log lines, so an error line is one line.
+    env = {**os.environ, "max_print_line": "10000", "error_line": "254", "half_error_line": "238"}
+    command = [
+        "pdflatex",
+        "-halt-on-error",
+        "-interaction=nonstopmode",
+        "-no-shell-escape",
+        f"-output-directory={out}",
+        tex_path.name,
+    ]
+    log = out / f"{tex_path.stem}.log"
+    for _ in range(2):
+        proc = subprocess.run(
+            command,
+            cwd=tex_path.parent,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=env,
+            timeout=300,
+        )
+        if proc.returncode != 0:
+            text = log.read_text("latin-1") if log.exists() else proc.stdout.decode("latin-1")
+            raise AssertionError(
+                f"pdflatex failed on {tex_path} (exit {proc.returncode}):\n{latex_errors(text)}"
+            )
+    pdf = out / f"{tex_path.stem}.pdf"
+    assert pdf.is_file(), f"pdflatex made no PDF from {tex_path}; log: {log}"
+    return pdf
+
+
+def latex_errors(log: str, limit: int = 12) -> str:
+    """The lines of a pdflatex log that say what went wrong: each `!` line up to its `l.N`.
+
+    >>> print(latex_errors("ok\\n! Undefined control sequence.\\nl.3 \\\\foo\\n   bar\\nmore"))
+    ! Undefined control sequence.
+    l.3 \\foo
+       bar
+    """
+    lines = log.splitlines()
+    picked: list[str] = []
+    for i, line in enumerate(lines):
+        if not line.startswith("!") or "==> Fatal error occurred" in line:
+            continue
+        block = [line]
+        for follow in lines[i + 1 : i + limit]:
+            if follow.startswith(("!", "Here is how much")):
+                break
+            block.append(follow)
+            if len(block) > 2 and re.match(r"l\.\d+ ", block[-2]):
+                break  # the error's line and the rest of it after the break
+        picked.append("\n".join(block).rstrip())
+    if not picked:  # no TeX error line (a crash, a missing format): show the end
+        return "\n".join(lines[-20:])
+    return "\n...\n".join(picked)
+
+
+def pdf_to_png(pdf: Path, page: int = 1, dpi: int = 100) -> Path:
+    """A PNG of one page of `pdf`, beside it, to look at (pdftoppm)."""
+    need_tool("pdftoppm")
+    pdf = Path(pdf)
+    prefix = pdf.with_name(f"{pdf.stem}-page{page}")
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile"]
+        + [str(pdf), str(prefix)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    png = prefix.with_suffix(".png")
+    assert png.is_file(), f"pdftoppm made no {png}"
+    return png
