@@ -1,0 +1,452 @@
+"""Stages 4 and 5: expand a derivative over its paths, factor it, make it concrete.
+
+The expansion of dA/dB is the sum over every path from A down to B of the
+product of the local partials along it. The factored form pulls out the
+factors every path shares (the nodes all paths go through), which is the
+form backpropagation computes. The concrete form puts each local partial's
+formula in.
+
+All of it is data (:class:`Local`, :class:`Whole`, :class:`Product`,
+:class:`Sum`); :mod:`derive.printing` turns it into text, LaTeX or JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import islice
+
+import networkx as nx
+import sympy as sp
+
+from derive.errors import DeriveError
+from derive.functions import ACTIVATIONS, LOSSES, softmax_slope
+from derive.network import Network
+from derive.paths import between, count_paths, iter_paths
+
+# A factored subterm with more local partials than this is named (dA/dB) and defined apart.
+FACTOR_BUDGET = 24
+# A single concrete formula is given up to this many paths; past it, backpropagated deltas.
+CONCRETE_PATHS = 16
+# Simplification is tried only on formulas up to this many operations (it can take long).
+SIMPLIFY_OPS = 120
+
+
+# -- the terms of an expansion ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Local:
+    """The local partial d(top)/d(bottom) of one graph edge."""
+
+    top: str
+    bottom: str
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A whole derivative d(top)/d(bottom), defined elsewhere (a sum over its own paths)."""
+
+    top: str
+    bottom: str
+
+
+@dataclass(frozen=True)
+class Product:
+    factors: tuple
+
+
+@dataclass(frozen=True)
+class Sum:
+    terms: tuple
+
+
+Term = Local | Whole | Product | Sum
+
+
+def symbol(name: str) -> sp.Symbol:
+    """Return the plain SymPy symbol for a network name (``E``, ``I``, ``pi`` stay symbols)."""
+    return sp.Symbol(name)
+
+
+# -- local partials -------------------------------------------------------------
+
+
+def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
+    """Return the formula of the local partial d(top)/d(bottom), in the network's names.
+
+    ``top`` must be a direct function of ``bottom`` in the compact or detailed graph.
+
+    >>> net = __import__("derive.network").network.load_network("two_hidden")
+    >>> local_partial(net, "O11", "W1")
+    O11*x1*(1 - O11)
+    """
+    kind = net.kind(top)
+    if kind == "loss":
+        loss = LOSSES[net.loss_kind]
+        n = len(net.outputs)
+        if bottom in net.outputs:
+            j = net.outputs.index(bottom)
+            return loss.by_output(symbol(bottom), symbol(net.targets[j]), n)
+        j = net.targets.index(bottom)
+        return loss.by_target(symbol(net.outputs[j]), symbol(bottom), n)
+    if kind == "preact":
+        return _dz(net, net.preacts[top], bottom)
+    neuron = net.neurons[top]
+    if net.kind(bottom) == "preact":
+        return _da_dz(net, top, net.preacts[bottom])
+    # Compact view: through every z of the group that depends on bottom.
+    return sp.Add(
+        *[
+            _da_dz(net, top, k) * _dz(net, k, bottom)
+            for k in net.group(neuron.name)
+            if bottom in net.args(k)
+        ]
+    )
+
+
+def _dz(net: Network, neuron: str, bottom: str) -> sp.Expr:
+    """Return dz/d(bottom) for a neuron's pre-activation z = sum(w * s) + b."""
+    n = net.neurons[neuron]
+    if bottom == n.bias:
+        return sp.Integer(1)
+    terms = []
+    for src, weight in n.inputs:
+        if bottom == src:
+            terms.append(symbol(weight))
+        if bottom == weight:
+            terms.append(symbol(src))
+    return sp.Add(*terms)
+
+
+def _da_dz(net: Network, neuron: str, z_of: str) -> sp.Expr:
+    """Return d(output of neuron)/d(z of z_of), in the outputs and z's."""
+    n = net.neurons[neuron]
+    if n.activation == "softmax":
+        return softmax_slope(symbol(neuron), symbol(z_of), neuron == z_of)
+    act = ACTIVATIONS[n.activation]
+    return act.slope(symbol(n.preact), symbol(neuron))
+
+
+# -- the derivative ---------------------------------------------------------------
+
+
+class Derivative:
+    """The chain-rule expansion of d(of)/d(wrt): paths, expansion, factored form, concrete.
+
+    Build one with :func:`derive`. Everything is computed on first use, so
+    asking for the path count of a huge network never lists a path.
+    """
+
+    def __init__(
+        self, net: Network, of: str, wrt: str, detail: bool = False, max_paths: int | None = 1000
+    ) -> None:
+        self.net = net
+        self.of = of
+        self.wrt = wrt
+        self.detail = detail
+        self.max_paths = max_paths
+        self.graph: nx.DiGraph = net.graph(detail)
+        self.nodes = between(self.graph, of, wrt)
+
+    # -- paths --
+
+    @cached_property
+    def path_count(self) -> int:
+        """Return the exact number of paths, counted without listing them."""
+        return count_paths(self.graph, self.of, self.wrt) if self.of != self.wrt else 1
+
+    def iter_paths(self) -> Iterator[tuple[str, ...]]:
+        """Yield every path from ``of`` down to ``wrt``, lazily, in network order."""
+        return iter_paths(self.graph, self.of, self.wrt, self.net._rank)
+
+    @cached_property
+    def paths(self) -> list[tuple[str, ...]]:
+        """Return the listed paths: all of them, or the first ``max_paths``."""
+        return list(islice(self.iter_paths(), self.max_paths))
+
+    @property
+    def truncated(self) -> bool:
+        """Return whether ``paths`` holds fewer paths than there are."""
+        return len(self.paths) < self.path_count
+
+    @property
+    def is_zero(self) -> bool:
+        """Return whether no path joins the two nodes (the derivative is 0)."""
+        return self.path_count == 0
+
+    def why_zero(self) -> str:
+        """Return, in plain words, why the derivative is 0 (empty when it is not)."""
+        if not self.is_zero:
+            return ""
+        if self.of == self.wrt:
+            return ""
+        if self.wrt in nx.descendants(self.graph, self.of) or self.net.rank(self.wrt) > self.net.rank(self.of):
+            return f"{self.wrt} is computed after {self.of}, so {self.of} cannot depend on it"
+        return f"{self.of} does not depend on {self.wrt}: no path in the network leads from {self.wrt} to {self.of}"
+
+    # -- expansion and factored form --
+
+    @property
+    def expansion(self) -> list[tuple[Local, ...]]:
+        """Return the listed terms: for each path, its local partials, ``of`` first."""
+        return [tuple(Local(a, b) for a, b in zip(p, p[1:], strict=False)) for p in self.paths]
+
+    @cached_property
+    def edges(self) -> list[tuple[str, str]]:
+        """Return each local partial (top, bottom) that occurs, in the order the paths meet them."""
+        seen: dict[tuple[str, str], None] = {}
+        for p in self.paths:
+            for edge in zip(p, p[1:], strict=False):
+                seen.setdefault(edge, None)
+        inside = set(self.nodes)
+        for top in reversed(self.nodes):
+            for bottom in sorted(self.graph.predecessors(top), key=self.net.rank):
+                if bottom in inside:
+                    seen.setdefault((top, bottom), None)
+        return list(seen)
+
+    @cached_property
+    def local(self) -> dict[tuple[str, str], sp.Expr]:
+        """Return the formula of each local partial that occurs."""
+        return {edge: local_partial(self.net, *edge) for edge in self.edges}
+
+    @cached_property
+    def _factored(self) -> tuple[Term, list[tuple[Whole, Term]]]:
+        return _Factorer(self).run()
+
+    @property
+    def factored(self) -> Term:
+        """Return the sum with common factors pulled out (what backpropagation computes)."""
+        return self._factored[0]
+
+    @property
+    def factored_where(self) -> list[tuple[Whole, Term]]:
+        """Return the named whole derivatives the factored form uses, each defined before use."""
+        return self._factored[1]
+
+    # -- concrete --
+
+    @cached_property
+    def _concrete(self) -> tuple[sp.Expr, list[tuple[sp.Symbol, sp.Expr]]]:
+        if self.is_zero:
+            return sp.Integer(0), []
+        if self.of == self.wrt:
+            return sp.Integer(1), []
+        if self.path_count <= CONCRETE_PATHS and not self.factored_where:
+            return tidy(self.to_sympy(self.factored)), []
+        return self._deltas()
+
+    @property
+    def concrete(self) -> sp.Expr:
+        """Return the derivative as one formula (it may use the ``where`` deltas)."""
+        return self._concrete[0]
+
+    @property
+    def where(self) -> list[tuple[sp.Symbol, sp.Expr]]:
+        """Return the backpropagated quantities ``delta_<node>`` the concrete form uses, in order."""
+        return self._concrete[1]
+
+    @cached_property
+    def concrete_onehot(self) -> sp.Expr | None:
+        """Return the concrete formula with one-hot targets (their sum is 1), if that is simpler."""
+        if self.net.loss_kind != "cross_entropy" or len(self.net.targets) < 2 or self.where:
+            return None
+        simpler = one_hot(self.concrete, [symbol(t) for t in self.net.targets])
+        return simpler if sp.count_ops(simpler) < sp.count_ops(self.concrete) else None
+
+    def to_sympy(self, term: Term) -> sp.Expr:
+        """Return a factored or expanded term with each local partial's formula put in."""
+        if isinstance(term, Local):
+            return self.local[(term.top, term.bottom)]
+        if isinstance(term, Whole):
+            return sp.Symbol(f"d{term.top}_d{term.bottom}")
+        if isinstance(term, Product):
+            return sp.Mul(*[self.to_sympy(f) for f in term.factors])
+        return sp.Add(*[self.to_sympy(t) for t in term.terms])
+
+    def _deltas(self) -> tuple[sp.Expr, list[tuple[sp.Symbol, sp.Expr]]]:
+        """Return the concrete form as one reverse sweep: delta_v = d(of)/dv for each node."""
+        taken = set(self.net.names)
+        inside = set(self.nodes)
+        delta: dict[str, sp.Expr] = {self.of: sp.Integer(1)}
+        where: list[tuple[sp.Symbol, sp.Expr]] = []
+        for v in reversed(self.nodes[:-1]):
+            above = [s for s in self.graph.successors(v) if s in inside]
+            value = sp.Add(*[delta[s] * local_partial(self.net, s, v) for s in above])
+            if v == self.wrt:
+                return value, where
+            if len(above) == 1 and delta[above[0]] == 1:
+                value = tidy(value)
+            name = f"delta_{v}"
+            while name in taken:
+                name += "_"
+            sym = sp.Symbol(name)
+            where.append((sym, value))
+            delta[v] = sym
+        raise AssertionError("the sweep always reaches wrt")
+
+
+class _Factorer:
+    """Builds the factored form: chains of cut vertices, sums between them, memoized."""
+
+    def __init__(self, d: Derivative) -> None:
+        self.d = d
+        self.g = d.graph
+        self.memo: dict[tuple[str, str], Term] = {}
+        self.sizes: dict[tuple[str, str], int] = {}
+        self.where: list[tuple[Whole, Term]] = []
+        self.named: dict[tuple[str, str], Whole] = {}
+
+    def run(self) -> tuple[Term, list[tuple[Whole, Term]]]:
+        d = self.d
+        if d.is_zero or d.of == d.wrt:
+            return Product(()), []
+        return self.factor(d.of, d.wrt, top=True), self.where
+
+    def factor(self, a: str, b: str, top: bool = False) -> Term:
+        key = (a, b)
+        if key in self.named:
+            return self.named[key]
+        if key not in self.memo:
+            self.memo[key] = self._build(a, b)
+        term = self.memo[key]
+        if not top and _size(term) > FACTOR_BUDGET:
+            whole = Whole(a, b)
+            self.named[key] = whole
+            self.where.append((whole, term))
+            return whole
+        return term
+
+    def _build(self, a: str, b: str) -> Term:
+        nodes = between(self.g, a, b)
+        inside = set(nodes)
+        up = {b: 1}
+        for n in nodes[1:]:
+            up[n] = sum(up[p] for p in self.g.predecessors(n) if p in inside)
+        down = {a: 1}
+        for n in reversed(nodes[:-1]):
+            down[n] = sum(down[s] for s in self.g.successors(n) if s in inside)
+        total = up[a]
+        cuts = [n for n in reversed(nodes) if up[n] * down[n] == total]
+        factors: list[Term] = []
+        for p, q in zip(cuts, cuts[1:], strict=False):
+            if self.g.has_edge(q, p) and len(between(self.g, p, q)) == 2:
+                factors.append(Local(p, q))
+                continue
+            below = sorted(
+                (u for u in self.g.predecessors(p) if u in inside and (u == q or q in nx.ancestors(self.g, u))),
+                key=self.d.net.rank,
+            )
+            terms = [Local(p, q) if u == q else _product(Local(p, u), self.factor(u, q)) for u in below]
+            factors.append(Sum(tuple(terms)))
+        return factors[0] if len(factors) == 1 else Product(tuple(factors))
+
+
+def _product(*parts: Term) -> Product:
+    flat: list[Term] = []
+    for part in parts:
+        flat.extend(part.factors if isinstance(part, Product) else [part])
+    return Product(tuple(flat))
+
+
+def _size(term: Term) -> int:
+    """Return how many partials a term writes out."""
+    if isinstance(term, Local | Whole):
+        return 1
+    parts = term.factors if isinstance(term, Product) else term.terms
+    return sum(_size(t) for t in parts)
+
+
+def multiply_out(term: Term) -> list[tuple[Local, ...]]:
+    """Return the products of local partials a factored term stands for (no Whole inside).
+
+    >>> multiply_out(Product((Local("L", "O"), Sum((Local("O", "a"), Local("O", "b"))))))
+    [(Local(top='L', bottom='O'), Local(top='O', bottom='a')), (Local(top='L', bottom='O'), Local(top='O', bottom='b'))]
+    """
+    if isinstance(term, Local):
+        return [(term,)]
+    if isinstance(term, Sum):
+        return [p for t in term.terms for p in multiply_out(t)]
+    if isinstance(term, Whole):
+        raise ValueError("a named whole derivative has no single product")
+    products: list[tuple[Local, ...]] = [()]
+    for f in term.factors:
+        products = [p + q for p in products for q in multiply_out(f)]
+    return products
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """Return an equal formula with common factors pulled out and fractions cancelled.
+
+    The structure of the factored form is kept (sums are not multiplied out);
+    a fraction such as bce's dL/dO is cancelled against the factors it shares
+    symbols with (sigmoid's O*(1 - O)), giving the familiar O - y. Work is
+    bounded by size: past ``SIMPLIFY_OPS`` operations the formula is returned
+    as it is, so SymPy never runs long.
+
+    >>> O, y = sp.symbols("O y")
+    >>> tidy((-y / O + (1 - y) / (1 - O)) * O * (1 - O))
+    O - y
+    """
+    if sp.count_ops(expr) > SIMPLIFY_OPS:
+        return expr
+    args = list(sp.Mul.make_args(sp.factor_terms(expr)))
+    for i, f in enumerate(args):
+        den = sp.fraction(sp.together(f))[1]
+        if den == 1:
+            continue
+        partners = [j for j, g in enumerate(args) if j != i and g.free_symbols & den.free_symbols]
+        combined = sp.factor_terms(sp.factor(sp.cancel(sp.Mul(f, *[args[j] for j in partners]))))
+        for j in partners:
+            args[j] = sp.Integer(1)
+        args[i] = combined
+    return sp.Mul(*args)
+
+
+def one_hot(expr: sp.Expr, targets: list[sp.Symbol]) -> sp.Expr:
+    """Return ``expr`` simplified using that the targets sum to 1 (one-hot labels).
+
+    Written as c0 + sum_k c_k y_k, the part common to every c_k multiplies the
+    sum of the targets and so stands alone.
+
+    >>> O1, y1, y2 = sp.symbols("O1 y1 y2")
+    >>> one_hot(O1 * y2 - y1 * (1 - O1), [y1, y2])
+    O1 - y1
+    """
+    poly = sp.Poly(sp.expand(expr), *targets)
+    if poly.total_degree() > 1:
+        return expr
+    coeffs = [poly.coeff_monomial(t) for t in targets]
+    common = set(sp.Add.make_args(sp.expand(coeffs[0])))
+    for c in coeffs[1:]:
+        common &= set(sp.Add.make_args(sp.expand(c)))
+    shared = sp.Add(*common)
+    rest = poly.coeff_monomial(1) + shared
+    rest += sp.Add(*[sp.expand(c - shared) * t for c, t in zip(coeffs, targets, strict=True)])
+    return tidy(rest)
+
+
+def derive(
+    net: Network, of: str, wrt: str, *, detail: bool = False, max_paths: int | None = 1000
+) -> Derivative:
+    """Return the derivative of ``of`` with respect to ``wrt`` in ``net``.
+
+    Raises
+    ------
+    DeriveError
+        When a name is not in the network (the closest names are suggested).
+
+    Examples
+    --------
+    >>> from derive.network import load_network
+    >>> d = derive(load_network("two_hidden"), "L", "W1")
+    >>> d.path_count, d.paths[0]
+    (2, ('L', 'O31', 'O21', 'O11', 'W1'))
+    """
+    net.check_name(of, detail)
+    net.check_name(wrt, detail)
+    if max_paths is not None and max_paths < 0:
+        raise DeriveError("--max-paths must be a whole number of 0 or more, or 'all'")
+    return Derivative(net, of, wrt, detail=detail, max_paths=max_paths)
