@@ -1,0 +1,217 @@
+"""Stage 6: numbers at a point: forward pass, local partials, paths, value, update.
+
+SymPy is kept away from numbers: formulas are evaluated by a small walker
+over the expressions this package built itself (never over user text).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+import yaml
+
+from derive.derivative import Derivative, symbol
+from derive.errors import DeriveError
+from derive.functions import ACTIVATIONS, LOSSES
+from derive.load import NUMBER
+from derive.network import Network
+
+LEAF_KINDS = ("input", "weight", "bias", "target")
+
+
+def number(expr: sp.Expr, env: dict[str, float]) -> float:
+    """Return the value of a formula built by this package, with names looked up in ``env``.
+
+    >>> x = sp.Symbol("x")
+    >>> number(2 * x * (1 - x) + sp.exp(0 * x), {"x": 0.5})
+    1.5
+    """
+    if expr.is_Symbol:
+        return env[expr.name]
+    if expr.is_Number:
+        return float(expr)
+    args = [number(a, env) for a in expr.args]
+    if expr.is_Add:
+        return math.fsum(args)
+    if expr.is_Mul:
+        return math.prod(args)
+    if expr.is_Pow:
+        return args[0] ** args[1]
+    func = expr.func
+    if func is sp.exp:
+        return math.exp(args[0])
+    if func is sp.log:
+        return math.log(args[0])
+    if func is sp.tanh:
+        return math.tanh(args[0])
+    if func is sp.Heaviside:
+        return 1.0 if args[0] > 0 else (args[1] if len(args) > 1 else 0.0) if args[0] == 0 else 0.0
+    if func is sp.Max:
+        return max(args)
+    raise TypeError(f"cannot evaluate {func}")
+
+
+def needed(net: Network, d: Derivative) -> list[str]:
+    """Return the inputs, parameters and targets whose values the derivative involves."""
+    graph = net.graph(d.detail)
+    from networkx import ancestors
+
+    names = ancestors(graph, d.of) | {d.of, d.wrt}
+    return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
+
+
+def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
+    """Return every node's value at a point: inputs, parameters, z's, outputs, loss.
+
+    >>> from derive.network import load_network
+    >>> net = load_network("simple")
+    >>> round(forward(net, net.values)["L"], 6)
+    0.144248
+    """
+    env = dict(point)
+    for layer in net.layers:
+        for n in layer:
+            neuron = net.neurons[n]
+            z = sum(env[s] * env[w] for s, w in neuron.inputs)
+            env[neuron.preact] = z + (env[neuron.bias] if neuron.bias else 0.0)
+        acts = [net.neurons[n] for n in layer]
+        if acts[0].activation == "softmax":
+            top = max(env[a.preact] for a in acts)
+            exps = [math.exp(env[a.preact] - top) for a in acts]
+            total = math.fsum(exps)
+            for a, e in zip(acts, exps, strict=True):
+                env[a.name] = e / total
+        else:
+            for a in acts:
+                form = ACTIVATIONS[a.activation].forward(sp.Symbol("z"))
+                env[a.name] = number(form, {"z": env[a.preact]})
+    loss = LOSSES[net.loss_kind].value(
+        [symbol(o) for o in net.outputs], [symbol(t) for t in net.targets]
+    )
+    env[net.loss] = number(loss, env)
+    return env
+
+
+def random_point(net: Network, seed: int = 0) -> dict[str, float]:
+    """Return a reproducible random point: inputs, weights, biases and fitting targets."""
+    rng = random.Random(seed)
+    point = {}
+    for name in net.names:
+        kind = net.kind(name)
+        if kind in ("input", "weight", "bias"):
+            point[name] = round(rng.uniform(-1, 1), 3)
+    if net.loss_kind == "cross_entropy":
+        hot = rng.randrange(len(net.targets))
+        point.update({t: float(i == hot) for i, t in enumerate(net.targets)})
+    elif net.loss_kind == "bce":
+        point.update({t: float(rng.random() < 0.5) for t in net.targets})
+    else:
+        point.update({t: round(rng.uniform(0, 1), 3) for t in net.targets})
+    return point
+
+
+def read_point(text: str | None, net: Network) -> dict[str, float]:
+    """Return the values an ``--at`` option gives (a YAML file or ``name=value,...``) over the file's ``values:``."""
+    point = dict(net.values)
+    if not text:
+        return point
+    if "=" in text and not Path(text).is_file():
+        given: dict[str, str] = {}
+        for col, part in _parts(text):
+            name, eq, value = part.partition("=")
+            if not eq:
+                raise DeriveError(f"cannot read '{part}' in --at", col=col, hint="write name=value,name=value")
+            given[name.strip()] = value.strip()
+        where = "--at"
+    else:
+        try:
+            raw = yaml.safe_load(Path(text).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise DeriveError(f"cannot read the point file: {exc}", file=text) from None
+        if not isinstance(raw, dict):
+            raise DeriveError("a point file is a mapping of name: value", file=text)
+        given = {str(k): str(v) for k, v in raw.items()}
+        where = text
+    for name, value in given.items():
+        if name not in net.names:
+            close = difflib.get_close_matches(name, net.names, n=3)
+            hint = ("did you mean " + " or ".join(close) + "?") if close else "see: derive show"
+            raise DeriveError(f"--at names '{name}', which is not in the network", file=where, hint=hint)
+        if not NUMBER.match(value):
+            raise DeriveError(f"the value of {name} must be a number, not '{value}'", file=where)
+        point[name] = float(value)
+    return point
+
+
+def _parts(text: str):
+    col = 1
+    for part in text.split(","):
+        if part.strip():
+            yield col, part.strip()
+        col += len(part) + 1
+
+
+@dataclass
+class Numbers:
+    """A derivative at a point: forward values, local partials, path products, value, update."""
+
+    point: dict[str, float]
+    values: dict[str, float]
+    local: dict[tuple[str, str], float]
+    path_products: list[float]
+    value: float
+    lr: float | None = None
+    old: float | None = None
+    new: float | None = None
+    used: list[str] = field(default_factory=list)
+
+
+def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbers:
+    """Return the derivative's numbers at a point (every value it needs must be in ``point``).
+
+    Raises
+    ------
+    DeriveError
+        Listing every missing value.
+
+    Examples
+    --------
+    >>> from derive.network import load_network
+    >>> from derive.derivative import derive
+    >>> net = load_network("simple")
+    >>> n = at(derive(net, "L", "W4"), net.values, lr=0.1)
+    >>> round(n.value, 6), round(n.new, 6)
+    (-0.125349, 0.712535)
+    """
+    net = d.net
+    missing = [n for n in needed(net, d) if n not in point]
+    if missing:
+        raise DeriveError(
+            "missing values for " + ", ".join(missing),
+            hint="give them with --at name=value,... or a YAML file, or in the network's values:",
+        )
+    env = forward(net, point)
+    local = {edge: number(d.local[edge], env) for edge in d.edges}
+    products = [math.prod(local[e] for e in zip(p, p[1:], strict=False)) for p in d.paths]
+    value = backprop(d, local)
+    numbers = Numbers(point, env, local, products, value, used=needed(net, d))
+    if lr is not None and d.wrt in point:
+        numbers.lr, numbers.old = lr, point[d.wrt]
+        numbers.new = numbers.old - lr * value
+    return numbers
+
+
+def backprop(d: Derivative, local: dict[tuple[str, str], float]) -> float:
+    """Return the derivative's value by one reverse sweep over the local partials' values."""
+    if d.is_zero:
+        return 0.0
+    inside = set(d.nodes)
+    delta = {d.of: 1.0}
+    for v in reversed(d.nodes[:-1]):
+        delta[v] = math.fsum(delta[s] * local[(s, v)] for s in d.graph.successors(v) if s in inside)
+    return delta[d.wrt]
