@@ -129,6 +129,9 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
             given[name.strip()] = value.strip()
         where = "--at"
     else:
+        if not Path(text).is_file():
+            raise DeriveError(f"--at '{text}' is neither a file nor name=value pairs",
+                              hint="give a YAML file of name: value, or x1=0.5,W1=0.1")
         try:
             raw = yaml.safe_load(Path(text).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:

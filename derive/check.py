@@ -1,0 +1,913 @@
+"""Stage 7: grade a hand-written answer against the derived one (SPEC section 4).
+
+Each written factor dA/dB stands for the whole derivative of A with respect
+to B: the sum over the paths from B up to A of the product of the local
+partials (one per graph edge). Expanding every factor turns the answer into a
+polynomial whose variables are the edges; it is right when that polynomial is
+the derived expansion. Whatever differs is named in the network's own words:
+a missing path, a path counted twice, a broken chain, a factor that is 0.
+
+An answer with no dA/dB factors is a formula; it is compared with the
+concrete derivative at random forward-consistent points, and symbolically
+when SymPy can show it quickly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import sympy as sp
+
+from derive.answer import (
+    MAX_EXPONENT,
+    Answer,
+    Binary,
+    Call,
+    Deriv,
+    Name,
+    Neg,
+    Node,
+    Number,
+    format_node,
+    parse_answer,
+)
+from derive.derivative import derive
+from derive.errors import DeriveError
+from derive.evaluate import at, forward, random_point
+from derive.network import Network
+from derive.paths import count_paths, iter_paths
+
+MAX_TERMS = 20_000  # monomials an answer may expand to before we give up
+MAX_LISTED = 8  # reasons of one kind listed before "and N more"
+POINTS = 5  # random points for the numeric comparison
+SYMBOLIC_OPS = 150  # formulas larger than this are compared numerically only
+REL_TOL = 1e-7
+
+Factor = tuple[str, str]  # a written dA/dB, as (A, B)
+Edge = tuple[str, str]  # a local partial d(top)/d(bottom), as (top, bottom)
+Poly = dict[tuple, Fraction]  # sorted tuple of variables (with repeats) -> coefficient
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One way the answer differs: a ``kind`` for programs, a ``message`` for people.
+
+    Kinds: zero_factor, missing_path, duplicate_path, wrong_coefficient,
+    extra_path, broken_chain, wrong_lhs, value_mismatch, not_finite.
+    """
+
+    kind: str
+    message: str
+    path: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one answer, with every reason it does not match."""
+
+    network: str
+    of: str
+    wrt: str
+    match: bool
+    mode: str  # "expansion" (dA/dB factors) or "concrete" (a formula)
+    reasons: tuple[Reason, ...]
+    expected: str
+    answer: str  # how the answer was read
+    text: str  # the answer as written
+    notes: tuple[str, ...] = ()
+    path_count: int = 0
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One graded line of a file: its verdict is match, mismatch or unreadable."""
+
+    line: int
+    text: str
+    verdict: str
+    reason: str
+    derivative: str = ""
+    result: CheckResult | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Every graded line of a file, and how many of each verdict."""
+
+    network: str
+    lines: tuple[LineResult, ...]
+    source: str = ""
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Return the count of answers, matches, mismatches and unreadable lines."""
+        counts = {"total": len(self.lines), "match": 0, "mismatch": 0, "unreadable": 0}
+        for line in self.lines:
+            counts[line.verdict] += 1
+        return counts
+
+    @property
+    def match(self) -> bool:
+        """Return whether every answer matched (an empty file matches nothing)."""
+        return bool(self.lines) and all(line.verdict == "match" for line in self.lines)
+
+
+# -- entry points ------------------------------------------------------------------
+
+
+def check(net: Network, text: str, *, points: int = POINTS) -> CheckResult:
+    """Return the verdict on a hand-written answer such as ``dL/dW1 = dL/dO2*dO2/dO1*dO1/dW1``.
+
+    Raises
+    ------
+    DeriveError
+        When the answer cannot be read (with its column), or has no left-hand
+        side and none can be inferred.
+
+    Examples
+    --------
+    >>> from derive.network import load_network
+    >>> check(load_network("simple"), "dL/dW4 = dL/dO2 * dO2/dW4").match
+    True
+    """
+    answer = parse_answer(text, net.names, net.latex_names)
+    return grade(net, answer, points=points)
+
+
+def grade(net: Network, answer: Answer, *, points: int = POINTS) -> CheckResult:
+    """Return the verdict on a parsed answer (see :func:`check`)."""
+    grader = _Grader(net, answer, points)
+    return grader.run()
+
+
+def check_exit_code(result: CheckResult | BatchResult) -> int:
+    """Return the command's exit status: 0 when everything matches, 1 otherwise."""
+    return 0 if result.match else 1
+
+
+# -- the grader --------------------------------------------------------------------
+
+
+class _Grader:
+    """Grades every right-hand side of one answer against its left-hand side."""
+
+    def __init__(self, net: Network, answer: Answer, points: int) -> None:
+        self.net = net
+        self.answer = answer
+        self.points = points
+        self.detail = _needs_detail(net, answer)
+        self.graph: nx.DiGraph = net.graph(self.detail)
+        self._paths: dict[Factor, Poly] = {}
+        self.notes: list[str] = []
+
+    def run(self) -> CheckResult:
+        written = [_factor_poly(side) for side in self.answer.rhs]
+        of, wrt = self._target(written)
+        reasons: list[Reason] = []
+        modes = []
+        for index, (side, poly) in enumerate(zip(self.answer.rhs, written, strict=True)):
+            if poly is not None and any(mono for mono in poly):
+                found, mode = self._grade_expansion(side, poly, of, wrt), "expansion"
+            else:
+                found, mode = self._grade_concrete(side, of, wrt), "concrete"
+            modes.append(mode)
+            prefix = f"right-hand side {index + 1}: " if len(self.answer.rhs) > 1 else ""
+            reasons += [Reason(r.kind, prefix + r.message, r.path) for r in found]
+        mode = modes[0] if len(set(modes)) == 1 else "mixed"
+        expected = (
+            self._expected_expansion(of, wrt) if "expansion" in modes else self._expected_concrete(of, wrt)
+        )
+        return CheckResult(
+            network=self.net.name,
+            of=of,
+            wrt=wrt,
+            match=not reasons,
+            mode=mode,
+            reasons=tuple(reasons),
+            expected=expected,
+            answer=" = ".join(format_node(side) for side in self.answer.rhs),
+            text=self.answer.text,
+            notes=tuple(dict.fromkeys(self.notes)),
+            path_count=self._count(of, wrt),
+        )
+
+    # -- what is being checked --
+
+    def _target(self, written: list[Poly | None]) -> Factor:
+        if self.answer.lhs is not None:
+            return self.answer.lhs.of, self.answer.lhs.wrt
+        for poly in written:
+            for mono in poly or ():
+                ends = _chain_ends(mono)
+                if ends:
+                    self.notes.append(f"no left-hand side: checked as d{ends[0]}/d{ends[1]}")
+                    return ends
+        raise DeriveError(
+            "cannot tell which derivative this answers", col=1,
+            hint="expected a left-hand side, e.g. dL/dW1 = ...",
+        )  # fmt: skip
+
+    def _count(self, of: str, wrt: str) -> int:
+        return 1 if of == wrt else count_paths(self.graph, of, wrt)
+
+    def paths_poly(self, factor: Factor) -> Poly:
+        """Return the expansion of one whole derivative: the sum of its paths' edge products."""
+        if factor not in self._paths:
+            of, wrt = factor
+            if of == wrt:
+                self._paths[factor] = {(): Fraction(1)}
+            else:
+                if count_paths(self.graph, of, wrt) > MAX_TERMS:
+                    raise DeriveError(
+                        f"d{of}/d{wrt} has too many paths to compare term by term",
+                        hint="check a smaller derivative, or write the answer as a formula",
+                    )  # fmt: skip
+                self._paths[factor] = {
+                    tuple(sorted(_edges(p))): Fraction(1)
+                    for p in iter_paths(self.graph, of, wrt, self.net._rank)
+                }
+        return self._paths[factor]
+
+    # -- expansion mode --
+
+    def _grade_expansion(self, side: Node, written: Poly, of: str, wrt: str) -> list[Reason]:
+        zero = self._zero_factors(side)
+        expected = self.paths_poly((of, wrt))
+        got = self._substitute(written)
+        if got == expected and not zero:
+            return []
+        wrong_side = self._wrong_lhs(got, of, wrt)
+        if wrong_side:
+            return zero + [wrong_side]
+        scaled = _scale(got, expected)
+        if scaled is not None:
+            return zero + [self._scaled_reason(scaled, of, wrt)]
+        broken = self._broken_chains(written, of, wrt)
+        return zero + broken + self._path_reasons(got, expected, of, wrt, bool(broken))
+
+    def _substitute(self, written: Poly) -> Poly:
+        out: Poly = {}
+        for mono, coef in written.items():
+            term: Poly = {(): coef}
+            for factor in mono:
+                term = _mul(term, self.paths_poly(factor))
+            out = _add(out, term)
+        return out
+
+    def _zero_factors(self, side: Node) -> list[Reason]:
+        out = []
+        for factor in dict.fromkeys((d.of, d.wrt) for d in _derivs(side)):
+            of, wrt = factor
+            if of != wrt and not self.paths_poly(factor):
+                out.append(Reason("zero_factor", f"∂{of}/∂{wrt} is 0: {self._why_zero(of, wrt)}"))
+        return out
+
+    def _why_zero(self, of: str, wrt: str) -> str:
+        if of in nx.ancestors(self.graph, wrt):
+            return f"{of} comes before {wrt}, so it cannot depend on {wrt}"
+        return f"{of} does not depend on {wrt}"
+
+    def _wrong_lhs(self, got: Poly, of: str, wrt: str) -> Reason | None:
+        ends = {_chain_ends(mono) for mono in got}
+        if len(ends) != 1 or None in ends:
+            return None
+        (top, bottom) = ends.pop()
+        if (top, bottom) == (of, wrt) or got != self.paths_poly((top, bottom)):
+            return None
+        return Reason(
+            "wrong_lhs",
+            f"the right-hand side is the expansion of ∂{top}/∂{bottom}, "
+            f"but the left-hand side is ∂{of}/∂{wrt}",
+        )
+
+    def _scaled_reason(self, factor: Fraction, of: str, wrt: str) -> Reason:
+        if factor == -1:
+            return Reason("wrong_coefficient", f"wrong sign: the answer is -1 times ∂{of}/∂{wrt}")
+        if factor == 0:
+            return Reason("wrong_coefficient", f"the answer is 0, but ∂{of}/∂{wrt} is not")
+        return Reason("wrong_coefficient", f"the answer is {_frac(factor)} times ∂{of}/∂{wrt}")
+
+    def _broken_chains(self, written: Poly, of: str, wrt: str) -> list[Reason]:
+        out: list[Reason] = []
+        for mono in written:
+            if any(f[0] != f[1] and not self.paths_poly(f) for f in mono):
+                continue  # a zero factor, already named
+            problem = _link(mono, of, wrt)
+            if problem:
+                term = "·".join(f"∂{a}/∂{b}" for a, b in _chain_order(mono, of))
+                out.append(Reason("broken_chain", f"broken chain {term}: {problem}"))
+        return _capped(out, "broken chains")
+
+    def _path_reasons(
+        self, got: Poly, expected: Poly, of: str, wrt: str, broken: bool
+    ) -> list[Reason]:
+        missing, counted, extra = [], [], []
+        for mono in expected:
+            path = _path_of(mono, of)
+            coef = got.get(mono, Fraction(0))
+            if coef == 0:
+                missing.append(Reason("missing_path", f"missing path {_arrow(path)}", path))
+            elif coef != 1:
+                counted.append(_coefficient_reason(path, coef))
+        for mono, coef in got.items():
+            if mono in expected:
+                continue
+            path = _path_of(mono, None)
+            if path is not None:
+                where = f"a path from {path[0]} to {path[-1]}, not from {of} to {wrt}"
+                extra.append(Reason("extra_path", f"extra term {_arrow(path)}: {where}", path))
+            elif not broken:
+                term = "·".join(f"∂{a}/∂{b}" for a, b in mono)
+                extra.append(Reason("broken_chain", f"extra term {term} is not a chain of partials"))
+        return (
+            _capped(missing, "missing paths")
+            + _capped(counted, "paths with a wrong coefficient")
+            + _capped(extra, "extra terms")
+        )
+
+    def _expected_expansion(self, of: str, wrt: str) -> str:
+        if of == wrt:
+            return "1"
+        paths = list(_take(iter_paths(self.graph, of, wrt, self.net._rank), MAX_LISTED * 2))
+        if not paths:
+            return "0"
+        terms = ["*".join(f"d{a}/d{b}" for a, b in zip(p, p[1:], strict=False)) for p in paths]
+        more = " + ..." if self._count(of, wrt) > len(paths) else ""
+        return " + ".join(terms) + more
+
+    # -- concrete mode --
+
+    def _grade_concrete(self, side: Node, of: str, wrt: str) -> list[Reason]:
+        zero = self._zero_factors(side)
+        pairs: list[tuple[float, float]] = []
+        for seed in range(1, self.points + 1):
+            point = random_point(self.net, seed)
+            env = forward(self.net, point)
+            truth = self.value(of, wrt, point)
+            got = _evaluate(side, env, lambda a, b, p=point: self.value(a, b, p))
+            if not math.isfinite(got):
+                return zero + [Reason("not_finite", f"the answer is not a finite number at random point {seed}")]
+            pairs.append((got, truth))
+        if all(_close(a, t) for a, t in pairs):
+            self.notes.append(f"equal at {len(pairs)} random points" + self._symbolic_note(side, of, wrt))
+            return zero
+        return zero + [_value_reason(pairs, of, wrt, self._ratio(side, of, wrt))]
+
+    def value(self, of: str, wrt: str, point: dict[str, float]) -> float:
+        """Return the true value of d(of)/d(wrt) at a point."""
+        return at(derive(self.net, of, wrt, detail=self.detail, max_paths=0), point).value
+
+    def _truth_formula(self, of: str, wrt: str) -> sp.Expr | None:
+        d = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
+        return None if d.where else d.concrete
+
+    def _expected_concrete(self, of: str, wrt: str) -> str:
+        d = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
+        text = sp.sstr(d.concrete)
+        if d.where:
+            text += "  where " + "; ".join(f"{s} = {sp.sstr(e)}" for s, e in d.where)
+        return text
+
+    def _sympy_side(self, side: Node) -> sp.Expr | None:
+        if _size(side) > SYMBOLIC_OPS:
+            return None
+        factors = {}
+        for d in _derivs(side):
+            formula = self._truth_formula(d.of, d.wrt)
+            if formula is None:
+                return None
+            factors[(d.of, d.wrt)] = formula
+        return to_sympy(side, factors)
+
+    def _symbolic_note(self, side: Node, of: str, wrt: str) -> str:
+        pair = self._sympy_pair(side, of, wrt)
+        if pair is None:
+            return ""
+        try:
+            same = sp.expand(pair[0] - pair[1]) == 0 or sp.cancel(pair[0] - pair[1]) == 0
+        except (TypeError, ValueError, ZeroDivisionError):  # pragma: no cover - SymPy corner cases
+            return ""
+        return ", and equal symbolically" if same else ""
+
+    def _ratio(self, side: Node, of: str, wrt: str) -> sp.Expr | None:
+        pair = self._sympy_pair(side, of, wrt)
+        if pair is None or pair[1] == 0:
+            return None
+        try:
+            ratio = sp.cancel(pair[0] / pair[1])
+        except (TypeError, ValueError, ZeroDivisionError):  # pragma: no cover
+            return None
+        return ratio if sp.count_ops(ratio) <= 6 else None
+
+    def _sympy_pair(self, side: Node, of: str, wrt: str) -> tuple[sp.Expr, sp.Expr] | None:
+        truth = self._truth_formula(of, wrt)
+        if truth is None or sp.count_ops(truth) > SYMBOLIC_OPS:
+            return None
+        mine = self._sympy_side(side)
+        return None if mine is None else (mine, truth)
+
+
+# -- the answer as a polynomial in its dA/dB factors ----------------------------------
+
+
+def _factor_poly(node: Node) -> Poly | None:
+    """Return the answer as a polynomial in its written factors, or None if it is a formula."""
+    match node:
+        case Number(value=v):
+            return {(): v} if v else {}
+        case Deriv(of=a, wrt=b):
+            return {((a, b),): Fraction(1)}
+        case Neg(operand=x):
+            p = _factor_poly(x)
+            return None if p is None else {m: -c for m, c in p.items()}
+        case Binary(op="+" | "-" as op, left=x, right=y):
+            p, q = _factor_poly(x), _factor_poly(y)
+            if p is None or q is None:
+                return None
+            return _add(p, q if op == "+" else {m: -c for m, c in q.items()})
+        case Binary(op="*", left=x, right=y):
+            p, q = _factor_poly(x), _factor_poly(y)
+            return None if p is None or q is None else _mul(p, q)
+        case Binary(op="/", left=x, right=y):
+            p, q = _factor_poly(x), _constant(_factor_poly(y))
+            if p is None or q is None:
+                return None
+            if q == 0:
+                raise DeriveError("division by zero", col=node.col, hint="expected a nonzero divisor")
+            return {m: c / q for m, c in p.items()}
+        case Binary(op="^", left=x, right=y):
+            p, n = _factor_poly(x), _constant(_factor_poly(y))
+            if p is None or n is None or n.denominator != 1 or not 0 <= n <= MAX_EXPONENT:
+                return None
+            out: Poly = {(): Fraction(1)}
+            for _ in range(int(n)):
+                out = _mul(out, p)
+            return out
+    return None
+
+
+def _constant(p: Poly | None) -> Fraction | None:
+    if p is None or any(p.keys() - {()}):
+        return None
+    return p.get((), Fraction(0))
+
+
+def _add(p: Poly, q: Poly) -> Poly:
+    out = dict(p)
+    for mono, coef in q.items():
+        total = out.get(mono, Fraction(0)) + coef
+        if total:
+            out[mono] = total
+        else:
+            out.pop(mono, None)
+    return out
+
+
+def _mul(p: Poly, q: Poly) -> Poly:
+    if len(p) * len(q) > MAX_TERMS:
+        raise DeriveError(
+            "the answer expands to too many terms to compare",
+            hint=f"expected at most {MAX_TERMS} terms once multiplied out",
+        )  # fmt: skip
+    out: Poly = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            mono = tuple(sorted(m1 + m2))
+            total = out.get(mono, Fraction(0)) + c1 * c2
+            if total:
+                out[mono] = total
+            else:
+                out.pop(mono, None)
+    return out
+
+
+def _scale(got: Poly, expected: Poly) -> Fraction | None:
+    """Return c when ``got`` is c times ``expected`` (c != 1), else None."""
+    if not expected:
+        return None
+    if not got:
+        return Fraction(0)
+    if got.keys() != expected.keys():
+        return None
+    ratios = {got[m] / expected[m] for m in expected}
+    return ratios.pop() if len(ratios) == 1 and 1 not in ratios else None
+
+
+# -- chains and paths -----------------------------------------------------------------
+
+
+def _edges(path: tuple[str, ...]) -> Iterator[Edge]:
+    return zip(path, path[1:], strict=False)
+
+
+def _chain_ends(mono: tuple[Factor, ...]) -> Factor | None:
+    """Return (top, bottom) when the factors link into one chain, else None."""
+    real = [f for f in mono if f[0] != f[1]]
+    if not real:
+        return None
+    tops = [a for a, _ in real]
+    bottoms = [b for _, b in real]
+    starts = [a for a in tops if a not in bottoms]
+    if len(starts) != 1:
+        return None
+    order = _chain_order(tuple(real), starts[0])
+    linked = all(x[1] == y[0] for x, y in zip(order, order[1:], strict=False))
+    return (order[0][0], order[-1][1]) if linked and len(order) == len(real) else None
+
+
+def _chain_order(mono: tuple[Factor, ...], start: str | None) -> list[Factor]:
+    """Return the factors in chain order from ``start``, the unlinked ones after."""
+    rest = [f for f in mono if f[0] != f[1]]
+    order: list[Factor] = []
+    current = start
+    while rest:
+        nxt = next((f for f in rest if f[0] == current), None)
+        if nxt is None:
+            break
+        order.append(nxt)
+        rest.remove(nxt)
+        current = nxt[1]
+    return order + rest
+
+
+def _link(mono: tuple[Factor, ...], of: str, wrt: str) -> str:
+    """Return what breaks the chain of written factors from ``of`` to ``wrt`` ('' if nothing)."""
+    order = _chain_order(mono, of)
+    if not order:
+        return ""
+    if order[0][0] != of:
+        return f"no factor starts at {of}"
+    for x, y in zip(order, order[1:], strict=False):
+        if x[1] != y[0]:
+            return f"the chain stops at {x[1]}, and ∂{y[0]}/∂{y[1]} does not start there"
+    if order[-1][1] != wrt:
+        return f"the chain ends at {order[-1][1]}, not at {wrt}"
+    return ""
+
+
+def _path_of(mono: tuple[Edge, ...], start: str | None) -> tuple[str, ...] | None:
+    """Return the path a product of edges walks (from ``start``, or its only top), or None."""
+    ends = _chain_ends(mono)
+    if ends is None or (start is not None and ends[0] != start):
+        return None
+    order = _chain_order(mono, ends[0])
+    return (order[0][0], *(b for _, b in order))
+
+
+def _arrow(path: tuple[str, ...] | None) -> str:
+    return " ← ".join(path or ())
+
+
+def _coefficient_reason(path: tuple[str, ...] | None, coef: Fraction) -> Reason:
+    if coef.denominator == 1 and coef > 1:
+        times = "twice" if coef == 2 else f"{coef} times"
+        return Reason("duplicate_path", f"path {_arrow(path)} is counted {times}", path)
+    message = f"path {_arrow(path)} has coefficient {_frac(coef)}, expected 1"
+    return Reason("wrong_coefficient", message, path)
+
+
+def _capped(reasons: list[Reason], what: str) -> list[Reason]:
+    if len(reasons) <= MAX_LISTED:
+        return reasons
+    more = len(reasons) - MAX_LISTED
+    kind = reasons[MAX_LISTED].kind
+    return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {what}")]
+
+
+def _take(items: Iterator, n: int) -> Iterator:
+    for i, item in enumerate(items):
+        if i >= n:
+            return
+        yield item
+
+
+def _frac(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+# -- the tree: walking, evaluating, converting --------------------------------------
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Binary(left=x, right=y):
+            return (x, y)
+        case Neg(operand=x) | Call(arg=x):
+            return (x,)
+    return ()
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(_children(current)))
+
+
+def _derivs(node: Node) -> list[Deriv]:
+    return [n for n in _walk(node) if isinstance(n, Deriv)]
+
+
+def _size(node: Node) -> int:
+    return sum(1 for _ in _walk(node))
+
+
+def _needs_detail(net: Network, answer: Answer) -> bool:
+    """Return whether the answer names a pre-activation (so the z nodes must be in the graph)."""
+    sides = [*answer.rhs, *([answer.lhs] if answer.lhs else [])]
+    used = {n.name for s in sides for n in _walk(s) if isinstance(n, Name)}
+    used |= {x for s in sides for d in _derivs(s) for x in (d.of, d.wrt)}
+    return any(net.kind(name) == "preact" for name in used)
+
+
+_FLOAT_FUNCS = {
+    "exp": math.exp,
+    "log": math.log,
+    "tanh": math.tanh,
+    "sigma": lambda x: 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0,
+    "sigma_prime": lambda x: _sig(x) * (1.0 - _sig(x)),
+    "tanh_prime": lambda x: 1.0 - math.tanh(x) ** 2,
+    "heaviside": lambda x: 1.0 if x > 0 else 0.0,
+    "relu": lambda x: max(0.0, x),
+}
+
+
+def _sig(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _evaluate(node: Node, env: dict[str, float], deriv_value) -> float:
+    """Return the answer's value in floats; nan when it is undefined (log of a negative, 1/0)."""
+    try:
+        return _eval(node, env, deriv_value)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return math.nan
+
+
+def _eval(node: Node, env: dict[str, float], deriv_value) -> float:
+    match node:
+        case Number(value=v):
+            return float(v)
+        case Name(name=n):
+            return env[n]
+        case Deriv(of=a, wrt=b):
+            return deriv_value(a, b)
+        case Call(func=f, arg=x):
+            return _FLOAT_FUNCS[f](_eval(x, env, deriv_value))
+        case Neg(operand=x):
+            return -_eval(x, env, deriv_value)
+        case Binary(op=op, left=x, right=y):
+            a, b = _eval(x, env, deriv_value), _eval(y, env, deriv_value)
+            if op == "^":
+                result = a**b
+                if isinstance(result, complex):
+                    raise ValueError("complex power")
+                return result
+            return {"+": a + b, "-": a - b, "*": a * b}[op] if op != "/" else a / b
+    raise TypeError(node)  # pragma: no cover
+
+
+_SYMPY_FUNCS = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "tanh": sp.tanh,
+    "sigma": lambda x: 1 / (1 + sp.exp(-x)),
+    "sigma_prime": lambda x: sp.exp(-x) / (1 + sp.exp(-x)) ** 2,
+    "tanh_prime": lambda x: 1 - sp.tanh(x) ** 2,
+    "heaviside": lambda x: sp.Heaviside(x, 0),
+    "relu": lambda x: sp.Max(0, x),
+}
+
+
+def to_sympy(node: Node, factors: dict[Factor, sp.Expr] | None = None) -> sp.Expr:
+    """Return the SymPy expression of an answer, built from the tree (never from text).
+
+    Names become plain ``sympy.Symbol``s; a factor dA/dB becomes ``factors[(A, B)]``.
+
+    >>> to_sympy(parse_answer("2*(O2 - y)*O1", ["O1", "O2", "y"]).rhs[0])
+    O1*(2*O2 - 2*y)
+    """
+    match node:
+        case Number(value=v):
+            return sp.Rational(v.numerator, v.denominator)
+        case Name(name=n):
+            return sp.Symbol(n)
+        case Deriv(of=a, wrt=b):
+            if factors is None or (a, b) not in factors:
+                return sp.Symbol(f"d{a}_d{b}")
+            return factors[(a, b)]
+        case Call(func=f, arg=x):
+            return _SYMPY_FUNCS[f](to_sympy(x, factors))
+        case Neg(operand=x):
+            return -to_sympy(x, factors)
+        case Binary(op=op, left=x, right=y):
+            a, b = to_sympy(x, factors), to_sympy(y, factors)
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[op]
+    raise TypeError(node)  # pragma: no cover
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
+
+
+def _value_reason(
+    pairs: list[tuple[float, float]], of: str, wrt: str, ratio: sp.Expr | None
+) -> Reason:
+    first = next(((i, a, t) for i, (a, t) in enumerate(pairs, 1) if not _close(a, t)))
+    where = f"at random point {first[0]} the answer is {first[1]:.6g}, ∂{of}/∂{wrt} is {first[2]:.6g}"
+    constant = _constant_ratio(pairs)
+    if constant is not None:
+        if constant == -1:
+            return Reason("value_mismatch", f"wrong sign: the answer is -1 times ∂{of}/∂{wrt} ({where})")
+        if constant == 0:
+            return Reason("value_mismatch", f"the answer is 0, but ∂{of}/∂{wrt} is not ({where})")
+        return Reason("value_mismatch", f"the answer is {_frac(constant)} times ∂{of}/∂{wrt} ({where})")
+    if ratio is not None and ratio != 1:
+        return Reason("value_mismatch", f"answer / ∂{of}/∂{wrt} = {sp.sstr(ratio)} ({where})")
+    return Reason("value_mismatch", where)
+
+
+def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:
+    """Return the simple constant c with answer = c * truth at every point, if there is one."""
+    usable = [(a, t) for a, t in pairs if abs(t) > 1e-12]
+    if len(usable) < 2:
+        return None
+    ratios = [a / t for a, t in usable]
+    guess = Fraction(ratios[0]).limit_denominator(12)
+    if all(math.isclose(r, float(guess), rel_tol=1e-6, abs_tol=1e-12) for r in ratios):
+        return guess
+    return None
+
+
+# -- many answers: a file ---------------------------------------------------------------
+
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def answers_in(text: str, markdown: bool = False) -> list[tuple[int, str]]:
+    """Return (line number, answer) for each answer in a file's text.
+
+    Blank lines and ``#`` comments are skipped. Math between ``$`` or ``$$``
+    (also a ``$$`` block over several lines) is taken out of Markdown; in a
+    Markdown file, lines with no math and no ``=`` in backquotes are prose.
+
+    >>> answers_in("# two\\n\\ndL/dW4 = dL/dO2*dO2/dW4\\nSee $dL/dW1 = 0$.")
+    [(3, 'dL/dW4 = dL/dO2*dO2/dW4'), (4, 'dL/dW1 = 0')]
+    """
+    out: list[tuple[int, str]] = []
+    block: list[str] | None = None
+    start = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if block is not None:
+            if stripped.endswith("$$"):
+                out.append((start, " ".join([*block, stripped[:-2]]).strip()))
+                block = None
+            else:
+                block.append(stripped)
+            continue
+        if stripped.startswith("$$") and stripped.count("$$") == 1:
+            block, start = [stripped[2:]], number
+            continue
+        if not stripped or stripped.startswith("#"):
+            continue
+        found = _math_in(stripped)
+        if found:
+            out += [(number, m) for m in found]
+        elif not markdown and "$" not in stripped:
+            out.append((number, stripped))
+    return out
+
+
+def _math_in(line: str) -> list[str]:
+    maths = [a or b for a, b in _DISPLAY.findall(line)]
+    maths += [c for c in _CODE.findall(line) if "=" in c]
+    return [m.strip() for m in maths if "=" in m]
+
+
+def check_text(net: Network, text: str, *, markdown: bool = False, source: str = "") -> BatchResult:
+    """Return the verdict on every answer in a text, one per line (see :func:`answers_in`)."""
+    lines = [_check_line(net, number, answer) for number, answer in answers_in(text, markdown)]
+    return BatchResult(net.name, tuple(lines), source)
+
+
+def check_file(net: Network, path: str | Path) -> BatchResult:
+    """Return the verdict on every answer in a file; ``.md`` files are read as Markdown.
+
+    Raises
+    ------
+    DeriveError
+        When the file cannot be read.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DeriveError(f"cannot read {path}: {err}", file=str(path)) from err
+    markdown = path.suffix.lower() in (".md", ".markdown")
+    return check_text(net, text, markdown=markdown, source=str(path))
+
+
+def _check_line(net: Network, number: int, text: str) -> LineResult:
+    try:
+        result = check(net, text)
+    except DeriveError as err:
+        return LineResult(number, text, "unreadable", f"unreadable: {err}", _lhs_guess(text))
+    verdict = "match" if result.match else "mismatch"
+    reason = "; ".join(r.message for r in result.reasons)
+    return LineResult(number, text, verdict, reason, f"d{result.of}/d{result.wrt}", result)
+
+
+def _lhs_guess(text: str) -> str:
+    return text.partition("=")[0].strip() if "=" in text else ""
+
+
+# -- printers ------------------------------------------------------------------------------
+
+
+def format_check_text(result: CheckResult) -> str:
+    """Return the report the command line prints for one answer.
+
+    >>> from derive.network import load_network
+    >>> print(format_check_text(check(load_network("simple"), "dL/dW4 = dL/dO2*dO2/dW4")))
+    dL/dW4 (simple): matches, 1 path
+    """
+    what = f"d{result.of}/d{result.wrt} ({result.network})"
+    paths = f", {result.path_count} path{'s' * (result.path_count != 1)}"
+    if result.match:
+        notes = "".join(f"\n  {n}" for n in result.notes)
+        return f"{what}: matches{paths if result.mode == 'expansion' else ''}{notes}"
+    lines = [f"{what}: does not match"]
+    lines += [f"  - {r.message}" for r in result.reasons]
+    lines += [f"  {n}" for n in result.notes]
+    lines.append(f"  expected: {result.expected}")
+    lines.append(f"  read as:  {result.answer}")
+    return "\n".join(lines)
+
+
+def check_to_json(result: CheckResult) -> dict[str, Any]:
+    """Return one answer's verdict as a JSON-ready dict."""
+    return {
+        "network": result.network,
+        "of": result.of,
+        "wrt": result.wrt,
+        "match": result.match,
+        "mode": result.mode,
+        "reasons": [_reason_json(r) for r in result.reasons],
+        "notes": list(result.notes),
+        "expected": result.expected,
+        "answer": result.answer,
+        "text": result.text,
+        "path_count": result.path_count,
+    }
+
+
+def _reason_json(reason: Reason) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": reason.kind, "message": reason.message}
+    if reason.path is not None:
+        out["path"] = list(reason.path)
+    return out
+
+
+def format_batch_text(batch: BatchResult) -> str:
+    """Return the table (line, derivative, verdict, reason) and summary for a file."""
+    rows = [("line", "derivative", "verdict", "reason")]
+    rows += [(str(r.line), r.derivative or "?", r.verdict, r.reason) for r in batch.lines]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]).rstrip() for row in rows]
+    s = batch.summary
+    lines.append(
+        f"{s['total']} answers: {s['match']} match, {s['mismatch']} do not match, "
+        f"{s['unreadable']} unreadable"
+    )
+    return "\n".join(lines)
+
+
+def batch_to_json(batch: BatchResult) -> dict[str, Any]:
+    """Return a file's verdicts as a JSON-ready dict: per line, and a summary."""
+    return {
+        "network": batch.network,
+        "file": batch.source,
+        "match": batch.match,
+        "summary": batch.summary,
+        "results": [
+            {
+                "line": r.line,
+                "text": r.text,
+                "derivative": r.derivative,
+                "verdict": r.verdict,
+                "reason": r.reason,
+                "check": check_to_json(r.result) if r.result else None,
+            }
+            for r in batch.lines
+        ],
+    }

@@ -1,0 +1,272 @@
+"""Stage 8: printers. One printer per output language over the same data.
+
+A :class:`Printer` knows how to write one partial, a product, a sum and a
+path; :func:`report` lays out a whole derivative in text, Markdown, LaTeX or
+JSON with them. Concrete formulas go through SymPy printer subclasses, so a
+name prints as the network says (``O_{11}``, ``a^{(L)}``) and never as a
+SymPy constant.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from derive.derivative import Derivative, Local, Product, Sum, Term, Whole
+from derive.evaluate import Numbers
+from derive.network import Network
+
+# -- SymPy formulas ---------------------------------------------------------------
+
+
+class FormulaStr(StrPrinter):
+    """SymPy's str printer; ``Heaviside(z, 0)`` is written ``Heaviside(z)`` (0 at 0 is ours)."""
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        return f"Heaviside({self._print(expr.args[0])})"
+
+
+class FormulaLatex(LatexPrinter):
+    """SymPy's LaTeX printer with the network's own typesetting of every name."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__({"mul_symbol": None})
+        self.names = names
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        name = expr.name
+        if name in self.names:
+            return self.names[name]
+        if name.startswith("delta_"):
+            return rf"\delta_{{{self.names.get(name[6:].rstrip('_'), name[6:])}}}"
+        return rf"\mathit{{{name}}}"
+
+    def _print_Heaviside(self, expr: sp.Heaviside, exp: Any = None) -> str:
+        tex = rf"\operatorname{{H}}\left({self._print(expr.args[0])}\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+
+def formula_text(expr: sp.Expr) -> str:
+    """Return a formula as SymPy-parseable text (SPEC section 3's ``concrete.text``).
+
+    >>> formula_text(sp.Heaviside(sp.Symbol("z1"), 0) * sp.Symbol("x1"))
+    'x1*Heaviside(z1)'
+    """
+    return FormulaStr().doprint(expr)
+
+
+def formula_latex(expr: sp.Expr, net: Network) -> str:
+    """Return a formula in LaTeX with the network's names."""
+    return FormulaLatex(net.latex_names).doprint(expr)
+
+
+# -- partials, products, sums, paths ----------------------------------------------
+
+
+class Printer:
+    """Writes partials, products, sums and paths; subclasses set the symbols."""
+
+    d = "d"
+    times = "*"
+    plus = " + "
+    arrow = " <- "
+    open, close = "(", ")"
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+
+    def name(self, name: str) -> str:
+        return name
+
+    def partial(self, top: str, bottom: str) -> str:
+        return f"{self.d}{self.name(top)}/{self.d}{self.name(bottom)}"
+
+    def term(self, term: Term, inside: bool = False) -> str:
+        """Return a factored or expanded term, parenthesised where a sum is a factor."""
+        if isinstance(term, Local | Whole):
+            return self.partial(term.top, term.bottom)
+        if isinstance(term, Product):
+            if not term.factors:
+                return "1"
+            return self.times.join(self.term(f, inside=True) for f in term.factors)
+        text = self.plus.join(self.term(t) for t in term.terms)
+        return f"{self.open}{text}{self.close}" if inside and len(term.terms) > 1 else text
+
+    def product(self, locals_: tuple[Local, ...]) -> str:
+        return self.times.join(self.partial(x.top, x.bottom) for x in locals_)
+
+    def path(self, path: tuple[str, ...]) -> str:
+        return self.arrow.join(self.name(n) for n in path)
+
+    def formula(self, expr: sp.Expr) -> str:
+        return formula_text(expr)
+
+
+class AsciiPrinter(Printer):
+    """``dL/dO31*dO31/dO21``: what SPEC's JSON ``text`` fields and ``derive check`` read."""
+
+
+class UnicodePrinter(Printer):
+    """``∂L/∂O31 · ∂O31/∂O21``: for a terminal."""
+
+    d = "∂"
+    times = " · "
+    arrow = " ← "
+
+
+class LatexTermPrinter(Printer):
+    r"""``\frac{\partial L}{\partial O_{31}} \cdot ...``: for LaTeX and Markdown math."""
+
+    times = r" \cdot "
+    arrow = r" \leftarrow "
+    open, close = r"\left(", r"\right)"
+
+    def name(self, name: str) -> str:
+        return self.net.latex_names.get(name, name)
+
+    def partial(self, top: str, bottom: str) -> str:
+        return rf"\frac{{\partial {self.name(top)}}}{{\partial {self.name(bottom)}}}"
+
+    def formula(self, expr: sp.Expr) -> str:
+        return formula_latex(expr, self.net)
+
+
+# -- a whole derivative ------------------------------------------------------------
+
+
+def expansion(d: Derivative, p: Printer) -> list[str]:
+    """Return the expansion's terms, one per listed path, ``...`` last when cut."""
+    terms = [p.product(t) for t in d.expansion]
+    if d.truncated:
+        terms.append("...")
+    return terms or ["0"]
+
+
+def to_json(d: Derivative, numbers: Numbers | None = None) -> dict[str, Any]:
+    """Return SPEC section 3's JSON object for a derivative."""
+    ascii_, tex = AsciiPrinter(d.net), LatexTermPrinter(d.net)
+    out: dict[str, Any] = {
+        "network": d.net.name,
+        "of": d.of,
+        "wrt": d.wrt,
+        "detail": d.detail,
+        "path_count": d.path_count,
+        "paths": [list(p) for p in d.paths],
+        "paths_truncated": d.truncated,
+        "expansion": {
+            "text": " + ".join(expansion(d, ascii_)),
+            "latex": " + ".join(t if t != "..." else r"\dots" for t in expansion(d, tex)),
+        },
+        "factored": {"text": ascii_.term(d.factored) if not d.is_zero else "0",
+                     "latex": tex.term(d.factored) if not d.is_zero else "0"},
+        "local": {
+            ascii_.partial(*e): {"text": formula_text(f), "latex": formula_latex(f, d.net)}
+            for e, f in d.local.items()
+        },
+        "concrete": {"text": formula_text(d.concrete), "latex": formula_latex(d.concrete, d.net)},
+    }
+    if d.factored_where:
+        out["factored"]["where"] = [
+            [ascii_.term(w), ascii_.term(t)] for w, t in d.factored_where
+        ]
+    if d.where:
+        out["concrete"]["where"] = [[s.name, formula_text(f)] for s, f in d.where]
+    if d.concrete_onehot is not None:
+        out["concrete"]["one_hot"] = {"text": formula_text(d.concrete_onehot),
+                                      "latex": formula_latex(d.concrete_onehot, d.net)}
+    if d.is_zero:
+        out["zero_because"] = d.why_zero()
+    if numbers is not None:
+        out["value"] = numbers.value
+        out["point"] = {n: numbers.point[n] for n in numbers.used}
+        out["path_products"] = numbers.path_products
+        if numbers.lr is not None:
+            out["update"] = {"lr": numbers.lr, "old": numbers.old, "new": numbers.new}
+    return out
+
+
+def report(d: Derivative, fmt: str = "text", numbers: Numbers | None = None,
+           flavor: str = "github") -> str:
+    """Return the whole derivative as ``text``, ``markdown``, ``latex`` or ``json``."""
+    if fmt == "json":
+        return json.dumps(to_json(d, numbers), indent=2, ensure_ascii=False)
+    if fmt == "text":
+        return _text(d, numbers)
+    from derive.render import derivative_document
+
+    return derivative_document(d, numbers, fmt, flavor)
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _text(d: Derivative, numbers: Numbers | None) -> str:
+    p = UnicodePrinter(d.net)
+    lhs = p.partial(d.of, d.wrt)
+    if d.is_zero:
+        return f"{lhs} = 0\n  {d.why_zero()}.\n"
+    lines = []
+    pad = " " * len(lhs)
+    terms = expansion(d, p)
+    lines.append(f"{lhs} = {terms[0]}")
+    lines += [f"{pad} + {t}" for t in terms[1:]]
+    lines.append("")
+    head = f"Paths: {d.path_count:,}"
+    if d.truncated:
+        head += f" (the first {len(d.paths):,} are listed; --max-paths all lists every one)"
+    lines.append(head + f", from {d.of} down to {d.wrt}")
+    width = len(str(len(d.paths)))
+    for i, path in enumerate(d.paths, 1):
+        lines.append(f"  {i:>{width}}. {p.path(path)}")
+    lines += ["", "Factored (what backpropagation computes):", f"  {lhs} = {p.term(d.factored)}"]
+    for whole, term in d.factored_where:
+        lines.append(f"  where {p.term(whole)} = {p.term(term)}")
+    lines += ["", "Local partials:"]
+    shown = d.local if not d.truncated else {
+        e: f for e, f in d.local.items() if any(x.top == e[0] and x.bottom == e[1]
+                                                 for t in d.expansion for x in t)}
+    width = max(len(p.partial(*e)) for e in shown)
+    for edge, f in shown.items():
+        lines.append(f"  {p.partial(*edge):<{width}} = {formula_text(f)}")
+    if len(shown) < len(d.local):
+        lines.append(f"  ... and {len(d.local) - len(shown):,} more (--format json lists all)")
+    lines += ["", "Concrete:"]
+    for sym, f in d.where:
+        lines.append(f"  {sym.name} = {formula_text(f)}")
+    lines.append(f"  {lhs} = {formula_text(d.concrete)}")
+    if d.concrete_onehot is not None:
+        lines.append(f"       = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)")
+    if numbers is not None:
+        lines += ["", *_text_numbers(d, numbers, p)]
+    return "\n".join(lines) + "\n"
+
+
+def _text_numbers(d: Derivative, n: Numbers, p: Printer) -> list[str]:
+    given = ", ".join(f"{k} = {_num(n.point[k])}" for k in n.used)
+    computed = [k for k in d.net.names if k in n.values and k not in n.used
+                and d.net.kind(k) in ("neuron", "preact", "loss")]
+    lines = ["At the point:", f"  given:    {given}",
+             "  forward:  " + ", ".join(f"{k} = {_num(n.values[k])}" for k in computed)]
+    lines.append("  local partials:")
+    width = max((len(p.partial(*e)) for e in n.local), default=0)
+    listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
+    for edge, value in n.local.items():
+        if edge in listed:
+            lines.append(f"    {p.partial(*edge):<{width}} = {_num(value)}")
+    lines.append("  paths:")
+    for i, (path, prod) in enumerate(zip(d.paths, n.path_products, strict=True), 1):
+        lines.append(f"    {i}. {p.path(path)}: {_num(prod)}")
+    total = "sum of the paths" if not d.truncated else "all paths, by backpropagation"
+    lines.append(f"  {p.partial(d.of, d.wrt)} = {_num(n.value)}   ({total})")
+    if n.lr is not None:
+        w = d.wrt
+        lines.append(
+            f"  update:   {w}_new = {w}_old − η·{p.partial(d.of, w)} = {_num(n.old)} − {_num(n.lr)}·"
+            f"({_num(n.value)}) = {_num(n.new)}"
+        )
+    return lines
