@@ -368,7 +368,9 @@ class _Parser:
         self._ws()
         col = self.pos + 1
         if self._at_end():
-            raise self._error("the answer ends too early", "expected a number, a name, dA/dB or '('")
+            raise self._error(
+                "the answer ends too early", "expected a number, a name, dA/dB or '('"
+            )
         ch = self.text[self.pos]
         if ch.isdigit() or (ch == "." and self._peek_char(1).isdigit()):
             return self._number()

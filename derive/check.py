@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from derive.answer import (
     format_node,
     parse_answer,
 )
-from derive.derivative import derive
+from derive.derivative import Derivative, derive
 from derive.errors import DeriveError
 from derive.evaluate import at, forward, random_point
 from derive.network import Network
@@ -165,6 +165,7 @@ class _Grader:
         self.detail = _needs_detail(net, answer)
         self.graph: nx.DiGraph = net.graph(self.detail)
         self._paths: dict[Factor, Poly] = {}
+        self._derived: dict[Factor, Derivative] = {}
         self.notes: list[str] = []
 
     def run(self) -> CheckResult:
@@ -182,7 +183,9 @@ class _Grader:
             reasons += [Reason(r.kind, prefix + r.message, r.path) for r in found]
         mode = modes[0] if len(set(modes)) == 1 else "mixed"
         expected = (
-            self._expected_expansion(of, wrt) if "expansion" in modes else self._expected_concrete(of, wrt)
+            self._expected_expansion(of, wrt)
+            if "expansion" in modes
+            else self._expected_concrete(of, wrt)
         )
         return CheckResult(
             network=self.net.name,
@@ -272,6 +275,9 @@ class _Grader:
     def _why_zero(self, of: str, wrt: str) -> str:
         if of in nx.ancestors(self.graph, wrt):
             return f"{of} comes before {wrt}, so it cannot depend on {wrt}"
+        feeds = sorted(self.graph.successors(wrt), key=self.net.rank)
+        if 0 < len(feeds) <= 3:
+            return f"{of} does not depend on {wrt} ({wrt} feeds only {' and '.join(feeds)})"
         return f"{of} does not depend on {wrt}"
 
     def _wrong_lhs(self, got: Poly, of: str, wrt: str) -> Reason | None:
@@ -316,7 +322,7 @@ class _Grader:
                 missing.append(Reason("missing_path", f"missing path {_arrow(path)}", path))
             elif coef != 1:
                 counted.append(_coefficient_reason(path, coef))
-        for mono, coef in got.items():
+        for mono in got:
             if mono in expected:
                 continue
             path = _path_of(mono, None)
@@ -325,7 +331,11 @@ class _Grader:
                 extra.append(Reason("extra_path", f"extra term {_arrow(path)}: {where}", path))
             elif not broken:
                 term = "·".join(f"∂{a}/∂{b}" for a, b in mono)
-                extra.append(Reason("broken_chain", f"extra term {term} is not a chain of partials"))
+                extra.append(
+                    Reason("broken_chain", f"extra term {term} is not a chain of partials")
+                )
+        if broken:
+            extra = []  # the broken chains already say where these terms come from
         return (
             _capped(missing, "missing paths")
             + _capped(counted, "paths with a wrong coefficient")
@@ -353,30 +363,42 @@ class _Grader:
             truth = self.value(of, wrt, point)
             got = _evaluate(side, env, lambda a, b, p=point: self.value(a, b, p))
             if not math.isfinite(got):
-                return zero + [Reason("not_finite", f"the answer is not a finite number at random point {seed}")]
+                return zero + [
+                    Reason(
+                        "not_finite", f"the answer is not a finite number at random point {seed}"
+                    )
+                ]
             pairs.append((got, truth))
         if all(_close(a, t) for a, t in pairs):
-            self.notes.append(f"equal at {len(pairs)} random points" + self._symbolic_note(side, of, wrt))
+            self.notes.append(
+                f"equal at {len(pairs)} random points" + self._symbolic_note(side, of, wrt)
+            )
             return zero
         return zero + [_value_reason(pairs, of, wrt, self._ratio(side, of, wrt))]
 
+    def derived(self, of: str, wrt: str) -> Derivative:
+        """Return the core's derivative of ``of`` with respect to ``wrt`` (made once)."""
+        if (of, wrt) not in self._derived:
+            self._derived[(of, wrt)] = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
+        return self._derived[(of, wrt)]
+
     def value(self, of: str, wrt: str, point: dict[str, float]) -> float:
         """Return the true value of d(of)/d(wrt) at a point."""
-        return at(derive(self.net, of, wrt, detail=self.detail, max_paths=0), point).value
+        return at(self.derived(of, wrt), point).value
 
     def _truth_formula(self, of: str, wrt: str) -> sp.Expr | None:
-        d = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
+        d = self.derived(of, wrt)
         return None if d.where else d.concrete
 
     def _expected_concrete(self, of: str, wrt: str) -> str:
-        d = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
+        d = self.derived(of, wrt)
         text = sp.sstr(d.concrete)
         if d.where:
             text += "  where " + "; ".join(f"{s} = {sp.sstr(e)}" for s, e in d.where)
         return text
 
     def _sympy_side(self, side: Node) -> sp.Expr | None:
-        if _size(side) > SYMBOLIC_OPS:
+        if _size(side) > SYMBOLIC_OPS or not _literal_powers(side):
             return None
         factors = {}
         for d in _derivs(side):
@@ -440,17 +462,29 @@ def _factor_poly(node: Node) -> Poly | None:
             if p is None or q is None:
                 return None
             if q == 0:
-                raise DeriveError("division by zero", col=node.col, hint="expected a nonzero divisor")
+                raise DeriveError(
+                    "division by zero", col=node.col, hint="expected a nonzero divisor"
+                )
             return {m: c / q for m, c in p.items()}
         case Binary(op="^", left=x, right=y):
             p, n = _factor_poly(x), _constant(_factor_poly(y))
             if p is None or n is None or n.denominator != 1 or not 0 <= n <= MAX_EXPONENT:
+                return None
+            if _too_big(_constant(p), n):
                 return None
             out: Poly = {(): Fraction(1)}
             for _ in range(int(n)):
                 out = _mul(out, p)
             return out
     return None
+
+
+def _too_big(base: Fraction | None, n: Fraction) -> bool:
+    """Return whether a constant power would be an unreasonably large exact number."""
+    if base is None:
+        return False
+    bits = max(abs(base.numerator).bit_length(), base.denominator.bit_length())
+    return bits * n > 4096
 
 
 def _constant(p: Poly | None) -> Fraction | None:
@@ -589,7 +623,9 @@ def _take(items: Iterator, n: int) -> Iterator:
 
 
 def _frac(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 # -- the tree: walking, evaluating, converting --------------------------------------
@@ -620,6 +656,16 @@ def _size(node: Node) -> int:
     return sum(1 for _ in _walk(node))
 
 
+def _literal_powers(node: Node) -> bool:
+    """Return whether every exponent is a plain number (so SymPy cannot blow up on it)."""
+    return all(
+        isinstance(n.right, Number)
+        or (isinstance(n.right, Neg) and isinstance(n.right.operand, Number))
+        for n in _walk(node)
+        if isinstance(n, Binary) and n.op == "^"
+    )
+
+
 def _needs_detail(net: Network, answer: Answer) -> bool:
     """Return whether the answer names a pre-activation (so the z nodes must be in the graph)."""
     sides = [*answer.rhs, *([answer.lhs] if answer.lhs else [])]
@@ -632,7 +678,7 @@ _FLOAT_FUNCS = {
     "exp": math.exp,
     "log": math.log,
     "tanh": math.tanh,
-    "sigma": lambda x: 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0,
+    "sigma": lambda x: _sig(x),
     "sigma_prime": lambda x: _sig(x) * (1.0 - _sig(x)),
     "tanh_prime": lambda x: 1.0 - math.tanh(x) ** 2,
     "heaviside": lambda x: 1.0 if x > 0 else 0.0,
@@ -648,7 +694,7 @@ def _evaluate(node: Node, env: dict[str, float], deriv_value) -> float:
     """Return the answer's value in floats; nan when it is undefined (log of a negative, 1/0)."""
     try:
         return _eval(node, env, deriv_value)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError):
         return math.nan
 
 
@@ -722,14 +768,20 @@ def _value_reason(
     pairs: list[tuple[float, float]], of: str, wrt: str, ratio: sp.Expr | None
 ) -> Reason:
     first = next(((i, a, t) for i, (a, t) in enumerate(pairs, 1) if not _close(a, t)))
-    where = f"at random point {first[0]} the answer is {first[1]:.6g}, ∂{of}/∂{wrt} is {first[2]:.6g}"
+    where = (
+        f"at random point {first[0]} the answer is {first[1]:.6g}, ∂{of}/∂{wrt} is {first[2]:.6g}"
+    )
     constant = _constant_ratio(pairs)
     if constant is not None:
         if constant == -1:
-            return Reason("value_mismatch", f"wrong sign: the answer is -1 times ∂{of}/∂{wrt} ({where})")
+            return Reason(
+                "value_mismatch", f"wrong sign: the answer is -1 times ∂{of}/∂{wrt} ({where})"
+            )
         if constant == 0:
             return Reason("value_mismatch", f"the answer is 0, but ∂{of}/∂{wrt} is not ({where})")
-        return Reason("value_mismatch", f"the answer is {_frac(constant)} times ∂{of}/∂{wrt} ({where})")
+        return Reason(
+            "value_mismatch", f"the answer is {_frac(constant)} times ∂{of}/∂{wrt} ({where})"
+        )
     if ratio is not None and ratio != 1:
         return Reason("value_mismatch", f"answer / ∂{of}/∂{wrt} = {sp.sstr(ratio)} ({where})")
     return Reason("value_mismatch", where)
@@ -883,7 +935,10 @@ def format_batch_text(batch: BatchResult) -> str:
     rows = [("line", "derivative", "verdict", "reason")]
     rows += [(str(r.line), r.derivative or "?", r.verdict, r.reason) for r in batch.lines]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]).rstrip() for row in rows]
+    lines = [
+        "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]).rstrip()
+        for row in rows
+    ]
     s = batch.summary
     lines.append(
         f"{s['total']} answers: {s['match']} match, {s['mismatch']} do not match, "
