@@ -14,6 +14,7 @@ when SymPy can show it quickly.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -84,6 +85,11 @@ class CheckResult:
     notes: tuple[str, ...] = ()
     path_count: int = 0
 
+    @property
+    def ok(self) -> bool:
+        """Return whether the answer matches (the same as ``match``)."""
+        return self.match
+
 
 @dataclass(frozen=True)
 class LineResult:
@@ -96,6 +102,11 @@ class LineResult:
     derivative: str = ""
     result: CheckResult | None = None
 
+    @property
+    def ok(self) -> bool:
+        """Return whether this line's answer matches."""
+        return self.verdict == "match"
+
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -104,6 +115,17 @@ class BatchResult:
     network: str
     lines: tuple[LineResult, ...]
     source: str = ""
+
+    def __iter__(self) -> Iterator[LineResult]:
+        return iter(self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every answer matched (the same as ``match``)."""
+        return self.match
 
     @property
     def summary(self) -> dict[str, int]:
@@ -122,7 +144,9 @@ class BatchResult:
 # -- entry points ------------------------------------------------------------------
 
 
-def check(net: Network, text: str, *, points: int = POINTS) -> CheckResult:
+def check(
+    net: Network, text: str, *, detail: bool | None = None, points: int = POINTS
+) -> CheckResult:
     """Return the verdict on a hand-written answer such as ``dL/dW1 = dL/dO2*dO2/dO1*dO1/dW1``.
 
     Raises
@@ -138,13 +162,18 @@ def check(net: Network, text: str, *, points: int = POINTS) -> CheckResult:
     True
     """
     answer = parse_answer(text, net.names, net.latex_names)
-    return grade(net, answer, points=points)
+    return grade(net, answer, detail=detail, points=points)
 
 
-def grade(net: Network, answer: Answer, *, points: int = POINTS) -> CheckResult:
-    """Return the verdict on a parsed answer (see :func:`check`)."""
-    grader = _Grader(net, answer, points)
-    return grader.run()
+def grade(
+    net: Network, answer: Answer, *, detail: bool | None = None, points: int = POINTS
+) -> CheckResult:
+    """Return the verdict on a parsed answer (see :func:`check`).
+
+    ``detail`` puts the z nodes in the graph; by default they are there
+    exactly when the answer names a pre-activation.
+    """
+    return _Grader(net, answer, points, detail).run()
 
 
 def check_exit_code(result: CheckResult | BatchResult) -> int:
@@ -158,11 +187,11 @@ def check_exit_code(result: CheckResult | BatchResult) -> int:
 class _Grader:
     """Grades every right-hand side of one answer against its left-hand side."""
 
-    def __init__(self, net: Network, answer: Answer, points: int) -> None:
+    def __init__(self, net: Network, answer: Answer, points: int, detail: bool | None) -> None:
         self.net = net
         self.answer = answer
         self.points = points
-        self.detail = _needs_detail(net, answer)
+        self.detail = _needs_detail(net, answer) or bool(detail)
         self.graph: nx.DiGraph = net.graph(self.detail)
         self._paths: dict[Factor, Poly] = {}
         self._derived: dict[Factor, Derivative] = {}
@@ -966,3 +995,17 @@ def batch_to_json(batch: BatchResult) -> dict[str, Any]:
             for r in batch.lines
         ],
     }
+
+
+def format_report(result: CheckResult, fmt: str = "text") -> str:
+    """Return what ``derive check`` prints for one answer: ``text`` or ``json``, newline-ended."""
+    if fmt == "json":
+        return json.dumps(check_to_json(result), indent=2, ensure_ascii=False) + "\n"
+    return format_check_text(result) + "\n"
+
+
+def format_file_report(batch: BatchResult, fmt: str = "text") -> str:
+    """Return what ``derive check --file`` prints: ``text`` or ``json``, newline-ended."""
+    if fmt == "json":
+        return json.dumps(batch_to_json(batch), indent=2, ensure_ascii=False) + "\n"
+    return format_batch_text(batch) + "\n"
