@@ -17,7 +17,9 @@ import click
 
 from derive.errors import DeriveError
 
-DERIVATIVE = re.compile(r"\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z")
+DERIVATIVE = re.compile(
+    r"\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z"
+)
 FORMATS = ("text", "markdown", "latex", "json")
 
 
@@ -46,6 +48,10 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except DeriveError as err:
             click.echo(f"derive: {err}", err=True)
             sys.exit(2)
+        except BrokenPipeError:
+            # `derive ... --max-paths all | head`: the reader left; that is not an error.
+            sys.stderr.close()
+            sys.exit(0)
 
     return wrapper
 
@@ -62,8 +68,13 @@ class DefaultGroup(click.Group):
         formatter.write_usage("derive", "dL/dW1 --net NETWORK [OPTIONS] | COMMAND [ARGS]...")
 
 
-NET = click.option("--net", "net_source", required=True, metavar="NETWORK",
-                   help="A network file, or the name of a bundled one (see: derive networks).")
+NET = click.option(
+    "--net",
+    "net_source",
+    required=True,
+    metavar="NETWORK",
+    help="A network file, or the name of a bundled one (see: derive networks).",
+)
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,14 +98,34 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
 @click.option("--at", "at_", metavar="POINT", help="Values: a YAML file or name=value,name=value.")
-@click.option("--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·∂L/∂W.")
-@click.option("--max-paths", default="1000", show_default=True, metavar="N|all",
-              help="List at most N paths (the count stays exact).")
-@click.option("--md-flavor", type=click.Choice(("github", "portable")), default="github",
-              show_default=True, help="Math syntax for --format markdown.")
+@click.option(
+    "--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·∂L/∂W."
+)
+@click.option(
+    "--max-paths",
+    default="1000",
+    show_default=True,
+    metavar="N|all",
+    help="List at most N paths (the count stays exact).",
+)
+@click.option(
+    "--md-flavor",
+    type=click.Choice(("github", "portable")),
+    default="github",
+    show_default=True,
+    help="Math syntax for --format markdown.",
+)
 @user_errors
-def expand(derivative: str, net_source: str, fmt: str, detail: bool, at_: str | None,
-           lr: float | None, max_paths: str, md_flavor: str) -> None:
+def expand(
+    derivative: str,
+    net_source: str,
+    fmt: str,
+    detail: bool,
+    at_: str | None,
+    lr: float | None,
+    max_paths: str,
+    md_flavor: str,
+) -> None:
     """Expand dA/dB over every path, factor it and make it concrete."""
     from derive.derivative import derive
     from derive.evaluate import at, read_point
@@ -128,8 +159,10 @@ def _stream_paths(d: Any, fmt: str) -> None:
     if fmt == "json":
         import json
 
-        out.write('{"network": %s, "of": %s, "wrt": %s, "path_count": %d, "paths": [\n'
-                  % (json.dumps(d.net.name), json.dumps(d.of), json.dumps(d.wrt), d.path_count))
+        out.write(
+            '{"network": %s, "of": %s, "wrt": %s, "path_count": %d, "paths": [\n'
+            % (json.dumps(d.net.name), json.dumps(d.of), json.dumps(d.wrt), d.path_count)
+        )
         first = True
         for path in d.iter_paths():
             out.write(("" if first else ",\n") + json.dumps(path))
@@ -144,8 +177,12 @@ def _stream_paths(d: Any, fmt: str) -> None:
 @main.command()
 @click.argument("answer", required=False)
 @NET
-@click.option("--file", "file_", type=click.Path(dir_okay=False), help="Grade every answer in a file.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--file", "file_", type=click.Path(dir_okay=False), help="Grade every answer in a file."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 @click.option("--detail", is_flag=True, help="Allow pre-activations z in the answer.")
 @user_errors
 def check(answer: str | None, net_source: str, file_: str | None, fmt: str, detail: bool) -> None:
@@ -155,8 +192,10 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
 
     net = load_network(net_source)
     if (answer is None) == (file_ is None):
-        raise DeriveError("give either an answer or --file, not both or neither",
-                          hint='derive check "dL/dW1 = ..." --net NET')
+        raise DeriveError(
+            "give either an answer or --file, not both or neither",
+            hint='derive check "dL/dW1 = ..." --net NET',
+        )
     if file_ is not None:
         results = grader.check_file(net, file_)
         click.echo(grader.format_file_report(results, fmt), nl=False)
@@ -167,27 +206,63 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
 
 
 @main.command()
-@click.option("--net", "nets", required=True, multiple=True, metavar="NETWORK",
-              help="A network file or bundled name; repeat (or use a glob) for a course.")
+@click.option(
+    "--net",
+    "nets",
+    required=True,
+    multiple=True,
+    metavar="NETWORK",
+    help="A network file or bundled name; repeat (or use a glob) for a course.",
+)
 @click.argument("more", nargs=-1, metavar="[NETWORK]...")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="The folder to write the notes in.")
-@click.option("--format", "fmt", type=click.Choice(("markdown", "latex", "both")),
-              default="markdown", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The folder to write the notes in.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("markdown", "latex", "both")),
+    default="markdown",
+    show_default=True,
+)
 @click.option("--wrt", multiple=True, help="Cover only these weights (repeatable); default: all.")
-@click.option("--templates", type=click.Path(file_okay=False, exists=True),
-              help="A folder of templates overriding the shipped ones.")
-@click.option("--md-flavor", type=click.Choice(("github", "portable")), default="github",
-              show_default=True)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True),
+    help="A folder of templates overriding the shipped ones.",
+)
+@click.option(
+    "--md-flavor", type=click.Choice(("github", "portable")), default="github", show_default=True
+)
 @click.option("--pdf", is_flag=True, help="Also build the PDF with pdflatex.")
 @user_errors
-def notes(nets: tuple[str, ...], more: tuple[str, ...], out_dir: str, fmt: str,
-          wrt: tuple[str, ...], templates: str | None, md_flavor: str, pdf: bool) -> None:
+def notes(
+    nets: tuple[str, ...],
+    more: tuple[str, ...],
+    out_dir: str,
+    fmt: str,
+    wrt: tuple[str, ...],
+    templates: str | None,
+    md_flavor: str,
+    pdf: bool,
+) -> None:
     """Write study notes on backpropagation for one network or a course of them."""
     from derive.notes import write_course
 
-    written = write_course([*nets, *more], out_dir, fmt=fmt, wrt=list(wrt), templates=templates,
-                           flavor=md_flavor, pdf=pdf, progress=sys.stderr.isatty())
+    written = write_course(
+        [*nets, *more],
+        out_dir,
+        fmt=fmt,
+        wrt=list(wrt),
+        templates=templates,
+        flavor=md_flavor,
+        pdf=pdf,
+        progress=sys.stderr.isatty(),
+    )
     for path in written:
         click.echo(str(path))
 

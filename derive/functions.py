@@ -32,19 +32,37 @@ class Activation:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a),
-                   r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma(z)\,(1 - \sigma(z))"),
-        Activation("tanh", sp.tanh, lambda z, a: 1 - a**2,
-                   r"\tanh(z)", r"1 - \tanh^{2}(z)"),
-        Activation("relu", lambda z: sp.Max(0, z), lambda z, a: sp.Heaviside(z, 0),
-                   r"\max(0, z)", r"H(z) \text{ (1 if } z > 0 \text{, else 0)}"),
+        Activation(
+            "sigmoid",
+            sigmoid,
+            lambda z, a: a * (1 - a),
+            r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+            r"\sigma(z)\,(1 - \sigma(z))",
+        ),
+        Activation("tanh", sp.tanh, lambda z, a: 1 - a**2, r"\tanh(z)", r"1 - \tanh^{2}(z)"),
+        Activation(
+            "relu",
+            lambda z: sp.Max(0, z),
+            lambda z, a: sp.Heaviside(z, 0),
+            r"\max(0, z)",
+            r"H(z) \text{ (1 if } z > 0 \text{, else 0)}",
+        ),
         Activation("linear", lambda z: z, lambda z, a: sp.Integer(1), r"z", r"1"),
-        Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), lambda z, a: sigmoid(z),
-                   r"\log(1 + e^{z})", r"\sigma(z) = \frac{1}{1 + e^{-z}}"),
+        Activation(
+            "softplus",
+            lambda z: sp.log(1 + sp.exp(z)),
+            lambda z, a: sigmoid(z),
+            r"\log(1 + e^{z})",
+            r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+        ),
         # Softmax couples the layer: its slope depends on which output and which z.
-        Activation("softmax", sp.exp, lambda z, a: a * (1 - a),
-                   r"\frac{e^{z_j}}{\sum_k e^{z_k}}",
-                   r"\frac{\partial O_j}{\partial z_k} = O_j\,(\delta_{jk} - O_k)"),
+        Activation(
+            "softmax",
+            sp.exp,
+            lambda z, a: a * (1 - a),
+            r"\frac{e^{z_j}}{\sum_k e^{z_k}}",
+            r"\frac{\partial O_j}{\partial z_k} = O_j\,(\delta_{jk} - O_k)",
+        ),
     )
 }
 
@@ -68,27 +86,47 @@ class Loss:
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("squared_error",
-             lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]),
-             lambda o, y, n: 2 * (o - y), lambda o, y, n: -2 * (o - y),
-             r"\sum_j (O_j - y_j)^2"),
-        Loss("half_squared_error",
-             lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]) / 2,
-             lambda o, y, n: o - y, lambda o, y, n: y - o,
-             r"\frac{1}{2} \sum_j (O_j - y_j)^2"),
-        Loss("mse",
-             lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]) / len(o),
-             lambda o, y, n: sp.Rational(2, n) * (o - y), lambda o, y, n: -sp.Rational(2, n) * (o - y),
-             r"\frac{1}{n} \sum_j (O_j - y_j)^2"),
-        Loss("bce",
-             lambda o, y: -sp.Add(*[yj * sp.log(oj) + (1 - yj) * sp.log(1 - oj)
-                                    for oj, yj in zip(o, y, strict=True)]),
-             lambda o, y, n: -y / o + (1 - y) / (1 - o),
-             lambda o, y, n: sp.log(1 - o) - sp.log(o),
-             r"-\sum_j \left[ y_j \log O_j + (1 - y_j) \log (1 - O_j) \right]"),
-        Loss("cross_entropy",
-             lambda o, y: -sp.Add(*[yj * sp.log(oj) for oj, yj in zip(o, y, strict=True)]),
-             lambda o, y, n: -y / o, lambda o, y, n: -sp.log(o),
-             r"-\sum_j y_j \log O_j"),
+        Loss(
+            "squared_error",
+            lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]),
+            lambda o, y, n: 2 * (o - y),
+            lambda o, y, n: -2 * (o - y),
+            r"\sum_j (O_j - y_j)^2",
+        ),
+        Loss(
+            "half_squared_error",
+            lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]) / 2,
+            lambda o, y, n: o - y,
+            lambda o, y, n: y - o,
+            r"\frac{1}{2} \sum_j (O_j - y_j)^2",
+        ),
+        Loss(
+            "mse",
+            lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]) / len(o),
+            lambda o, y, n: sp.Rational(2, n) * (o - y),
+            lambda o, y, n: -sp.Rational(2, n) * (o - y),
+            r"\frac{1}{n} \sum_j (O_j - y_j)^2",
+        ),
+        Loss(
+            "bce",
+            lambda o, y: (
+                -sp.Add(
+                    *[
+                        yj * sp.log(oj) + (1 - yj) * sp.log(1 - oj)
+                        for oj, yj in zip(o, y, strict=True)
+                    ]
+                )
+            ),
+            lambda o, y, n: -y / o + (1 - y) / (1 - o),
+            lambda o, y, n: sp.log(1 - o) - sp.log(o),
+            r"-\sum_j \left[ y_j \log O_j + (1 - y_j) \log (1 - O_j) \right]",
+        ),
+        Loss(
+            "cross_entropy",
+            lambda o, y: -sp.Add(*[yj * sp.log(oj) for oj, yj in zip(o, y, strict=True)]),
+            lambda o, y, n: -y / o,
+            lambda o, y, n: -sp.log(o),
+            r"-\sum_j y_j \log O_j",
+        ),
     )
 }

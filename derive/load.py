@@ -10,7 +10,6 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -72,7 +71,9 @@ class _Located:
 
     def error(self, message: str, hint: str | None = None) -> DeriveError:
         mark = self.node.start_mark
-        return DeriveError(message, file=self.file, line=mark.line + 1, col=mark.column + 1, hint=hint)
+        return DeriveError(
+            message, file=self.file, line=mark.line + 1, col=mark.column + 1, hint=hint
+        )
 
 
 def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -160,7 +161,9 @@ def _compose(text: str, file: str) -> yaml.Node:
     except yaml.YAMLError as exc:
         raise DeriveError(f"malformed YAML: {exc}", file=file) from None
     if node is None:
-        raise DeriveError("the file is empty", file=file, line=1, col=1, hint="start with 'layers:'")
+        raise DeriveError(
+            "the file is empty", file=file, line=1, col=1, hint="start with 'layers:'"
+        )
     return node
 
 
@@ -195,7 +198,9 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
             raise r.at(key).error(f"unknown key '{key.value}'", hint=_suggest(key.value, TOP_KEYS))
         top[key.value] = (key, value)
     if "layers" not in top:
-        raise r.at(root).error("the file has no 'layers:'", hint="add a list of layers, inputs first")
+        raise r.at(root).error(
+            "the file has no 'layers:'", hint="add a list of layers, inputs first"
+        )
 
     def get(key: str) -> yaml.Node | None:
         return top[key][1] if key in top else None
@@ -207,6 +212,11 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
     names: dict[str, yaml.Node] = {}
 
     def declare(node: yaml.Node, ident: str) -> None:
+        if ident in names and node is root:
+            mark = names[ident].start_mark
+            raise DeriveError(
+                f"'{ident}' is used twice", file=file, line=mark.line + 1, col=mark.column + 1
+            )
         if ident in names:
             first = names[ident].start_mark
             raise r.at(node).error(
@@ -282,7 +292,9 @@ def _read_layers(r: _Reader, node: yaml.Node, declare) -> tuple[list[str], list[
             "the first layer must hold only 'inputs'", hint="write '- inputs: [x1, x2]'"
         )
     inputs = r.ident_list(first["inputs"][1], "an input")
-    for item in first["inputs"][1].value if isinstance(first["inputs"][1], yaml.SequenceNode) else []:
+    for item in (
+        first["inputs"][1].value if isinstance(first["inputs"][1], yaml.SequenceNode) else []
+    ):
         declare(item, item.value)
     if isinstance(first["inputs"][1], yaml.ScalarNode):
         declare(first["inputs"][1], inputs[0])
@@ -292,14 +304,18 @@ def _read_layers(r: _Reader, node: yaml.Node, declare) -> tuple[list[str], list[
         for key, value in r.mapping(layer_node, f"layer {index}"):
             if key.value not in ("neurons", "activation", "bias"):
                 if key.value == "inputs":
-                    raise r.at(key).error("only the first layer holds inputs", hint="use 'neurons:'")
+                    raise r.at(key).error(
+                        "only the first layer holds inputs", hint="use 'neurons:'"
+                    )
                 raise r.at(key).error(
                     f"unknown key '{key.value}' in layer {index}",
                     hint=_suggest(key.value, ("neurons", "activation", "bias")),
                 )
             fields[key.value] = value
         if "neurons" not in fields:
-            raise r.at(layer_node).error(f"layer {index} has no 'neurons:'", hint="add 'neurons: [O1]'")
+            raise r.at(layer_node).error(
+                f"layer {index} has no 'neurons:'", hint="add 'neurons: [O1]'"
+            )
         neuron_node = fields["neurons"]
         neurons = r.ident_list(neuron_node, "a neuron")
         items = neuron_node.value if isinstance(neuron_node, yaml.SequenceNode) else [neuron_node]
@@ -338,7 +354,8 @@ def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
         for key, value in r.mapping(node, "loss"):
             if key.value not in ("name", "kind", "target"):
                 raise r.at(key).error(
-                    f"unknown key '{key.value}' in loss", hint=_suggest(key.value, ("name", "kind", "target"))
+                    f"unknown key '{key.value}' in loss",
+                    hint=_suggest(key.value, ("name", "kind", "target")),
                 )
             fields[key.value] = value
     loss = "L"
@@ -349,7 +366,9 @@ def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
     if "kind" in fields:
         kind = r.scalar(fields["kind"], "the loss kind")
         if kind not in LOSS_KINDS:
-            raise r.at(fields["kind"]).error(f"unknown loss kind '{kind}'", hint=_suggest(kind, LOSS_KINDS))
+            raise r.at(fields["kind"]).error(
+                f"unknown loss kind '{kind}'", hint=_suggest(kind, LOSS_KINDS)
+            )
     if "target" in fields:
         targets = r.ident_list(fields["target"], "a target")
         if len(targets) != len(outputs):
@@ -379,7 +398,9 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
     for key, value in r.mapping(node, "edges"):
         match = EDGE.match(key.value)
         if not match:
-            raise r.at(key).error(f"cannot read the edge '{key.value}'", hint="write it as 'x1 -> O11: W1'")
+            raise r.at(key).error(
+                f"cannot read the edge '{key.value}'", hint="write it as 'x1 -> O11: W1'"
+            )
         src, dst = match.groups()
         for end in (src, dst):
             if end not in layer_of:
@@ -388,15 +409,19 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
                     hint=_suggest(end, list(layer_of)),
                 )
         if layer_of[dst] == 0:
-            raise r.at(key).error(f"the edge '{key.value}' goes into the input '{dst}'",
-                                  hint="an edge must end at a neuron")
+            raise r.at(key).error(
+                f"the edge '{key.value}' goes into the input '{dst}'",
+                hint="an edge must end at a neuron",
+            )
         if layer_of[src] >= layer_of[dst]:
             raise r.at(key).error(
                 f"the edge '{key.value}' goes backwards or within a layer, which would make a cycle",
                 hint="an edge goes from an input or an earlier layer to a later layer",
             )
         if (src, dst) in seen:
-            raise r.at(key).error(f"the edge '{key.value}' is listed twice", hint="list each edge once")
+            raise r.at(key).error(
+                f"the edge '{key.value}' is listed twice", hint="list each edge once"
+            )
         seen[(src, dst)] = key
         weight = r.ident(value, "a weight")
         if weight not in weights:
@@ -407,8 +432,24 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
     for layer in layers:
         for n in layer.neurons:
             if n not in fed:
-                raise r.at(node).error(f"the neuron '{n}' has no inputs", hint=f"add an edge '... -> {n}: W'")
+                raise r.at(node).error(
+                    f"the neuron '{n}' has no inputs", hint=f"add an edge '... -> {n}: W'"
+                )
     return edges
+
+
+def _declare_auto(r: _Reader, declare, root: yaml.Node, name: str, what: str, hint: str) -> None:
+    """Declare an automatic name; a clash is reported at the user's own use of the name."""
+    try:
+        declare(root, name)
+    except DeriveError as err:
+        raise DeriveError(
+            f"'{name}' is also the automatic name of {what}",
+            file=r.file,
+            line=err.line,
+            col=err.col,
+            hint=hint,
+        ) from None
 
 
 def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: _Reader) -> None:
@@ -422,7 +463,14 @@ def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: _Reade
                 for src in previous:
                     count += 1
                     weight = f"W{count}"
-                    declare(root, weight)
+                    _declare_auto(
+                        r,
+                        declare,
+                        root,
+                        weight,
+                        f"the weight {src} -> {dst}",
+                        "rename it, or name the weights yourself with 'edges:'",
+                    )
                     spec.edges.append((src, dst, weight))
             previous = layer.neurons
     count = 0
@@ -432,5 +480,12 @@ def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: _Reade
             for _ in layer.neurons:
                 count += 1
                 names.append(f"b{count}")
-                declare(root, names[-1])
+                _declare_auto(
+                    r,
+                    declare,
+                    root,
+                    names[-1],
+                    "a bias (bias: true)",
+                    "rename it, or list the bias names: 'bias: [...]'",
+                )
             layer.bias = names

@@ -56,8 +56,11 @@ def resolve(source: str | Path) -> Path:
     if path.parent == Path(".") and stem in bundled:
         return bundled[stem]
     close = difflib.get_close_matches(stem, list(bundled), n=3, cutoff=0.4)
-    hint = ("did you mean " + " or ".join(close) + "?") if close else (
-        "give a path to a .yaml file, or one of: " + ", ".join(bundled))
+    hint = (
+        ("did you mean " + " or ".join(close) + "?")
+        if close
+        else ("give a path to a .yaml file, or one of: " + ", ".join(bundled))
+    )
     raise DeriveError(f"no network file '{source}'", file=str(source), hint=hint)
 
 
@@ -184,8 +187,11 @@ class Network:
                 )
             return name
         close = difflib.get_close_matches(name, self.names, n=3, cutoff=0.5)
-        hint = ("did you mean " + " or ".join(close) + "?") if close else (
-            "see the names with: derive show --net " + self.name)
+        hint = (
+            ("did you mean " + " or ".join(close) + "?")
+            if close
+            else ("see the names with: derive show --net " + self.name)
+        )
         raise DeriveError(f"'{name}' is not a name in the network '{self.name}'", hint=hint)
 
     # -- graphs ------------------------------------------------------------------

@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from derive.derivative import Derivative, Local, Product, Sum, Term, Whole
+from derive.derivative import Derivative, Local, Product, Term, Whole
 from derive.evaluate import Numbers
 from derive.network import Network
 
@@ -161,8 +161,10 @@ def to_json(d: Derivative, numbers: Numbers | None = None) -> dict[str, Any]:
             "text": " + ".join(expansion(d, ascii_)),
             "latex": " + ".join(t if t != "..." else r"\dots" for t in expansion(d, tex)),
         },
-        "factored": {"text": ascii_.term(d.factored) if not d.is_zero else "0",
-                     "latex": tex.term(d.factored) if not d.is_zero else "0"},
+        "factored": {
+            "text": ascii_.term(d.factored) if not d.is_zero else "0",
+            "latex": tex.term(d.factored) if not d.is_zero else "0",
+        },
         "local": {
             ascii_.partial(*e): {"text": formula_text(f), "latex": formula_latex(f, d.net)}
             for e, f in d.local.items()
@@ -170,14 +172,14 @@ def to_json(d: Derivative, numbers: Numbers | None = None) -> dict[str, Any]:
         "concrete": {"text": formula_text(d.concrete), "latex": formula_latex(d.concrete, d.net)},
     }
     if d.factored_where:
-        out["factored"]["where"] = [
-            [ascii_.term(w), ascii_.term(t)] for w, t in d.factored_where
-        ]
+        out["factored"]["where"] = [[ascii_.term(w), ascii_.term(t)] for w, t in d.factored_where]
     if d.where:
         out["concrete"]["where"] = [[s.name, formula_text(f)] for s, f in d.where]
     if d.concrete_onehot is not None:
-        out["concrete"]["one_hot"] = {"text": formula_text(d.concrete_onehot),
-                                      "latex": formula_latex(d.concrete_onehot, d.net)}
+        out["concrete"]["one_hot"] = {
+            "text": formula_text(d.concrete_onehot),
+            "latex": formula_latex(d.concrete_onehot, d.net),
+        }
     if d.is_zero:
         out["zero_because"] = d.why_zero()
     if numbers is not None:
@@ -189,8 +191,9 @@ def to_json(d: Derivative, numbers: Numbers | None = None) -> dict[str, Any]:
     return out
 
 
-def report(d: Derivative, fmt: str = "text", numbers: Numbers | None = None,
-           flavor: str = "github") -> str:
+def report(
+    d: Derivative, fmt: str = "text", numbers: Numbers | None = None, flavor: str = "github"
+) -> str:
     """Return the whole derivative as ``text``, ``markdown``, ``latex`` or ``json``."""
     if fmt == "json":
         return json.dumps(to_json(d, numbers), indent=2, ensure_ascii=False)
@@ -227,9 +230,15 @@ def _text(d: Derivative, numbers: Numbers | None) -> str:
     for whole, term in d.factored_where:
         lines.append(f"  where {p.term(whole)} = {p.term(term)}")
     lines += ["", "Local partials:"]
-    shown = d.local if not d.truncated else {
-        e: f for e, f in d.local.items() if any(x.top == e[0] and x.bottom == e[1]
-                                                 for t in d.expansion for x in t)}
+    shown = (
+        d.local
+        if not d.truncated
+        else {
+            e: f
+            for e, f in d.local.items()
+            if any(x.top == e[0] and x.bottom == e[1] for t in d.expansion for x in t)
+        }
+    )
     width = max(len(p.partial(*e)) for e in shown)
     for edge, f in shown.items():
         lines.append(f"  {p.partial(*edge):<{width}} = {formula_text(f)}")
@@ -240,7 +249,9 @@ def _text(d: Derivative, numbers: Numbers | None) -> str:
         lines.append(f"  {sym.name} = {formula_text(f)}")
     lines.append(f"  {lhs} = {formula_text(d.concrete)}")
     if d.concrete_onehot is not None:
-        lines.append(f"       = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)")
+        lines.append(
+            f"       = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
+        )
     if numbers is not None:
         lines += ["", *_text_numbers(d, numbers, p)]
     return "\n".join(lines) + "\n"
@@ -248,10 +259,16 @@ def _text(d: Derivative, numbers: Numbers | None) -> str:
 
 def _text_numbers(d: Derivative, n: Numbers, p: Printer) -> list[str]:
     given = ", ".join(f"{k} = {_num(n.point[k])}" for k in n.used)
-    computed = [k for k in d.net.names if k in n.values and k not in n.used
-                and d.net.kind(k) in ("neuron", "preact", "loss")]
-    lines = ["At the point:", f"  given:    {given}",
-             "  forward:  " + ", ".join(f"{k} = {_num(n.values[k])}" for k in computed)]
+    computed = [
+        k
+        for k in d.net.names
+        if k in n.values and k not in n.used and d.net.kind(k) in ("neuron", "preact", "loss")
+    ]
+    lines = [
+        "At the point:",
+        f"  given:    {given}",
+        "  forward:  " + ", ".join(f"{k} = {_num(n.values[k])}" for k in computed),
+    ]
     lines.append("  local partials:")
     width = max((len(p.partial(*e)) for e in n.local), default=0)
     listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}

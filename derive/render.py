@@ -82,7 +82,8 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "onehot": formula_latex(d.concrete_onehot, d.net) if d.concrete_onehot is not None else "",
         "value": f"{numbers.value:.6g}" if numbers else "",
         "update": (f"{numbers.old:.6g}", f"{numbers.lr:.6g}", f"{numbers.new:.6g}")
-        if numbers and numbers.lr is not None else None,
+        if numbers and numbers.lr is not None
+        else None,
         "wrt": p.name(d.wrt),
         "title": f"{d.of}/{d.wrt} in {d.net.name}",
     }

@@ -34,8 +34,11 @@ def describe(net: Network) -> str:
     if net.biases:
         lines += ["", "Biases:"] + [f"  {b:<8} of {n}" for b, n in net.biases.items()]
     targets = ", ".join(net.targets)
-    lines += ["", f"Loss: {net.loss} = {LOSS_TEXT[net.loss_kind]}   ({net.loss_kind}; "
-              f"outputs {', '.join(net.outputs)}; targets {targets})"]
+    lines += [
+        "",
+        f"Loss: {net.loss} = {LOSS_TEXT[net.loss_kind]}   ({net.loss_kind}; "
+        f"outputs {', '.join(net.outputs)}; targets {targets})",
+    ]
     if net.values:
         lines += ["", "Values: " + ", ".join(f"{k} = {v:g}" for k, v in net.values.items())]
     return "\n".join(lines) + "\n"

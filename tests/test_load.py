@@ -1,0 +1,183 @@
+"""Bad network files (SPEC section 1): one line naming file, line, column and the fix; exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from derive.errors import DeriveError
+from derive.load import read_spec
+from derive.network import Network, load_network
+
+GOOD = """\
+layers:
+  - inputs: [x1, x2]
+  - neurons: [O1]
+"""
+
+# (name, file text, (line, col), words the message must contain)
+BAD = [
+    ("malformed_yaml", "layers:\n  - inputs: [x1\n  - neurons: [O1]\n", (3, 12), "malformed YAML"),
+    ("unknown_top_key", GOOD + "los:\n  kind: bce\n", (4, 1), "did you mean 'loss'"),
+    (
+        "unknown_layer_key",
+        "layers:\n  - inputs: [x1]\n  - neurons: [O1]\n    activaton: relu\n",
+        (4, 5),
+        "did you mean 'activation'",
+    ),
+    (
+        "name_used_twice",
+        "layers:\n  - inputs: [x1, O1]\n  - neurons: [O1]\n",
+        (3, 15),
+        "used twice",
+    ),
+    ("key_written_twice", "name: a\nname: b\n" + GOOD, (2, 1), "written twice"),
+    ("edge_to_unknown_node", GOOD + "edges:\n  x9 -> O1: W1\n", (5, 3), "unknown node 'x9'"),
+    (
+        "edge_backwards",
+        "layers:\n  - inputs: [x1]\n  - neurons: [O1]\n  - neurons: [O2]\n"
+        "edges:\n  x1 -> O1: W1\n  O1 -> O2: W2\n  O2 -> O1: W3\n",
+        (8, 3),
+        "backwards",
+    ),
+    (
+        "edge_within_layer_is_a_cycle",
+        "layers:\n  - inputs: [x1]\n  - neurons: [O1, O2]\n"
+        "edges:\n  x1 -> O1: W1\n  O1 -> O2: W2\n",
+        (6, 3),
+        "cycle",
+    ),
+    (
+        "neuron_without_inputs",
+        "layers:\n  - inputs: [x1]\n  - neurons: [O1, O2]\n"
+        "  - neurons: [O3]\nedges:\n  x1 -> O1: W1\n  O1 -> O3: W2\n",
+        (6, 3),
+        "'O2' has no inputs",
+    ),
+    ("unknown_activation", GOOD + "    activation: sigmod\n", (4, 17), "did you mean 'sigmoid'"),
+    ("unknown_loss", GOOD + "loss:\n  kind: mae\n", (5, 9), "unknown loss kind 'mae'"),
+    (
+        "too_few_targets",
+        "layers:\n  - inputs: [x1]\n  - neurons: [O1, O2]\nloss:\n  target: [y1]\n",
+        (5, 11),
+        "1 target(s) for 2 output(s)",
+    ),
+    ("invalid_name", "layers:\n  - inputs: [1x]\n  - neurons: [O1]\n", (2, 14), "not a valid name"),
+    ("empty_file", "", (1, 1), "empty"),
+    ("value_not_a_number", GOOD + "values:\n  x1: abc\n", (5, 7), "must be a number"),
+    ("value_of_unknown_name", GOOD + "values:\n  x9: 1\n", (5, 3), "unknown name 'x9'"),
+    (
+        "auto_weight_name_clash",
+        "layers:\n  - inputs: [W1]\n  - neurons: [O1]\n",
+        (2, 14),
+        "automatic name of the weight",
+    ),
+    ("bias_count", GOOD + "    bias: [b1, b2]\n", (4, 11), "1 neurons but 2 bias names"),
+    (
+        "first_layer_not_inputs",
+        "layers:\n  - neurons: [O1]\n  - neurons: [O2]\n",
+        (2, 5),
+        "only 'inputs'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "words"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_file_is_one_error_at_its_line_and_column(tmp_path: Path, text: str, where, words: str):
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    with pytest.raises(DeriveError) as caught:
+        Network(read_spec(path))
+    err = caught.value
+    assert (err.line, err.col) == where
+    assert words in str(err)
+    assert str(err).startswith(f"{path}:{where[0]}:{where[1]}: ")
+    assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"), [b[1:] for b in BAD[:4]], ids=[b[0] for b in BAD[:4]]
+)
+def test_bad_file_on_the_command_line_exits_2_without_traceback(tmp_path: Path, text, where, words):
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    run = subprocess.run(
+        [sys.executable, "-m", "derive", "dL/dW1", "--net", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().count("\n") == 0
+    assert f"net.yaml:{where[0]}:{where[1]}" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("written", "value"), [("1e-3", 0.001), (".5", 0.5), ("-2", -2.0), ("3", 3.0)]
+)
+def test_numbers_are_numbers_however_written(tmp_path: Path, written: str, value: float):
+    path = tmp_path / "net.yaml"
+    path.write_text(GOOD + f"values:\n  x1: {written}\n")
+    assert read_spec(path).values["x1"] == value
+
+
+def test_weights_are_numbered_by_destination_then_source():
+    net = load_network("two_hidden")
+    assert net.weight_edges["W1"] == [("x1", "O11")]
+    assert net.weight_edges["W4"] == [("x1", "O12")]
+    assert net.weight_edges["W7"] == [("O11", "O21")]
+    assert net.weight_edges["W12"] == [("O22", "O31")]
+
+
+def test_tied_weight_is_one_parameter_on_several_edges():
+    net = load_network("two_hidden_tied")
+    assert net.weight_edges["W1"] == [("x1", "O11"), ("x1", "O12")]
+    assert net.parameters.count("W1") == 1
+
+
+def test_auto_biases_are_numbered_in_neuron_order():
+    net = load_network("softmax")
+    assert net.biases == {"b1": "h1", "b2": "h2", "b3": "O1", "b4": "O2", "b5": "O3"}
+
+
+@pytest.mark.parametrize(("neuron", "z"), [("O11", "z11"), ("aL", "zL"), ("a_L", "z_L")])
+def test_preactivation_default_names(tmp_path: Path, neuron: str, z: str):
+    path = tmp_path / "net.yaml"
+    path.write_text(f"layers:\n  - inputs: [x]\n  - neurons: [{neuron}]\n")
+    assert load_network(path).neurons[neuron].preact == z
+
+
+def test_preactivation_name_that_collides_gets_z_underscore_neuron(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers:\n  - inputs: [z1]\n  - neurons: [O1]\n")
+    assert load_network(path).neurons["O1"].preact == "z_O1"
+
+
+def test_default_typesetting_subscripts_digits_and_latex_overrides(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "layers:\n  - inputs: [x1]\n  - neurons: [O11]\n  - neurons: [a_L]\n"
+        'latex:\n  x1: "\\\\xi"\n'
+    )
+    names = load_network(path).latex_names
+    assert (names["O11"], names["a_L"], names["W1"], names["x1"]) == (
+        "O_{11}",
+        "a_{L}",
+        "W_{1}",
+        r"\xi",
+    )
+
+
+def test_bare_name_finds_a_bundled_network_from_any_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_network("two_hidden.yaml").name == load_network("two_hidden").name == "two_hidden"
+
+
+def test_unknown_network_name_suggests_bundled_ones():
+    with pytest.raises(DeriveError, match="did you mean two_hidden"):
+        load_network("two_hiden")
