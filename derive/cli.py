@@ -159,10 +159,8 @@ def _stream_paths(d: Any, fmt: str) -> None:
     if fmt == "json":
         import json
 
-        out.write(
-            '{"network": %s, "of": %s, "wrt": %s, "path_count": %d, "paths": [\n'
-            % (json.dumps(d.net.name), json.dumps(d.of), json.dumps(d.wrt), d.path_count)
-        )
+        head = {"network": d.net.name, "of": d.of, "wrt": d.wrt, "path_count": d.path_count}
+        out.write(json.dumps(head)[:-1] + ', "paths": [\n')
         first = True
         for path in d.iter_paths():
             out.write(("" if first else ",\n") + json.dumps(path))
