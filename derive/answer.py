@@ -217,7 +217,7 @@ class NameTable:
 
     def unknown(self, written: str, col: int, where: str = "") -> DeriveError:
         """Return the error for a name the network does not have, suggesting close ones."""
-        close = difflib.get_close_matches(written, self.names, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(written, self.names, n=3, cutoff=0.3)
         hint = ("did you mean " + " or ".join(close) + "?") if close else (
             "expected one of the network's names: " + ", ".join(self.names[:12])
             + (", ..." if len(self.names) > 12 else ""))  # fmt: skip
