@@ -203,7 +203,7 @@ class _Grader:
         reasons: list[Reason] = []
         modes = []
         for index, (side, poly) in enumerate(zip(self.answer.rhs, written, strict=True)):
-            if poly is not None and any(mono for mono in poly):
+            if poly is not None and _derivs(side):
                 found, mode = self._grade_expansion(side, poly, of, wrt), "expansion"
             else:
                 found, mode = self._grade_concrete(side, of, wrt), "concrete"
