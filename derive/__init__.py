@@ -1,0 +1,28 @@
+"""derive: chain-rule expansions, checks and study notes for small neural networks.
+
+The package imports nothing heavy until used, so ``derive --help`` starts fast:
+``derive.load``, ``derive.differentiate``, ``derive.check`` and ``derive.notes``
+are looked up on first access.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["load", "differentiate", "Result", "check_answer", "write_notes"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load", "differentiate", "Result"):
+        from derive import api
+
+        return getattr(api, name)
+    if name == "check_answer":
+        from derive.check import check
+
+        return check
+    if name == "write_notes":
+        from derive.notes import write_course
+
+        return write_course
+    raise AttributeError(f"module 'derive' has no attribute {name!r}")

@@ -61,6 +61,16 @@ def latex_escape(text: str) -> str:
     return "".join(out)
 
 
+def _update_tex(wrt: str, lhs: str, numbers: Any) -> str:
+    """Return the update step W_new = W_old - eta * dL/dW with its numbers, in LaTeX."""
+    if not numbers or numbers.lr is None:
+        return ""
+    return (
+        rf"{{{wrt}}}_{{\text{{new}}}} = {{{wrt}}}_{{\text{{old}}}} - \eta \cdot {lhs}"
+        rf" = {numbers.old:.6g} - {numbers.lr:.6g} \cdot ({numbers.value:.6g}) = {numbers.new:.6g}"
+    )
+
+
 def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") -> str:
     """Return one derivative as a Markdown section or a LaTeX fragment."""
     from derive.printing import LatexTermPrinter, expansion, formula_latex
@@ -71,6 +81,7 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "lhs": lhs,
         "zero": d.why_zero() if d.is_zero else "",
         "terms": expansion(d, p),
+        "aligned_terms": " \\\\\n  &\\quad + ".join(expansion(d, p)),
         "paths": [p.path(path) for path in d.paths],
         "path_count": d.path_count,
         "truncated": d.truncated,
@@ -81,11 +92,9 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "concrete": formula_latex(d.concrete, d.net),
         "onehot": formula_latex(d.concrete_onehot, d.net) if d.concrete_onehot is not None else "",
         "value": f"{numbers.value:.6g}" if numbers else "",
-        "update": (f"{numbers.old:.6g}", f"{numbers.lr:.6g}", f"{numbers.new:.6g}")
-        if numbers and numbers.lr is not None
-        else None,
+        "update": _update_tex(p.name(d.wrt), lhs, numbers),
         "wrt": p.name(d.wrt),
-        "title": f"{d.of}/{d.wrt} in {d.net.name}",
+        "title": f"d{d.of}/d{d.wrt} in {d.net.title}",
     }
     env = environment()
     if fmt == "markdown":

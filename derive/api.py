@@ -1,0 +1,105 @@
+"""The Python API for notebooks: everything the command line does, by import.
+
+>>> import derive
+>>> r = derive.differentiate("two_hidden", "dL/dW1")
+>>> r.path_count, r.paths[1]
+(2, ('L', 'O31', 'O22', 'O11', 'W1'))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from derive.cli import parse_derivative
+from derive.derivative import Derivative, derive
+from derive.evaluate import Numbers, at, read_point
+from derive.network import Network, load_network
+from derive.printing import AsciiPrinter, report, to_json
+
+
+def load(source: str | Path) -> Network:
+    """Return a network from a file path or a bundled name (``"two_hidden"``)."""
+    return load_network(source)
+
+
+@dataclass
+class Result:
+    """A derivative, and its numbers when a point was given; shows itself in Jupyter."""
+
+    derivative: Derivative
+    numbers: Numbers | None = None
+
+    @property
+    def paths(self) -> list[tuple[str, ...]]:
+        """Return the listed paths, ``of`` first."""
+        return self.derivative.paths
+
+    @property
+    def path_count(self) -> int:
+        """Return the exact number of paths."""
+        return self.derivative.path_count
+
+    @property
+    def expansion(self) -> str:
+        """Return the sum over paths as text (``dL/dO31*dO31/dO21*...``)."""
+        return to_json(self.derivative)["expansion"]["text"]
+
+    @property
+    def factored(self) -> str:
+        """Return the factored form as text."""
+        return AsciiPrinter(self.derivative.net).term(self.derivative.factored)
+
+    @property
+    def concrete(self) -> sp.Expr:
+        """Return the concrete derivative as a SymPy expression in the network's names."""
+        return self.derivative.concrete
+
+    @property
+    def value(self) -> float | None:
+        """Return the derivative's value at the point, if one was given."""
+        return self.numbers.value if self.numbers else None
+
+    def to_json(self) -> dict:
+        """Return SPEC section 3's JSON object."""
+        return to_json(self.derivative, self.numbers)
+
+    def __str__(self) -> str:
+        return report(self.derivative, "text", self.numbers)
+
+    def _repr_markdown_(self) -> str:
+        return report(self.derivative, "markdown", self.numbers, flavor="portable")
+
+    def _repr_latex_(self) -> str:
+        return report(self.derivative, "latex", self.numbers)
+
+
+def differentiate(
+    net: Network | str | Path,
+    derivative: str,
+    *,
+    detail: bool = False,
+    at_point: dict[str, float] | str | None = None,
+    lr: float | None = None,
+    max_paths: int | None = 1000,
+) -> Result:
+    """Return the derivative ``"dL/dW1"`` of a network, with numbers if a point is given.
+
+    ``at_point`` is a mapping, a YAML file or ``"x1=0.5,W1=0.1"``; the
+    network's ``values:`` fill in what it does not give.
+    """
+    if not isinstance(net, Network):
+        net = load_network(net)
+    of, wrt = parse_derivative(derivative)
+    d = derive(net, of, wrt, detail=detail, max_paths=max_paths)
+    numbers = None
+    if at_point is not None or lr is not None:
+        point = read_point(None, net)
+        if isinstance(at_point, dict):
+            point.update(at_point)
+        elif at_point is not None:
+            point = read_point(at_point, net)
+        numbers = at(d, point, lr=lr)
+    return Result(d, numbers)
