@@ -1,0 +1,236 @@
+"""derive's numbers equal independent truth: finite differences and sympy.diff.
+
+Truth comes from tests/reference.py (its own forward pass and composed loss,
+written from SPEC section 1), never from derive's functions or evaluator.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from functools import cache
+
+import pytest
+import reference as ref
+import sympy as sp
+
+from derive.derivative import derive
+from derive.evaluate import at
+from derive.network import bundled_networks, load_network
+from derive.printing import to_json
+
+NETWORKS = [p.stem for p in bundled_networks()]
+SEEDS = (1, 2, 3)
+
+
+@cache
+def net_of(name: str):
+    return load_network(name)
+
+
+@cache
+def composed(name: str):
+    return ref.composed_loss(net_of(name))
+
+
+def point_of(name: str, seed: int | None) -> dict[str, float]:
+    """Return the file's values (seed None) or a random point away from relu kinks."""
+    net = net_of(name)
+    if seed is None:
+        return dict(net.values)
+    for s in range(seed, seed + 1000, 7):
+        point = ref.random_point(net, s)
+        if ref.relu_margin(net, point) > 1e-3:
+            return point
+    raise AssertionError("no point away from the relu kinks")
+
+
+def close(got: float, want: float, rel: float = 1e-5, abs_: float = 1e-7) -> bool:
+    return math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
+
+
+def leaf_cases():
+    return [(n, leaf) for n in NETWORKS for leaf in ref.leaves(net_of(n))]
+
+
+def inner_cases():
+    """(network, of, wrt, detail) for every neuron or z below a neuron or the loss."""
+    cases = []
+    for name in NETWORKS:
+        net = net_of(name)
+        order = [n for layer in net.layers for n in layer]
+        for i, wrt in enumerate(order):
+            for of in [*order[i + 1:], net.loss]:
+                cases.append((name, of, wrt, False))
+        for layer in net.layers:
+            for n in layer:
+                cases.append((name, net.loss, net.neurons[n].preact, True))
+    return cases
+
+
+POINTS = [None, *SEEDS]
+POINT_IDS = ["values", *[f"random{s}" for s in SEEDS]]
+
+
+# -- every leaf: parameters, inputs, targets ------------------------------------
+
+
+@pytest.mark.parametrize("seed", POINTS, ids=POINT_IDS)
+@pytest.mark.parametrize(("name", "wrt"), leaf_cases())
+def test_value_equals_central_differences(name, wrt, seed):
+    net, point = net_of(name), point_of(name, seed)
+    got = at(derive(net, net.loss, wrt), point).value
+    want = ref.central_difference(net, net.loss, wrt, point)
+    assert close(got, want, rel=1e-5, abs_=1e-6), (got, want)
+
+
+@pytest.mark.parametrize("detail", [False, True], ids=["compact", "detail"])
+@pytest.mark.parametrize("seed", POINTS, ids=POINT_IDS)
+@pytest.mark.parametrize(("name", "wrt"), leaf_cases())
+def test_value_equals_sympy_diff_of_composed_loss(name, wrt, seed, detail):
+    net, point = net_of(name), point_of(name, seed)
+    got = at(derive(net, net.loss, wrt, detail=detail), point).value
+    want = ref.sympy_value(sp.diff(composed(name), sp.Symbol(wrt)), point)
+    assert close(got, want), (got, want)
+
+
+# -- between inner nodes: the total derivative through the graph ----------------
+
+
+@pytest.mark.parametrize("seed", POINTS, ids=POINT_IDS)
+@pytest.mark.parametrize(("name", "of", "wrt", "detail"), inner_cases())
+def test_inner_derivative_equals_sympy_diff_with_wrt_free(name, of, wrt, detail, seed):
+    net, point = net_of(name), point_of(name, seed)
+    got = at(derive(net, of, wrt, detail=detail), point).value
+    expr = ref.expressions(net, free=[wrt])[of]
+    values = dict(point)
+    values[wrt] = ref.forward(net, point)[wrt]
+    want = ref.sympy_value(sp.diff(expr, sp.Symbol(wrt)), values)
+    assert close(got, want), (got, want)
+
+
+@pytest.mark.parametrize("seed", POINTS, ids=POINT_IDS)
+@pytest.mark.parametrize(("name", "of", "wrt", "detail"), inner_cases())
+def test_inner_derivative_equals_central_differences(name, of, wrt, detail, seed):
+    net, point = net_of(name), point_of(name, seed)
+    got = at(derive(net, of, wrt, detail=detail), point).value
+    want = ref.central_difference(net, of, wrt, point)
+    assert close(got, want, rel=1e-5, abs_=1e-6), (got, want)
+
+
+def test_dO31_dO11_on_two_hidden_is_the_sum_over_O21_and_O22():
+    net = net_of("two_hidden")
+    point = net.values
+    env = ref.forward(net, point)
+    by_hand = sum(
+        env["O31"] * (1 - env["O31"]) * point[w_out] * env[mid] * (1 - env[mid]) * point[w_in]
+        for mid, w_in, w_out in (("O21", "W7", "W11"), ("O22", "W9", "W12"))
+    )
+    assert close(at(derive(net, "O31", "O11"), point).value, by_hand)
+
+
+# -- the concrete formula, read back from the JSON --------------------------------
+
+
+def concrete_value(net, data: dict, env: dict[str, float]) -> float:
+    """Return the JSON's concrete.text evaluated at ``env``, after its ``where`` definitions."""
+    names = {n: sp.Symbol(n) for n in net.names}
+    values = dict(env)
+    for defined, text in data["concrete"].get("where", []):
+        names[defined] = sp.Symbol(defined)
+        values[defined] = ref.sympy_value(sp.sympify(text, locals=names), values)
+    expr = sp.sympify(data["concrete"]["text"], locals=names)
+    return ref.sympy_value(expr, values)
+
+
+@pytest.mark.parametrize("seed", [None, 1], ids=["values", "random1"])
+@pytest.mark.parametrize(("name", "wrt"), leaf_cases())
+def test_concrete_text_evaluates_to_the_true_derivative(name, wrt, seed):
+    net, point = net_of(name), point_of(name, seed)
+    data = to_json(derive(net, net.loss, wrt))
+    got = concrete_value(net, data, ref.forward(net, point))
+    want = ref.sympy_value(sp.diff(composed(name), sp.Symbol(wrt)), point)
+    assert close(got, want), (data["concrete"], got, want)
+
+
+@pytest.mark.parametrize(("name", "of", "wrt", "detail"), inner_cases())
+def test_concrete_text_of_inner_derivative_evaluates_to_the_truth(name, of, wrt, detail):
+    net, point = net_of(name), point_of(name, 1)
+    data = to_json(derive(net, of, wrt, detail=detail))
+    got = concrete_value(net, data, ref.forward(net, point))
+    assert close(got, ref.central_difference(net, of, wrt, point), rel=1e-5, abs_=1e-6)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_concrete_text_uses_only_network_names_and_allowed_functions(name):
+    net = net_of(name)
+    allowed = {sp.exp, sp.log, sp.tanh, sp.Heaviside}
+    for wrt in ref.leaves(net):
+        data = to_json(derive(net, net.loss, wrt, detail=True))
+        names = {n: sp.Symbol(n) for n in net.names}
+        names.update({d: sp.Symbol(d) for d, _ in data["concrete"].get("where", [])})
+        expr = sp.sympify(data["concrete"]["text"], locals=names)
+        assert {s.name for s in expr.free_symbols} <= set(names), wrt
+        funcs = {type(f) for f in expr.atoms(sp.Function)}
+        assert funcs <= allowed, (wrt, funcs)
+
+
+# -- names SymPy treats specially --------------------------------------------------
+
+SPECIAL = textwrap.dedent(
+    """\
+    name: special
+    layers:
+      - inputs: [I, S]
+      - neurons: [O, E]
+        bias: [beta, gamma]
+      - neurons: [N]
+    edges:
+      I -> O: pi
+      S -> O: Q
+      I -> E: pi
+      S -> E: lambda_
+      O -> N: W
+      E -> N: C
+    loss:
+      name: L
+      kind: bce
+      target: y
+    """
+)
+SPECIAL_POINT = {"I": 0.7, "S": -0.4, "pi": 0.3, "Q": -0.8, "lambda_": 0.5, "W": 1.1,
+                 "C": -0.6, "beta": 0.2, "gamma": -0.1, "y": 1.0}
+
+
+@pytest.fixture
+def special(tmp_path):
+    path = tmp_path / "special.yaml"
+    path.write_text(SPECIAL)
+    return load_network(path)
+
+
+@pytest.mark.parametrize("wrt", sorted(SPECIAL_POINT))
+def test_special_names_value_equals_sympy_diff(special, wrt):
+    got = at(derive(special, "L", wrt), SPECIAL_POINT).value
+    want = ref.sympy_value(sp.diff(ref.composed_loss(special), sp.Symbol(wrt)), SPECIAL_POINT)
+    assert close(got, want), (got, want)
+
+
+@pytest.mark.parametrize("wrt", sorted(SPECIAL_POINT))
+def test_special_names_concrete_text_parses_to_plain_symbols(special, wrt):
+    data = to_json(derive(special, "L", wrt))
+    names = {n: sp.Symbol(n) for n in special.names}
+    expr = sp.sympify(data["concrete"]["text"], locals=names)
+    assert all(isinstance(a, sp.Symbol) for a in expr.free_symbols)
+    assert not expr.has(sp.pi, sp.E, sp.I, sp.EulerGamma, sp.S.Catalan), expr
+    assert {s.name for s in expr.free_symbols} <= set(names)
+    got = concrete_value(special, data, ref.forward(special, SPECIAL_POINT))
+    want = ref.sympy_value(sp.diff(ref.composed_loss(special), sp.Symbol(wrt)), SPECIAL_POINT)
+    assert close(got, want), (data["concrete"]["text"], got, want)
+
+
+def test_special_names_local_partials_keep_plain_symbols(special):
+    d = derive(special, "L", "pi")
+    for formula in d.local.values():
+        assert not formula.has(sp.pi, sp.E, sp.I, sp.EulerGamma), formula
+        assert all(isinstance(s, sp.Symbol) for s in formula.free_symbols)
