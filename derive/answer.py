@@ -22,6 +22,7 @@ from derive.errors import DeriveError
 MAX_LENGTH = 20_000
 MAX_DEPTH = 120
 MAX_EXPONENT = 64
+MAX_TREE_DEPTH = 400  # operations in a row; keeps every later walk of the tree shallow
 
 # Characters rewritten one for one, so that columns stay the user's columns.
 _SAME_WIDTH = str.maketrans(
@@ -240,8 +241,12 @@ def _spellings(name: str, latex: str | None) -> list[str]:
     return out
 
 
+def _is_digit(ch: str) -> bool:
+    return len(ch) == 1 and "0" <= ch <= "9"
+
+
 def _cuts_digits(text: str, end: int) -> bool:
-    return 0 < end < len(text) and text[end - 1].isdigit() and text[end].isdigit()
+    return 0 < end < len(text) and _is_digit(text[end - 1]) and _is_digit(text[end])
 
 
 def _normal_forms(written: str) -> list[str]:
@@ -276,6 +281,10 @@ class _Parser:
         self._skip_dollars()
         if not self._at_end():
             raise self._error(f"unexpected '{self.text[self.pos]}'", self._expected_after())
+        for start, node in sides:
+            if _depth(node) > MAX_TREE_DEPTH:
+                raise DeriveError("the answer has too many operations in a row", col=start + 1,
+                                  hint=f"expected at most {MAX_TREE_DEPTH}")  # fmt: skip
         if len(sides) == 1:
             return Answer(None, (sides[0][1],), self.raw)
         start, lhs = sides[0]
@@ -372,7 +381,7 @@ class _Parser:
                 "the answer ends too early", "expected a number, a name, dA/dB or '('"
             )
         ch = self.text[self.pos]
-        if ch.isdigit() or (ch == "." and self._peek_char(1).isdigit()):
+        if _is_digit(ch) or (ch == "." and _is_digit(self._peek_char(1))):
             return self._number()
         if ch in _OPENERS:
             return self._group(ch, _OPENERS[ch])
@@ -445,7 +454,7 @@ class _Parser:
     def _frac_arg(self) -> Node:
         if self._peek_char() == "{":
             return self._group("{", "}")
-        if self._peek_char().isdigit():
+        if _is_digit(self._peek_char()):
             col = self.pos + 1
             self.pos += 1
             return Number(Fraction(int(self.text[self.pos - 1])), col)
@@ -658,8 +667,8 @@ class _Parser:
         ch = self._peek_char()
         if not ch:
             return False
-        if ch.isalnum() or ch in "([{∂σ.":
-            return not (ch == "." and not self._peek_char(1).isdigit())
+        if _is_digit(ch) or ("A" <= ch.upper() <= "Z") or ch in "([{∂σ.":
+            return not (ch == "." and not _is_digit(self._peek_char(1)))
         if ch == "\\":
             command = _COMMAND.match(self.text, self.pos)
             if command is None:
@@ -674,6 +683,21 @@ class _Parser:
 
     def _error(self, message: str, hint: str) -> DeriveError:
         return DeriveError(message, col=self.pos + 1, hint=hint)
+
+
+def _depth(node: Node) -> int:
+    """Return the depth of a tree, without recursion (the tree may be deep)."""
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        match current:
+            case Binary(left=x, right=y):
+                stack += [(x, depth + 1), (y, depth + 1)]
+            case Neg(operand=x) | Call(arg=x):
+                stack.append((x, depth + 1))
+    return deepest
 
 
 def _literal_size(node: Node) -> Fraction:

@@ -1,0 +1,179 @@
+"""Fuzzing `derive check`: whatever a user types, the only failure is a clean DeriveError.
+
+Inputs are random strings over the characters answers are made of, and random
+mutations of valid answers. While the checker runs, ``eval``, ``exec`` and
+SymPy's string parsers are replaced by traps, so nothing the user typed can be
+executed without the test failing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import sys
+from contextlib import ExitStack
+from unittest import mock
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from derive.answer import parse_answer
+from derive.check import check
+from derive.errors import DeriveError
+from derive.network import load_network
+
+SYMPIFY_MODULE = importlib.import_module("sympy.core.sympify")
+PARSER_MODULE = importlib.import_module("sympy.parsing.sympy_parser")
+
+VALID = [
+    "dL/dW1 = (dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1) + (dL/dO31*dO31/dO22*dO22/dO12*dO12/dW1)",
+    "dL/dW1 = (dL/dO21*dO21/dO11 + dL/dO22*dO22/dO11)*dO11/dW1",
+    "∂L/∂W1 = ∂L/∂O31 · ∂O31/∂O21 × ∂O21/∂O11 ∂O11/∂W1",
+    r"\frac{\partial L}{\partial W_{1}} = \frac{\partial L}{\partial O_{31}} \cdot \left( \frac{\partial O_{31}}{\partial O_{11}} \right) \, \frac{dO_{11}}{dW_1}",
+    "dL/dW12 = -(1 - y)/(1 - O31)*O31*(1 - O31)*O22 + y/O31*O31*(1-O31)*O22",
+    "dL/dW1 = σ(z11)^2 * exp(-W1) + log(O11) - tanh(x1) ** 2 + Heaviside(z21) + e^{-x2}",
+]
+
+ALPHABET = st.sampled_from(
+    list("dLWOxyz0123456789/*+-^()[]{}=., _$'") + ["∂", "·", "×", "−", "σ", "₁", "\\"]
+    + [r"\frac", r"\partial", r"\cdot", r"\left(", r"\right)", r"\times", "O31", "W1", "dL/d"]
+)  # fmt: skip
+
+FAST = settings(
+    max_examples=300,
+    deadline=1000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The network the fuzzed answers are checked against."""
+    return load_network("two_hidden")
+
+
+def _trap(real):
+    def guarded(*args, **kwargs):
+        if any(isinstance(a, str) for a in args):
+            raise AssertionError(f"user text reached {real.__name__}: {args[0]!r}")
+        return real(*args, **kwargs)
+
+    return guarded
+
+
+def _from_derive(real):
+    """Wrap eval/exec so that a call from derive's own code fails (libraries may compile their own)."""
+
+    def guarded(*args, **kwargs):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == "derive" or caller.startswith("derive."):
+            raise AssertionError(f"{caller} called {real.__name__} while checking an answer")
+        return real(*args, **kwargs)
+
+    return guarded
+
+
+def _forbidden(*args, **kwargs):
+    raise AssertionError("parse_expr called while checking an answer")
+
+
+def _run_trapped(fn, *args):
+    """Call ``fn`` with eval, exec, sympify-on-strings and parse_expr all failing loudly."""
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(builtins, "eval", _from_derive(builtins.eval)))
+        stack.enter_context(mock.patch.object(builtins, "exec", _from_derive(builtins.exec)))
+        stack.enter_context(mock.patch.object(sympy, "sympify", _trap(sympy.sympify)))
+        stack.enter_context(
+            mock.patch.object(SYMPIFY_MODULE, "sympify", _trap(SYMPIFY_MODULE.sympify))
+        )
+        stack.enter_context(mock.patch.object(PARSER_MODULE, "parse_expr", _forbidden))
+        return fn(*args)
+
+
+def _only_clean_errors(fn, *args) -> None:
+    try:
+        _run_trapped(fn, *args)
+    except DeriveError as err:
+        assert "\n" not in str(err)
+        assert err.col is None or err.col >= 1
+
+
+@st.composite
+def mutations(draw):
+    """A valid answer with a few characters deleted, inserted, swapped or repeated."""
+    text = list(draw(st.sampled_from(VALID)))
+    for _ in range(draw(st.integers(1, 4))):
+        pos = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["delete", "insert", "replace", "repeat"]))
+        piece = draw(ALPHABET)
+        if action == "delete" and pos < len(text):
+            del text[pos]
+        elif action == "insert":
+            text.insert(pos, piece)
+        elif action == "replace" and pos < len(text):
+            text[pos] = piece
+        elif action == "repeat":
+            text.insert(pos, piece * draw(st.integers(2, 60)))
+    return "".join(text)
+
+
+def test_traps_catch_a_string_reaching_sympify():
+    with pytest.raises(AssertionError):
+        _run_trapped(sympy.sympify, "x + 1")
+
+
+def test_traps_catch_eval_called_from_derive():
+    namespace = {"__name__": "derive.probe"}
+    exec("def probe():\n    return eval('1')", namespace)  # a stand-in for a derive module
+    with pytest.raises(AssertionError, match="derive.probe called eval"):
+        _run_trapped(namespace["probe"])
+
+
+def test_valid_answers_pass_under_the_traps(net):
+    for text in VALID:
+        _run_trapped(check, net, text)
+
+
+@FAST
+@given(st.text(max_size=80))
+def test_random_unicode_parses_or_raises_a_clean_error(net, text):
+    _only_clean_errors(parse_answer, text, net.names, net.latex_names)
+
+
+@FAST
+@given(st.lists(ALPHABET, max_size=40).map("".join))
+def test_random_answer_like_text_checks_or_raises_a_clean_error(net, text):
+    _only_clean_errors(check, net, text)
+
+
+@FAST
+@given(mutations())
+def test_mutated_answers_check_or_raise_a_clean_error(net, text):
+    _only_clean_errors(check, net, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dL/dW1 = " + "(" * 5000 + "x1" + ")" * 5000,
+        "dL/dW1 = " + "-" * 5000 + "x1",
+        "dL/dW1 = 9^9^9^9^9^9^9^9",
+        "dL/dW1 = (1e300^64)^64^64",
+        "dL/dW1 = (dL/dO31 + dL/dO21 + dL/dO22 + dL/dO11)^64",
+        "dL/dW1 = 1e99999999999999999999",
+        "dL/dW1 = " + "x1*" * 5000 + "x1",
+    ],
+    ids=[
+        "brackets",
+        "minuses",
+        "power-tower",
+        "huge-powers",
+        "big-expansion",
+        "huge-number",
+        "long",
+    ],
+)
+def test_pathological_answers_end_quickly_with_a_verdict_or_a_clean_error(net, text):
+    _only_clean_errors(check, net, text)
