@@ -1,0 +1,196 @@
+"""Random layered networks: derive agrees with finite differences, and counts its paths.
+
+Each example is a network file written to disk and loaded like a user's: random
+widths, depths, activations, losses, biases, dropped edges, skip edges and tied
+weights, all given as explicit ``edges:``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+
+import reference as ref
+import sympy as sp
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from derive.derivative import Local, Sum, Whole, derive, multiply_out
+from derive.evaluate import at
+from derive.network import load_network
+from derive.printing import to_json
+
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softplus")
+# The output activations that keep each loss finite (bce and cross_entropy take logs).
+OUTPUT_ACTIVATIONS = {
+    "squared_error": ref.ACTIVATIONS,
+    "half_squared_error": ref.ACTIVATIONS,
+    "mse": ref.ACTIVATIONS,
+    "bce": ("sigmoid", "softmax"),
+    "cross_entropy": ("sigmoid", "softmax", "softplus"),
+}
+
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@st.composite
+def network_files(draw) -> dict:
+    """Return a network file as a dict: layers, explicit edges (skips, ties), loss."""
+    inputs = [f"x{i}" for i in range(1, draw(st.integers(1, 3)) + 1)]
+    depth = draw(st.integers(1, 3))
+    loss_kind = draw(st.sampled_from(ref.LOSSES))
+    out_act = draw(st.sampled_from(OUTPUT_ACTIVATIONS[loss_kind]))
+    widths = [draw(st.integers(1, 3)) for _ in range(depth)]
+    out_width = draw(st.integers(2 if (out_act, loss_kind) == ("softmax", "bce") else 1, 3))
+    widths.append(out_width)
+    layers: list[dict] = [{"inputs": inputs}]
+    for index, width in enumerate(widths, 1):
+        last = index == len(widths)
+        layer = {
+            "neurons": [f"N{index}{j}" for j in range(1, width + 1)],
+            "activation": out_act if last else draw(st.sampled_from(HIDDEN_ACTIVATIONS)),
+        }
+        if draw(st.booleans()):
+            layer["bias"] = True
+        layers.append(layer)
+
+    sources = [inputs] + [layer["neurons"] for layer in layers[1:]]
+    edges: dict[str, str] = {}
+    weights: list[str] = []
+    for index in range(1, len(sources)):
+        for dst in sources[index]:
+            previous = sources[index - 1]
+            kept = [s for s in previous if draw(st.integers(0, 4)) > 0] or [previous[0]]
+            skips = [s for layer in sources[: index - 1] for s in layer if draw(st.integers(0, 5)) == 0]
+            for src in kept + skips:
+                if weights and draw(st.integers(0, 5)) == 0:
+                    weight = draw(st.sampled_from(weights))  # a tied (shared) weight
+                else:
+                    weight = f"W{len(weights) + 1}"
+                    weights.append(weight)
+                edges[f"{src} -> {dst}"] = weight
+    return {
+        "name": "random",
+        "layers": layers,
+        "edges": edges,
+        "loss": {"name": "L", "kind": loss_kind},
+    }
+
+
+def load(tmp_path, spec: dict):
+    path = tmp_path / "random.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return load_network(path)
+
+
+def pick_point(net, seed: int) -> dict[str, float]:
+    point = ref.random_point(net, seed)
+    assume(ref.relu_margin(net, point) > 1e-3)
+    return point
+
+
+def nodes_and_leaves(net) -> list[str]:
+    return ref.leaves(net) + [n for layer in net.layers for n in layer]
+
+
+@SETTINGS
+@given(spec=network_files(), seed=st.integers(0, 10**6), pick=st.integers(0, 10**6))
+def test_value_equals_central_differences_on_random_networks(tmp_path, spec, seed, pick):
+    net = load(tmp_path, spec)
+    point = pick_point(net, seed)
+    leaves = ref.leaves(net)
+    wrt = leaves[pick % len(leaves)]
+    got = at(derive(net, "L", wrt), point).value
+    want = ref.central_difference(net, "L", wrt, point)
+    assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, wrt, got, want)
+
+
+@SETTINGS
+@given(spec=network_files(), seed=st.integers(0, 10**6), pick=st.integers(0, 10**6))
+def test_value_with_detail_equals_sympy_diff_on_random_networks(tmp_path, spec, seed, pick):
+    net = load(tmp_path, spec)
+    point = pick_point(net, seed)
+    leaves = ref.leaves(net)
+    wrt = leaves[pick % len(leaves)]
+    got = at(derive(net, "L", wrt, detail=True), point).value
+    want = ref.sympy_value(sp.diff(ref.composed_loss(net), sp.Symbol(wrt)), point)
+    assert math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9), (spec, wrt, got, want)
+
+
+@SETTINGS
+@given(spec=network_files(), pick=st.integers(0, 10**6), detail=st.booleans())
+def test_path_count_equals_number_of_distinct_listed_paths(tmp_path, spec, pick, detail):
+    net = load(tmp_path, spec)
+    names = nodes_and_leaves(net)
+    pairs = [("L", n) for n in names] + list(itertools.permutations(names, 2))
+    of, wrt = pairs[pick % len(pairs)]
+    d = derive(net, of, wrt, detail=detail, max_paths=None)
+    listed = list(d.iter_paths())
+    assert d.path_count == len(listed) == len(set(listed)), (spec, of, wrt)
+    assert all(p[0] == of and p[-1] == wrt for p in listed)
+    graph = net.graph(detail)
+    assert all(graph.has_edge(b, a) for p in listed for a, b in zip(p, p[1:], strict=False))
+
+
+@SETTINGS
+@given(spec=network_files(), pick=st.integers(0, 10**6))
+def test_path_count_is_zero_exactly_when_value_is_structurally_zero(tmp_path, spec, pick):
+    net = load(tmp_path, spec)
+    leaves = ref.leaves(net)
+    wrt = leaves[pick % len(leaves)]
+    d = derive(net, "L", wrt)
+    depends = sp.Symbol(wrt) in ref.composed_loss(net).free_symbols
+    assert (d.path_count > 0) == depends, (spec, wrt)
+
+
+def _expand(term, where: dict) -> list[tuple[Local, ...]]:
+    """Multiply a factored term out, replacing each named whole derivative by its definition."""
+    if isinstance(term, Whole):
+        return _expand(where[term], where)
+    if isinstance(term, Local):
+        return [(term,)]
+    if isinstance(term, Sum):
+        return [p for t in term.terms for p in _expand(t, where)]
+    products: list[tuple[Local, ...]] = [()]
+    for f in term.factors:
+        products = [p + q for p in products for q in _expand(f, where)]
+    return products
+
+
+@SETTINGS
+@given(spec=network_files(), pick=st.integers(0, 10**6), detail=st.booleans())
+def test_factored_form_multiplied_out_equals_expansion(tmp_path, spec, pick, detail):
+    net = load(tmp_path, spec)
+    leaves = ref.leaves(net)
+    wrt = leaves[pick % len(leaves)]
+    d = derive(net, "L", wrt, detail=detail, max_paths=None)
+    assume(not d.is_zero)
+    where = dict(d.factored_where)
+    if not where:
+        assert Counter(multiply_out(d.factored)) == Counter(d.expansion)
+    assert Counter(_expand(d.factored, where)) == Counter(d.expansion), (spec, wrt)
+
+
+@SETTINGS
+@given(spec=network_files(), seed=st.integers(0, 10**6), pick=st.integers(0, 10**6))
+def test_concrete_text_evaluates_to_the_derivative_on_random_networks(tmp_path, spec, seed, pick):
+    net = load(tmp_path, spec)
+    point = pick_point(net, seed)
+    leaves = ref.leaves(net)
+    wrt = leaves[pick % len(leaves)]
+    data = to_json(derive(net, "L", wrt))
+    names = {n: sp.Symbol(n) for n in net.names}
+    values = ref.forward(net, point)
+    for defined, text in data["concrete"].get("where", []):
+        names[defined] = sp.Symbol(defined)
+        values[defined] = ref.sympy_value(sp.sympify(text, locals=names), values)
+    got = ref.sympy_value(sp.sympify(data["concrete"]["text"], locals=names), values)
+    want = ref.central_difference(net, "L", wrt, point)
+    assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, wrt, data["concrete"])
+
