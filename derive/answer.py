@@ -320,7 +320,7 @@ class _Parser:
     def _signs(self) -> bool:
         """Eat a run of + and - signs; return whether they make a minus."""
         negative = False
-        while self._peek_char() in ("-", "+") and self._peek_char():
+        while self._peek_char() in ("-", "+"):
             negative ^= self.text[self.pos] == "-"
             self.pos += 1
             self._ws()
@@ -643,6 +643,7 @@ class _Parser:
         return self.pos >= len(self.text)
 
     def _peek_char(self, ahead: int = 0) -> str:
+        """Return the character ``ahead`` of the position, or '' past the end."""
         at = self.pos + ahead
         return self.text[at] if at < len(self.text) else ""
 

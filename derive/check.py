@@ -60,8 +60,9 @@ Poly = dict[tuple, Fraction]  # sorted tuple of variables (with repeats) -> coef
 class Reason:
     """One way the answer differs: a ``kind`` for programs, a ``message`` for people.
 
-    Kinds: zero_factor, missing_path, duplicate_path, wrong_coefficient,
-    extra_path, broken_chain, wrong_lhs, value_mismatch, not_finite.
+    Kinds: zero_factor, zero_derivative, missing_path, duplicate_path,
+    wrong_coefficient, extra_path, broken_chain, wrong_lhs, value_mismatch,
+    not_finite.
     """
 
     kind: str
@@ -276,6 +277,8 @@ class _Grader:
         if got == expected and not zero:
             return []
         wrong_side = self._wrong_lhs(got, of, wrt)
+        if not expected and of != wrt:
+            return zero + [self._zero_lhs(of, wrt)] + ([wrong_side] if wrong_side else [])
         if wrong_side:
             return zero + [wrong_side]
         scaled = _scale(got, expected)
@@ -300,6 +303,10 @@ class _Grader:
             if of != wrt and not self.paths_poly(factor):
                 out.append(Reason("zero_factor", f"∂{of}/∂{wrt} is 0: {self._why_zero(of, wrt)}"))
         return out
+
+    def _zero_lhs(self, of: str, wrt: str) -> Reason:
+        why = self._why_zero(of, wrt)
+        return Reason("zero_derivative", f"∂{of}/∂{wrt} is 0, so the answer should be 0: {why}")
 
     def _why_zero(self, of: str, wrt: str) -> str:
         if of in nx.ancestors(self.graph, wrt):
@@ -403,7 +410,8 @@ class _Grader:
                 f"equal at {len(pairs)} random points" + self._symbolic_note(side, of, wrt)
             )
             return zero
-        return zero + [_value_reason(pairs, of, wrt, self._ratio(side, of, wrt))]
+        lhs_zero = [self._zero_lhs(of, wrt)] if of != wrt and not self._count(of, wrt) else []
+        return zero + lhs_zero + [_value_reason(pairs, of, wrt, self._ratio(side, of, wrt))]
 
     def derived(self, of: str, wrt: str) -> Derivative:
         """Return the core's derivative of ``of`` with respect to ``wrt`` (made once)."""

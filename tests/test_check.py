@@ -113,6 +113,14 @@ def test_braced_subscript_maps_to_whichever_spelling_the_network_has(names, expe
     assert parse_answer("a_{L}", names).rhs[0] == Name(expected, 1)
 
 
+def test_inline_latex_partials_read_as_factors(nets):
+    answer = parse(
+        nets["simple"],
+        r"\partial L/\partial W_4 = \partial L / \partial O_2 \cdot \partial O_2/\partial W_4",
+    )
+    assert format_node(answer.rhs[0]) == "dL/dO2*dO2/dW4"
+
+
 def test_unicode_subscript_digits_read_as_digits(nets):
     assert parse(nets["simple"], "∂L/∂W₄").rhs[0] == Deriv("L", "W4", 1)
 
@@ -375,6 +383,21 @@ def test_many_missing_paths_are_listed_up_to_a_limit(tmp_path):
     assert result.reasons[-1].message == "... and 7 more missing paths"
 
 
+def test_answer_for_a_zero_derivative_says_it_should_be_zero(nets):
+    result = check(nets["two_hidden"], "dO12/dW1 = dO12/dO11*dO11/dW1")
+    assert "∂O12/∂W1 is 0, so the answer should be 0: O12 does not depend on W1" in messages(result)
+
+
+def test_compact_answer_matches_in_the_detailed_graph_too(nets):
+    assert check(nets["simple"], "dL/dW1 = dL/dO2*dO2/dO1*dO1/dW1", detail=True).match
+
+
+def test_softmax_answer_through_pre_activations_matches(nets):
+    answer = "dL/dW1 = (dL/dz1*dz1/dh1 + dL/dz2*dz2/dh1 + dL/dz3*dz3/dh1)*dh1/du1*du1/dW1"
+    result = check(nets["softmax"], answer)
+    assert result.match and result.path_count == 9
+
+
 # -- grading: concrete formulas -------------------------------------------------------------
 
 
@@ -443,6 +466,20 @@ def test_concrete_formula_that_is_undefined_is_not_finite(nets):
 def test_factor_times_formula_is_graded_by_value(nets):
     result = check(nets["simple"], "dL/dW4 = 2*(O2 - y)*dO2/dW4")
     assert result.match and result.mode == "concrete"
+
+
+def test_softmax_with_cross_entropy_gives_output_minus_target(nets):
+    assert check(nets["softmax"], "dL/dz1 = O1 - y1").match
+
+
+def test_relu_slope_written_as_heaviside_matches(nets):
+    answer = "dL/dW1 = ((O1 - y1)*W5 + (O2 - y2)*W7 + (O3 - y3)*W9)*Heaviside(u1)*x1"
+    assert check(nets["softmax"], answer).match
+
+
+def test_relu_answer_missing_an_output_is_a_value_mismatch(nets):
+    answer = "dL/dW1 = ((O1 - y1)*W5 + (O2 - y2)*W7)*Heaviside(u1)*x1"
+    assert kinds(check(nets["softmax"], answer)) == ["value_mismatch"]
 
 
 def test_factor_times_wrong_formula_is_a_value_mismatch(nets):
