@@ -15,6 +15,8 @@ class DeriveError(Exception):
     >>> str(DeriveError("unknown activation 'sigmod'", file="net.yaml", line=4, col=17,
     ...                 hint="use one of sigmoid, tanh, relu"))
     "net.yaml:4:17: unknown activation 'sigmod'; use one of sigmoid, tanh, relu"
+    >>> str(DeriveError("unbalanced '('", col=19, hint="expected ')'"))
+    "column 19: unbalanced '('; expected ')'"
     """
 
     def __init__(
@@ -34,6 +36,9 @@ class DeriveError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = ":".join(str(p) for p in (self.file, self.line, self.col) if p is not None)
+        if self.file is None and self.line is None and self.col is not None:
+            where = f"column {self.col}"  # a one-line text the user typed, such as an answer
+        else:
+            where = ":".join(str(p) for p in (self.file, self.line, self.col) if p is not None)
         text = f"{where}: {self.message}" if where else self.message
         return f"{text}; {self.hint}" if self.hint else text

@@ -547,6 +547,11 @@ def test_answers_in_takes_math_out_of_markdown():
     assert found[1][1] == "dL/dW4 = 0"
 
 
+def test_answers_in_markdown_reads_single_dollar_blocks_and_skips_other_equations():
+    text = "$\nW_{new} = W_{old} - \\eta\n$\n\n$\n\\frac{\\partial L}{\\partial W_4} = 0\n$\n"
+    assert answers_in(text, markdown=True) == [(5, "\\frac{\\partial L}{\\partial W_4} = 0")]
+
+
 def test_batch_gives_each_line_its_verdict(nets):
     batch = check_text(nets["simple"], ANSWERS)
     assert [(r.line, r.verdict) for r in batch.lines] == [
@@ -558,7 +563,7 @@ def test_batch_gives_each_line_its_verdict(nets):
 
 def test_batch_unreadable_line_says_why_with_its_column(nets):
     batch = check_text(nets["simple"], ANSWERS)
-    assert batch.lines[2].reason.startswith("unreadable: 18: the answer ends too early")
+    assert batch.lines[2].reason.startswith("unreadable: column 18: the answer ends too early")
 
 
 def test_batch_summary_counts_each_verdict(nets):
