@@ -250,7 +250,7 @@ def _text(d: Derivative, numbers: Numbers | None) -> str:
     lines.append(f"  {lhs} = {formula_text(d.concrete)}")
     if d.concrete_onehot is not None:
         lines.append(
-            f"       = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
+            f"  {pad} = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
         )
     if numbers is not None:
         lines += ["", *_text_numbers(d, numbers, p)]
