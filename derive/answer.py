@@ -41,8 +41,9 @@ _OPENERS = {"(": ")", "[": "]"}
 _D_MARKS = ("\\partial", "\\mathrm{d}", "\\text{d}", "\\operatorname{d}", "∂", "d")
 _FRACS = ("\\frac", "\\dfrac", "\\tfrac")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9_,\-]*\}|[A-Za-z0-9]+))*")
-_NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+_BRACED_MARK = re.compile(r"\{\s*(?:\\partial|\\mathrm\{d\}|∂|d)\s*")
 
 # Function spellings -> canonical name. A trailing prime is the derivative (σ').
 FUNCTIONS = {
@@ -443,13 +444,21 @@ class _Parser:
             self._ws()
             wrt = self._frac_part()
             if wrt is None:
-                raise self._error("the denominator of a derivative must be ∂ and a name",
-                                  "expected {\\partial NAME}")  # fmt: skip
+                raise self._bad_denominator()
             return Deriv(of, wrt, col)
         self.pos = start
         top = self._frac_arg()
         self._ws()
         return Binary("/", top, self._frac_arg(), col)
+
+    def _bad_denominator(self) -> DeriveError:
+        """Return the error for ``\\frac{\\partial A}{...}`` whose denominator is no ∂ and name."""
+        mark = _BRACED_MARK.match(self.text, self.pos)
+        word = _IDENT.match(self.text, mark.end()) if mark else None
+        if word:
+            return self.table.unknown(word.group(), word.start() + 1, " in the derivative")
+        return self._error("the denominator of a derivative must be ∂ and a name",
+                           "expected {\\partial NAME}")  # fmt: skip
 
     def _frac_arg(self) -> Node:
         if self._peek_char() == "{":

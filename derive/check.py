@@ -840,47 +840,63 @@ def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:
 
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$")
 _CODE = re.compile(r"`([^`]+)`")
+_DERIVATIVE_LHS = re.compile(r"\s*(\\[dt]?frac\s*\{\s*)?(d|∂|\\partial|\\mathrm\{d\})\s*[A-Za-z\\]")
 
 
 def answers_in(text: str, markdown: bool = False) -> list[tuple[int, str]]:
     """Return (line number, answer) for each answer in a file's text.
 
     Blank lines and ``#`` comments are skipped. Math between ``$`` or ``$$``
-    (also a ``$$`` block over several lines) is taken out of Markdown; in a
-    Markdown file, lines with no math and no ``=`` in backquotes are prose.
+    (also a block over several lines) and code in backquotes is taken out of
+    a line; in Markdown only such math whose left side is a derivative
+    (``dA/dB =``, ``\\frac{\\partial A}{\\partial B} =``) is an answer, the
+    rest is prose.
 
     >>> answers_in("# two\\n\\ndL/dW4 = dL/dO2*dO2/dW4\\nSee $dL/dW1 = 0$.")
     [(3, 'dL/dW4 = dL/dO2*dO2/dW4'), (4, 'dL/dW1 = 0')]
     """
     out: list[tuple[int, str]] = []
-    block: list[str] | None = None
-    start = 0
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = iter(enumerate(text.splitlines(), 1))
+    for number, line in lines:
         stripped = line.strip()
-        if block is not None:
-            if stripped.endswith("$$"):
-                out.append((start, " ".join([*block, stripped[:-2]]).strip()))
-                block = None
-            else:
-                block.append(stripped)
-            continue
-        if stripped.startswith("$$") and stripped.count("$$") == 1:
-            block, start = [stripped[2:]], number
-            continue
         if not stripped or stripped.startswith("#"):
             continue
-        found = _math_in(stripped)
-        if found:
-            out += [(number, m) for m in found]
-        elif not markdown and "$" not in stripped:
-            out.append((number, stripped))
+        opener = _block_opener(stripped)
+        if opener:
+            found = [_math_block(stripped, opener, lines)]
+        else:
+            found = _math_in(stripped) or ([] if markdown or "$" in stripped else [stripped])
+        out += [(number, m) for m in found if "=" in m and (not markdown or _answer_like(m))]
     return out
+
+
+def _block_opener(line: str) -> str:
+    """Return the delimiter ($ or $$) a line opens a math block with, or ''."""
+    for delimiter in ("$$", "$"):
+        if line.startswith(delimiter) and line.count(delimiter) == 1:
+            return delimiter
+    return ""
+
+
+def _math_block(first: str, delimiter: str, lines: Iterator[tuple[int, str]]) -> str:
+    parts = [first[len(delimiter) :]]
+    for _, line in lines:
+        stripped = line.strip()
+        if stripped.endswith(delimiter):
+            parts.append(stripped[: -len(delimiter)])
+            break
+        parts.append(stripped)
+    return " ".join(parts).strip()
 
 
 def _math_in(line: str) -> list[str]:
     maths = [a or b for a, b in _DISPLAY.findall(line)]
-    maths += [c for c in _CODE.findall(line) if "=" in c]
-    return [m.strip() for m in maths if "=" in m]
+    maths += _CODE.findall(line)
+    return [m.strip() for m in maths]
+
+
+def _answer_like(math: str) -> bool:
+    return bool(_DERIVATIVE_LHS.match(math.partition("=")[0]))
 
 
 def check_text(net: Network, text: str, *, markdown: bool = False, source: str = "") -> BatchResult:

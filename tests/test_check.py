@@ -177,6 +177,12 @@ def test_unknown_plain_name_names_the_whole_word(nets):
     assert err.value.col == 10
 
 
+def test_unknown_name_in_a_latex_denominator_is_named(nets):
+    with pytest.raises(DeriveError, match="unknown name 'x'") as err:
+        parse(nets["simple"], r"\frac{dL}{dx} = 1")
+    assert err.value.col == 12
+
+
 def test_unbalanced_bracket_says_what_was_expected(nets):
     with pytest.raises(DeriveError) as err:
         parse(nets["simple"], "dL/dW4 = (dL/dO2*dO2/dW4")
