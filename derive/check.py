@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from derive.derivative import Derivative, derive
 from derive.errors import DeriveError
 from derive.evaluate import at, forward, random_point
 from derive.network import Network
-from derive.paths import count_paths, iter_paths
+from derive.paths import between, count_paths, iter_paths
 
 MAX_TERMS = 20_000  # monomials an answer may expand to before we give up
 MAX_LISTED = 8  # reasons of one kind listed before "and N more"
@@ -51,9 +52,15 @@ POINTS = 5  # random points for the numeric comparison
 SYMBOLIC_OPS = 150  # formulas larger than this are compared numerically only
 REL_TOL = 1e-7
 
+_PRIME = 2**61 - 1  # for comparing polynomials too large to multiply out
+
 Factor = tuple[str, str]  # a written dA/dB, as (A, B)
 Edge = tuple[str, str]  # a local partial d(top)/d(bottom), as (top, bottom)
 Poly = dict[tuple, Fraction]  # sorted tuple of variables (with repeats) -> coefficient
+
+
+class TooManyTerms(DeriveError):
+    """An expansion too large to multiply out (the grader then samples instead)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,8 @@ class Reason:
     """One way the answer differs: a ``kind`` for programs, a ``message`` for people.
 
     Kinds: zero_factor, zero_derivative, missing_path, duplicate_path,
-    wrong_coefficient, extra_path, broken_chain, wrong_lhs, value_mismatch,
-    not_finite.
+    wrong_coefficient, extra_path, broken_chain, wrong_lhs, not_the_expansion
+    (too many paths to say more), value_mismatch, not_finite.
     """
 
     kind: str
@@ -258,7 +265,7 @@ class _Grader:
                 self._paths[factor] = {(): Fraction(1)}
             else:
                 if count_paths(self.graph, of, wrt) > MAX_TERMS:
-                    raise DeriveError(
+                    raise TooManyTerms(
                         f"d{of}/d{wrt} has too many paths to compare term by term",
                         hint="check a smaller derivative, or write the answer as a formula",
                     )  # fmt: skip
@@ -272,8 +279,11 @@ class _Grader:
 
     def _grade_expansion(self, side: Node, written: Poly, of: str, wrt: str) -> list[Reason]:
         zero = self._zero_factors(side)
-        expected = self.paths_poly((of, wrt))
-        got = self._substitute(written)
+        try:
+            expected = self.paths_poly((of, wrt))
+            got = self._substitute(written)
+        except TooManyTerms:
+            return zero + self._grade_by_sampling(written, of, wrt)
         if got == expected and not zero:
             return []
         wrong_side = self._wrong_lhs(got, of, wrt)
@@ -296,11 +306,58 @@ class _Grader:
             out = _add(out, term)
         return out
 
+    def _grade_by_sampling(self, written: Poly, of: str, wrt: str) -> list[Reason]:
+        """Compare as polynomials without multiplying out, by evaluating at random edge values.
+
+        Two different polynomials of degree d agree at a random point modulo a
+        61-bit prime with probability at most d / 2^61 (Schwartz-Zippel); each
+        whole derivative is evaluated by one sweep over the graph, so the size
+        of the network does not matter.
+        """
+        ratios = set()
+        for seed in range(3):
+            edge = _RandomEdges(seed)
+            truth = self._sampled(of, wrt, edge)
+            got = (
+                sum(
+                    _mod(coef) * math.prod(self._sampled(a, b, edge) for a, b in mono)
+                    for mono, coef in written.items()
+                )
+                % _PRIME
+            )
+            ratios.add(got * pow(truth, -1, _PRIME) % _PRIME if truth else (None if got else 1))
+        if ratios == {1}:
+            return []
+        broken = self._broken_chains(written, of, wrt)
+        constant = _small_fraction(ratios)
+        if constant is not None and not broken:
+            return [self._scaled_reason(constant, of, wrt)]
+        count = self._count(of, wrt)
+        return broken + [
+            Reason(
+                "not_the_expansion",
+                f"the answer is not the expansion of ∂{of}/∂{wrt} ({count} paths, "
+                "too many to list which differ)",
+            )
+        ]
+
+    def _sampled(self, of: str, wrt: str, edge: _RandomEdges) -> int:
+        """Return d(of)/d(wrt) with every local partial set to ``edge(top, bottom)``, mod a prime."""
+        nodes = between(self.graph, of, wrt)
+        if not nodes:
+            return 0
+        inside = set(nodes)
+        ways = {wrt: 1}
+        for node in nodes[1:]:
+            below = (p for p in self.graph.predecessors(node) if p in inside)
+            ways[node] = sum(ways[p] * edge(node, p) for p in below) % _PRIME
+        return ways[of]
+
     def _zero_factors(self, side: Node) -> list[Reason]:
         out = []
         for factor in dict.fromkeys((d.of, d.wrt) for d in _derivs(side)):
             of, wrt = factor
-            if of != wrt and not self.paths_poly(factor):
+            if of != wrt and not self._count(of, wrt):
                 out.append(Reason("zero_factor", f"∂{of}/∂{wrt} is 0: {self._why_zero(of, wrt)}"))
         return out
 
@@ -339,7 +396,7 @@ class _Grader:
     def _broken_chains(self, written: Poly, of: str, wrt: str) -> list[Reason]:
         out: list[Reason] = []
         for mono in written:
-            if any(f[0] != f[1] and not self.paths_poly(f) for f in mono):
+            if any(f[0] != f[1] and not self._count(*f) for f in mono):
                 continue  # a zero factor, already named
             problem = _link(mono, of, wrt)
             if problem:
@@ -524,6 +581,35 @@ def _too_big(base: Fraction | None, n: Fraction) -> bool:
     return bits * n > 4096
 
 
+class _RandomEdges:
+    """A random nonzero value mod the prime for each local partial, the same on every ask."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.values: dict[Edge, int] = {}
+
+    def __call__(self, top: str, bottom: str) -> int:
+        if (top, bottom) not in self.values:
+            self.values[(top, bottom)] = self.rng.randrange(1, _PRIME)
+        return self.values[(top, bottom)]
+
+
+def _mod(value: Fraction) -> int:
+    return value.numerator * pow(value.denominator, -1, _PRIME) % _PRIME
+
+
+def _small_fraction(ratios: set) -> Fraction | None:
+    """Return the small fraction n/d (|n|, d <= 12) every sampled ratio equals, if one does."""
+    if len(ratios) != 1 or None in ratios:
+        return None
+    (ratio,) = ratios
+    for d in range(1, 13):
+        for n in range(-12, 13):
+            if _mod(Fraction(n, d)) == ratio:
+                return Fraction(n, d)
+    return None
+
+
 def _constant(p: Poly | None) -> Fraction | None:
     if p is None or any(p.keys() - {()}):
         return None
@@ -543,7 +629,7 @@ def _add(p: Poly, q: Poly) -> Poly:
 
 def _mul(p: Poly, q: Poly) -> Poly:
     if len(p) * len(q) > MAX_TERMS:
-        raise DeriveError(
+        raise TooManyTerms(
             "the answer expands to too many terms to compare",
             hint=f"expected at most {MAX_TERMS} terms once multiplied out",
         )  # fmt: skip

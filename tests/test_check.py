@@ -404,6 +404,33 @@ def test_softmax_answer_through_pre_activations_matches(nets):
     assert result.match and result.path_count == 9
 
 
+@pytest.fixture
+def wide(tmp_path, monkeypatch):
+    """The 16-path `wide` network, with term-by-term comparison capped at 5 terms."""
+    monkeypatch.setattr("derive.check.MAX_TERMS", 5)
+    path = tmp_path / "wide.yaml"
+    path.write_text(WIDE, encoding="utf-8")
+    return load_network(path)
+
+
+def test_too_many_paths_to_multiply_out_a_factored_answer_still_matches(wide):
+    answer = (
+        "dL/dx1 = dL/dc1*(dc1/db1*db1/dx1 + dc1/db2*db2/dx1 + dc1/db3*db3/dx1 + dc1/db4*db4/dx1)"
+    )
+    result = check(wide, answer)
+    assert result.match and result.path_count == 16
+
+
+def test_too_many_paths_to_multiply_out_a_missing_term_does_not_match(wide):
+    answer = "dL/dx1 = dL/dc1*(dc1/db1*db1/dx1 + dc1/db2*db2/dx1 + dc1/db3*db3/dx1)"
+    assert kinds(check(wide, answer)) == ["not_the_expansion"]
+
+
+def test_too_many_paths_to_multiply_out_a_scaled_answer_says_the_factor(wide):
+    answer = "dL/dx1 = -dL/dc1*dc1/dx1"
+    assert messages(check(wide, answer)) == "wrong sign: the answer is -1 times ∂L/∂x1"
+
+
 # -- grading: concrete formulas -------------------------------------------------------------
 
 
