@@ -461,6 +461,19 @@ def test_hand_formula_for_simple_agrees_with_sympy_diff_of_the_composed_loss(net
     assert math.isclose(hand, _true_dL_dW1_simple(net, point), rel_tol=1e-9)
 
 
+def test_hand_formula_for_the_last_weight_of_two_hidden_agrees_with_finite_differences(nets):
+    net, h = nets["two_hidden"], 1e-6
+    point = random_point(net, 3)
+    up, down = dict(point, W12=point["W12"] + h), dict(point, W12=point["W12"] - h)
+    slope = (forward(net, up)["L"] - forward(net, down)["L"]) / (2 * h)
+    v = forward(net, point)
+    assert math.isclose((v["O31"] - v["y"]) * v["O22"], slope, rel_tol=1e-6)
+
+
+def test_bce_output_weight_formula_matches(nets):
+    assert check(nets["two_hidden"], "dL/dW12 = (O31 - y)*O22").match
+
+
 def test_concrete_formula_matches(nets):
     result = check(nets["simple"], "dL/dW1 = 2*(O2 - y)*O2*(1 - O2)*W4*O1*(1 - O1)*x1")
     assert result.match and result.mode == "concrete"
