@@ -119,7 +119,9 @@ def _act_float(kind: str, z: float) -> float:
     raise ValueError(kind)
 
 
-def forward(net, point: dict[str, float], fixed: dict[str, float] | None = None) -> dict[str, float]:
+def forward(
+    net, point: dict[str, float], fixed: dict[str, float] | None = None
+) -> dict[str, float]:
     """Return every node's value at a point; a node in ``fixed`` takes that value instead."""
     fixed = fixed or {}
     env = dict(point)

@@ -67,7 +67,9 @@ def network_files(draw) -> dict:
         for dst in sources[index]:
             previous = sources[index - 1]
             kept = [s for s in previous if draw(st.integers(0, 4)) > 0] or [previous[0]]
-            skips = [s for layer in sources[: index - 1] for s in layer if draw(st.integers(0, 5)) == 0]
+            skips = [
+                s for layer in sources[: index - 1] for s in layer if draw(st.integers(0, 5)) == 0
+            ]
             for src in kept + skips:
                 if weights and draw(st.integers(0, 5)) == 0:
                     weight = draw(st.sampled_from(weights))  # a tied (shared) weight
@@ -193,4 +195,3 @@ def test_concrete_text_evaluates_to_the_derivative_on_random_networks(tmp_path, 
     got = ref.sympy_value(sp.sympify(data["concrete"]["text"], locals=names), values)
     want = ref.central_difference(net, "L", wrt, point)
     assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, wrt, data["concrete"])
-
