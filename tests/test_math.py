@@ -60,7 +60,7 @@ def inner_cases():
         net = net_of(name)
         order = [n for layer in net.layers for n in layer]
         for i, wrt in enumerate(order):
-            for of in [*order[i + 1:], net.loss]:
+            for of in [*order[i + 1 :], net.loss]:
                 cases.append((name, of, wrt, False))
         for layer in net.layers:
             for n in layer:
@@ -198,8 +198,18 @@ SPECIAL = textwrap.dedent(
       target: y
     """
 )
-SPECIAL_POINT = {"I": 0.7, "S": -0.4, "pi": 0.3, "Q": -0.8, "lambda_": 0.5, "W": 1.1,
-                 "C": -0.6, "beta": 0.2, "gamma": -0.1, "y": 1.0}
+SPECIAL_POINT = {
+    "I": 0.7,
+    "S": -0.4,
+    "pi": 0.3,
+    "Q": -0.8,
+    "lambda_": 0.5,
+    "W": 1.1,
+    "C": -0.6,
+    "beta": 0.2,
+    "gamma": -0.1,
+    "y": 1.0,
+}
 
 
 @pytest.fixture
@@ -234,3 +244,79 @@ def test_special_names_local_partials_keep_plain_symbols(special):
     for formula in d.local.values():
         assert not formula.has(sp.pi, sp.E, sp.I, sp.EulerGamma), formula
         assert all(isinstance(s, sp.Symbol) for s in formula.free_symbols)
+
+
+# -- relu at its kink: the slope is 0 at z = 0 (SPEC section 1) -------------------
+
+KINK = {"x1": 1.0, "x2": -0.5, "W1": 0.5, "W2": -0.5, "b1": -0.75}  # u1 = 0 exactly
+
+
+def kink_point() -> dict[str, float]:
+    point = dict(net_of("softmax").values, **KINK)
+    assert ref.forward(net_of("softmax"), point)["u1"] == 0.0
+    return point
+
+
+@pytest.mark.parametrize("wrt", ["W1", "W2", "b1"])
+def test_relu_slope_is_zero_at_the_kink(wrt):
+    assert at(derive(net_of("softmax"), "L", wrt), kink_point()).value == 0.0
+
+
+@pytest.mark.parametrize("wrt", ["W1", "W2", "b1", "x1"])
+def test_concrete_text_at_a_relu_kink_equals_the_value(wrt):
+    # concrete.text must keep Heaviside's value at 0: SymPy reads Heaviside(u1) as 1/2 at 0.
+    net, point = net_of("softmax"), kink_point()
+    d = derive(net, "L", wrt)
+    got = concrete_value(net, to_json(d), ref.forward(net, point))
+    assert close(got, at(d, point).value), (to_json(d)["concrete"]["text"], got)
+
+
+# -- softmax in a hidden layer (SPEC: its partials couple every neuron of the layer) --
+
+HIDDEN_SOFTMAX = textwrap.dedent(
+    """\
+    layers:
+      - inputs: [x1, x2]
+      - neurons: [h1, h2, h3]
+        activation: softmax
+        bias: true
+      - neurons: [O1, O2]
+        activation: tanh
+    loss:
+      kind: mse
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def hidden_softmax(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nets") / "hidden_softmax.yaml"
+    path.write_text(HIDDEN_SOFTMAX)
+    return load_network(path)
+
+
+@pytest.mark.parametrize("detail", [False, True], ids=["compact", "detail"])
+@pytest.mark.parametrize("wrt", ["x1", "W1", "W4", "W6", "b1", "b3", "W7", "W12", "b2", "y2"])
+def test_hidden_softmax_value_equals_sympy_diff(hidden_softmax, wrt, detail):
+    point = ref.random_point(hidden_softmax, 11)
+    got = at(derive(hidden_softmax, "L", wrt, detail=detail), point).value
+    want = ref.sympy_value(sp.diff(ref.composed_loss(hidden_softmax), sp.Symbol(wrt)), point)
+    assert close(got, want), (got, want)
+
+
+@pytest.mark.parametrize(
+    ("of", "wrt", "detail"),
+    [
+        ("O1", "h2", False),
+        ("L", "h3", False),
+        ("O2", "z1", True),
+        ("h1", "z2", True),
+        ("L", "z3", True),
+    ],
+)
+def test_hidden_softmax_inner_derivative_equals_central_differences(
+    hidden_softmax, of, wrt, detail
+):
+    point = ref.random_point(hidden_softmax, 12)
+    got = at(derive(hidden_softmax, of, wrt, detail=detail), point).value
+    assert close(got, ref.central_difference(hidden_softmax, of, wrt, point), rel=1e-5, abs_=1e-6)
