@@ -138,8 +138,8 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
 
     for col, names in enumerate(columns):
         for row, name in enumerate(names):
-            add(name, net.kind(name), 2.6 * col, 1.7 * ((len(names) - 1) / 2 - row))
-    loss_x = 2.6 * (len(columns) - 1)
+            add(name, net.kind(name), 3.0 * col, 1.7 * ((len(names) - 1) / 2 - row))
+    loss_x = 3.0 * (len(columns) - 1)
     for row, t in enumerate(net.targets):
         add(t, "target", loss_x, -1.4 - 1.1 * row)
     for b, n in net.biases.items():
@@ -158,7 +158,7 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
         edges.append({"a": ids[name], "b": ids[net.loss], "src": name, "dst": net.loss,
                       "weight": "", "tex": "", "kind": "loss"})
     for i, e in enumerate(edges):
-        e["index"] = i
+        e["index"], e["on"] = i, False
     pic = Diagram(nodes, edges)
     if d is None or d.is_zero:
         return pic
@@ -388,12 +388,13 @@ def classic_mistake(net: Network, wrt: str, point: dict[str, float]) -> dict[str
     }
 
 
-def _why_no_edge(net: Network, top: str, bottom: str) -> str:
-    """Return why ``top`` is not a direct function of ``bottom``."""
+def _why_no_edge(net: Network, top: str, bottom: str) -> dict[str, Any]:
+    """Return why ``top`` is not a direct function of ``bottom``, as names to typeset."""
+    t = net.latex_names
     if net.kind(bottom) == "weight":
-        ends = ", ".join(f"{s} to {d}" for s, d in net.weight_edges[bottom])
-        return f"{top} does not depend on {bottom}, because {bottom} connects {ends} only"
-    return f"{top} does not depend on {bottom}, because no weight connects {bottom} to {top}"
+        return {"top": t[top], "bottom": t[bottom],
+                "ends": [(t[s], t[d]) for s, d in net.weight_edges[bottom]]}
+    return {"top": t[top], "bottom": t[bottom], "ends": []}
 
 
 # -- the detailed view (3Blue1Brown) ------------------------------------------------------
@@ -520,11 +521,16 @@ def example_section(net: Network, sections: list[dict[str, Any]], point: dict[st
         "h": f"h = {num(STEP)}", "eta": rf"\eta = {num(lr)}", "wrt": t[d.wrt],
         "nudge": (rf"\frac{{{t[net.loss]}({t[d.wrt]} + h) - {t[net.loss]}({t[d.wrt]} - h)}}{{2h}}"
                   rf" \approx {num(nudge)}"),
-        "step": rf"{{{t[d.wrt]}}}_{{\text{{new}}}} = {num(numbers.old)} - {num(lr)} \cdot "
+        "step": rf"{_decorate(t[d.wrt], 'new')} = {num(numbers.old)} - {num(lr)} \cdot "
                   rf"{factor(numbers.value)} = {num(numbers.new)}",
         "updates": [(s["wrt_tex"], s["old"], s["value_tex"], s["new"]) for s in sections],
         "values": {"nudge": nudge, "value": numbers.value, "new": numbers.new},
     }
+
+
+def _decorate(tex: str, word: str) -> str:
+    r"""Return a name with a word above it: ``W_{1}^{\text{new}}``, parenthesised if it has a superscript."""
+    return rf"{tex}^{{\text{{{word}}}}}" if "^" not in tex else rf"\left({tex}\right)^{{\text{{{word}}}}}"
 
 
 def _sym(name: str) -> Any:
@@ -595,8 +601,8 @@ def exercises(net: Network, sections: list[dict[str, Any]], showcase: str,
         other = next((n for n in layer if n != first.name
                       and derive(net, n, showcase).is_zero), None)
         if other:
-            d = derive(net, other, showcase)
-            out.append({"kind": "zero", "lhs": p.partial(other, showcase), "why": d.why_zero(),
+            fed = [p.name(d) for _, d in net.weight_edges[showcase]]
+            out.append({"kind": "zero", "lhs": p.partial(other, showcase), "fed": fed,
                         "wrt": p.name(showcase), "other": p.name(other)})
     last = next((s for s in reversed(sections) if s["kind"] == "weight"), sections[-1])
     out.append({"kind": "number", "lhs": last["lhs"], "wrt": last["wrt_tex"],
@@ -663,9 +669,10 @@ def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> di
     loss_value = loss.value([_sym(o) for o in net.outputs], [_sym(y) for y in net.targets])
     first_w = params[0]
     L, W = t[net.loss], t[first_w]
+    old, new = _decorate(W, "old"), _decorate(W, "new")
     n0 = net.neurons[net.layers[0][0]]
     fixed = {
-        "old": rf"{{{W}}}_{{\text{{old}}}}", "new": rf"{{{W}}}_{{\text{{new}}}}", "eta": r"\eta",
+        "old": old, "new": new, "eta": r"\eta",
         "slope": rf"\frac{{\partial {L}}}{{\partial {W}}}", "partial": r"\partial",
         "delta": rf"\frac{{\partial {L}}}{{\partial v}}",
         "circle": r"A = \pi r^{2}",
@@ -688,8 +695,7 @@ def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> di
         "tied": [t[w] for w, pairs in net.weight_edges.items() if len(pairs) > 1],
         "loss": {"kind": LOSS_WORDS[net.loss_kind], "general": f"{t[net.loss]} = {loss.formula}",
                  "here": f"{t[net.loss]} = {formula_latex(loss_value, net)}"},
-        "update": rf"{{{W}}}_{{\text{{new}}}} = {{{W}}}_{{\text{{old}}}} - \eta "
-                  rf"\frac{{\partial {L}}}{{\partial {{{W}}}_{{\text{{old}}}}}}",
+        "update": rf"{new} = {old} - \eta \frac{{\partial {L}}}{{\partial {old}}}",
         "first": t[first_w], "first_name": first_w,
         "diagram": diagram(net),
         "weights": sections, "showcase": showcase, "single": single, "mistake": mistake,
@@ -728,7 +734,7 @@ def render_note(note: dict[str, Any], fmt: str, flavor: str = "github",
         return env.get_template("notes.md.j2").render(**note, flavor=flavor)
     env.filters.update({
         "m": lambda tex: rf"\({tex}\)",
-        "block": lambda tex: f"\\[\n{tex}\n\\]",
+        "block": lambda tex: f"\\[\n\\fitdisplay{{{tex}}}\n\\]",
         "lines": lambda lines, lhs: math_lines(lhs, lines, "latex"),
         "t": tex_text,
         "names": lambda items: _and_list(items, lambda tex: rf"\({tex}\)"),

@@ -6,6 +6,7 @@ builds those values for a single derivative (``--format markdown|latex``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,122 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         env.filters["inline"] = lambda tex: math_inline(tex, flavor)
         return env.get_template("derivative.md.j2").render(**values)
     return env.get_template("derivative.tex.j2").render(**values)
+
+
+# -- helpers for the study notes (derive.notes) -------------------------------------
+
+# Control symbols a Markdown pass would eat, and a spelling of each without the escape.
+_PORTABLE = {
+    ",": r"\thinspace ", ";": r"\thickspace ", ":": r"\medspace ", "!": r"\negthinspace ",
+    "{": r"\lbrace ", "}": r"\rbrace ", "|": r"\Vert ", "_": r"\text{\textunderscore}",
+}
+
+
+def portable_math(tex: str) -> str:
+    r"""Return ``tex`` without the backslash escapes a Markdown pass eats (for ``$``/``$$`` math).
+
+    >>> portable_math(r"\sigma(z)\,(1 - \sigma(z)) \{a\}")
+    '\\sigma(z)\\thinspace (1 - \\sigma(z)) \\lbrace a\\rbrace '
+    """
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "\\\\":
+            raise ValueError("a line break (\\\\) cannot be written in portable Markdown math")
+        return _PORTABLE.get(token[1], token)
+
+    return re.sub(r"\\(?:[A-Za-z]+|.)", swap, tex)
+
+
+def math_lines(lhs: str, lines: list[str], flavor: str) -> str:
+    r"""Return ``lhs = line1 + line2 ...`` as display math, one term a line where the flavor allows.
+
+    GitHub's ``math`` fence keeps ``\\``, so the terms are stacked with ``aligned``; portable
+    Markdown cannot have ``\\``, so they stay on one line. Latex gets ``align*``.
+    """
+    if flavor == "latex":
+        body = f" \\\\\n  &\\quad + ".join(lines)
+        return f"\\begin{{align*}}\n  {lhs} &= {body}\n\\end{{align*}}"
+    if flavor == "github" and len(lines) > 1:
+        body = r" \\ &\quad + ".join(lines)
+        return math_block(f"\\begin{{aligned}} {lhs} &= {body} \\end{{aligned}}", flavor)
+    text = f"{lhs} = " + " + ".join(lines)
+    return math_block(text if flavor == "github" else portable_math(text), flavor)
+
+
+_MD_SPECIAL = set("\\`*_[]<>#$|~{}!")
+
+
+def markdown_text(text: str) -> str:
+    r"""Return user text that Markdown shows as written (no emphasis, links, HTML or math).
+
+    >>> markdown_text("C_0 = (a - y)^2 <b> $5")
+    'C\\_0 = (a - y)^2 \\<b\\> \\$5'
+    """
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
+# Unicode that LaTeX's default input encoding cannot typeset, spelled in LaTeX.
+_TEX_UNICODE = {
+    "←": r"$\leftarrow$", "→": r"$\rightarrow$", "∂": r"$\partial$", "η": r"$\eta$",
+    "σ": r"$\sigma$", "·": r"$\cdot$", "−": "-", "–": "--", "—": "---", "‘": "`", "’": "'",
+    "“": "``", "”": "''", "…": r"\dots{}", "×": r"$\times$", "Σ": r"$\Sigma$", "δ": r"$\delta$",
+}
+
+
+def tex_text(text: str) -> str:
+    r"""Return user text safe in a LaTeX document: escaped, and Unicode LaTeX lacks replaced.
+
+    >>> tex_text("50% of ∂L & more ☃")
+    '50\\% of $\\partial$L \\& more ?'
+    """
+    out = []
+    for ch in latex_escape(text):
+        if ord(ch) < 128 or 0xC0 <= ord(ch) <= 0xFF:
+            out.append(ch)
+        else:
+            out.append(_TEX_UNICODE.get(ch, "?"))
+    return "".join(out)
+
+
+# The commands a network file's ``latex:`` may use: letters, accents, fonts, spacing.
+SAFE_TEX_COMMANDS = frozenset("""
+    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
+    xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta
+    Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell partial nabla infty prime star ast
+    circ bullet cdot dots ldots cdots hat bar tilde vec dot ddot check breve acute grave
+    widehat widetilde overline underline mathit mathrm mathbf mathsf mathtt mathcal mathbb
+    boldsymbol text textit textrm textbf operatorname textunderscore quad qquad
+""".split())
+
+
+def check_latex_name(tex: str) -> str | None:
+    r"""Return why a ``latex:`` override is unsafe or broken in a document, or None if it is fine.
+
+    Only the commands in :data:`SAFE_TEX_COMMANDS` and the spacing symbols are allowed,
+    braces must balance, and ``% # & $ ~`` (which end or break a formula) are refused.
+
+    >>> check_latex_name(r"a^{(L)}") is None
+    True
+    >>> check_latex_name(r"\input{secret}")
+    "the command \\input is not allowed in a name's LaTeX"
+    """
+    depth = 0
+    for match in re.finditer(r"\\(?:[A-Za-z]+|.?)|.", tex, re.S):
+        token = match.group(0)
+        if token.startswith("\\"):
+            word = token[1:]
+            if word.isalpha() and word not in SAFE_TEX_COMMANDS:
+                return f"the command {token} is not allowed in a name's LaTeX"
+            if not word.isalpha() and word not in (",", ";", "!", " ", "_", "{", "}"):
+                return f"the control symbol {token!r} is not allowed in a name's LaTeX"
+        elif token in "%#&$~":
+            return f"the character {token!r} is not allowed in a name's LaTeX"
+        elif token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth < 0:
+                return "a '}' closes nothing"
+        elif not token.isprintable() or ord(token) > 126:
+            return f"the character {token!r} is not plain ASCII"
+    return "a '{' is never closed" if depth else None
