@@ -188,7 +188,7 @@ class Derivative:
 
     # -- expansion and factored form --
 
-    @property
+    @cached_property
     def expansion(self) -> list[tuple[Local, ...]]:
         """Return the listed terms: for each path, its local partials, ``of`` first."""
         return [tuple(Local(a, b) for a, b in zip(p, p[1:], strict=False)) for p in self.paths]
@@ -274,7 +274,7 @@ class Derivative:
         where: list[tuple[sp.Symbol, sp.Expr]] = []
         for v in reversed(self.nodes[:-1]):
             above = [s for s in self.graph.successors(v) if s in inside]
-            value = sp.Add(*[delta[s] * local_partial(self.net, s, v) for s in above])
+            value = sp.Add(*[delta[s] * self.local[(s, v)] for s in above])
             if v == self.wrt:
                 return value, where
             if len(above) == 1 and delta[above[0]] == 1:
@@ -335,10 +335,9 @@ class _Factorer:
             if self.g.has_edge(q, p) and len(between(self.g, p, q)) == 2:
                 factors.append(Local(p, q))
                 continue
-            below = sorted(
-                (u for u in self.g.predecessors(p) if u in inside and (u == q or q in nx.ancestors(self.g, u))),
-                key=self.d.net.rank,
-            )
+            # Every path from b to a passes through both cuts, so each predecessor of p
+            # inside the span is reached from q: no reachability search is needed.
+            below = sorted((u for u in self.g.predecessors(p) if u in inside), key=self.d.net.rank)
             terms = [Local(p, q) if u == q else _product(Local(p, u), self.factor(u, q)) for u in below]
             factors.append(Sum(tuple(terms)))
         return factors[0] if len(factors) == 1 else Product(tuple(factors))
