@@ -12,10 +12,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
 import sympy as sp
 import yaml
 
-from derive.derivative import Derivative, symbol
+from derive.derivative import Derivative, local_partial, symbol
 from derive.errors import DeriveError
 from derive.functions import ACTIVATIONS, LOSSES
 from derive.load import NUMBER
@@ -58,10 +59,7 @@ def number(expr: sp.Expr, env: dict[str, float]) -> float:
 
 def needed(net: Network, d: Derivative) -> list[str]:
     """Return the inputs, parameters and targets whose values the derivative involves."""
-    graph = net.graph(d.detail)
-    from networkx import ancestors
-
-    names = ancestors(graph, d.of) | {d.of, d.wrt}
+    names = nx.ancestors(net.graph(d.detail), d.of) | {d.of, d.wrt}
     return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
 
 
@@ -218,3 +216,27 @@ def backprop(d: Derivative, local: dict[tuple[str, str], float]) -> float:
     for v in reversed(d.nodes[:-1]):
         delta[v] = math.fsum(delta[s] * local[(s, v)] for s in d.graph.successors(v) if s in inside)
     return delta[d.wrt]
+
+
+def gradients(net: Network, point: dict[str, float]) -> dict[str, float]:
+    """Return d(loss)/dp for every weight and bias, from one forward pass and one reverse sweep.
+
+    Each local partial is evaluated once, and each node's delta = d(loss)/d(node)
+    is shared by everything below it, so all gradients together cost about as
+    much as one (the notes need every weight's).
+
+    Examples
+    --------
+    >>> from derive.network import load_network
+    >>> net = load_network("simple")
+    >>> round(gradients(net, net.values)["W4"], 6)
+    -0.125349
+    """
+    env = forward(net, point)
+    graph = net.graph()
+    delta: dict[str, float] = {}
+    for v in reversed(list(nx.topological_sort(graph))):
+        delta[v] = 1.0 if v == net.loss else math.fsum(
+            delta[s] * number(local_partial(net, s, v), env) for s in graph.successors(v)
+        )
+    return {p: delta[p] for p in net.parameters}
