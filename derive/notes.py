@@ -1,8 +1,9 @@
 """Stage 9: study notes on backpropagation, one per network, and a course index.
 
-The notes in ``output/`` are regenerated, for every bundled network, with::
+The notes in ``output/`` are regenerated, for every bundled network and in the
+order a course reads them, with::
 
-    derive notes --net networks/*.yaml --out output/ --format both
+    derive notes --net simple --net chain_3b1b --net two_hidden --net two_hidden_tied --net multi_3b1b --net softmax --out output/ --format both
 
 This module decides what the notes say and computes every value in them:
 paths, expansions, the tempting wrong expansion, operation counts, the worked
@@ -23,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 import os
 import re
 import shutil
@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,18 +73,29 @@ FLAVORS = ("github", "portable")
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 LOSS_WORDS = {
-    "squared_error": "squared error", "half_squared_error": "half squared error",
-    "mse": "mean squared error", "bce": "binary cross-entropy", "cross_entropy": "cross-entropy",
+    "squared_error": "squared error",
+    "half_squared_error": "half squared error",
+    "mse": "mean squared error",
+    "bce": "binary cross-entropy",
+    "cross_entropy": "cross-entropy",
 }
 GIVEN = (("input", "inputs"), ("weight", "weights"), ("bias", "biases"), ("target", "targets"))
 
 SLOPE_SYMBOL = {
-    "sigmoid": r"\sigma'", "tanh": r"\tanh'", "relu": r"\operatorname{relu}'",
-    "linear": "", "softplus": r"\operatorname{softplus}'", "softmax": "",
+    "sigmoid": r"\sigma'",
+    "tanh": r"\tanh'",
+    "relu": r"\operatorname{relu}'",
+    "linear": "",
+    "softplus": r"\operatorname{softplus}'",
+    "softmax": "",
 }
 ACT_SYMBOL = {
-    "sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{relu}",
-    "linear": "", "softplus": r"\operatorname{softplus}", "softmax": r"\operatorname{softmax}",
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{relu}",
+    "linear": "",
+    "softplus": r"\operatorname{softplus}",
+    "softmax": r"\operatorname{softmax}",
 }
 
 
@@ -133,8 +145,17 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
 
     def add(name: str, kind: str, x: float, y: float) -> None:
         ids[name] = f"n{len(nodes)}"
-        nodes.append({"id": ids[name], "name": name, "tex": net.latex_names[name], "kind": kind,
-                      "x": round(x, 2), "y": round(y, 2), "on": False})
+        nodes.append(
+            {
+                "id": ids[name],
+                "name": name,
+                "tex": net.latex_names[name],
+                "kind": kind,
+                "x": round(x, 2),
+                "y": round(y, 2),
+                "on": False,
+            }
+        )
 
     for col, names in enumerate(columns):
         for row, name in enumerate(names):
@@ -148,15 +169,34 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     edges: list[dict[str, Any]] = []
     for w, pairs in net.weight_edges.items():
         for src, dst in pairs:
-            edges.append({"a": ids[src], "b": ids[dst], "src": src, "dst": dst, "weight": w,
-                          "tex": net.latex_names[w], "kind": "weight"})
+            edges.append(
+                {
+                    "a": ids[src],
+                    "b": ids[dst],
+                    "src": src,
+                    "dst": dst,
+                    "weight": w,
+                    "tex": net.latex_names[w],
+                    "kind": "weight",
+                }
+            )
     edges.sort(key=lambda e: (net.rank(e["dst"]), net.rank(e["src"])))
     for b, n in net.biases.items():
-        edges.append({"a": ids[b], "b": ids[n], "src": b, "dst": n, "weight": "", "tex": "",
-                      "kind": "bias"})
+        edges.append(
+            {"a": ids[b], "b": ids[n], "src": b, "dst": n, "weight": "", "tex": "", "kind": "bias"}
+        )
     for name in [*net.outputs, *net.targets]:
-        edges.append({"a": ids[name], "b": ids[net.loss], "src": name, "dst": net.loss,
-                      "weight": "", "tex": "", "kind": "loss"})
+        edges.append(
+            {
+                "a": ids[name],
+                "b": ids[net.loss],
+                "src": name,
+                "dst": net.loss,
+                "weight": "",
+                "tex": "",
+                "kind": "loss",
+            }
+        )
     for i, e in enumerate(edges):
         e["index"], e["on"] = i, False
     pic = Diagram(nodes, edges)
@@ -261,31 +301,51 @@ def path_ops(graph: nx.DiGraph, of: str, wrt: str) -> tuple[int, int, int]:
     return ways[of], edges[of] - ways[of], ways[of] - 1
 
 
-def _derivative_values(d: Derivative, p: LatexTermPrinter, numbers: Numbers | None) -> dict[str, Any]:
+def _derivative_values(
+    d: Derivative, p: LatexTermPrinter, numbers: Numbers | None
+) -> dict[str, Any]:
     """Return the finished values of one derivative: paths, expansion, factored, local, concrete."""
     net = d.net
     lhs = p.partial(d.of, d.wrt)
     listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
     locals_ = [
-        {"partial": p.partial(*e), "formula": formula_latex(f, net), "made": _explain_local(net, *e),
-         "value": num(numbers.local[e]) if numbers else ""}
-        for e, f in d.local.items() if e in listed
+        {
+            "partial": p.partial(*e),
+            "formula": formula_latex(f, net),
+            "made": _explain_local(net, *e),
+            "value": num(numbers.local[e]) if numbers else "",
+        }
+        for e, f in d.local.items()
+        if e in listed
     ]
     sentences, more = _sentences(d, p)
-    terms = [rf"\underbrace{{{p.product(t)}}}_{{\text{{path {i}}}}}" if len(d.paths) > 1
-             else p.product(t) for i, t in enumerate(d.expansion, 1)]
+    terms = [
+        rf"\underbrace{{{p.product(t)}}}_{{\text{{path {i}}}}}"
+        if len(d.paths) > 1
+        else p.product(t)
+        for i, t in enumerate(d.expansion, 1)
+    ]
     if d.truncated:
         terms.append(r"\dots")
     return {
-        "of": d.of, "wrt": d.wrt, "lhs": lhs, "wrt_tex": p.name(d.wrt), "of_tex": p.name(d.of),
-        "zero": d.why_zero(), "path_count": d.path_count, "listed": len(d.paths),
-        "truncated": d.truncated, "paths": [p.path(path) for path in d.paths],
+        "of": d.of,
+        "wrt": d.wrt,
+        "lhs": lhs,
+        "wrt_tex": p.name(d.wrt),
+        "of_tex": p.name(d.of),
+        "zero": d.why_zero(),
+        "path_count": d.path_count,
+        "listed": len(d.paths),
+        "truncated": d.truncated,
+        "paths": [p.path(path) for path in d.paths],
         "terms": terms or ["0"],
-        "sentences": sentences, "more_sentences": more,
+        "sentences": sentences,
+        "more_sentences": more,
         "factored": p.term(d.factored) if not d.is_zero else "0",
         "factored_where": [(p.term(w), p.term(t)) for w, t in d.factored_where],
         "factored_differs": not d.is_zero and d.factored != _as_product(d),
-        "local": locals_, "more_local": len(d.local) - len(locals_),
+        "local": locals_,
+        "more_local": len(d.local) - len(locals_),
         "where": [(formula_latex(s, net), formula_latex(f, net)) for s, f in d.where],
         "concrete": formula_latex(d.concrete, net),
         "onehot": formula_latex(d.concrete_onehot, net) if d.concrete_onehot is not None else "",
@@ -300,7 +360,9 @@ def _as_product(d: Derivative) -> Term:
     return only[0] if len(only) == 1 else Product(only)
 
 
-def weight_section(net: Network, wrt: str, point: dict[str, float], lr: float = LR) -> dict[str, Any]:
+def weight_section(
+    net: Network, wrt: str, point: dict[str, float], lr: float = LR
+) -> dict[str, Any]:
     """Return everything the notes say about d(loss)/d(wrt), numbers at ``point`` included."""
     d = derive(net, net.loss, wrt, max_paths=NOTE_PATHS)
     p = LatexTermPrinter(net)
@@ -311,18 +373,26 @@ def weight_section(net: Network, wrt: str, point: dict[str, float], lr: float = 
     for _, t in d.factored_where:
         m, a = _ops(t)
         fmul, fadd = fmul + m, fadd + a
-    values.update({
-        "kind": net.kind(wrt),
-        "edge_text": _where_it_is(net, wrt),
-        "diagram": diagram(net, d),
-        "value": numbers.value, "value_tex": num(numbers.value),
-        "old": num(numbers.old), "new": num(numbers.new), "lr": num(lr),
-        "ops": {"paths": paths, "mul": mul, "add": add, "fmul": fmul, "fadd": fadd},
-        "path_products": [num(x) for x in numbers.path_products],
-        "path_factors": [r" \cdot ".join(factor(numbers.local[e]) for e in zip(path, path[1:], strict=False))
-                         for path in d.paths],
-        "derivative": d, "numbers": numbers,
-    })
+    values.update(
+        {
+            "kind": net.kind(wrt),
+            "edge_text": _where_it_is(net, wrt),
+            "diagram": diagram(net, d),
+            "value": numbers.value,
+            "value_tex": num(numbers.value),
+            "old": num(numbers.old),
+            "new": num(numbers.new),
+            "lr": num(lr),
+            "ops": {"paths": paths, "mul": mul, "add": add, "fmul": fmul, "fadd": fadd},
+            "path_products": [num(x) for x in numbers.path_products],
+            "path_factors": [
+                r" \cdot ".join(factor(numbers.local[e]) for e in zip(path, path[1:], strict=False))
+                for path in d.paths
+            ],
+            "derivative": d,
+            "numbers": numbers,
+        }
+    )
     return values
 
 
@@ -350,7 +420,7 @@ def classic_mistake(net: Network, wrt: str, point: dict[str, float]) -> dict[str
     if d.truncated or d.is_zero:
         return None
     first = net.neurons[net.weight_edges[wrt][0][1]].layer
-    layers = net.layers[first - 1:]
+    layers = net.layers[first - 1 :]
     width = max(len(layer) for layer in layers)
     if width < 2 or len(layers) < 2:
         return None
@@ -367,24 +437,39 @@ def classic_mistake(net: Network, wrt: str, point: dict[str, float]) -> dict[str
     true_paths = set(d.paths)
     terms, wrong_value = [], 0.0
     for lane in lanes:
-        broken = next(((a, b) for a, b in zip(lane, lane[1:], strict=False) if not g.has_edge(b, a)), None)
-        value = 0.0 if broken else math.prod(
-            number(local_partial(net, a, b), env) for a, b in zip(lane, lane[1:], strict=False))
+        broken = next(
+            ((a, b) for a, b in zip(lane, lane[1:], strict=False) if not g.has_edge(b, a)), None
+        )
+        value = (
+            0.0
+            if broken
+            else math.prod(
+                number(local_partial(net, a, b), env) for a, b in zip(lane, lane[1:], strict=False)
+            )
+        )
         wrong_value += value
-        terms.append({
-            "path": p.path(lane),
-            "product": p.product(tuple(Local(a, b) for a, b in zip(lane, lane[1:], strict=False))),
-            "real": broken is None,
-            "broken": p.partial(*broken) if broken else "",
-            "why": _why_no_edge(net, *broken) if broken else "",
-        })
+        terms.append(
+            {
+                "path": p.path(lane),
+                "product": p.product(
+                    tuple(Local(a, b) for a, b in zip(lane, lane[1:], strict=False))
+                ),
+                "real": broken is None,
+                "broken": p.partial(*broken) if broken else "",
+                "why": _why_no_edge(net, *broken) if broken else "",
+            }
+        )
     missing = [p.path(path) for path in d.paths if path not in set(lanes)]
     numbers = at(d, point)
     return {
-        "wrt": wrt, "wrt_tex": p.name(wrt), "lhs": p.partial(net.loss, wrt),
-        "terms": terms, "missing": missing,
+        "wrt": wrt,
+        "wrt_tex": p.name(wrt),
+        "lhs": p.partial(net.loss, wrt),
+        "terms": terms,
+        "missing": missing,
         "right": not missing and all(t["real"] for t in terms) and len(true_paths) == len(lanes),
-        "wrong_value": num(wrong_value), "true_value": num(numbers.value),
+        "wrong_value": num(wrong_value),
+        "true_value": num(numbers.value),
     }
 
 
@@ -392,8 +477,11 @@ def _why_no_edge(net: Network, top: str, bottom: str) -> dict[str, Any]:
     """Return why ``top`` is not a direct function of ``bottom``, as names to typeset."""
     t = net.latex_names
     if net.kind(bottom) == "weight":
-        return {"top": t[top], "bottom": t[bottom],
-                "ends": [(t[s], t[d]) for s, d in net.weight_edges[bottom]]}
+        return {
+            "top": t[top],
+            "bottom": t[bottom],
+            "ends": [(t[s], t[d]) for s, d in net.weight_edges[bottom]],
+        }
     return {"top": t[top], "bottom": t[bottom], "ends": []}
 
 
@@ -419,10 +507,21 @@ def detail_section(net: Network, point: dict[str, float]) -> dict[str, Any] | No
         d = derive(net, loss, wrt, detail=True, max_paths=NOTE_PATHS)
         numbers = at(d, point)
         terms = [p.product(tuple(reversed(t))) for t in d.expansion]
-        factors = [{"partial": p.partial(*e), "formula": formula_latex(d.local[e], net),
-                     "value": num(numbers.local[e])} for e in reversed(list(d.local))]
-        return {"lhs": p.partial(loss, wrt), "terms": terms, "local": factors,
-                "value": num(numbers.value), "paths": d.path_count}
+        factors = [
+            {
+                "partial": p.partial(*e),
+                "formula": formula_latex(d.local[e], net),
+                "value": num(numbers.local[e]),
+            }
+            for e in reversed(list(d.local))
+        ]
+        return {
+            "lhs": p.partial(loss, wrt),
+            "terms": terms,
+            "local": factors,
+            "value": num(numbers.value),
+            "paths": d.path_count,
+        }
 
     weight = chain(w)
     bias = chain(neuron.bias) if neuron.bias else None
@@ -432,28 +531,44 @@ def detail_section(net: Network, point: dict[str, float]) -> dict[str, Any] | No
         inner = net.neurons[src]
         w0 = inner.inputs[0][1]
         z0 = inner.preact
-        earlier = {"lhs": p.partial(loss, w0),
-                   "product": " ".join([p.partial(z0, w0), p.partial(src, z0), p.partial(loss, src)])}
+        earlier = {
+            "lhs": p.partial(loss, w0),
+            "product": " ".join([p.partial(z0, w0), p.partial(src, z0), p.partial(loss, src)]),
+        }
     base = re.sub(r"\d+$", "", loss) or loss
     params = [p.name(x) for x in net.parameters]
     z, a_out, ww, a_src = p.name(neuron.preact), p.name(out), p.name(w), p.name(src)
     act = ACT_SYMBOL[neuron.activation] or r"\operatorname{id}"
     return {
-        "z_def": f"{z} = " + " + ".join([f"{p.name(w_)} {p.name(s_)}" for s_, w_ in neuron.inputs]
-                                        + ([p.name(neuron.bias)] if neuron.bias else [])),
+        "z_def": f"{z} = "
+        + " + ".join(
+            [f"{p.name(w_)} {p.name(s_)}" for s_, w_ in neuron.inputs]
+            + ([p.name(neuron.bias)] if neuron.bias else [])
+        ),
         "out_def": f"{a_out} = {act}({z})",
         "dz_dw": f"{p.partial(neuron.preact, w)} = {a_src}",
         "dz_db": f"{p.partial(neuron.preact, neuron.bias)} = 1" if neuron.bias else "",
         "dz_da": f"{p.partial(neuron.preact, src)} = {ww}",
-        "out": a_out, "z": z, "w": ww, "src": a_src,
+        "out": a_out,
+        "z": z,
+        "w": ww,
+        "src": a_src,
         "bias_name": p.name(neuron.bias) if neuron.bias else "",
-        "loss": p.name(loss), "weight": weight, "bias": bias, "previous": previous,
-        "earlier": earlier, "several_outputs": len(net.outputs) > 1,
-        "average": (rf"\frac{{\partial {base}}}{{\partial {p.name(w)}}} = \frac{{1}}{{n}}"
-                    rf" \sum_{{k=0}}^{{n-1}} \frac{{\partial {base}_{{k}}}}{{\partial {p.name(w)}}}"),
-        "cost": base, "cost_k": f"{base}_{{k}}",
-        "gradient": rf"\nabla {base} = \left( " + ", ".join(
-            rf"\frac{{\partial {base}}}{{\partial {x}}}" for x in params) + r" \right)",
+        "loss": p.name(loss),
+        "weight": weight,
+        "bias": bias,
+        "previous": previous,
+        "earlier": earlier,
+        "several_outputs": len(net.outputs) > 1,
+        "average": (
+            rf"\frac{{\partial {base}}}{{\partial {p.name(w)}}} = \frac{{1}}{{n}}"
+            rf" \sum_{{k=0}}^{{n-1}} \frac{{\partial {base}_{{k}}}}{{\partial {p.name(w)}}}"
+        ),
+        "cost": base,
+        "cost_k": f"{base}_{{k}}",
+        "gradient": rf"\nabla {base} = \left( "
+        + ", ".join(rf"\frac{{\partial {base}}}{{\partial {x}}}" for x in params)
+        + r" \right)",
     }
 
 
@@ -477,52 +592,80 @@ def forward_rows(net: Network, env: dict[str, float]) -> list[dict[str, str]]:
     for layer in net.layers:
         for n in layer:
             neuron = net.neurons[n]
-            sym = " + ".join([f"{t[w]} {t[s]}" for s, w in neuron.inputs]
-                             + ([t[neuron.bias]] if neuron.bias else []))
-            nums = " + ".join([f"{factor(env[w])} \\cdot {factor(env[s])}" for s, w in neuron.inputs]
-                              + ([factor(env[neuron.bias])] if neuron.bias else []))
+            sym = " + ".join(
+                [f"{t[w]} {t[s]}" for s, w in neuron.inputs]
+                + ([t[neuron.bias]] if neuron.bias else [])
+            )
+            nums = " + ".join(
+                [f"{factor(env[w])} \\cdot {factor(env[s])}" for s, w in neuron.inputs]
+                + ([factor(env[neuron.bias])] if neuron.bias else [])
+            )
             act = ACT_SYMBOL[neuron.activation]
             if neuron.activation == "softmax":
                 group = net.group(n)
-                out = (rf"\frac{{e^{{{t[neuron.preact]}}}}}{{"
-                       + " + ".join(f"e^{{{t[net.neurons[k].preact]}}}" for k in group) + "}")
+                out = (
+                    rf"\frac{{e^{{{t[neuron.preact]}}}}}{{"
+                    + " + ".join(f"e^{{{t[net.neurons[k].preact]}}}" for k in group)
+                    + "}"
+                )
             else:
                 out = rf"{act}({t[neuron.preact]})" if act else t[neuron.preact]
-            rows.append({
-                "z": f"{t[neuron.preact]} = {sym} = {nums} = {num(env[neuron.preact])}",
-                "out": f"{t[n]} = {out} = {num(env[n])}",
-            })
+            rows.append(
+                {
+                    "z": f"{t[neuron.preact]} = {sym} = {nums} = {num(env[neuron.preact])}",
+                    "out": f"{t[n]} = {out} = {num(env[n])}",
+                }
+            )
     return rows
 
 
-def example_section(net: Network, sections: list[dict[str, Any]], point: dict[str, float],
-                    source: str, lr: float = LR) -> dict[str, Any]:
+def example_section(
+    net: Network,
+    sections: list[dict[str, Any]],
+    point: dict[str, float],
+    source: str,
+    lr: float = LR,
+) -> dict[str, Any]:
     """Return the worked example: forward pass, one weight's numbers in full, every update."""
     env = forward(net, point)
     t = net.latex_names
-    best = max(sections, key=lambda s: (s["path_count"], len(s["derivative"].nodes), -sections.index(s)))
+    best = max(
+        sections, key=lambda s: (s["path_count"], len(s["derivative"].nodes), -sections.index(s))
+    )
     d: Derivative = best["derivative"]
     numbers: Numbers = best["numbers"]
     up, down = dict(point), dict(point)
     up[d.wrt] += STEP
     down[d.wrt] -= STEP
     nudge = (forward(net, up)[net.loss] - forward(net, down)[net.loss]) / (2 * STEP)
-    loss = LOSSES[net.loss_kind].value([_sym(o) for o in net.outputs], [_sym(y) for y in net.targets])
+    loss = LOSSES[net.loss_kind].value(
+        [_sym(o) for o in net.outputs], [_sym(y) for y in net.targets]
+    )
     given = [n for n in net.names if net.kind(n) in ("input", "weight", "bias", "target")]
     return {
-        "source": source, "seed": SEED, "lr": num(lr),
-        "given": [(what, ", ".join(f"{t[n]} = {num(point[n])}" for n in given if net.kind(n) == kind))
-                  for kind, what in GIVEN if any(net.kind(n) == kind for n in given)],
+        "source": source,
+        "seed": SEED,
+        "lr": num(lr),
+        "given": [
+            (what, ", ".join(f"{t[n]} = {num(point[n])}" for n in given if net.kind(n) == kind))
+            for kind, what in GIVEN
+            if any(net.kind(n) == kind for n in given)
+        ],
         "forward": forward_rows(net, env),
         "loss": f"{t[net.loss]} = {formula_latex(loss, net)} = {num(env[net.loss])}",
         "weight": best,
         "sum": " + ".join(factor(x) for x in numbers.path_products) + f" = {num(numbers.value)}"
-        if len(numbers.path_products) > 1 and not d.truncated else "",
-        "h": f"h = {num(STEP)}", "eta": rf"\eta = {num(lr)}", "wrt": t[d.wrt],
-        "nudge": (rf"\frac{{{t[net.loss]}({t[d.wrt]} + h) - {t[net.loss]}({t[d.wrt]} - h)}}{{2h}}"
-                  rf" \approx {num(nudge)}"),
+        if len(numbers.path_products) > 1 and not d.truncated
+        else "",
+        "h": f"h = {num(STEP)}",
+        "eta": rf"\eta = {num(lr)}",
+        "wrt": t[d.wrt],
+        "nudge": (
+            rf"\frac{{{t[net.loss]}({t[d.wrt]} + h) - {t[net.loss]}({t[d.wrt]} - h)}}{{2h}}"
+            rf" \approx {num(nudge)}"
+        ),
         "step": rf"{_decorate(t[d.wrt], 'new')} = {num(numbers.old)} - {num(lr)} \cdot "
-                  rf"{factor(numbers.value)} = {num(numbers.new)}",
+        rf"{factor(numbers.value)} = {num(numbers.new)}",
         "updates": [(s["wrt_tex"], s["old"], s["value_tex"], s["new"]) for s in sections],
         "values": {"nudge": nudge, "value": numbers.value, "new": numbers.new},
     }
@@ -530,7 +673,11 @@ def example_section(net: Network, sections: list[dict[str, Any]], point: dict[st
 
 def _decorate(tex: str, word: str) -> str:
     r"""Return a name with a word above it: ``W_{1}^{\text{new}}``, parenthesised if it has a superscript."""
-    return rf"{tex}^{{\text{{{word}}}}}" if "^" not in tex else rf"\left({tex}\right)^{{\text{{{word}}}}}"
+    return (
+        rf"{tex}^{{\text{{{word}}}}}"
+        if "^" not in tex
+        else rf"\left({tex}\right)^{{\text{{{word}}}}}"
+    )
 
 
 def _sym(name: str) -> Any:
@@ -572,25 +719,38 @@ def backprop_section(net: Network, sections: list[dict[str, Any]]) -> dict[str, 
     """Return the table of paths versus multiplications, here and in bigger networks."""
     rows = [{"wrt": s["wrt_tex"], **s["ops"]} for s in sections]
     graph = net.graph()
-    total = {"mul": sum(r["mul"] for r in rows), "sweep": sweep_ops(graph, net.loss, [s["wrt"] for s in sections])}
+    total = {
+        "mul": sum(r["mul"] for r in rows),
+        "sweep": sweep_ops(graph, net.loss, [s["wrt"] for s in sections]),
+    }
     bigger = []
     for width, hidden in ((2, 2), (2, 4), (4, 4), (8, 4), (8, 8), (16, 8)):
         g = layered(width, hidden)
         paths, mul, _ = path_ops(g, "L", "w")
-        bigger.append({"width": width, "hidden": hidden, "paths": f"{paths:,}",
-                       "mul": f"{mul:,}", "sweep": f"{sweep_ops(g, 'L', ['w']):,}"})
+        bigger.append(
+            {
+                "width": width,
+                "hidden": hidden,
+                "paths": f"{paths:,}",
+                "mul": f"{mul:,}",
+                "sweep": f"{sweep_ops(g, 'L', ['w']):,}",
+            }
+        )
     return {"rows": rows, "total": total, "bigger": bigger}
 
 
 # -- exercises ----------------------------------------------------------------------------
 
 
-def exercises(net: Network, sections: list[dict[str, Any]], showcase: str,
-              point: dict[str, float]) -> list[dict[str, Any]]:
+def exercises(
+    net: Network, sections: list[dict[str, Any]], showcase: str, point: dict[str, float]
+) -> list[dict[str, Any]]:
     """Return exercises with their solutions, chosen from this network."""
     p = LatexTermPrinter(net)
     out: list[dict[str, Any]] = []
-    first = net.neurons[net.weight_edges[showcase][0][1]] if net.kind(showcase) == "weight" else None
+    first = (
+        net.neurons[net.weight_edges[showcase][0][1]] if net.kind(showcase) == "weight" else None
+    )
     siblings = [w for s, w in first.inputs if w != showcase] + [first.bias] if first else []
     siblings = [w for w in siblings if w] or [x for x in net.parameters if x != showcase]
     for w in siblings[:2]:
@@ -598,21 +758,45 @@ def exercises(net: Network, sections: list[dict[str, Any]], showcase: str,
         out.append({"kind": "expand", **_derivative_values(d, p, None)})
     if first is not None:
         layer = net.layers[first.layer - 1]
-        other = next((n for n in layer if n != first.name
-                      and derive(net, n, showcase).is_zero), None)
+        other = next(
+            (n for n in layer if n != first.name and derive(net, n, showcase).is_zero), None
+        )
         if other:
             fed = [p.name(d) for _, d in net.weight_edges[showcase]]
-            out.append({"kind": "zero", "lhs": p.partial(other, showcase), "fed": fed,
-                        "wrt": p.name(showcase), "other": p.name(other)})
+            out.append(
+                {
+                    "kind": "zero",
+                    "lhs": p.partial(other, showcase),
+                    "fed": fed,
+                    "wrt": p.name(showcase),
+                    "other": p.name(other),
+                }
+            )
     last = next((s for s in reversed(sections) if s["kind"] == "weight"), sections[-1])
-    out.append({"kind": "number", "lhs": last["lhs"], "wrt": last["wrt_tex"],
-                "factors": last["path_factors"], "value": last["value_tex"],
-                "old": last["old"], "new": last["new"], "lr": num(LR), "sum": last["path_products"]})
+    out.append(
+        {
+            "kind": "number",
+            "lhs": last["lhs"],
+            "wrt": last["wrt_tex"],
+            "factors": last["path_factors"],
+            "value": last["value_tex"],
+            "old": last["old"],
+            "new": last["new"],
+            "lr": num(LR),
+            "sum": last["path_products"],
+        }
+    )
     if first is not None and first.layer < len(net.layers):
         d = derive(net, net.loss, first.name, max_paths=NOTE_PATHS)
-        out.append({"kind": "delta", **_derivative_values(d, p, None), "neuron": p.name(first.name),
-                    "weights": [p.name(w) for _, w in first.inputs],
-                    "wrt_name": first.name})
+        out.append(
+            {
+                "kind": "delta",
+                **_derivative_values(d, p, None),
+                "neuron": p.name(first.name),
+                "weights": [p.name(w) for _, w in first.inputs],
+                "wrt_name": first.name,
+            }
+        )
     return out
 
 
@@ -631,9 +815,15 @@ def covered(net: Network, wrt: list[str]) -> list[str]:
         return net.parameters
     for name in wrt:
         if name not in net.parameters:
-            what = f"is a {net.kind(name)}, not a weight or bias" if name in net.names else "is not in it"
-            raise DeriveError(f"--wrt {name}: '{name}' {what} of the network '{net.name}'",
-                              hint="its weights and biases are " + ", ".join(net.parameters))
+            what = (
+                f"is a {net.kind(name)}, not a weight or bias"
+                if name in net.names
+                else "is not in it"
+            )
+            raise DeriveError(
+                f"--wrt {name}: '{name}' {what} of the network '{net.name}'",
+                hint="its weights and biases are " + ", ".join(net.parameters),
+            )
     return [n for n in net.parameters if n in wrt]
 
 
@@ -642,8 +832,11 @@ def check_user_text(net: Network) -> None:
     for name, tex in net.spec.latex.items():
         problem = check_latex_name(tex)
         if problem:
-            raise DeriveError(f"latex: {name}: {problem}", file=str(net.file),
-                              hint="use letters, ^, _, braces and commands such as \\hat or \\alpha")
+            raise DeriveError(
+                f"latex: {name}: {problem}",
+                file=str(net.file),
+                hint="use letters, ^, _, braces and commands such as \\hat or \\alpha",
+            )
 
 
 def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> dict[str, Any]:
@@ -655,16 +848,24 @@ def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> di
     sections = [weight_section(net, w, point, lr) for w in params]
     ranked = sorted(sections, key=lambda s: (-s["path_count"], -len(s["derivative"].nodes)))
     showcase = ranked[0]["wrt"]
-    single = next((s for s in sections if s["path_count"] == 1 and len(s["derivative"].nodes) >= 4),
-                  next((s for s in sections if s["path_count"] == 1), None))
+    single = next(
+        (s for s in sections if s["path_count"] == 1 and len(s["derivative"].nodes) >= 4),
+        next((s for s in sections if s["path_count"] == 1), None),
+    )
     mistake = next((m for m in (classic_mistake(net, s["wrt"], point) for s in ranked) if m), None)
     t = net.latex_names
     layers = []
     for i, layer in enumerate(net.layers, 1):
         act = ACTIVATIONS[net.neurons[layer[0]].activation]
-        layers.append({"label": "output" if i == len(net.layers) else f"hidden {i}",
-                       "neurons": [t[n] for n in layer], "activation": act.name,
-                       "formula": act.formula, "slope": act.slope_formula})
+        layers.append(
+            {
+                "label": "output" if i == len(net.layers) else f"hidden {i}",
+                "neurons": [t[n] for n in layer],
+                "activation": act.name,
+                "formula": act.formula,
+                "slope": act.slope_formula,
+            }
+        )
     loss = LOSSES[net.loss_kind]
     loss_value = loss.value([_sym(o) for o in net.outputs], [_sym(y) for y in net.targets])
     first_w = params[0]
@@ -672,33 +873,52 @@ def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> di
     old, new = _decorate(W, "old"), _decorate(W, "new")
     n0 = net.neurons[net.layers[0][0]]
     fixed = {
-        "old": old, "new": new, "eta": r"\eta",
-        "slope": rf"\frac{{\partial {L}}}{{\partial {W}}}", "partial": r"\partial",
+        "old": old,
+        "new": new,
+        "eta": r"\eta",
+        "slope": rf"\frac{{\partial {L}}}{{\partial {W}}}",
+        "partial": r"\partial",
         "delta": rf"\frac{{\partial {L}}}{{\partial v}}",
         "circle": r"A = \pi r^{2}",
         "circle_rate": r"\frac{dA}{dt} = \frac{dA}{dr} \cdot \frac{dr}{dt} = 2 \pi r \cdot \frac{dr}{dt}",
         "multivar": r"\frac{df}{dt} = \frac{\partial f}{\partial u} \frac{du}{dt}"
-                    r" + \frac{\partial f}{\partial v} \frac{dv}{dt}",
-        "z_rule": f"{t[n0.preact]} = " + " + ".join(
-            [f"{t[w]} {t[s]}" for s, w in n0.inputs] + ([t[n0.bias]] if n0.bias else [])),
-        "act_rule": (f"{t[n0.name]} = {ACT_SYMBOL[n0.activation]}({t[n0.preact]})"
-                     if n0.activation not in ("linear", "softmax") else ""),
+        r" + \frac{\partial f}{\partial v} \frac{dv}{dt}",
+        "z_rule": f"{t[n0.preact]} = "
+        + " + ".join([f"{t[w]} {t[s]}" for s, w in n0.inputs] + ([t[n0.bias]] if n0.bias else [])),
+        "act_rule": (
+            f"{t[n0.name]} = {ACT_SYMBOL[n0.activation]}({t[n0.preact]})"
+            if n0.activation not in ("linear", "softmax")
+            else ""
+        ),
     }
     return {
         "tex": fixed,
-        "name": net.name, "title": net.title, "description": net.description.strip(),
-        "loss_name": t[net.loss], "outputs": [t[o] for o in net.outputs],
-        "targets": [t[y] for y in net.targets], "inputs": [t[x] for x in net.inputs],
+        "name": net.name,
+        "title": net.title,
+        "description": net.description.strip(),
+        "loss_name": t[net.loss],
+        "outputs": [t[o] for o in net.outputs],
+        "targets": [t[y] for y in net.targets],
+        "inputs": [t[x] for x in net.inputs],
         "layers": layers,
-        "weights_table": [(t[w], t[s], t[d]) for w, pairs in net.weight_edges.items() for s, d in pairs],
+        "weights_table": [
+            (t[w], t[s], t[d]) for w, pairs in net.weight_edges.items() for s, d in pairs
+        ],
         "biases_table": [(t[b], t[n]) for b, n in net.biases.items()],
         "tied": [t[w] for w, pairs in net.weight_edges.items() if len(pairs) > 1],
-        "loss": {"kind": LOSS_WORDS[net.loss_kind], "general": f"{t[net.loss]} = {loss.formula}",
-                 "here": f"{t[net.loss]} = {formula_latex(loss_value, net)}"},
+        "loss": {
+            "kind": LOSS_WORDS[net.loss_kind],
+            "general": f"{t[net.loss]} = {loss.formula}",
+            "here": f"{t[net.loss]} = {formula_latex(loss_value, net)}",
+        },
         "update": rf"{new} = {old} - \eta \frac{{\partial {L}}}{{\partial {old}}}",
-        "first": t[first_w], "first_name": first_w,
+        "first": t[first_w],
+        "first_name": first_w,
         "diagram": diagram(net),
-        "weights": sections, "showcase": showcase, "single": single, "mistake": mistake,
+        "weights": sections,
+        "showcase": showcase,
+        "single": single,
+        "mistake": mistake,
         "backprop": backprop_section(net, sections),
         "detail": detail_section(net, point),
         "example": example_section(net, sections, point, source, lr),
@@ -717,28 +937,40 @@ def _and_list(items: list[str], wrap: Callable[[str], str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def render_note(note: dict[str, Any], fmt: str, flavor: str = "github",
-                templates: str | None = None) -> str:
+def render_note(
+    note: dict[str, Any], fmt: str, flavor: str = "github", templates: str | None = None
+) -> str:
     """Return one note as Markdown (``flavor`` github or portable) or LaTeX."""
     env = environment(templates)
     if fmt == "markdown":
-        inline = (lambda tex: math_inline(tex, flavor)) if flavor == "github" else (
-            lambda tex: math_inline(portable_math(tex), flavor))
-        env.filters.update({
-            "m": inline,
-            "block": (lambda tex: math_block(tex if flavor == "github" else portable_math(tex), flavor)),
-            "lines": lambda lines, lhs: math_lines(lhs, lines, flavor),
-            "t": markdown_text,
-            "names": lambda items: _and_list(items, inline),
-        })
+        inline = (
+            (lambda tex: math_inline(tex, flavor))
+            if flavor == "github"
+            else (lambda tex: math_inline(portable_math(tex), flavor))
+        )
+        env.filters.update(
+            {
+                "m": inline,
+                "block": (
+                    lambda tex: math_block(
+                        tex if flavor == "github" else portable_math(tex), flavor
+                    )
+                ),
+                "lines": lambda lines, lhs: math_lines(lhs, lines, flavor),
+                "t": markdown_text,
+                "names": lambda items: _and_list(items, inline),
+            }
+        )
         return env.get_template("notes.md.j2").render(**note, flavor=flavor)
-    env.filters.update({
-        "m": lambda tex: rf"\({tex}\)",
-        "block": lambda tex: f"\\[\n\\fitdisplay{{{tex}}}\n\\]",
-        "lines": lambda lines, lhs: math_lines(lhs, lines, "latex"),
-        "t": tex_text,
-        "names": lambda items: _and_list(items, lambda tex: rf"\({tex}\)"),
-    })
+    env.filters.update(
+        {
+            "m": lambda tex: rf"\({tex}\)",
+            "block": lambda tex: f"\\[\n\\fitdisplay{{{tex}}}\n\\]",
+            "lines": lambda lines, lhs: math_lines(lhs, lines, "latex"),
+            "t": tex_text,
+            "names": lambda items: _and_list(items, lambda tex: rf"\({tex}\)"),
+        }
+    )
     return env.get_template("notes.tex.j2").render(**note)
 
 
@@ -746,16 +978,26 @@ def render_index(notes: list[dict[str, Any]], fmt: str, templates: str | None = 
     """Return the course's ``index.md``: every note, in the order given."""
     env = environment(templates)
     env.filters["t"] = markdown_text
-    items = [{"name": n["name"], "title": n["title"], "description": n["description"],
-              "md": fmt in ("markdown", "both"), "tex": fmt in ("latex", "both")} for n in notes]
+    items = [
+        {
+            "name": n["name"],
+            "title": n["title"],
+            "description": n["description"],
+            "md": fmt in ("markdown", "both"),
+            "tex": fmt in ("latex", "both"),
+        }
+        for n in notes
+    ]
     return env.get_template("notes_index.md.j2").render(notes=items)
 
 
 def target(out: Path, name: str) -> Path:
     """Return ``out/name``, refusing a name that could land outside ``out``."""
     if not SAFE_NAME.match(name) or ".." in name:
-        raise DeriveError(f"'{name}' cannot be a file name in --out",
-                          hint="a network name is letters, digits and _")
+        raise DeriveError(
+            f"'{name}' cannot be a file name in --out",
+            hint="a network name is letters, digits and _",
+        )
     path = (out / name).resolve()
     if path.parent != out.resolve():
         raise DeriveError(f"'{name}' would be written outside {out}")
@@ -790,8 +1032,18 @@ def build_pdf(tex: str, pdf: Path) -> bool:
         source.write_text(tex, encoding="utf-8")
         for _ in range(2):
             proc = subprocess.run(
-                ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape",
-                 source.name], cwd=tmp, capture_output=True, stdin=subprocess.DEVNULL, timeout=300)
+                [
+                    "pdflatex",
+                    "-halt-on-error",
+                    "-interaction=nonstopmode",
+                    "-no-shell-escape",
+                    source.name,
+                ],
+                cwd=tmp,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=300,
+            )
             if proc.returncode != 0:
                 lines = [x for x in proc.stdout.decode("latin-1").splitlines() if x.startswith("!")]
                 raise DeriveError(f"pdflatex could not build {pdf.name}: " + "; ".join(lines[:3]))
@@ -799,9 +1051,16 @@ def build_pdf(tex: str, pdf: Path) -> bool:
     return True
 
 
-def write_course(sources: list[str], out_dir: str, fmt: str = "markdown", wrt: list[str] | None = None,
-                 templates: str | None = None, flavor: str = "github", pdf: bool = False,
-                 progress: bool = False) -> list[Path]:
+def write_course(
+    sources: list[str],
+    out_dir: str,
+    fmt: str = "markdown",
+    wrt: list[str] | None = None,
+    templates: str | None = None,
+    flavor: str = "github",
+    pdf: bool = False,
+    progress: bool = False,
+) -> list[Path]:
     """Write one note per network into ``out_dir``, and ``index.md`` for several; return the paths.
 
     Every note is rendered before any file is written, so a mistake in one network
@@ -824,7 +1083,9 @@ def write_course(sources: list[str], out_dir: str, fmt: str = "markdown", wrt: l
     names = [n.name for n in nets]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise DeriveError(f"two networks are named {twice[0]}: their notes would overwrite each other")
+        raise DeriveError(
+            f"two networks are named {twice[0]}: their notes would overwrite each other"
+        )
     if wrt and len(nets) > 1:
         unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
         if unknown:
@@ -837,12 +1098,22 @@ def write_course(sources: list[str], out_dir: str, fmt: str = "markdown", wrt: l
         for net in items:
             mine = [w for w in wrt if w in net.parameters] if len(nets) > 1 else wrt
             if wrt and not mine:
-                raise DeriveError(f"none of --wrt {', '.join(wrt)} is in the network '{net.name}'",
-                                  hint="its weights and biases are " + ", ".join(net.parameters))
+                raise DeriveError(
+                    f"none of --wrt {', '.join(wrt)} is in the network '{net.name}'",
+                    hint="its weights and biases are " + ", ".join(net.parameters),
+                )
             note = build_note(net, mine)
             notes.append(note)
-            md = render_note(note, "markdown", flavor, templates) if fmt in ("markdown", "both") else None
-            tex = render_note(note, "latex", flavor, templates) if fmt in ("latex", "both") or pdf else None
+            md = (
+                render_note(note, "markdown", flavor, templates)
+                if fmt in ("markdown", "both")
+                else None
+            )
+            tex = (
+                render_note(note, "latex", flavor, templates)
+                if fmt in ("latex", "both") or pdf
+                else None
+            )
             jobs.append((net.name, md, tex))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -136,7 +136,7 @@ def math_lines(lhs: str, lines: list[str], flavor: str) -> str:
     Markdown cannot have ``\\``, so they stay on one line. Latex gets ``align*``.
     """
     if flavor == "latex":
-        body = f" \\\\\n  &\\quad + ".join(lines)
+        body = " \\\\\n  &\\quad + ".join(lines)
         return f"\\begin{{align*}}\n  {lhs} &= {body}\n\\end{{align*}}"
     if flavor == "github" and len(lines) > 1:
         body = r" \\ &\quad + ".join(lines)
