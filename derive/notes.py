@@ -421,9 +421,11 @@ def classic_mistake(net: Network, wrt: str, point: dict[str, float]) -> dict[str
         return None
     first = net.neurons[net.weight_edges[wrt][0][1]].layer
     layers = net.layers[first - 1 :]
-    width = max(len(layer) for layer in layers)
-    if width < 2 or len(layers) < 2:
+    # Lanes are what one pictures when the layers are equally wide (a single output aside).
+    widths = {len(layer) for layer in (layers[:-1] if len(layers[-1]) == 1 else layers)}
+    if len(widths) != 1 or widths == {1} or len(layers) < 2:
         return None
+    width = widths.pop()
     lanes = []
     for k in range(width):
         lane = [net.loss] + [layer[min(k, len(layer) - 1)] for layer in reversed(layers)] + [wrt]
@@ -548,7 +550,12 @@ def detail_section(net: Network, point: dict[str, float]) -> dict[str, Any] | No
         "out_def": f"{a_out} = {act}({z})",
         "dz_dw": f"{p.partial(neuron.preact, w)} = {a_src}",
         "dz_db": f"{p.partial(neuron.preact, neuron.bias)} = 1" if neuron.bias else "",
-        "dz_da": f"{p.partial(neuron.preact, src)} = {ww}",
+        "dz_da": [
+            f"{p.partial(net.neurons[k].preact, src)} = {p.name(w_)}"
+            for k in net.outputs
+            for s_, w_ in net.neurons[k].inputs
+            if s_ == src
+        ],
         "out": a_out,
         "z": z,
         "w": ww,
