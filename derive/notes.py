@@ -65,6 +65,8 @@ NOTE_PATHS = 12
 NOTE_SENTENCES = 12
 # The seed of the random point used when the file's values: are incomplete.
 SEED = 0
+# A weight after one step is shown with more digits, so that a small step is still seen.
+NEW_DIGITS = 6
 # The step of the finite-difference check in the worked example.
 STEP = 1e-6
 
@@ -102,13 +104,13 @@ ACT_SYMBOL = {
 # -- numbers ----------------------------------------------------------------------------
 
 
-def num(x: float) -> str:
+def num(x: float, digits: int = 4) -> str:
     r"""Return a number for math: 4 significant digits, powers of ten written out.
 
-    >>> num(0.000012346), num(-2.0), num(0.1234567)
-    ('1.235 \\times 10^{-5}', '-2', '0.1235')
+    >>> num(0.000012346), num(-2.0), num(0.1234567), num(-0.40003697, 6)
+    ('1.235 \\times 10^{-5}', '-2', '0.1235', '-0.400037')
     """
-    text = f"{x:.4g}"
+    text = f"{x:.{digits}g}"
     if "e" in text:
         mantissa, exp = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exp)}}}"
@@ -381,7 +383,7 @@ def weight_section(
             "value": numbers.value,
             "value_tex": num(numbers.value),
             "old": num(numbers.old),
-            "new": num(numbers.new),
+            "new": num(numbers.new, NEW_DIGITS),
             "lr": num(lr),
             "ops": {"paths": paths, "mul": mul, "add": add, "fmul": fmul, "fadd": fadd},
             "path_products": [num(x) for x in numbers.path_products],
@@ -654,9 +656,12 @@ def example_section(
         "seed": SEED,
         "lr": num(lr),
         "given": [
-            (what, ", ".join(f"{t[n]} = {num(point[n])}" for n in given if net.kind(n) == kind))
+            (
+                what if len(names) > 1 else kind,
+                [f"{t[n]} = {num(point[n])}" for n in names],
+            )
             for kind, what in GIVEN
-            if any(net.kind(n) == kind for n in given)
+            if (names := [n for n in given if net.kind(n) == kind])
         ],
         "forward": forward_rows(net, env),
         "loss": f"{t[net.loss]} = {formula_latex(loss, net)} = {num(env[net.loss])}",
@@ -672,7 +677,7 @@ def example_section(
             rf" \approx {num(nudge)}"
         ),
         "step": rf"{_decorate(t[d.wrt], 'new')} = {num(numbers.old)} - {num(lr)} \cdot "
-        rf"{factor(numbers.value)} = {num(numbers.new)}",
+        rf"{factor(numbers.value)} = {num(numbers.new, NEW_DIGITS)}",
         "updates": [(s["wrt_tex"], s["old"], s["value_tex"], s["new"]) for s in sections],
         "values": {"nudge": nudge, "value": numbers.value, "new": numbers.new},
     }
@@ -965,6 +970,7 @@ def render_note(
                 ),
                 "lines": lambda lines, lhs: math_lines(lhs, lines, flavor),
                 "t": markdown_text,
+                "code": lambda text: f"`{text}`",
                 "names": lambda items: _and_list(items, inline),
             }
         )
@@ -975,6 +981,8 @@ def render_note(
             "block": lambda tex: f"\\[\n\\fitdisplay{{{tex}}}\n\\]",
             "lines": lambda lines, lhs: math_lines(lhs, lines, "latex"),
             "t": tex_text,
+            # In typewriter type "--" would print as one dash.
+            "code": lambda text: r"\texttt{" + tex_text(text).replace("-", "-{}") + "}",
             "names": lambda items: _and_list(items, lambda tex: rf"\({tex}\)"),
         }
     )
