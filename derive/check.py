@@ -18,7 +18,9 @@ import json
 import math
 import random
 import re
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -50,6 +52,8 @@ MAX_TERMS = 20_000  # monomials an answer may expand to before we give up
 MAX_LISTED = 8  # reasons of one kind listed before "and N more"
 POINTS = 5  # random points for the numeric comparison
 SYMBOLIC_OPS = 150  # formulas larger than this are compared numerically only
+SYMBOLIC_NODES = 80  # nor are answers with more nodes than this
+SYMBOLIC_SECONDS = 0.5  # time SymPy may take to show equality or a ratio
 REL_TOL = 1e-7
 
 _PRIME = 2**61 - 1  # for comparing polynomials too large to multiply out
@@ -206,7 +210,7 @@ class _Grader:
         self.notes: list[str] = []
 
     def run(self) -> CheckResult:
-        written = [_factor_poly(side) for side in self.answer.rhs]
+        written = [_written_poly(side) for side in self.answer.rhs]
         of, wrt = self._target(written)
         reasons: list[Reason] = []
         modes = []
@@ -492,7 +496,7 @@ class _Grader:
         return text
 
     def _sympy_side(self, side: Node) -> sp.Expr | None:
-        if _size(side) > SYMBOLIC_OPS or not _literal_powers(side):
+        if _size(side) > SYMBOLIC_NODES or not _small_powers(side):
             return None
         factors = {}
         for d in _derivs(side):
@@ -506,31 +510,36 @@ class _Grader:
         pair = self._sympy_pair(side, of, wrt)
         if pair is None:
             return ""
-        try:
-            same = sp.expand(pair[0] - pair[1]) == 0 or sp.cancel(pair[0] - pair[1]) == 0
-        except (TypeError, ValueError, ZeroDivisionError):  # pragma: no cover - SymPy corner cases
-            return ""
+        difference = pair[0] - pair[1]
+        same = _bounded(lambda: sp.expand(difference) == 0 or sp.cancel(difference) == 0)
         return ", and equal symbolically" if same else ""
 
     def _ratio(self, side: Node, of: str, wrt: str) -> sp.Expr | None:
         pair = self._sympy_pair(side, of, wrt)
         if pair is None or pair[1] == 0:
             return None
-        try:
-            ratio = sp.cancel(pair[0] / pair[1])
-        except (TypeError, ValueError, ZeroDivisionError):  # pragma: no cover
-            return None
-        return ratio if sp.count_ops(ratio) <= 6 else None
+        ratio = _bounded(lambda: sp.cancel(pair[0] / pair[1]))
+        return ratio if ratio is not None and sp.count_ops(ratio) <= 6 else None
 
     def _sympy_pair(self, side: Node, of: str, wrt: str) -> tuple[sp.Expr, sp.Expr] | None:
         truth = self._truth_formula(of, wrt)
         if truth is None or sp.count_ops(truth) > SYMBOLIC_OPS:
             return None
         mine = self._sympy_side(side)
-        return None if mine is None else (mine, truth)
+        if mine is None or sp.count_ops(mine) > SYMBOLIC_OPS:
+            return None
+        return mine, truth
 
 
 # -- the answer as a polynomial in its dA/dB factors ----------------------------------
+
+
+def _written_poly(side: Node) -> Poly | None:
+    """Return a right-hand side as a polynomial in its factors; None for a formula or a huge one."""
+    try:
+        return _factor_poly(side)
+    except TooManyTerms:
+        return None  # graded by value instead, which works at any size
 
 
 def _factor_poly(node: Node) -> Poly | None:
@@ -779,13 +788,11 @@ def _size(node: Node) -> int:
     return sum(1 for _ in _walk(node))
 
 
-def _literal_powers(node: Node) -> bool:
-    """Return whether every exponent is a plain number (so SymPy cannot blow up on it)."""
-    return all(
-        isinstance(n.right, Number)
-        or (isinstance(n.right, Neg) and isinstance(n.right.operand, Number))
-        for n in _walk(node)
-        if isinstance(n, Binary) and n.op == "^"
+def _small_powers(node: Node) -> bool:
+    """Return whether every exponent is a small whole number, so SymPy cannot blow up on it."""
+    powers = [n.right for n in _walk(node) if isinstance(n, Binary) and n.op == "^"]
+    return len(powers) <= 4 and all(
+        isinstance(p, Number) and p.value.denominator == 1 and abs(p.value) <= 3 for p in powers
     )
 
 
@@ -881,6 +888,34 @@ def to_sympy(node: Node, factors: dict[Factor, sp.Expr] | None = None) -> sp.Exp
             a, b = to_sympy(x, factors), to_sympy(y, factors)
             return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[op]
     raise TypeError(node)  # pragma: no cover
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _bounded(work: Callable[[], Any], seconds: float = SYMBOLIC_SECONDS) -> Any:
+    """Return ``work()``, or None if SymPy fails or takes longer than ``seconds``.
+
+    The time limit is a timer signal, so it applies only in the main thread of
+    a Unix process; elsewhere the size limits on formulas are the only bound.
+    """
+    timed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, stop) if timed else None
+    try:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+        return work()
+    except (_OutOfTime, TypeError, ValueError, ZeroDivisionError, RecursionError):
+        return None
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _close(a: float, b: float) -> bool:

@@ -43,7 +43,7 @@ ALPHABET = st.sampled_from(
 
 FAST = settings(
     max_examples=300,
-    deadline=1000,
+    deadline=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
