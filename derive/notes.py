@@ -828,12 +828,12 @@ def covered(net: Network, wrt: list[str]) -> list[str]:
     for name in wrt:
         if name not in net.parameters:
             what = (
-                f"is a {net.kind(name)}, not a weight or bias"
+                f"'{name}' is a {net.kind(name)} of the network '{net.name}', not a weight or bias"
                 if name in net.names
-                else "is not in it"
+                else f"the network '{net.name}' has no '{name}'"
             )
             raise DeriveError(
-                f"--wrt {name}: '{name}' {what} of the network '{net.name}'",
+                f"--wrt {name}: {what}",
                 hint="its weights and biases are " + ", ".join(net.parameters),
             )
     return [n for n in net.parameters if n in wrt]
