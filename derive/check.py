@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,7 @@ class _Grader:
         self.graph: nx.DiGraph = net.graph(self.detail)
         self._paths: dict[Factor, Poly] = {}
         self._derived: dict[Factor, Derivative] = {}
+        self._values: dict[tuple[str, str, int], float] = {}
         self.notes: list[str] = []
 
     def run(self) -> CheckResult:
@@ -458,7 +460,7 @@ class _Grader:
             point = random_point(self.net, seed)
             env = forward(self.net, point)
             truth = self.value(of, wrt, point)
-            got = _evaluate(side, env, lambda a, b, p=point: self.value(a, b, p))
+            got = _evaluate(side, env, partial(self._value_at, seed=seed))
             if not math.isfinite(got):
                 return zero + [
                     Reason(
@@ -483,6 +485,12 @@ class _Grader:
     def value(self, of: str, wrt: str, point: dict[str, float]) -> float:
         """Return the true value of d(of)/d(wrt) at a point."""
         return at(self.derived(of, wrt), point).value
+
+    def _value_at(self, of: str, wrt: str, seed: int) -> float:
+        """Return d(of)/d(wrt) at random point ``seed``, computed once per factor and point."""
+        if (of, wrt, seed) not in self._values:
+            self._values[(of, wrt, seed)] = self.value(of, wrt, random_point(self.net, seed))
+        return self._values[(of, wrt, seed)]
 
     def _truth_formula(self, of: str, wrt: str) -> sp.Expr | None:
         d = self.derived(of, wrt)
@@ -575,6 +583,8 @@ def _factor_poly(node: Node) -> Poly | None:
                 return None
             if _too_big(_constant(p), n):
                 return None
+            if math.comb(len(p) + int(n) - 1, int(n)) > MAX_TERMS:
+                raise TooManyTerms("the answer expands to too many terms to compare")
             out: Poly = {(): Fraction(1)}
             for _ in range(int(n)):
                 out = _mul(out, p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from fractions import Fraction
 
 import pytest
@@ -11,6 +12,7 @@ import sympy as sp
 
 from derive.answer import Binary, Call, Deriv, Name, Neg, Number, format_node, parse_answer
 from derive.check import (
+    _bounded,
     answers_in,
     batch_to_json,
     check,
@@ -531,6 +533,17 @@ def test_relu_answer_missing_an_output_is_a_value_mismatch(nets):
 def test_factor_times_wrong_formula_is_a_value_mismatch(nets):
     result = check(nets["simple"], "dL/dW4 = (O2 - y)*dO2/dW4")
     assert "the answer is 1/2 times" in messages(result)
+
+
+def test_answer_too_large_to_multiply_out_is_graded_by_value(nets):
+    result = check(nets["two_hidden"], "dL/dW1 = (dL/dO31 + dL/dO21 + dL/dO22 + dL/dO11)^64")
+    assert result.mode == "concrete" and kinds(result) == ["value_mismatch"]
+
+
+def test_symbolic_work_is_cut_off_after_its_time_budget():
+    started = time.monotonic()
+    assert _bounded(lambda: time.sleep(3), seconds=0.2) is None
+    assert time.monotonic() - started < 2
 
 
 def test_chain_of_equalities_checks_every_right_side(nets):
