@@ -1042,7 +1042,7 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
     Raises
     ------
     DeriveError
-        When the file cannot be read.
+        When the file cannot be read or holds no answers.
     """
     path = Path(path)
     try:
@@ -1050,7 +1050,13 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
     except (OSError, UnicodeDecodeError) as err:
         raise DeriveError(f"cannot read {path}: {err}", file=str(path)) from err
     markdown = path.suffix.lower() in (".md", ".markdown")
-    return check_text(net, text, markdown=markdown, source=str(path))
+    batch = check_text(net, text, markdown=markdown, source=str(path))
+    if not batch.lines:
+        raise DeriveError(
+            f"no answers found in {path}", file=str(path),
+            hint="write one dA/dB = ... per line (in Markdown, inside $...$)",
+        )  # fmt: skip
+    return batch
 
 
 def _check_line(net: Network, number: int, text: str) -> LineResult:

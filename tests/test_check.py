@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import pytest
 import sympy as sp
+from click.testing import CliRunner
 
 from derive.answer import Binary, Call, Deriv, Name, Neg, Number, format_node, parse_answer
 from derive.check import (
@@ -24,6 +25,7 @@ from derive.check import (
     format_check_text,
     to_sympy,
 )
+from derive.cli import main
 from derive.errors import DeriveError
 from derive.evaluate import forward, random_point
 from derive.network import load_network
@@ -649,3 +651,39 @@ def test_check_file_reads_markdown_files_as_markdown(nets, tmp_path):
 def test_check_file_that_does_not_exist_is_a_user_error(nets, tmp_path):
     with pytest.raises(DeriveError, match="cannot read"):
         check_file(nets["simple"], tmp_path / "missing.txt")
+
+
+def test_check_file_with_no_answers_is_a_user_error(nets, tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("# nothing yet\n\n", encoding="utf-8")
+    with pytest.raises(DeriveError, match="no answers found"):
+        check_file(nets["simple"], path)
+
+
+# -- the command line (issue 4's two runs) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("net", "status"), [("two_hidden", 1), ("two_hidden_tied", 0)])
+def test_cli_exit_status_for_seed_000_example_3(net, status):
+    result = CliRunner().invoke(main, ["check", SEED_000_EX3, "--net", net])
+    assert result.exit_code == status, result.output
+
+
+def test_cli_unreadable_answer_exits_2_with_the_column():
+    result = CliRunner().invoke(main, ["check", "dL/dW4 = dL/dO2 *", "--net", "simple"])
+    assert result.exit_code == 2 and "18" in result.output
+
+
+def test_cli_json_report_parses(tmp_path):
+    result = CliRunner().invoke(
+        main, ["check", SEED_000_EX3, "--net", "two_hidden", "--format", "json"]
+    )
+    assert json.loads(result.output)["match"] is False
+
+
+def test_cli_file_mode_exits_1_when_a_line_does_not_match(tmp_path):
+    path = tmp_path / "answers.txt"
+    path.write_text(ANSWERS, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--file", str(path), "--net", "simple"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "3 answers: 1 match, 1 do not match, 1 unreadable"
