@@ -134,6 +134,14 @@ def test_max_paths_all_json_keeps_the_spec_keys(tmp_path):
     assert data["paths"] == [["L", "O31", "O21", "O11", "W1"], ["L", "O31", "O22", "O11", "W1"]]
 
 
+def test_max_paths_zero_text_gives_the_count_without_a_traceback(tmp_path):
+    # derive() accepts max_paths=0 ("0 or more"); the text printer must cope with no listed path.
+    result = run(tmp_path, "dL/dW1", "--net", "two_hidden", "--max-paths", "0")
+    assert "Traceback" not in result.stderr, result.stderr.splitlines()[-1:]
+    assert result.returncode == 0
+    assert "Paths: 2" in result.stdout
+
+
 # -- numbers: --at and --lr ----------------------------------------------------------
 
 

@@ -94,6 +94,13 @@ def test_value_equals_sympy_diff_of_composed_loss(name, wrt, seed, detail):
     assert close(got, want), (got, want)
 
 
+@pytest.mark.parametrize(("name", "wrt"), leaf_cases())
+def test_path_products_sum_to_the_value(name, wrt):
+    net, point = net_of(name), point_of(name, 1)
+    numbers = at(derive(net, net.loss, wrt, detail=True), point)
+    assert math.fsum(numbers.path_products) == pytest.approx(numbers.value, rel=1e-9, abs=1e-15)
+
+
 # -- between inner nodes: the total derivative through the graph ----------------
 
 

@@ -195,3 +195,28 @@ def test_concrete_text_evaluates_to_the_derivative_on_random_networks(tmp_path, 
     got = ref.sympy_value(sp.sympify(data["concrete"]["text"], locals=names), values)
     want = ref.central_difference(net, "L", wrt, point)
     assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, wrt, data["concrete"])
+
+
+def inner_nodes(net, detail: bool) -> list[str]:
+    neurons = [n for layer in net.layers for n in layer]
+    return neurons + ([net.neurons[n].preact for n in neurons] if detail else [])
+
+
+@SETTINGS
+@given(
+    spec=network_files(),
+    seed=st.integers(0, 10**6),
+    pick=st.integers(0, 10**6),
+    detail=st.booleans(),
+)
+def test_inner_derivative_equals_central_differences_on_random_networks(
+    tmp_path, spec, seed, pick, detail
+):
+    net = load(tmp_path, spec)
+    point = pick_point(net, seed)
+    inner = inner_nodes(net, detail)
+    pairs = [(a, b) for a in [*inner, "L"] for b in inner if a != b]
+    of, wrt = pairs[pick % len(pairs)]
+    got = at(derive(net, of, wrt, detail=detail), point).value
+    want = ref.central_difference(net, of, wrt, point)
+    assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, of, wrt, got, want)
