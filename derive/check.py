@@ -951,8 +951,18 @@ def _value_reason(
             "value_mismatch", f"the answer is {_frac(constant)} times ∂{of}/∂{wrt} ({where})"
         )
     if ratio is not None and ratio != 1:
-        return Reason("value_mismatch", f"answer / ∂{of}/∂{wrt} = {sp.sstr(ratio)} ({where})")
+        return Reason("value_mismatch", f"{_ratio_words(ratio, of, wrt)} ({where})")
     return Reason("value_mismatch", where)
+
+
+def _ratio_words(ratio: sp.Expr, of: str, wrt: str) -> str:
+    """Return how answer / truth = ``ratio`` reads: a missing factor, an extra one, or the ratio."""
+    top, bottom = sp.fraction(ratio)
+    if top == 1:
+        return f"a factor {sp.sstr(bottom)} is missing: the answer is ∂{of}/∂{wrt} divided by it"
+    if bottom == 1:
+        return f"an extra factor {sp.sstr(top)}: the answer is ∂{of}/∂{wrt} times it"
+    return f"the answer is ∂{of}/∂{wrt} times {sp.sstr(ratio)}"
 
 
 def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:

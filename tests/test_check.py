@@ -500,7 +500,12 @@ def test_concrete_formula_with_wrong_sign_says_minus_one_times(nets):
 
 def test_concrete_formula_missing_a_factor_shows_the_ratio(nets):
     result = check(nets["simple"], "dL/dW1 = 2*(O2 - y)*O2*(1 - O2)*W4*O1*(1 - O1)")
-    assert "= 1/x1" in messages(result)
+    assert "a factor x1 is missing" in messages(result)
+
+
+def test_concrete_formula_with_an_extra_factor_names_it(nets):
+    result = check(nets["simple"], "dL/dW4 = 2*(O2 - y)*O2*(1 - O2)*O1*W4")
+    assert "an extra factor W4" in messages(result)
 
 
 def test_concrete_formula_twice_too_big_says_two_times(nets):
