@@ -263,3 +263,9 @@ def test_zero_reason_never_says_a_parameter_or_target_is_computed(name, of, wrt)
     reason = as_json(name, of, wrt)["zero_because"]
     assert "computed after" not in reason, reason
     assert wrt in reason and of in reason
+
+
+def test_bce_with_sigmoid_output_dL_dz31_concrete_is_O31_minus_y():
+    data = as_json("two_hidden", "L", "z31", detail=True)
+    O31, y = sp.symbols("O31 y")
+    assert sp.expand(parse(net_of("two_hidden"), data["concrete"]["text"]) - (O31 - y)) == 0

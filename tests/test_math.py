@@ -13,6 +13,7 @@ from functools import cache
 import pytest
 import reference as ref
 import sympy as sp
+import yaml
 
 from derive.derivative import derive
 from derive.evaluate import at
@@ -327,3 +328,36 @@ def test_hidden_softmax_inner_derivative_equals_central_differences(
     point = ref.random_point(hidden_softmax, 12)
     got = at(derive(hidden_softmax, of, wrt, detail=detail), point).value
     assert close(got, ref.central_difference(hidden_softmax, of, wrt, point), rel=1e-5, abs_=1e-6)
+
+
+# -- a network too big for one formula: counted paths, backpropagated deltas ----------
+
+
+def wide_network(path, width: int, depth: int):
+    layers = [{"inputs": [f"x{i}" for i in range(1, width + 1)]}]
+    for k in range(1, depth + 1):
+        neurons = [f"N{k}_{j}" for j in range(1, width + 1)]
+        layers.append({"neurons": neurons, "activation": "tanh", "bias": True})
+    layers.append({"neurons": ["Out"], "activation": "sigmoid"})
+    path.write_text(yaml.safe_dump({"layers": layers, "loss": {"kind": "bce"}}, sort_keys=False))
+    return load_network(path)
+
+
+def test_ten_by_ten_network_counts_a_billion_paths(tmp_path):
+    net = wide_network(tmp_path / "wide.yaml", 10, 10)
+    d = derive(net, "L", "W1")
+    assert d.path_count == 10**9
+    assert len(d.paths) == 1000 and d.truncated
+
+
+@pytest.mark.parametrize("wrt", ["W1", "x3", "b2", "b13"])
+def test_deltas_concrete_of_a_wide_network_evaluates_to_the_truth(tmp_path, wrt):
+    net = wide_network(tmp_path / "wide.yaml", 4, 4)
+    point = ref.random_point(net, 4)
+    d = derive(net, "L", wrt)
+    data = to_json(d)
+    assert data["concrete"].get("where"), "expected backpropagated deltas"
+    got = concrete_value(net, data, ref.forward(net, point))
+    want = ref.central_difference(net, "L", wrt, point)
+    assert close(got, want, rel=1e-5, abs_=1e-6)
+    assert close(at(d, point).value, want, rel=1e-5, abs_=1e-6)
