@@ -206,6 +206,9 @@ class _Grader:
         self.points = points
         self.detail = _needs_detail(net, answer) or bool(detail)
         self.graph: nx.DiGraph = net.graph(self.detail)
+        self.order = {
+            name: i for i, name in enumerate(net.names)
+        }  # paths listed as notes list them
         self._paths: dict[Factor, Poly] = {}
         self._derived: dict[Factor, Derivative] = {}
         self._values: dict[tuple[str, str, int], float] = {}
@@ -277,7 +280,7 @@ class _Grader:
                     )  # fmt: skip
                 self._paths[factor] = {
                     tuple(sorted(_edges(p))): Fraction(1)
-                    for p in iter_paths(self.graph, of, wrt, self.net._rank)
+                    for p in iter_paths(self.graph, of, wrt, self.order)
                 }
         return self._paths[factor]
 
@@ -421,30 +424,26 @@ class _Grader:
                 missing.append(Reason("missing_path", f"missing path {_arrow(path)}", path))
             elif coef != 1:
                 counted.append(_coefficient_reason(path, coef))
-        for mono in got:
-            if mono in expected:
-                continue
-            path = _path_of(mono, None)
-            if path is not None:
-                where = f"a path from {path[0]} to {path[-1]}, not from {of} to {wrt}"
-                extra.append(Reason("extra_path", f"extra term {_arrow(path)}: {where}", path))
-            elif not broken:
-                term = "·".join(f"∂{a}/∂{b}" for a, b in mono)
-                extra.append(
-                    Reason("broken_chain", f"extra term {term} is not a chain of partials")
-                )
-        if broken:
-            extra = []  # the broken chains already say where these terms come from
+        if not broken:  # else the broken chains already say where the extra terms come from
+            extra = [self._extra_reason(mono, of, wrt) for mono in got if mono not in expected]
         return (
             _capped(missing, "missing paths")
             + _capped(counted, "paths with a wrong coefficient")
             + _capped(extra, "extra terms")
         )
 
+    def _extra_reason(self, mono: tuple[Edge, ...], of: str, wrt: str) -> Reason:
+        path = _path_of(mono, None)
+        if path is None:
+            term = "·".join(f"∂{a}/∂{b}" for a, b in mono)
+            return Reason("broken_chain", f"extra term {term} is not a chain of partials")
+        where = f"a path from {path[0]} to {path[-1]}, not from {of} to {wrt}"
+        return Reason("extra_path", f"extra term {_arrow(path)}: {where}", path)
+
     def _expected_expansion(self, of: str, wrt: str) -> str:
         if of == wrt:
             return "1"
-        paths = list(_take(iter_paths(self.graph, of, wrt, self.net._rank), MAX_LISTED * 2))
+        paths = list(_take(iter_paths(self.graph, of, wrt, self.order), MAX_LISTED * 2))
         if not paths:
             return "0"
         terms = ["*".join(f"d{a}/d{b}" for a, b in zip(p, p[1:], strict=False)) for p in paths]

@@ -342,11 +342,15 @@ def test_one_path_with_a_wrong_coefficient_is_named(nets):
     assert "coefficient -1" in result.reasons[0].message
 
 
-def test_extra_path_to_another_node_is_named(nets):
-    answer = "dL/dW4 = dL/dO2*dO2/dW4 + dL/dO2*dO2/dO1"
-    result = check(nets["simple"], answer)
-    assert "broken_chain" in kinds(result) or "extra_path" in kinds(result)
-    assert not result.match
+def test_extra_term_ending_elsewhere_is_named_as_a_broken_chain(nets):
+    result = check(nets["simple"], "dL/dW4 = dL/dO2*dO2/dW4 + dL/dO2*dO2/dO1")
+    assert kinds(result) == ["broken_chain"]
+    assert result.reasons[0].message.endswith("the chain ends at O1, not at W4")
+
+
+def test_extra_path_through_an_edge_that_does_not_exist_is_a_zero_factor(nets):
+    answer = "dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1 + dL/dO31*dO31/dO22*dO22/dO11*dO11/dW1 + dL/dO31*dO31/dO21*dO21/dO12*dO12/dW1"
+    assert kinds(check(nets["two_hidden"], answer)) == ["zero_factor"]
 
 
 def test_chain_that_stops_short_is_read_as_the_derivative_it_is(nets):
