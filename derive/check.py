@@ -456,9 +456,8 @@ class _Grader:
         zero = self._zero_factors(side)
         pairs: list[tuple[float, float]] = []
         for seed in range(1, self.points + 1):
-            point = random_point(self.net, seed)
-            env = forward(self.net, point)
-            truth = self.value(of, wrt, point)
+            env = forward(self.net, random_point(self.net, seed))
+            truth = self._value_at(of, wrt, seed)
             got = _evaluate(side, env, partial(self._value_at, seed=seed))
             if not math.isfinite(got):
                 return zero + [
