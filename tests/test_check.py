@@ -522,6 +522,20 @@ def test_concrete_formula_that_is_undefined_is_not_finite(nets):
     assert kinds(result) == ["not_finite"]
 
 
+def test_3b1b_formula_in_the_networks_own_latex_matches(nets):
+    answer = r"\frac{\partial C_0}{\partial w^{(L)}} = a^{(L-1)} \sigma'(z^{(L)}) 2(a^{(L)} - y)"
+    assert check(nets["chain_3b1b"], answer).match
+
+
+def test_3b1b_sum_over_the_layer_in_latex_matches(nets):
+    answer = (
+        r"\frac{\partial C_0}{\partial a_{0}^{(L-1)}} = "
+        r"\frac{\partial z_{0}^{(L)}}{\partial a_{0}^{(L-1)}} \frac{\partial a_{0}^{(L)}}{\partial z_{0}^{(L)}} \frac{\partial C_0}{\partial a_{0}^{(L)}}"
+        r" + \frac{\partial z_{1}^{(L)}}{\partial a_{0}^{(L-1)}} \frac{\partial a_{1}^{(L)}}{\partial z_{1}^{(L)}} \frac{\partial C_0}{\partial a_{1}^{(L)}}"
+    )
+    assert check(nets["multi_3b1b"], answer).match
+
+
 def test_factor_times_formula_is_graded_by_value(nets):
     result = check(nets["simple"], "dL/dW4 = 2*(O2 - y)*dO2/dW4")
     assert result.match and result.mode == "concrete"
