@@ -190,7 +190,7 @@ def test_softmax_dO2_dz1_local_partial_is_minus_O2_O1():
 def test_relu_local_partial_is_heaviside_of_its_preactivation():
     net = net_of("softmax")
     data = as_json("softmax", "L", "W1", detail=True)
-    assert parse(net, data["local"]["dh1/du1"]["text"]) == sp.Heaviside(sp.Symbol("u1"))
+    assert parse(net, data["local"]["dh1/du1"]["text"]) == sp.Heaviside(sp.Symbol("u1"), 0)
 
 
 # -- zero derivatives say why ----------------------------------------------------------
