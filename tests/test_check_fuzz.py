@@ -36,6 +36,11 @@ VALID = [
     "dL/dW1 = σ(z11)^2 * exp(-W1) + log(O11) - tanh(x1) ** 2 + Heaviside(z21) + e^{-x2}",
 ]
 
+VALID_3B1B = [
+    r"\frac{\partial C_0}{\partial w^{(L)}} = \frac{\partial z^{(L)}}{\partial w^{(L)}} \frac{\partial a^{(L)}}{\partial z^{(L)}} \frac{\partial C_0}{\partial a^{(L)}}",
+    r"$$\frac{\partial C_0}{\partial w^{(L)}} = a^{(L-1)} \sigma'(z^{(L)}) \, 2\left(a^{(L)} - y\right)$$",
+]
+
 ALPHABET = st.sampled_from(
     list("dLWOxyz0123456789/*+-^()[]{}=., _$'") + ["∂", "·", "×", "−", "σ", "₁", "\\"]
     + [r"\frac", r"\partial", r"\cdot", r"\left(", r"\right)", r"\times", "O31", "W1", "dL/d"]
@@ -52,6 +57,12 @@ FAST = settings(
 def net():
     """The network the fuzzed answers are checked against."""
     return load_network("two_hidden")
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """The network in 3Blue1Brown's notation, with LaTeX names of its own."""
+    return load_network("chain_3b1b")
 
 
 def _trap(real):
@@ -101,9 +112,9 @@ def _only_clean_errors(fn, *args) -> None:
 
 
 @st.composite
-def mutations(draw):
+def mutations(draw, valid=VALID):
     """A valid answer with a few characters deleted, inserted, swapped or repeated."""
-    text = list(draw(st.sampled_from(VALID)))
+    text = list(draw(st.sampled_from(valid)))
     for _ in range(draw(st.integers(1, 4))):
         pos = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["delete", "insert", "replace", "repeat"]))
@@ -136,6 +147,10 @@ def test_valid_answers_pass_under_the_traps(net):
         _run_trapped(check, net, text)
 
 
+def test_valid_3b1b_answers_match_under_the_traps(chain):
+    assert all(_run_trapped(check, chain, text).match for text in VALID_3B1B)
+
+
 @FAST
 @given(st.text(max_size=80))
 def test_random_unicode_parses_or_raises_a_clean_error(net, text):
@@ -152,6 +167,12 @@ def test_random_answer_like_text_checks_or_raises_a_clean_error(net, text):
 @given(mutations())
 def test_mutated_answers_check_or_raise_a_clean_error(net, text):
     _only_clean_errors(check, net, text)
+
+
+@FAST
+@given(mutations(VALID_3B1B))
+def test_mutated_latex_answers_check_or_raise_a_clean_error(chain, text):
+    _only_clean_errors(check, chain, text)
 
 
 @pytest.mark.parametrize(
