@@ -1,0 +1,140 @@
+"""Behaviour at scale (issue 6): a billion paths, streamed paths, a lean ``--help``.
+
+How fast is measured by ``python bench/run.py``, not here: these tests say what
+the answers are when the path count explodes, and run in a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import reference as ref
+import sympy as sp
+import yaml
+from click.testing import CliRunner
+
+from derive.cli import main
+from derive.derivative import derive
+from derive.evaluate import at, gradients, random_point
+from derive.network import bundled_networks, load_network
+
+
+def fully_connected(inputs: int, hidden: list[int]) -> str:
+    """Return the YAML of a fully connected sigmoid network with one output and a bce loss."""
+    layers = [{"inputs": [f"x{i}" for i in range(1, inputs + 1)]}]
+    for depth, width in enumerate([*hidden, 1], start=1):
+        layers.append({"neurons": [f"O{depth}_{j}" for j in range(1, width + 1)]})
+    return yaml.safe_dump({"layers": layers, "loss": {"kind": "bce"}}, sort_keys=False)
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def is_path(net, path: tuple[str, ...], of: str, wrt: str) -> bool:
+    graph = net.graph()
+    steps = zip(path, path[1:], strict=False)
+    return path[0] == of and path[-1] == wrt and all(graph.has_edge(b, a) for a, b in steps)
+
+
+@pytest.fixture(scope="module")
+def ten_by_ten(tmp_path_factory):
+    """The 3-10x10-1 network, a point, and its ``dL/dW1 --at --format json --max-paths 10``."""
+    folder = tmp_path_factory.mktemp("ten_by_ten")
+    net_file = folder / "deep.yaml"
+    net_file.write_text(fully_connected(3, [10] * 10))
+    net = load_network(net_file)
+    point = random_point(net, seed=1)
+    point_file = folder / "point.yaml"
+    point_file.write_text(yaml.safe_dump(point))
+    out = run("dL/dW1", "--net", str(net_file), "--at", str(point_file),
+              "--format", "json", "--max-paths", "10")
+    return net, point, json.loads(out)
+
+
+def test_ten_by_ten_dL_dW1_counts_exactly_a_billion_paths(ten_by_ten):
+    _, _, answer = ten_by_ten
+    assert answer["path_count"] == 10**9
+    assert answer["paths_truncated"] is True
+
+
+def test_ten_by_ten_lists_ten_distinct_real_paths(ten_by_ten):
+    net, _, answer = ten_by_ten
+    paths = [tuple(p) for p in answer["paths"]]
+    assert len(paths) == len(set(paths)) == 10
+    assert all(is_path(net, p, "L", "W1") for p in paths)
+
+
+def test_ten_by_ten_value_equals_central_differences_of_the_forward_pass(ten_by_ten):
+    net, point, answer = ten_by_ten
+    want = ref.central_difference(net, "L", "W1", point, h=1e-5)
+    # The value is about 1e-6; rounding in the difference quotient is about 1e-11.
+    assert answer["value"] == pytest.approx(want, abs=1e-9)
+
+
+def test_ten_by_ten_concrete_where_evaluated_in_order_gives_the_value(ten_by_ten):
+    net, point, answer = ten_by_ten
+    where = answer["concrete"]["where"]
+    env = ref.forward(net, point)
+    names = {n: sp.Symbol(n) for n in [*net.names, *(name for name, _ in where)]}
+    for name, formula in where:
+        env[name] = ref.sympy_value(sp.sympify(formula, locals=names), env)
+    got = ref.sympy_value(sp.sympify(answer["concrete"]["text"], locals=names), env)
+    assert got == pytest.approx(answer["value"], rel=1e-9)
+
+
+def test_ten_by_ten_factored_and_concrete_stay_polynomial_in_size(ten_by_ten):
+    net, _, answer = ten_by_ten
+    assert answer["factored"]["where"] and answer["concrete"]["where"]
+    # A billion paths written out would be gigabytes; a few hundred characters per edge is linear.
+    size = len(json.dumps(answer["factored"])) + len(json.dumps(answer["concrete"]))
+    assert size < 500 * net.graph().number_of_edges()
+
+
+def test_help_does_not_import_sympy():
+    code = (
+        "import sys\n"
+        "from derive.cli import main\n"
+        "try:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('sympy modules:', sorted(m for m in sys.modules if m.split('.')[0] == 'sympy'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage" in result.stdout
+    assert result.stdout.splitlines()[-1] == "sympy modules: []"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_streaming_every_path_writes_each_path_exactly_once(tmp_path, fmt):
+    net_file = tmp_path / "mid.yaml"
+    net_file.write_text(fully_connected(2, [8] * 5))
+    net = load_network(net_file)
+    count = derive(net, "L", "W1").path_count
+    assert count == 8**4
+    out = run("dL/dW1", "--net", str(net_file), "--max-paths", "all", "--format", fmt)
+    if fmt == "json":
+        answer = json.loads(out)
+        assert answer["path_count"] == count and not answer["paths_truncated"]
+        paths = [tuple(p) for p in answer["paths"]]
+    else:
+        head, *lines = out.splitlines()
+        assert head.startswith(f"Paths: {count},")
+        paths = [tuple(line.split(" ← ")) for line in lines]
+    assert len(paths) == len(set(paths)) == count
+    assert all(is_path(net, p, "L", "W1") for p in paths)
+
+
+@pytest.mark.parametrize("source", [p.stem for p in bundled_networks()])
+def test_gradients_in_one_sweep_equal_each_parameters_own_derivative(source):
+    net = load_network(source)
+    point = random_point(net, seed=3)
+    got = gradients(net, point)
+    assert set(got) == set(net.parameters)
+    for p in net.parameters:
+        assert got[p] == pytest.approx(at(derive(net, net.loss, p, max_paths=0), point).value,
+                                       rel=1e-12, abs=1e-15)
