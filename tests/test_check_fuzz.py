@@ -19,8 +19,8 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.answer import parse_answer
-from derive.check import check
+from derive.answer import format_node, parse_answer
+from derive.check import _small_powers, check, to_sympy
 from derive.errors import DeriveError
 from derive.network import load_network
 
@@ -173,6 +173,20 @@ def test_mutated_answers_check_or_raise_a_clean_error(net, text):
 @given(mutations(VALID_3B1B))
 def test_mutated_latex_answers_check_or_raise_a_clean_error(chain, text):
     _only_clean_errors(check, chain, text)
+
+
+@FAST
+@given(mutations())
+def test_an_answer_read_back_from_its_printed_form_is_the_same_formula(net, text):
+    try:
+        answer = parse_answer(text, net.names, net.latex_names)
+    except DeriveError:
+        return
+    for side in answer.rhs:
+        if not _small_powers(side):
+            continue  # SymPy would compute huge exact powers; the printing is the same
+        again = parse_answer(format_node(side), net.names).rhs[0]
+        assert to_sympy(again) == to_sympy(side), format_node(side)
 
 
 @pytest.mark.parametrize(
