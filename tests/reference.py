@@ -206,3 +206,27 @@ def central_difference(net, of: str, wrt: str, point: dict[str, float], h: float
     hi = forward(net, point, {wrt: base + h})[of]
     lo = forward(net, point, {wrt: base - h})[of]
     return (hi - lo) / (2 * h)
+
+
+def depends_on(net, of: str, wrt: str) -> bool:
+    """Return whether ``of`` is computed, through some chain of edges, from ``wrt``.
+
+    Structural, not symbolic: a one-neuron softmax is constant 1 but still
+    computed from its inputs.
+    """
+    if of == wrt:
+        return True
+    if of == net.loss:
+        return wrt in net.targets or any(depends_on(net, o, wrt) for o in net.outputs)
+    neuron = next((n for n in net.neurons.values() if of in (n.name, n.preact)), None)
+    if neuron is None:
+        return False
+    if of == neuron.name:
+        if wrt == neuron.preact:
+            return True
+        layer = next(layer for layer in net.layers if neuron.name in layer)
+        group = layer if neuron.activation == "softmax" else [neuron.name]
+        return any(depends_on(net, net.neurons[k].preact, wrt) for k in group)
+    feeds = [s for s, _ in neuron.inputs]
+    params = [w for _, w in neuron.inputs] + ([neuron.bias] if neuron.bias else [])
+    return wrt in params or wrt in feeds or any(depends_on(net, s, wrt) for s in feeds)

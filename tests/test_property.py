@@ -141,14 +141,15 @@ def test_path_count_equals_number_of_distinct_listed_paths(tmp_path, spec, pick,
 
 
 @SETTINGS
-@given(spec=network_files(), pick=st.integers(0, 10**6))
-def test_path_count_is_zero_exactly_when_value_is_structurally_zero(tmp_path, spec, pick):
+@given(spec=network_files(), pick=st.integers(0, 10**6), detail=st.booleans())
+def test_path_count_is_zero_exactly_when_nothing_connects_the_two(tmp_path, spec, pick, detail):
     net = load(tmp_path, spec)
-    leaves = ref.leaves(net)
-    wrt = leaves[pick % len(leaves)]
-    d = derive(net, "L", wrt)
-    depends = sp.Symbol(wrt) in ref.composed_loss(net).free_symbols
-    assert (d.path_count > 0) == depends, (spec, wrt)
+    names = ref.leaves(net) + inner_nodes(net, detail) + ["L"]
+    pairs = [("L", n) for n in names] + list(itertools.permutations(names, 2))
+    of, wrt = pairs[pick % len(pairs)]
+    d = derive(net, of, wrt, detail=detail)
+    assert (d.path_count > 0) == ref.depends_on(net, of, wrt), (spec, of, wrt)
+    assert bool(d.why_zero()) == (d.path_count == 0)
 
 
 def _expand(term, where: dict) -> list[tuple[Local, ...]]:
