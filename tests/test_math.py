@@ -361,3 +361,19 @@ def test_deltas_concrete_of_a_wide_network_evaluates_to_the_truth(tmp_path, wrt)
     want = ref.central_difference(net, "L", wrt, point)
     assert close(got, want, rel=1e-5, abs_=1e-6)
     assert close(at(d, point).value, want, rel=1e-5, abs_=1e-6)
+
+
+@pytest.mark.parametrize("hot", range(3))
+@pytest.mark.parametrize("wrt", ref.leaves(load_network("softmax")))
+def test_one_hot_concrete_equals_the_value_at_one_hot_targets(wrt, hot):
+    net = net_of("softmax")
+    point = dict(point_of("softmax", 2), y1=0.0, y2=0.0, y3=0.0)
+    point[f"y{hot + 1}"] = 1.0
+    d = derive(net, "L", wrt, detail=True)
+    one_hot = d.concrete_onehot
+    if one_hot is None:
+        pytest.skip("no simpler one-hot form")
+    names = {n: sp.Symbol(n) for n in net.names}
+    text = to_json(d)["concrete"]["one_hot"]["text"]
+    got = ref.sympy_value(sp.sympify(text, locals=names), ref.forward(net, point))
+    assert close(got, at(d, point).value), text

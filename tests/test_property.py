@@ -196,6 +196,10 @@ def test_concrete_text_evaluates_to_the_derivative_on_random_networks(tmp_path, 
     got = ref.sympy_value(sp.sympify(data["concrete"]["text"], locals=names), values)
     want = ref.central_difference(net, "L", wrt, point)
     assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, wrt, data["concrete"])
+    if "one_hot" in data["concrete"]:  # random_point gives cross_entropy one-hot targets
+        text = data["concrete"]["one_hot"]["text"]
+        got = ref.sympy_value(sp.sympify(text, locals=names), values)
+        assert math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6), (spec, wrt, text)
 
 
 def inner_nodes(net, detail: bool) -> list[str]:
