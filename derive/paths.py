@@ -69,19 +69,25 @@ def iter_paths(
         n: sorted((p for p in graph.predecessors(n) if p in inside), key=order.__getitem__)
         for n in nodes
     }
+    # Below a node with a single way down, the rest of every path is fixed: yield it whole
+    # rather than walk it (in a layered network, the last steps of every path).
+    tail = {wrt: (wrt,)}
+    for n in nodes[1:]:
+        if len(below[n]) == 1 and below[n][0] in tail:
+            tail[n] = (n, *tail[below[n][0]])
+    if of in tail:
+        yield tail[of]
+        return
     # Iterative depth-first search: memory is the depth of the graph, not the path count.
     path = [of]
     stack = [iter(below[of])]
-    if of == wrt:
-        yield (of,)
-        return
     while stack:
         step = next(stack[-1], None)
         if step is None:
             stack.pop()
             path.pop()
-        elif step == wrt:
-            yield (*path, wrt)
+        elif step in tail:
+            yield (*path, *tail[step])
         else:
             path.append(step)
             stack.append(iter(below[step]))
