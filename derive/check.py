@@ -1111,6 +1111,7 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
         "of": result.of,
         "wrt": result.wrt,
         "match": result.match,
+        "verdict": "match" if result.match else "mismatch",
         "mode": result.mode,
         "reasons": [_reason_json(r) for r in result.reasons],
         "notes": list(result.notes),

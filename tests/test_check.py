@@ -599,7 +599,8 @@ def test_text_report_of_a_match_is_one_line(nets):
 
 def test_json_report_is_serialisable_and_carries_paths(nets):
     data = json.loads(json.dumps(check_to_json(check(nets["two_hidden"], SEED_000_EX3))))
-    assert data["match"] is False and (data["of"], data["wrt"]) == ("L", "W1")
+    assert data["match"] is False and data["verdict"] == "mismatch"
+    assert (data["of"], data["wrt"]) == ("L", "W1")
     assert {"kind": "missing_path", "message": "missing path L ← O31 ← O22 ← O11 ← W1",
             "path": ["L", "O31", "O22", "O11", "W1"]} in data["reasons"]  # fmt: skip
 
