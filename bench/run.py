@@ -198,25 +198,37 @@ def rel(a: float, b: float) -> float:
 
 
 def streaming(folder: Path, quick: bool) -> list[Row]:
-    """Stream every path to a file; check the count, the rate and the peak memory."""
+    """Stream every path to a file: the count, the rate and the peak memory.
+
+    The rate is marginal: paths of a big run less those of a small one, over the
+    difference of their times, so the start-up (goal 1) is not counted as streaming.
+    """
+    small, big = 5, 6 if quick else 7  # 10^n paths from L down to W1
+    nets = {n: write_net(folder, f"stream{n}", 2, [10] * (n + 1)) for n in (small, big)}
     rows = []
-    # Two inputs and n + 1 hidden layers of ten: 10^n paths from L down to W1.
-    for layers in [6] if quick else [6, 7]:
-        path = write_net(folder, f"stream{layers}", 2, [10] * (layers + 1))
-        count = 10**layers
-        for fmt in ("json",) if layers > 6 else ("text", "json"):
-            out = folder / f"paths.{fmt}"
-            with out.open("w") as f:
-                wall, rss, status = timed([*derive_command(), "dL/dW1", "--net", str(path),
-                                           "--max-paths", "all", "--format", fmt], stdout=f)
-            lines = count_lines(out) - 2 + (fmt == "text")  # header and footer (json), header (text)
-            rate = count / wall
-            rows.append(Row(f"3  --max-paths all, {count:.0e} paths, {fmt}, to a file",
-                            f"{rate:,.0f} paths/s ({secs(wall)}), {lines:,} lines",
-                            ">= 300,000/s", rate >= 300_000 and lines == count and status == 0))
-            rows.append(Row("3    peak RSS", f"{rss / 1024:.0f} MB", "< 200 MB", rss < 200 * 1024))
-            out.unlink()
+    for fmt in ("text", "json"):
+        runs = {n: stream(nets[n], fmt, folder) for n in (small, big)}
+        (t0, rss0, ok0), (t1, rss1, ok1) = runs[small], runs[big]
+        rate = (10**big - 10**small) / (t1 - t0)
+        rows.append(Row(f"3  --max-paths all, 10^{big} paths, {fmt}, to a file",
+                        f"{rate:,.0f} paths/s ({10**big / t1:,.0f}/s with start-up, {secs(t1)})",
+                        ">= 300,000/s", rate >= 300_000 and ok0 and ok1))
+        rows.append(Row(f"3    peak RSS, 10^{small} -> 10^{big} paths",
+                        f"{rss0 / 1024:.0f} MB -> {rss1 / 1024:.0f} MB", "< 200 MB",
+                        max(rss0, rss1) < 200 * 1024))
     return rows
+
+
+def stream(net: Path, fmt: str, folder: Path) -> tuple[float, int, bool]:
+    """Stream every path of ``net``; return the wall time, peak RSS and whether each path came once."""
+    count = derive(load_network(net), "L", "W1", max_paths=0).path_count
+    out = folder / f"paths.{fmt}"
+    with out.open("w") as f:
+        wall, rss, status = timed([*derive_command(), "dL/dW1", "--net", str(net),
+                                   "--max-paths", "all", "--format", fmt], stdout=f)
+    lines = count_lines(out) - (2 if fmt == "json" else 1)  # the header (and json's footer)
+    out.unlink()
+    return wall, rss, status == 0 and lines == count
 
 
 def count_lines(path: Path) -> int:
