@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -443,7 +444,7 @@ class _Grader:
     def _expected_expansion(self, of: str, wrt: str) -> str:
         if of == wrt:
             return "1"
-        paths = list(_take(iter_paths(self.graph, of, wrt, self.order), MAX_LISTED * 2))
+        paths = list(islice(iter_paths(self.graph, of, wrt, self.order), MAX_LISTED * 2))
         if not paths:
             return "0"
         terms = ["*".join(f"d{a}/d{b}" for a, b in zip(p, p[1:], strict=False)) for p in paths]
@@ -753,13 +754,6 @@ def _capped(reasons: list[Reason], what: str) -> list[Reason]:
     more = len(reasons) - MAX_LISTED
     kind = reasons[MAX_LISTED].kind
     return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {what}")]
-
-
-def _take(items: Iterator, n: int) -> Iterator:
-    for i, item in enumerate(items):
-        if i >= n:
-            return
-        yield item
 
 
 def _frac(value: Fraction) -> str:
