@@ -159,15 +159,19 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
             }
         )
 
+    # Names with superscripts (a^{(L-1)}) are wide, and biases sit above their neuron: more room.
+    wide = any("^" in net.latex_names[n] for names in columns for n in names)
+    dx, dy = (4.2 if wide else 3.0), (2.2 if wide or net.biases else 1.7)
     for col, names in enumerate(columns):
         for row, name in enumerate(names):
-            add(name, net.kind(name), 3.0 * col, 1.7 * ((len(names) - 1) / 2 - row))
-    loss_x = 3.0 * (len(columns) - 1)
+            add(name, net.kind(name), dx * col, dy * ((len(names) - 1) / 2 - row))
+    loss_x = dx * (len(columns) - 1)
+    bottom = min(node["y"] for node in nodes if node["x"] >= loss_x - dx) - 1.3
     for row, t in enumerate(net.targets):
-        add(t, "target", loss_x, -1.4 - 1.1 * row)
+        add(t, "target", loss_x + 1.1 * (row - (len(net.targets) - 1) / 2), min(-1.4, bottom))
     for b, n in net.biases.items():
         owner = next(node for node in nodes if node["name"] == n)
-        add(b, "bias", owner["x"] - 1.0, owner["y"] + 0.75)
+        add(b, "bias", owner["x"], owner["y"] + 0.95)
     edges: list[dict[str, Any]] = []
     for w, pairs in net.weight_edges.items():
         for src, dst in pairs:
