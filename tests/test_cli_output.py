@@ -313,3 +313,18 @@ def test_show_lists_every_weight_edge_and_the_loss(tmp_path, name):
         for src, weight in neuron.inputs:
             assert (weight, src, neuron.name) in rows
     assert any(row[:1] == ("Loss:",) and net.loss in row for row in rows)
+
+
+def test_text_at_shows_forward_values_local_values_and_path_products(tmp_path):
+    net = net_of("chain_3b1b")
+    point = dict(net.values)
+    env = ref.forward(net, point)
+    out = run(tmp_path, "dC0/dw2", "--net", "chain_3b1b", "--detail", "--at", "y=1").stdout
+    block = out[out.index("At the point:") :]
+    for name in ("z1", "a1", "z2", "a2", "C0"):
+        assert f"{name} = {env[name]:.6g}" in block, name
+    slope = env["a2"] * (1 - env["a2"])
+    assert f"∂a2/∂z2 = {slope:.6g}" in block
+    assert f"∂C0/∂a2 = {2 * (env['a2'] - 1):.6g}" in block
+    product = 2 * (env["a2"] - 1) * slope * env["a1"]
+    assert f"C0 ← a2 ← z2 ← w2: {product:.6g}" in block
