@@ -377,3 +377,12 @@ def test_one_hot_concrete_equals_the_value_at_one_hot_targets(wrt, hot):
     text = to_json(d)["concrete"]["one_hot"]["text"]
     got = ref.sympy_value(sp.sympify(text, locals=names), ref.forward(net, point))
     assert close(got, at(d, point).value), text
+
+
+@pytest.mark.parametrize("wrt", ["O", "E", "z_O", "z_E", "z_N"])
+def test_special_names_inner_derivatives_equal_central_differences(special, wrt):
+    d = derive(special, "L", wrt, detail=True)
+    want = ref.central_difference(special, "L", wrt, SPECIAL_POINT)
+    assert close(at(d, SPECIAL_POINT).value, want, rel=1e-5, abs_=1e-6)
+    got = concrete_value(special, to_json(d), ref.forward(special, SPECIAL_POINT))
+    assert close(got, want, rel=1e-5, abs_=1e-6)
