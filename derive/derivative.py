@@ -294,6 +294,8 @@ class _Factorer:
     def __init__(self, d: Derivative) -> None:
         self.d = d
         self.g = d.graph
+        # Every span factored lies inside the whole derivative's, in this topological order.
+        self.order = d.nodes
         self.memo: dict[tuple[str, str], Term] = {}
         self.sizes: dict[tuple[str, str], int] = {}
         self.where: list[tuple[Whole, Term]] = []
@@ -311,8 +313,9 @@ class _Factorer:
             return self.named[key]
         if key not in self.memo:
             self.memo[key] = self._build(a, b)
+            self.sizes[key] = _size(self.memo[key])
         term = self.memo[key]
-        if not top and _size(term) > FACTOR_BUDGET:
+        if not top and self.sizes[key] > FACTOR_BUDGET:
             whole = Whole(a, b)
             self.named[key] = whole
             self.where.append((whole, term))
@@ -320,19 +323,15 @@ class _Factorer:
         return term
 
     def _build(self, a: str, b: str) -> Term:
-        nodes = between(self.g, a, b)
-        inside = set(nodes)
-        up = {b: 1}
-        for n in nodes[1:]:
-            up[n] = sum(up[p] for p in self.g.predecessors(n) if p in inside)
-        down = {a: 1}
-        for n in reversed(nodes[:-1]):
-            down[n] = sum(down[s] for s in self.g.successors(n) if s in inside)
+        up = _ways(b, self.order, self.g.predecessors)
+        down = _ways(a, reversed(self.order), self.g.successors)
+        inside = up.keys() & down.keys()
         total = up[a]
-        cuts = [n for n in reversed(nodes) if up[n] * down[n] == total]
+        cuts = [n for n in reversed(self.order) if n in inside and up[n] * down[n] == total]
         factors: list[Term] = []
         for p, q in zip(cuts, cuts[1:], strict=False):
-            if self.g.has_edge(q, p) and len(between(self.g, p, q)) == 2:
+            # Every path from b to p passes q, so up[p] / up[q] paths lead from q to p.
+            if self.g.has_edge(q, p) and up[p] == up[q]:
                 factors.append(Local(p, q))
                 continue
             # Every path from b to a passes through both cuts, so each predecessor of p
@@ -341,6 +340,16 @@ class _Factorer:
             terms = [Local(p, q) if u == q else _product(Local(p, u), self.factor(u, q)) for u in below]
             factors.append(Sum(tuple(terms)))
         return factors[0] if len(factors) == 1 else Product(tuple(factors))
+
+
+def _ways(start: str, order, neighbours) -> dict[str, int]:
+    """Return the number of paths from ``start`` to each node it reaches, walking ``order``."""
+    ways = {start: 1}
+    for n in order:
+        count = sum(ways.get(m, 0) for m in neighbours(n))
+        if count and n != start:
+            ways[n] = count
+    return ways
 
 
 def _product(*parts: Term) -> Product:
