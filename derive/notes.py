@@ -11,7 +11,8 @@ example's numbers. The templates (``templates/notes.md.j2``,
 ``templates/notes.tex.j2`` and their ``notes_*`` partials) hold the wording and
 the layout, and receive LaTeX strings and plain text, finished. Markdown and
 LaTeX get the same values; the filters ``m`` (inline math), ``block``,
-``lines``, ``t`` (user text) and ``names`` write them in each language.
+``lines``, ``names``, ``t`` (user text) and ``code`` write them in each language.
+``tests/test_notes.py`` runs the command above and fails when ``output/`` differs.
 
 Examples
 --------
@@ -39,7 +40,17 @@ from typing import Any
 import click
 import networkx as nx
 
-from derive.derivative import Derivative, Local, Product, Sum, Term, Whole, derive, local_partial
+from derive.derivative import (
+    Derivative,
+    Local,
+    Product,
+    Sum,
+    Term,
+    Whole,
+    derive,
+    local_partial,
+    symbol,
+)
 from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, forward, number, random_point
 from derive.functions import ACTIVATIONS, LOSSES
@@ -652,7 +663,7 @@ def example_section(
     down[d.wrt] -= STEP
     nudge = (forward(net, up)[net.loss] - forward(net, down)[net.loss]) / (2 * STEP)
     loss = LOSSES[net.loss_kind].value(
-        [_sym(o) for o in net.outputs], [_sym(y) for y in net.targets]
+        [symbol(o) for o in net.outputs], [symbol(y) for y in net.targets]
     )
     given = [n for n in net.names if net.kind(n) in ("input", "weight", "bias", "target")]
     return {
@@ -694,12 +705,6 @@ def _decorate(tex: str, word: str) -> str:
         if "^" not in tex
         else rf"\left({tex}\right)^{{\text{{{word}}}}}"
     )
-
-
-def _sym(name: str) -> Any:
-    from derive.derivative import symbol
-
-    return symbol(name)
 
 
 # -- backpropagation: why the factored form wins -----------------------------------------
@@ -883,7 +888,7 @@ def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> di
             }
         )
     loss = LOSSES[net.loss_kind]
-    loss_value = loss.value([_sym(o) for o in net.outputs], [_sym(y) for y in net.targets])
+    loss_value = loss.value([symbol(o) for o in net.outputs], [symbol(y) for y in net.targets])
     first_w = params[0]
     L, W = t[net.loss], t[first_w]
     old, new = _decorate(W, "old"), _decorate(W, "new")
