@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import time
 from functools import cache
 
 import pytest
@@ -386,3 +387,52 @@ def test_special_names_inner_derivatives_equal_central_differences(special, wrt)
     assert close(at(d, SPECIAL_POINT).value, want, rel=1e-5, abs_=1e-6)
     got = concrete_value(special, to_json(d), ref.forward(special, SPECIAL_POINT))
     assert close(got, want, rel=1e-5, abs_=1e-6)
+
+
+# -- SymPy's work is bounded (issue 3): a small network must not take seconds -------
+
+SMALL_BUT_SLOW = textwrap.dedent(
+    """\
+    layers:
+      - inputs: [x1, x2, x3]
+      - neurons: [N11, N12]
+        activation: tanh
+        bias: true
+      - neurons: [N21, N22, N23]
+        activation: softplus
+      - neurons: [N31, N32]
+        activation: softmax
+    edges:
+      x2 -> N11: W1
+      x3 -> N11: W2
+      x1 -> N12: W2
+      x2 -> N12: W3
+      x3 -> N12: W4
+      N12 -> N21: W5
+      x2 -> N21: W6
+      N11 -> N22: W7
+      N12 -> N22: W8
+      x1 -> N22: W9
+      N12 -> N23: W10
+      N21 -> N31: W11
+      N22 -> N31: W12
+      N23 -> N31: W13
+      x2 -> N31: W14
+      N22 -> N32: W15
+      N23 -> N32: W6
+      x3 -> N32: W16
+    loss:
+      kind: bce
+    """
+)
+
+
+def test_concrete_of_an_eight_path_derivative_takes_under_two_seconds(tmp_path):
+    # Found by the property test: tidy() factors a large multivariate fraction.
+    path = tmp_path / "slow.yaml"
+    path.write_text(SMALL_BUT_SLOW)
+    d = derive(load_network(path), "L", "W2")
+    assert d.path_count == 8
+    start = time.process_time()
+    to_json(d)
+    assert time.process_time() - start < 2.0
