@@ -328,3 +328,20 @@ def test_text_at_shows_forward_values_local_values_and_path_products(tmp_path):
     assert f"∂C0/∂a2 = {2 * (env['a2'] - 1):.6g}" in block
     product = 2 * (env["a2"] - 1) * slope * env["a1"]
     assert f"C0 ← a2 ← z2 ← w2: {product:.6g}" in block
+
+
+def test_partial_sign_spelling_gives_the_same_output(tmp_path):
+    plain = run(tmp_path, "dL/dW1", "--net", "two_hidden").stdout
+    assert run(tmp_path, "∂L/∂W1", "--net", "two_hidden").stdout == plain
+
+
+def test_unknown_network_suggests_bundled_names_with_exit_2(tmp_path):
+    result = run(tmp_path, "dL/dW1", "--net", "two_hiden")
+    assert result.returncode == 2
+    assert "two_hidden" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreadable_derivative_is_a_usage_error(tmp_path):
+    result = run(tmp_path, "dL dW1", "--net", "two_hidden")
+    assert result.returncode == 2
+    assert "dL/dW1" in result.stderr and "Traceback" not in result.stderr
