@@ -12,6 +12,7 @@ All of it is data (:class:`Local`, :class:`Whole`, :class:`Product`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +32,11 @@ FACTOR_BUDGET = 24
 CONCRETE_PATHS = 16
 # Simplification is tried only on formulas up to this many operations (it can take long).
 SIMPLIFY_OPS = 120
+# One-hot simplification multiplies a formula out; only up to this many terms (a product of
+# n two-term factors has 2^n).
+EXPAND_TERMS = 256
+# A fraction and the factors it shares symbols with are cancelled only up to this size.
+CANCEL_OPS = 40
 
 
 # -- the terms of an expansion ---------------------------------------------------
@@ -177,14 +183,23 @@ class Derivative:
         return self.path_count == 0
 
     def why_zero(self) -> str:
-        """Return, in plain words, why the derivative is 0 (empty when it is not)."""
-        if not self.is_zero:
+        """Return, in plain words, why the derivative is 0 (empty when it is not).
+
+        >>> from derive.network import load_network
+        >>> derive(load_network("two_hidden"), "O11", "W5").why_zero()
+        'O11 does not depend on W5: W5 feeds only O12'
+        """
+        if not self.is_zero or self.of == self.wrt:
             return ""
-        if self.of == self.wrt:
-            return ""
-        if self.wrt in nx.descendants(self.graph, self.of) or self.net.rank(self.wrt) > self.net.rank(self.of):
-            return f"{self.wrt} is computed after {self.of}, so {self.of} cannot depend on it"
-        return f"{self.of} does not depend on {self.wrt}: no path in the network leads from {self.wrt} to {self.of}"
+        net, of, wrt = self.net, self.of, self.wrt
+        if net.kind(of) in ("input", "weight", "bias", "target"):
+            return f"{of} is {_article(net.kind(of))}: it depends on nothing"
+        if wrt in nx.ancestors(self.graph, of) or of in nx.ancestors(self.graph, wrt):
+            return f"{of} does not depend on {wrt}: {wrt} is computed from {of}, not the other way round"
+        feeds = sorted(self.graph.successors(wrt), key=net.rank)
+        if not feeds:
+            return f"{of} does not depend on {wrt}: nothing is computed from {wrt}"
+        return f"{of} does not depend on {wrt}: {wrt} feeds only {_words(feeds)}"
 
     # -- expansion and factored form --
 
@@ -252,6 +267,8 @@ class Derivative:
     def concrete_onehot(self) -> sp.Expr | None:
         """Return the concrete formula with one-hot targets (their sum is 1), if that is simpler."""
         if self.net.loss_kind != "cross_entropy" or len(self.net.targets) < 2 or self.where:
+            return None
+        if expanded_terms(self.concrete) > EXPAND_TERMS:
             return None
         simpler = one_hot(self.concrete, [symbol(t) for t in self.net.targets])
         return simpler if sp.count_ops(simpler) < sp.count_ops(self.concrete) else None
@@ -342,6 +359,14 @@ class _Factorer:
         return factors[0] if len(factors) == 1 else Product(tuple(factors))
 
 
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _words(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _ways(start: str, order, neighbours) -> dict[str, int]:
     """Return the number of paths from ``start`` to each node it reaches, walking ``order``."""
     ways = {start: 1}
@@ -403,14 +428,36 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     args = list(sp.Mul.make_args(sp.factor_terms(expr)))
     for i, f in enumerate(args):
         den = sp.fraction(sp.together(f))[1]
-        if den == 1:
+        # Only a loss-style fraction (one output and its target) is worth cancelling; a
+        # denominator over many symbols is a common denominator that factoring would blow up.
+        if den == 1 or len(den.free_symbols) > 2:
             continue
         partners = [j for j, g in enumerate(args) if j != i and g.free_symbols & den.free_symbols]
-        combined = sp.factor_terms(sp.factor(sp.cancel(sp.Mul(f, *[args[j] for j in partners]))))
-        for j in partners:
-            args[j] = sp.Integer(1)
-        args[i] = combined
+        together = sp.Mul(f, *[args[j] for j in partners])
+        if sp.count_ops(together) > CANCEL_OPS:
+            continue
+        combined = sp.factor_terms(sp.factor(sp.cancel(together)))
+        if sp.count_ops(combined) <= sp.count_ops(together):
+            for j in partners:
+                args[j] = sp.Integer(1)
+            args[i] = combined
     return sp.Mul(*args)
+
+
+def expanded_terms(expr: sp.Expr) -> int:
+    """Return an upper bound on the number of terms ``sp.expand(expr)`` has, without expanding.
+
+    >>> a, b, c = sp.symbols("a b c")
+    >>> expanded_terms((a + b) * (b + c) * (1 - a)), expanded_terms((a + b) ** 3)
+    (8, 8)
+    """
+    if expr.is_Add:
+        return sum(expanded_terms(t) for t in expr.args)
+    if expr.is_Mul:
+        return math.prod(expanded_terms(f) for f in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        return expanded_terms(expr.base) ** int(expr.exp)
+    return 1
 
 
 def one_hot(expr: sp.Expr, targets: list[sp.Symbol]) -> sp.Expr:

@@ -66,6 +66,8 @@ def needed(net: Network, d: Derivative) -> list[str]:
 def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
     """Return every node's value at a point: inputs, parameters, z's, outputs, loss.
 
+    Nodes whose inputs the point does not give are left out.
+
     >>> from derive.network import load_network
     >>> net = load_network("simple")
     >>> round(forward(net, net.values)["L"], 6)
@@ -73,12 +75,17 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
     """
     env = dict(point)
     for layer in net.layers:
-        for n in layer:
+        # A neuron whose inputs were not given is left out: a derivative that does not
+        # involve it needs no value for it (SPEC section 2).
+        ready = [n for n in layer if all(a in env for a in net.args(n))]
+        for n in ready:
             neuron = net.neurons[n]
             z = sum(env[s] * env[w] for s, w in neuron.inputs)
             env[neuron.preact] = z + (env[neuron.bias] if neuron.bias else 0.0)
-        acts = [net.neurons[n] for n in layer]
-        if acts[0].activation == "softmax":
+        acts = [net.neurons[n] for n in ready]
+        if acts and acts[0].activation == "softmax":
+            if len(acts) < len(layer):
+                continue
             top = max(env[a.preact] for a in acts)
             exps = [math.exp(env[a.preact] - top) for a in acts]
             total = math.fsum(exps)
@@ -88,10 +95,11 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
             for a in acts:
                 form = ACTIVATIONS[a.activation].forward(sp.Symbol("z"))
                 env[a.name] = number(form, {"z": env[a.preact]})
-    loss = LOSSES[net.loss_kind].value(
-        [symbol(o) for o in net.outputs], [symbol(t) for t in net.targets]
-    )
-    env[net.loss] = number(loss, env)
+    if all(n in env for n in net.outputs + net.targets):
+        loss = LOSSES[net.loss_kind].value(
+            [symbol(o) for o in net.outputs], [symbol(t) for t in net.targets]
+        )
+        env[net.loss] = number(loss, env)
     return env
 
 

@@ -24,10 +24,7 @@ from derive.network import Network
 
 
 class FormulaStr(StrPrinter):
-    """SymPy's str printer; ``Heaviside(z, 0)`` is written ``Heaviside(z)`` (0 at 0 is ours)."""
-
-    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
-        return f"Heaviside({self._print(expr.args[0])})"
+    """SymPy's str printer. ``Heaviside(z, 0)`` keeps its 0: without it SymPy reads H(0) as 1/2."""
 
 
 class FormulaLatex(LatexPrinter):
@@ -54,7 +51,7 @@ def formula_text(expr: sp.Expr) -> str:
     """Return a formula as SymPy-parseable text (SPEC section 3's ``concrete.text``).
 
     >>> formula_text(sp.Heaviside(sp.Symbol("z1"), 0) * sp.Symbol("x1"))
-    'x1*Heaviside(z1)'
+    'x1*Heaviside(z1, 0)'
     """
     return FormulaStr().doprint(expr)
 
@@ -221,7 +218,8 @@ def _text(d: Derivative, numbers: Numbers | None) -> str:
     lines.append("")
     head = f"Paths: {d.path_count:,}"
     if d.truncated:
-        head += f" (the first {len(d.paths):,} are listed; --max-paths all lists every one)"
+        listed = f"the first {len(d.paths):,} are listed" if d.paths else "none are listed"
+        head += f" ({listed}; --max-paths all lists every one)"
     lines.append(head + f", from {d.of} down to {d.wrt}")
     width = len(str(len(d.paths)))
     for i, path in enumerate(d.paths, 1):
@@ -230,16 +228,10 @@ def _text(d: Derivative, numbers: Numbers | None) -> str:
     for whole, term in d.factored_where:
         lines.append(f"  where {p.term(whole)} = {p.term(term)}")
     lines += ["", "Local partials:"]
-    shown = (
-        d.local
-        if not d.truncated
-        else {
-            e: f
-            for e, f in d.local.items()
-            if any(x.top == e[0] and x.bottom == e[1] for t in d.expansion for x in t)
-        }
-    )
-    width = max(len(p.partial(*e)) for e in shown)
+    # A terminal shows every local partial unless there are very many; then those on listed paths.
+    listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
+    shown = d.local if len(d.local) <= 40 else {e: f for e, f in d.local.items() if e in listed}
+    width = max((len(p.partial(*e)) for e in shown), default=0)
     for edge, f in shown.items():
         lines.append(f"  {p.partial(*edge):<{width}} = {formula_text(f)}")
     if len(shown) < len(d.local):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-import time
 from functools import cache
 
 import pytest
@@ -427,12 +426,11 @@ SMALL_BUT_SLOW = textwrap.dedent(
 )
 
 
-def test_concrete_of_an_eight_path_derivative_takes_under_two_seconds(tmp_path):
-    # Found by the property test: tidy() factors a large multivariate fraction.
+def test_tidy_never_makes_a_concrete_formula_larger(tmp_path):
+    # Found by the property test: tidy() once cancelled a five-symbol common denominator
+    # into thousands of terms. Its time is measured in bench/; here, its result's size.
     path = tmp_path / "slow.yaml"
     path.write_text(SMALL_BUT_SLOW)
     d = derive(load_network(path), "L", "W2")
     assert d.path_count == 8
-    start = time.process_time()
-    to_json(d)
-    assert time.process_time() - start < 2.0
+    assert sp.count_ops(d.concrete) <= sp.count_ops(d.to_sympy(d.factored))
