@@ -13,7 +13,6 @@ All of it is data (:class:`Local`, :class:`Whole`, :class:`Product`,
 from __future__ import annotations
 
 import math
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,9 +32,6 @@ FACTOR_BUDGET = 24
 CONCRETE_PATHS = 16
 # Simplification is tried only on formulas up to this many operations (it can take long).
 SIMPLIFY_OPS = 120
-# One-hot simplification multiplies a formula out; only up to this many terms (a product of
-# n two-term factors has 2^n).
-EXPAND_TERMS = 256
 # One-hot simplification multiplies a formula out; only up to this many terms (a product of
 # n two-term factors has 2^n).
 EXPAND_TERMS = 256
@@ -274,8 +270,6 @@ class Derivative:
             return None
         if expanded_terms(self.concrete) > EXPAND_TERMS:
             return None
-        if expanded_terms(self.concrete) > EXPAND_TERMS:
-            return None
         simpler = one_hot(self.concrete, [symbol(t) for t in self.net.targets])
         return simpler if sp.count_ops(simpler) < sp.count_ops(self.concrete) else None
 
@@ -448,22 +442,6 @@ def tidy(expr: sp.Expr) -> sp.Expr:
                 args[j] = sp.Integer(1)
             args[i] = combined
     return sp.Mul(*args)
-
-
-def expanded_terms(expr: sp.Expr) -> int:
-    """Return an upper bound on the number of terms ``sp.expand(expr)`` has, without expanding.
-
-    >>> a, b, c = sp.symbols("a b c")
-    >>> expanded_terms((a + b) * (b + c) * (1 - a)), expanded_terms((a + b) ** 3)
-    (8, 8)
-    """
-    if expr.is_Add:
-        return sum(expanded_terms(t) for t in expr.args)
-    if expr.is_Mul:
-        return math.prod(expanded_terms(f) for f in expr.args)
-    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
-        return expanded_terms(expr.base) ** int(expr.exp)
-    return 1
 
 
 def expanded_terms(expr: sp.Expr) -> int:
