@@ -129,6 +129,22 @@ def test_streaming_every_path_writes_each_path_exactly_once(tmp_path, fmt):
     assert all(is_path(net, p, "L", "W1") for p in paths)
 
 
+def test_a_deep_chain_into_softmax_answers_without_multiplying_out(tmp_path):
+    # Its one-hot form would multiply sixteen two-term factors out: 65,536 terms.
+    layers = [{"inputs": ["x1"]}, *({"neurons": [f"A{i}"]} for i in range(1, 17)),
+              {"neurons": ["C1", "C2"], "activation": "softmax"}]
+    net_file = tmp_path / "chain.yaml"
+    net_file.write_text(yaml.safe_dump({"layers": layers, "loss": {"kind": "cross_entropy"}}))
+    net = load_network(net_file)
+    point = random_point(net, seed=4)
+    at_ = ",".join(f"{k}={v}" for k, v in point.items())
+    answer = json.loads(run("dL/dW1", "--net", str(net_file), "--at", at_, "--format", "json"))
+    assert "one_hot" not in answer["concrete"]
+    # The gradient vanishes down the chain (about 1e-17), below what differences resolve.
+    want = ref.sympy_value(sp.diff(ref.composed_loss(net), sp.Symbol("W1")), point)
+    assert answer["value"] == pytest.approx(want, rel=1e-9)
+
+
 @pytest.mark.parametrize("source", [p.stem for p in bundled_networks()])
 def test_gradients_in_one_sweep_equal_each_parameters_own_derivative(source):
     net = load_network(source)
