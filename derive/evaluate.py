@@ -14,12 +14,11 @@ from pathlib import Path
 
 import networkx as nx
 import sympy as sp
-import yaml
 
 from derive.derivative import Derivative, local_partial, symbol
 from derive.errors import DeriveError
 from derive.functions import ACTIVATIONS, LOSSES
-from derive.load import NUMBER
+from derive.load import NUMBER, read_numbers
 from derive.network import Network
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
@@ -122,37 +121,41 @@ def random_point(net: Network, seed: int = 0) -> dict[str, float]:
 
 
 def read_point(text: str | None, net: Network) -> dict[str, float]:
-    """Return the values an ``--at`` option gives (a YAML file or ``name=value,...``) over the file's ``values:``."""
+    """Return the values an ``--at`` option gives over the file's ``values:``.
+
+    ``text`` is a YAML file of ``name: value`` or ``name=value,name=value``.
+
+    >>> from derive.network import load_network
+    >>> read_point("W4=0.5, y=0", load_network("simple"))["W4"]
+    0.5
+    """
     point = dict(net.values)
     if not text:
         return point
-    if "=" in text and not Path(text).is_file():
-        given: dict[str, str] = {}
-        for col, part in _parts(text):
-            name, eq, value = part.partition("=")
-            if not eq:
-                raise DeriveError(f"cannot read '{part}' in --at", col=col, hint="write name=value,name=value")
-            given[name.strip()] = value.strip()
-        where = "--at"
-    else:
-        if not Path(text).is_file():
-            raise DeriveError(f"--at '{text}' is neither a file nor name=value pairs",
-                              hint="give a YAML file of name: value, or x1=0.5,W1=0.1")
-        try:
-            raw = yaml.safe_load(Path(text).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise DeriveError(f"cannot read the point file: {exc}", file=text) from None
-        if not isinstance(raw, dict):
-            raise DeriveError("a point file is a mapping of name: value", file=text)
-        given = {str(k): str(v) for k, v in raw.items()}
-        where = text
-    for name, value in given.items():
+    if Path(text).is_file():
+        point.update(read_numbers(text, net.names))
+        return point
+    if "=" not in text:
+        raise DeriveError(
+            f"--at '{text}' is neither a file nor name=value pairs",
+            hint="give a YAML file of name: value, or x1=0.5,W1=0.1",
+        )
+    given: set[str] = set()
+    for col, part in _parts(text):
+        name, eq, value = (x.strip() for x in part.partition("="))
+        if not eq:
+            raise DeriveError(
+                f"--at: cannot read '{part}'", col=col, hint="write name=value,name=value"
+            )
         if name not in net.names:
             close = difflib.get_close_matches(name, net.names, n=3)
             hint = ("did you mean " + " or ".join(close) + "?") if close else "see: derive show"
-            raise DeriveError(f"--at names '{name}', which is not in the network", file=where, hint=hint)
+            raise DeriveError(f"--at: '{name}' is not a name in the network", col=col, hint=hint)
+        if name in given:
+            raise DeriveError(f"--at: {name} is given twice", col=col, hint="give each value once")
         if not NUMBER.match(value):
-            raise DeriveError(f"the value of {name} must be a number, not '{value}'", file=where)
+            raise DeriveError(f"--at: the value of {name} must be a number, not '{value}'", col=col)
+        given.add(name)
         point[name] = float(value)
     return point
 
@@ -244,7 +247,11 @@ def gradients(net: Network, point: dict[str, float]) -> dict[str, float]:
     graph = net.graph()
     delta: dict[str, float] = {}
     for v in reversed(list(nx.topological_sort(graph))):
-        delta[v] = 1.0 if v == net.loss else math.fsum(
-            delta[s] * number(local_partial(net, s, v), env) for s in graph.successors(v)
+        delta[v] = (
+            1.0
+            if v == net.loss
+            else math.fsum(
+                delta[s] * number(local_partial(net, s, v), env) for s in graph.successors(v)
+            )
         )
     return {p: delta[p] for p in net.parameters}

@@ -275,6 +275,27 @@ def _default_preact(neuron: str, taken: dict) -> str:
     return candidate
 
 
+def read_numbers(path: str | Path, known: list[str]) -> dict[str, float]:
+    """Return the ``name: number`` pairs of a point file, each name checked against ``known``.
+
+    Raises
+    ------
+    DeriveError
+        At the line and column of a key written twice, an unknown name or a non-number.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeriveError(f"cannot read the point file: {exc}", file=file) from None
+    r = _Reader(file)
+    values = {}
+    for key, value in r.mapping(_compose(text, file), "the point file"):
+        _known(r, key, known)
+        values[key.value] = r.number(value, f"the value of {key.value}")
+    return values
+
+
 def _known(r: _Reader, key: yaml.ScalarNode, known: list[str]) -> None:
     if key.value not in known:
         raise r.at(key).error(f"unknown name '{key.value}'", hint=_suggest(key.value, known))
