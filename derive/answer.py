@@ -11,13 +11,18 @@ Nothing the user writes is ever evaluated: the tree is plain data.
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+import sympy as sp
+
 from derive.errors import DeriveError
+from derive.evaluate import number
+from derive.functions import ACTIVATIONS
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 120
@@ -174,6 +179,125 @@ def _fmt(node: Node, outer: int) -> str:
                 text = f"{_fmt(a, prec)}{sep}{op}{sep}{_fmt(b, right_prec)}"
             return f"({text})" if prec < outer else text
     raise TypeError(node)
+
+
+# -- the tree: walking, evaluating, converting ------------------------------------
+
+_Z = sp.Dummy("z")
+_SIGMOID = ACTIVATIONS["sigmoid"].forward(_Z)
+# Each function as a formula in z, from the one table of activations and their slopes.
+_FORMULAS: dict[str, sp.Expr] = {
+    "exp": sp.exp(_Z),
+    "log": sp.log(_Z),
+    "tanh": sp.tanh(_Z),
+    "sigma": _SIGMOID,
+    "sigma_prime": ACTIVATIONS["sigmoid"].slope(_Z, _SIGMOID),
+    "tanh_prime": ACTIVATIONS["tanh"].slope(_Z, sp.tanh(_Z)),
+    "heaviside": ACTIVATIONS["relu"].slope(_Z, _Z),
+    "relu": ACTIVATIONS["relu"].forward(_Z),
+}
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Yield every node of a tree, parents before children, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(_children(current)))
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Binary(left=x, right=y):
+            return (x, y)
+        case Neg(operand=x) | Call(arg=x):
+            return (x,)
+    return ()
+
+
+def derivs(node: Node) -> list[Deriv]:
+    """Return the dA/dB factors of a tree, in the order they are written."""
+    return [n for n in walk(node) if isinstance(n, Deriv)]
+
+
+def size(node: Node) -> int:
+    """Return the number of nodes in a tree."""
+    return sum(1 for _ in walk(node))
+
+
+def small_powers(node: Node) -> bool:
+    """Return whether every exponent is a small whole number, so SymPy cannot blow up on it."""
+    powers = [n.right for n in walk(node) if isinstance(n, Binary) and n.op == "^"]
+    return len(powers) <= 4 and all(
+        isinstance(p, Number) and p.value.denominator == 1 and abs(p.value) <= 3 for p in powers
+    )
+
+
+def evaluate(
+    node: Node, env: Mapping[str, float], deriv_value: Callable[[str, str], float]
+) -> float:
+    """Return an answer's value in floats; nan where it is undefined (log of a negative, 1/0).
+
+    Names are looked up in ``env``; a factor dA/dB is ``deriv_value(A, B)``.
+
+    >>> evaluate(parse_answer("2*x - σ(0)", ["x"]).rhs[0], {"x": 1.0}, None)
+    1.5
+    """
+    try:
+        return _eval(node, env, deriv_value)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError):
+        return math.nan
+
+
+def _eval(node: Node, env: Mapping[str, float], deriv_value: Callable[[str, str], float]) -> float:
+    match node:
+        case Number(value=v):
+            return float(v)
+        case Name(name=n):
+            return env[n]
+        case Deriv(of=a, wrt=b):
+            return deriv_value(a, b)
+        case Call(func=f, arg=x):
+            return number(_FORMULAS[f], {_Z.name: _eval(x, env, deriv_value)})
+        case Neg(operand=x):
+            return -_eval(x, env, deriv_value)
+        case Binary(op=op, left=x, right=y):
+            a, b = _eval(x, env, deriv_value), _eval(y, env, deriv_value)
+            if op == "^":
+                result = a**b
+                if isinstance(result, complex):
+                    raise ValueError("complex power")
+                return result
+            return {"+": a + b, "-": a - b, "*": a * b}[op] if op != "/" else a / b
+    raise TypeError(node)  # pragma: no cover
+
+
+def to_sympy(node: Node, factors: Mapping[tuple[str, str], sp.Expr] | None = None) -> sp.Expr:
+    """Return the SymPy expression of an answer, built from the tree (never from text).
+
+    Names become plain ``sympy.Symbol``s; a factor dA/dB becomes ``factors[(A, B)]``.
+
+    >>> to_sympy(parse_answer("2*(O2 - y)*O1", ["O1", "O2", "y"]).rhs[0])
+    O1*(2*O2 - 2*y)
+    """
+    match node:
+        case Number(value=v):
+            return sp.Rational(v.numerator, v.denominator)
+        case Name(name=n):
+            return sp.Symbol(n)
+        case Deriv(of=a, wrt=b):
+            if factors is None or (a, b) not in factors:
+                return sp.Symbol(f"d{a}_d{b}")
+            return factors[(a, b)]
+        case Call(func=f, arg=x):
+            return _FORMULAS[f].xreplace({_Z: to_sympy(x, factors)})
+        case Neg(operand=x):
+            return -to_sympy(x, factors)
+        case Binary(op=op, left=x, right=y):
+            a, b = to_sympy(x, factors), to_sympy(y, factors)
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[op]
+    raise TypeError(node)  # pragma: no cover
 
 
 class NameTable:

@@ -35,14 +35,19 @@ from derive.answer import (
     MAX_EXPONENT,
     Answer,
     Binary,
-    Call,
     Deriv,
     Name,
     Neg,
     Node,
     Number,
+    derivs,
+    evaluate,
     format_node,
     parse_answer,
+    size,
+    small_powers,
+    to_sympy,
+    walk,
 )
 from derive.derivative import Derivative, derive
 from derive.errors import DeriveError
@@ -221,7 +226,7 @@ class _Grader:
         reasons: list[Reason] = []
         modes = []
         for index, (side, poly) in enumerate(zip(self.answer.rhs, written, strict=True)):
-            if poly is not None and _derivs(side):
+            if poly is not None and derivs(side):
                 found, mode = self._grade_expansion(side, poly, of, wrt), "expansion"
             else:
                 found, mode = self._grade_concrete(side, of, wrt), "concrete"
@@ -365,7 +370,7 @@ class _Grader:
 
     def _zero_factors(self, side: Node) -> list[Reason]:
         out = []
-        for factor in dict.fromkeys((d.of, d.wrt) for d in _derivs(side)):
+        for factor in dict.fromkeys((d.of, d.wrt) for d in derivs(side)):
             of, wrt = factor
             if of != wrt and not self._count(of, wrt):
                 out.append(Reason("zero_factor", f"∂{of}/∂{wrt} is 0: {self._why_zero(of, wrt)}"))
@@ -459,7 +464,7 @@ class _Grader:
         for seed in range(1, self.points + 1):
             env = forward(self.net, random_point(self.net, seed))
             truth = self._value_at(of, wrt, seed)
-            got = _evaluate(side, env, partial(self._value_at, seed=seed))
+            got = evaluate(side, env, partial(self._value_at, seed=seed))
             if not math.isfinite(got):
                 return zero + [
                     Reason(
@@ -503,10 +508,10 @@ class _Grader:
         return text
 
     def _sympy_side(self, side: Node) -> sp.Expr | None:
-        if _size(side) > SYMBOLIC_NODES or not _small_powers(side):
+        if size(side) > SYMBOLIC_NODES or not small_powers(side):
             return None
         factors = {}
-        for d in _derivs(side):
+        for d in derivs(side):
             formula = self._truth_formula(d.of, d.wrt)
             if formula is None:
                 return None
@@ -762,134 +767,12 @@ def _frac(value: Fraction) -> str:
     )
 
 
-# -- the tree: walking, evaluating, converting --------------------------------------
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    match node:
-        case Binary(left=x, right=y):
-            return (x, y)
-        case Neg(operand=x) | Call(arg=x):
-            return (x,)
-    return ()
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(_children(current)))
-
-
-def _derivs(node: Node) -> list[Deriv]:
-    return [n for n in _walk(node) if isinstance(n, Deriv)]
-
-
-def _size(node: Node) -> int:
-    return sum(1 for _ in _walk(node))
-
-
-def _small_powers(node: Node) -> bool:
-    """Return whether every exponent is a small whole number, so SymPy cannot blow up on it."""
-    powers = [n.right for n in _walk(node) if isinstance(n, Binary) and n.op == "^"]
-    return len(powers) <= 4 and all(
-        isinstance(p, Number) and p.value.denominator == 1 and abs(p.value) <= 3 for p in powers
-    )
-
-
 def _needs_detail(net: Network, answer: Answer) -> bool:
     """Return whether the answer names a pre-activation (so the z nodes must be in the graph)."""
     sides = [*answer.rhs, *([answer.lhs] if answer.lhs else [])]
-    used = {n.name for s in sides for n in _walk(s) if isinstance(n, Name)}
-    used |= {x for s in sides for d in _derivs(s) for x in (d.of, d.wrt)}
+    used = {n.name for s in sides for n in walk(s) if isinstance(n, Name)}
+    used |= {x for s in sides for d in derivs(s) for x in (d.of, d.wrt)}
     return any(net.kind(name) == "preact" for name in used)
-
-
-_FLOAT_FUNCS = {
-    "exp": math.exp,
-    "log": math.log,
-    "tanh": math.tanh,
-    "sigma": lambda x: _sig(x),
-    "sigma_prime": lambda x: _sig(x) * (1.0 - _sig(x)),
-    "tanh_prime": lambda x: 1.0 - math.tanh(x) ** 2,
-    "heaviside": lambda x: 1.0 if x > 0 else 0.0,
-    "relu": lambda x: max(0.0, x),
-}
-
-
-def _sig(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
-
-
-def _evaluate(node: Node, env: dict[str, float], deriv_value) -> float:
-    """Return the answer's value in floats; nan when it is undefined (log of a negative, 1/0)."""
-    try:
-        return _eval(node, env, deriv_value)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError):
-        return math.nan
-
-
-def _eval(node: Node, env: dict[str, float], deriv_value) -> float:
-    match node:
-        case Number(value=v):
-            return float(v)
-        case Name(name=n):
-            return env[n]
-        case Deriv(of=a, wrt=b):
-            return deriv_value(a, b)
-        case Call(func=f, arg=x):
-            return _FLOAT_FUNCS[f](_eval(x, env, deriv_value))
-        case Neg(operand=x):
-            return -_eval(x, env, deriv_value)
-        case Binary(op=op, left=x, right=y):
-            a, b = _eval(x, env, deriv_value), _eval(y, env, deriv_value)
-            if op == "^":
-                result = a**b
-                if isinstance(result, complex):
-                    raise ValueError("complex power")
-                return result
-            return {"+": a + b, "-": a - b, "*": a * b}[op] if op != "/" else a / b
-    raise TypeError(node)  # pragma: no cover
-
-
-_SYMPY_FUNCS = {
-    "exp": sp.exp,
-    "log": sp.log,
-    "tanh": sp.tanh,
-    "sigma": lambda x: 1 / (1 + sp.exp(-x)),
-    "sigma_prime": lambda x: sp.exp(-x) / (1 + sp.exp(-x)) ** 2,
-    "tanh_prime": lambda x: 1 - sp.tanh(x) ** 2,
-    "heaviside": lambda x: sp.Heaviside(x, 0),
-    "relu": lambda x: sp.Max(0, x),
-}
-
-
-def to_sympy(node: Node, factors: dict[Factor, sp.Expr] | None = None) -> sp.Expr:
-    """Return the SymPy expression of an answer, built from the tree (never from text).
-
-    Names become plain ``sympy.Symbol``s; a factor dA/dB becomes ``factors[(A, B)]``.
-
-    >>> to_sympy(parse_answer("2*(O2 - y)*O1", ["O1", "O2", "y"]).rhs[0])
-    O1*(2*O2 - 2*y)
-    """
-    match node:
-        case Number(value=v):
-            return sp.Rational(v.numerator, v.denominator)
-        case Name(name=n):
-            return sp.Symbol(n)
-        case Deriv(of=a, wrt=b):
-            if factors is None or (a, b) not in factors:
-                return sp.Symbol(f"d{a}_d{b}")
-            return factors[(a, b)]
-        case Call(func=f, arg=x):
-            return _SYMPY_FUNCS[f](to_sympy(x, factors))
-        case Neg(operand=x):
-            return -to_sympy(x, factors)
-        case Binary(op=op, left=x, right=y):
-            a, b = to_sympy(x, factors), to_sympy(y, factors)
-            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[op]
-    raise TypeError(node)  # pragma: no cover
 
 
 class _OutOfTime(Exception):

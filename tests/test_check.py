@@ -11,7 +11,17 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from derive.answer import Binary, Call, Deriv, Name, Neg, Number, format_node, parse_answer
+from derive.answer import (
+    Binary,
+    Call,
+    Deriv,
+    Name,
+    Neg,
+    Number,
+    format_node,
+    parse_answer,
+    to_sympy,
+)
 from derive.check import (
     _bounded,
     answers_in,
@@ -23,7 +33,6 @@ from derive.check import (
     check_to_json,
     format_batch_text,
     format_check_text,
-    to_sympy,
 )
 from derive.cli import main
 from derive.errors import DeriveError
