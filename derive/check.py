@@ -574,12 +574,8 @@ def _factor_poly(node: Node) -> Poly | None:
             return None if p is None or q is None else _mul(p, q)
         case Binary(op="/", left=x, right=y):
             p, q = _factor_poly(x), _constant(_factor_poly(y))
-            if p is None or q is None:
-                return None
-            if q == 0:
-                raise DeriveError(
-                    "division by zero", col=node.col, hint="expected a nonzero divisor"
-                )
+            if p is None or not q:
+                return None  # a formula; dividing by 0 then shows as "not a finite number"
             return {m: c / q for m, c in p.items()}
         case Binary(op="^", left=x, right=y):
             p, n = _factor_poly(x), _constant(_factor_poly(y))

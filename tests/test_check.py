@@ -526,6 +526,10 @@ def test_concrete_formula_twice_too_big_says_two_times(nets):
     assert "the answer is 2 times ∂L/∂W4" in messages(result)
 
 
+def test_factors_divided_by_zero_are_not_finite(nets):
+    assert kinds(check(nets["simple"], "dL/dW4 = dL/dO2*dO2/dW4/0")) == ["not_finite"]
+
+
 def test_concrete_formula_that_is_undefined_is_not_finite(nets):
     result = check(nets["simple"], "dL/dW4 = 1/(O1 - O1)")
     assert kinds(result) == ["not_finite"]
