@@ -7,6 +7,7 @@ starts fast. A :class:`DeriveError` becomes one line on stderr and exit 2.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -136,13 +137,15 @@ def expand(
     of, wrt = parse_derivative(derivative)
     net = load_network(net_source)
     limit = _max_paths(max_paths)
-    d = derive(net, of, wrt, detail=detail, max_paths=limit)
-    if limit is None and fmt in ("text", "json"):
-        _stream_paths(d, fmt)
-        return
+    stream = limit is None and fmt in ("text", "json")
+    # A streamed derivative lists no path itself: they are written as they are found.
+    d = derive(net, of, wrt, detail=detail, max_paths=0 if stream else limit)
     numbers = None
     if at_ is not None or lr is not None:
         numbers = at(d, read_point(at_, net), lr=lr)
+    if stream:
+        _stream_paths(d, fmt, numbers)
+        return
     click.echo(report(d, fmt, numbers, flavor=md_flavor), nl=False)
 
 
@@ -154,22 +157,66 @@ def _max_paths(text: str) -> int | None:
     return int(text)
 
 
-def _stream_paths(d: Any, fmt: str) -> None:
-    """Write every path as it is found: constant memory however many there are."""
-    out = sys.stdout
-    if fmt == "json":
-        import json
+def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
+    """Write every path as it is found: constant memory however many there are.
 
-        head = {"network": d.net.name, "of": d.of, "wrt": d.wrt, "path_count": d.path_count}
-        out.write(json.dumps(head)[:-1] + ', "paths": [\n')
-        # Names are identifiers, so a path is valid JSON without json.dumps's escaping.
-        for chunk in _batches(('["' + '", "'.join(path) + '"]' for path in d.iter_paths()), ",\n"):
+    The JSON has every key of SPEC section 3: what grows with the paths (the
+    paths, the expansion's terms, their products at a point) is streamed; the
+    rest is the derivative's own JSON, which is polynomial in the network's size.
+    """
+    out = sys.stdout
+    if fmt == "text":
+        out.write(f"Paths: {d.path_count}, from {d.of} down to {d.wrt}\n")
+        for chunk in _batches((" ← ".join(path) + "\n" for path in d.iter_paths()), ""):
             out.write(chunk)
-        out.write('\n], "paths_truncated": false}\n')
         return
-    out.write(f"Paths: {d.path_count}, from {d.of} down to {d.wrt}\n")
-    for chunk in _batches((" ← ".join(path) + "\n" for path in d.iter_paths()), ""):
-        out.write(chunk)
+    import json
+
+    from derive.printing import AsciiPrinter, LatexTermPrinter, to_json
+
+    def terms(printer: Any) -> None:
+        # Each partial typeset once (JSON-escaped); a term is then one join per path.
+        partial = {e: json.dumps(printer.partial(*e))[1:-1] for e in d.edges}
+        times = json.dumps(printer.times)[1:-1]
+        out.write('"')
+        for chunk in _batches((times.join(map(partial.__getitem__, zip(path, path[1:], strict=False)))
+                               for path in d.iter_paths()), " + "):
+            out.write(chunk)
+        out.write('"')
+
+    def expansion() -> None:
+        out.write('{"text": ')
+        terms(AsciiPrinter(d.net))
+        out.write(', "latex": ')
+        terms(LatexTermPrinter(d.net))
+        out.write("}")
+
+    streamed = {
+        # Names are identifiers, so a path is valid JSON without json.dumps's escaping.
+        "paths": lambda: _json_array('["' + '", "'.join(path) + '"]' for path in d.iter_paths()),
+        "paths_truncated": lambda: out.write("false"),
+        "expansion": expansion,
+        "path_products": lambda: _json_array(
+            json.dumps(math.prod(map(numbers.local.__getitem__, zip(path, path[1:], strict=False))))
+            for path in d.iter_paths()),
+    }
+    sep = "{"
+    for key, value in to_json(d, numbers).items():
+        out.write(f"{sep}{json.dumps(key)}: ")
+        if key in streamed and not d.is_zero:
+            streamed[key]()
+        else:
+            out.write(json.dumps(value, ensure_ascii=False))
+        sep = ", "
+    out.write("}\n")
+
+
+def _json_array(items: Iterator[str]) -> None:
+    """Write a JSON array of already encoded items, one per line, a batch at a time."""
+    sys.stdout.write("[\n")
+    for chunk in _batches(items, ",\n"):
+        sys.stdout.write(chunk)
+    sys.stdout.write("\n]")
 
 
 def _batches(lines: Iterator[str], sep: str) -> Iterator[str]:
