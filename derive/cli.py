@@ -253,7 +253,7 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
         results = grader.check_file(net, file_)
         click.echo(grader.format_file_report(results, fmt), nl=False)
         sys.exit(0 if all(r.ok for r in results) else 1)
-    result = grader.check(net, answer)
+    result = grader.check(net, answer, detail=detail or None)
     click.echo(grader.format_report(result, fmt), nl=False)
     sys.exit(0 if result.ok else 1)
 
