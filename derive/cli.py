@@ -7,7 +7,6 @@ starts fast. A :class:`DeriveError` becomes one line on stderr and exit 2.
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -172,6 +171,7 @@ def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
         return
     import json
 
+    from derive.evaluate import path_product
     from derive.printing import AsciiPrinter, LatexTermPrinter, to_json
 
     def terms(printer: Any) -> None:
@@ -197,8 +197,7 @@ def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
         "paths_truncated": lambda: out.write("false"),
         "expansion": expansion,
         "path_products": lambda: _json_array(
-            json.dumps(math.prod(map(numbers.local.__getitem__, zip(path, path[1:], strict=False))))
-            for path in d.iter_paths()),
+            json.dumps(path_product(path, numbers.local)) for path in d.iter_paths()),
     }
     sep = "{"
     for key, value in to_json(d, numbers).items():

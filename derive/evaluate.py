@@ -209,13 +209,22 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
         )
     env = forward(net, point)
     local = {edge: number(d.local[edge], env) for edge in d.edges}
-    products = [math.prod(local[e] for e in zip(p, p[1:], strict=False)) for p in d.paths]
+    products = [path_product(p, local) for p in d.paths]
     value = backprop(d, local)
     numbers = Numbers(point, env, local, products, value, used=needed(net, d))
     if lr is not None and d.wrt in point:
         numbers.lr, numbers.old = lr, point[d.wrt]
         numbers.new = numbers.old - lr * value
     return numbers
+
+
+def path_product(path: tuple[str, ...], local: dict[tuple[str, str], float]) -> float:
+    """Return the product of the local partials' values along a path, ``of`` first.
+
+    >>> path_product(("L", "O", "W"), {("L", "O"): 2.0, ("O", "W"): 0.25})
+    0.5
+    """
+    return math.prod(local[e] for e in zip(path, path[1:], strict=False))
 
 
 def backprop(d: Derivative, local: dict[tuple[str, str], float]) -> float:
