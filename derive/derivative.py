@@ -13,7 +13,7 @@ All of it is data (:class:`Local`, :class:`Whole`, :class:`Product`,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -367,7 +367,9 @@ def _words(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _ways(start: str, order, neighbours) -> dict[str, int]:
+def _ways(
+    start: str, order: Iterable[str], neighbours: Callable[[str], Iterable[str]]
+) -> dict[str, int]:
     """Return the number of paths from ``start`` to each node it reaches, walking ``order``."""
     ways = {start: 1}
     for n in order:
