@@ -1,7 +1,7 @@
 """Benchmarks for issue 6 (scale and speed): each goal's figure against its target.
 
-    python bench/run.py            # about two minutes
-    python bench/run.py --quick    # about a minute: fewer runs, smaller samples
+    python bench/run.py            # about a minute (two on a busy machine)
+    python bench/run.py --quick    # about 20 s: fewer runs, smaller samples
 
 Every figure is measured here, on this machine, by running the installed
 ``derive`` command in a subprocess (start-up, streaming, notes) or the library
