@@ -1,8 +1,9 @@
 """derive: chain-rule expansions, checks and study notes for small neural networks.
 
 The package imports nothing heavy until used, so ``derive --help`` starts fast:
-``derive.load``, ``derive.differentiate``, ``derive.check`` and ``derive.notes``
-are looked up on first access.
+``derive.load``, ``derive.differentiate``, ``derive.check_answer`` and
+``derive.write_notes`` are looked up on first access. (No submodule shares those
+names, so importing a submodule never hides one of them.)
 """
 
 from __future__ import annotations
@@ -26,3 +27,7 @@ def __getattr__(name: str) -> Any:
 
         return write_course
     raise AttributeError(f"module 'derive' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -62,9 +62,22 @@ class Result:
         """Return the derivative's value at the point, if one was given."""
         return self.numbers.value if self.numbers else None
 
+    @property
+    def update(self) -> dict | None:
+        """Return the gradient step ``{"lr", "old", "new"}``, if a learning rate was given."""
+        n = self.numbers
+        if n is None or n.lr is None:
+            return None
+        return {"lr": n.lr, "old": n.old, "new": n.new}
+
     def to_json(self) -> dict:
         """Return SPEC section 3's JSON object."""
         return to_json(self.derivative, self.numbers)
+
+    def __repr__(self) -> str:
+        d = self.derivative
+        value = f", value={self.value:.6g}" if self.numbers else ""
+        return f"<Result d{d.of}/d{d.wrt} in {d.net.name}: {d.path_count:,} paths{value}>"
 
     def __str__(self) -> str:
         return report(self.derivative, "text", self.numbers)

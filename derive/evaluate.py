@@ -18,7 +18,7 @@ import sympy as sp
 from derive.derivative import Derivative, local_partial, symbol
 from derive.errors import DeriveError
 from derive.functions import ACTIVATIONS, LOSSES
-from derive.load import NUMBER, read_numbers
+from derive.netfile import NUMBER, read_numbers
 from derive.network import Network
 
 LEAF_KINDS = ("input", "weight", "bias", "target")

@@ -18,7 +18,7 @@ import networkx as nx
 
 from derive.data import data_dir
 from derive.errors import DeriveError
-from derive.load import NetworkSpec, read_spec
+from derive.netfile import NetworkSpec, read_spec
 
 KINDS = ("input", "weight", "bias", "neuron", "preact", "target", "loss")
 

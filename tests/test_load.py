@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from derive.errors import DeriveError
-from derive.load import read_spec
+from derive.netfile import read_spec
 from derive.network import Network, load_network
 
 GOOD = """\

@@ -1,0 +1,42 @@
+"""The Python API a notebook uses: derive.load, derive.differentiate, Result."""
+
+from __future__ import annotations
+
+import math
+
+import derive
+import derive.check  # noqa: F401  (a submodule import must not hide derive.load)
+import derive.notes  # noqa: F401
+from derive.evaluate import forward
+
+
+def test_load_works_again_after_submodules_are_imported():
+    assert derive.load("two_hidden").name == "two_hidden"
+    assert derive.load("simple").name == "simple"
+
+
+def test_differentiate_gives_paths_factored_and_value():
+    r = derive.differentiate("two_hidden", "dL/dW1", at_point={"x1": 0.3}, lr=0.1)
+    assert r.path_count == 2
+    assert r.paths[1] == ("L", "O31", "O22", "O11", "W1")
+    assert r.factored == "dL/dO31*(dO31/dO21*dO21/dO11 + dO31/dO22*dO22/dO11)*dO11/dW1"
+    net = derive.load("two_hidden")
+    point = dict(net.values, x1=0.3)
+    h = 1e-6
+    up, down = dict(point, W1=point["W1"] + h), dict(point, W1=point["W1"] - h)
+    assert math.isclose(
+        r.value, (forward(net, up)["L"] - forward(net, down)["L"]) / (2 * h), rel_tol=1e-6
+    )
+    assert r.update == {"lr": 0.1, "old": point["W1"], "new": point["W1"] - 0.1 * r.value}
+
+
+def test_result_shows_itself_briefly_and_as_markdown():
+    r = derive.differentiate("two_hidden", "dL/dW1")
+    assert repr(r) == "<Result dL/dW1 in two_hidden: 2 paths>"
+    assert r.value is None and r.update is None
+    assert "$$" in r._repr_markdown_()  # Jupyter renders $$, not GitHub's ```math
+    assert r"\frac{\partial L}{\partial W_{1}}" in r._repr_latex_()
+
+
+def test_dir_lists_the_public_names():
+    assert {"load", "differentiate", "check_answer", "write_notes"} <= set(dir(derive))
