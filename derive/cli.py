@@ -165,9 +165,11 @@ def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
     """
     out = sys.stdout
     if fmt == "text":
-        out.write(f"Paths: {d.path_count}, from {d.of} down to {d.wrt}\n")
-        for chunk in _batches((" ← ".join(path) + "\n" for path in d.iter_paths()), ""):
+        from derive.printing import text_lines
+
+        for chunk in _batches(text_lines(d, numbers, every_path=True), "\n"):
             out.write(chunk)
+        out.write("\n")
         return
     import json
 
@@ -179,8 +181,13 @@ def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
         partial = {e: json.dumps(printer.partial(*e))[1:-1] for e in d.edges}
         times = json.dumps(printer.times)[1:-1]
         out.write('"')
-        for chunk in _batches((times.join(map(partial.__getitem__, zip(path, path[1:], strict=False)))
-                               for path in d.iter_paths()), " + "):
+        for chunk in _batches(
+            (
+                times.join(map(partial.__getitem__, zip(path, path[1:], strict=False)))
+                for path in d.iter_paths()
+            ),
+            " + ",
+        ):
             out.write(chunk)
         out.write('"')
 
@@ -197,7 +204,8 @@ def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
         "paths_truncated": lambda: out.write("false"),
         "expansion": expansion,
         "path_products": lambda: _json_array(
-            json.dumps(path_product(path, numbers.local)) for path in d.iter_paths()),
+            json.dumps(path_product(path, numbers.local)) for path in d.iter_paths()
+        ),
     }
     sep = "{"
     for key, value in to_json(d, numbers).items():
@@ -261,10 +269,9 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
 @click.option(
     "--net",
     "nets",
-    required=True,
     multiple=True,
     metavar="NETWORK",
-    help="A network file or bundled name; repeat (or use a glob) for a course.",
+    help="A network file or bundled name; repeat it, give several, or a glob such as 'networks/*.yaml'.",
 )
 @click.argument("more", nargs=-1, metavar="[NETWORK]...")
 @click.option(
@@ -305,8 +312,11 @@ def notes(
     """Write study notes on backpropagation for one network or a course of them."""
     from derive.notes import write_course
 
+    sources = _expand_globs([*nets, *more])
+    if not sources:
+        raise DeriveError("no network given", hint="derive notes --net two_hidden --out notes/")
     written = write_course(
-        [*nets, *more],
+        sources,
         out_dir,
         fmt=fmt,
         wrt=list(wrt),
@@ -317,6 +327,19 @@ def notes(
     )
     for path in written:
         click.echo(str(path))
+
+
+def _expand_globs(sources: list[str]) -> list[str]:
+    """Return the sources with any quoted glob pattern expanded, in sorted order."""
+    import glob
+
+    out: list[str] = []
+    for source in sources:
+        matches = sorted(glob.glob(source)) if glob.has_magic(source) else [source]
+        if not matches:
+            raise DeriveError(f"no network file matches '{source}'")
+        out += matches
+    return out
 
 
 @main.command()

@@ -10,6 +10,7 @@ SymPy constant.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import sympy as sp
@@ -17,7 +18,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from derive.derivative import Derivative, Local, Product, Term, Whole
-from derive.evaluate import Numbers
+from derive.evaluate import Numbers, path_product
 from derive.network import Network
 
 # -- SymPy formulas ---------------------------------------------------------------
@@ -94,7 +95,7 @@ class Printer:
         return f"{self.open}{text}{self.close}" if inside and len(term.terms) > 1 else text
 
     def product(self, locals_: tuple[Local, ...]) -> str:
-        return self.times.join(self.partial(x.top, x.bottom) for x in locals_)
+        return self.times.join(self.partial(x.top, x.bottom) for x in locals_) or "1"
 
     def path(self, path: tuple[str, ...]) -> str:
         return self.arrow.join(self.name(n) for n in path)
@@ -202,80 +203,101 @@ def report(
 
 
 def _num(x: float) -> str:
-    return f"{x:.6g}"
+    return f"{x + 0.0:.6g}"  # + 0.0 turns -0.0 into 0.0: a student should not see "-0"
 
 
 def _text(d: Derivative, numbers: Numbers | None) -> str:
+    return "\n".join(text_lines(d, numbers)) + "\n"
+
+
+def text_lines(
+    d: Derivative, numbers: Numbers | None = None, every_path: bool = False
+) -> Iterator[str]:
+    """Yield the text report line by line; with ``every_path`` the paths come from the lazy
+    iterator, so ``--max-paths all`` streams them in constant memory."""
     p = UnicodePrinter(d.net)
     lhs = p.partial(d.of, d.wrt)
     if d.is_zero:
-        return f"{lhs} = 0\n  {d.why_zero()}.\n"
-    lines = []
+        yield f"{lhs} = 0"
+        yield f"  {d.why_zero()}."
+        return
+    if d.of == d.wrt:
+        yield f"{lhs} = 1"
+        yield f"  {d.of} changes one-for-one with itself."
+        return
+
+    def paths() -> Iterator[tuple[str, ...]]:
+        return d.iter_paths() if every_path else iter(d.paths)
+
     pad = " " * len(lhs)
-    terms = expansion(d, p)
-    lines.append(f"{lhs} = {terms[0]}")
-    lines += [f"{pad} + {t}" for t in terms[1:]]
-    lines.append("")
+    for i, path in enumerate(paths()):
+        term = p.product(tuple(Local(a, b) for a, b in zip(path, path[1:], strict=False)))
+        yield f"{lhs} = {term}" if i == 0 else f"{pad} + {term}"
+    truncated = d.truncated and not every_path
+    if truncated:
+        yield f"{lhs} = ..." if not d.paths else f"{pad} + ..."
+    yield ""
     head = f"Paths: {d.path_count:,}"
-    if d.truncated:
+    if truncated:
         listed = f"the first {len(d.paths):,} are listed" if d.paths else "none are listed"
         head += f" ({listed}; --max-paths all lists every one)"
-    lines.append(head + f", from {d.of} down to {d.wrt}")
-    width = len(str(len(d.paths)))
-    for i, path in enumerate(d.paths, 1):
-        lines.append(f"  {i:>{width}}. {p.path(path)}")
-    lines += ["", "Factored (what backpropagation computes):", f"  {lhs} = {p.term(d.factored)}"]
+    yield head + f", from {d.of} down to {d.wrt}"
+    width = len(str(d.path_count if every_path else len(d.paths)))
+    for i, path in enumerate(paths(), 1):
+        yield f"  {i:>{width}}. {p.path(path)}"
+    yield from ["", "Factored (what backpropagation computes):", f"  {lhs} = {p.term(d.factored)}"]
     for whole, term in d.factored_where:
-        lines.append(f"  where {p.term(whole)} = {p.term(term)}")
-    lines += ["", "Local partials:"]
-    # A terminal shows every local partial unless there are very many; then those on listed paths.
+        yield f"  where {p.term(whole)} = {p.term(term)}"
+    yield from ["", "Local partials:"]
+    # Every local partial unless there are very many; then those on the listed paths.
     listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
-    shown = d.local if len(d.local) <= 40 else {e: f for e, f in d.local.items() if e in listed}
+    many = len(d.local) > 40 and not every_path
+    shown = {e: f for e, f in d.local.items() if e in listed} if many else d.local
     width = max((len(p.partial(*e)) for e in shown), default=0)
     for edge, f in shown.items():
-        lines.append(f"  {p.partial(*edge):<{width}} = {formula_text(f)}")
+        yield f"  {p.partial(*edge):<{width}} = {formula_text(f)}"
     if len(shown) < len(d.local):
-        lines.append(f"  ... and {len(d.local) - len(shown):,} more (--format json lists all)")
-    lines += ["", "Concrete:"]
+        yield f"  ... and {len(d.local) - len(shown):,} more (--format json lists all)"
+    yield from ["", "Concrete:"]
     for sym, f in d.where:
-        lines.append(f"  {sym.name} = {formula_text(f)}")
-    lines.append(f"  {lhs} = {formula_text(d.concrete)}")
+        yield f"  {sym.name} = {formula_text(f)}"
+    yield f"  {lhs} = {formula_text(d.concrete)}"
     if d.concrete_onehot is not None:
-        lines.append(
-            f"  {pad} = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
-        )
+        yield f"  {pad} = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
     if numbers is not None:
-        lines += ["", *_text_numbers(d, numbers, p)]
-    return "\n".join(lines) + "\n"
+        yield ""
+        yield from _text_numbers(d, numbers, p, paths(), shown, summed=not truncated)
 
 
-def _text_numbers(d: Derivative, n: Numbers, p: Printer) -> list[str]:
-    given = ", ".join(f"{k} = {_num(n.point[k])}" for k in n.used)
+def _text_numbers(
+    d: Derivative,
+    n: Numbers,
+    p: Printer,
+    paths: Iterator[tuple[str, ...]],
+    shown: dict,
+    summed: bool,
+) -> Iterator[str]:
+    point = ", ".join(f"{k} = {_num(n.point[k])}" for k in n.used)
     computed = [
         k
         for k in d.net.names
         if k in n.values and k not in n.used and d.net.kind(k) in ("neuron", "preact", "loss")
     ]
-    lines = [
-        "At the point:",
-        f"  given:    {given}",
-        "  forward:  " + ", ".join(f"{k} = {_num(n.values[k])}" for k in computed),
-    ]
-    lines.append("  local partials:")
-    width = max((len(p.partial(*e)) for e in n.local), default=0)
-    listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
-    for edge, value in n.local.items():
-        if edge in listed:
-            lines.append(f"    {p.partial(*edge):<{width}} = {_num(value)}")
-    lines.append("  paths:")
-    for i, (path, prod) in enumerate(zip(d.paths, n.path_products, strict=True), 1):
-        lines.append(f"    {i}. {p.path(path)}: {_num(prod)}")
-    total = "sum of the paths" if not d.truncated else "all paths, by backpropagation"
-    lines.append(f"  {p.partial(d.of, d.wrt)} = {_num(n.value)}   ({total})")
+    yield "At the point:"
+    yield f"  values:   {point}"
+    yield "  forward:  " + ", ".join(f"{k} = {_num(n.values[k])}" for k in computed)
+    yield "  local partials:"
+    width = max((len(p.partial(*e)) for e in shown), default=0)
+    for edge in shown:
+        yield f"    {p.partial(*edge):<{width}} = {_num(n.local[edge])}"
+    yield "  paths:"
+    for i, path in enumerate(paths, 1):
+        yield f"    {i}. {p.path(path)}: {_num(path_product(path, n.local))}"
+    total = "sum of the paths" if summed else "all paths, by backpropagation"
+    yield f"  {p.partial(d.of, d.wrt)} = {_num(n.value)}   ({total})"
     if n.lr is not None:
         w = d.wrt
-        lines.append(
+        yield (
             f"  update:   {w}_new = {w}_old − η·{p.partial(d.of, w)} = {_num(n.old)} − {_num(n.lr)}·"
             f"({_num(n.value)}) = {_num(n.new)}"
         )
-    return lines

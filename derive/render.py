@@ -62,6 +62,28 @@ def latex_escape(text: str) -> str:
     return "".join(out)
 
 
+def _numbers_tex(d: Any, numbers: Any, p: Any) -> dict[str, Any]:
+    """Return the numbers at a point, typeset: forward values, local values, path products."""
+    if numbers is None:
+        return {"forward": [], "local_values": [], "products": []}
+    from derive.evaluate import path_product
+
+    kinds = ("neuron", "preact", "loss")
+    forward = [
+        (p.name(k), f"{numbers.values[k] + 0.0:.6g}")
+        for k in d.net.names
+        if k in numbers.values and (k in numbers.used or d.net.kind(k) in kinds)
+    ]
+    listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
+    local_values = [
+        (p.partial(*e), f"{v + 0.0:.6g}") for e, v in numbers.local.items() if e in listed
+    ]
+    products = [
+        (p.path(path), f"{path_product(path, numbers.local) + 0.0:.6g}") for path in d.paths
+    ]
+    return {"forward": forward, "local_values": local_values, "products": products}
+
+
 def _update_tex(wrt: str, lhs: str, numbers: Any) -> str:
     """Return the update step W_new = W_old - eta * dL/dW with its numbers, in LaTeX."""
     if not numbers or numbers.lr is None:
@@ -94,6 +116,7 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "onehot": formula_latex(d.concrete_onehot, d.net) if d.concrete_onehot is not None else "",
         "value": f"{numbers.value:.6g}" if numbers else "",
         "update": _update_tex(p.name(d.wrt), lhs, numbers),
+        **_numbers_tex(d, numbers, p),
         "wrt": p.name(d.wrt),
         "title": f"d{d.of}/d{d.wrt} in {d.net.title}",
     }
@@ -109,8 +132,14 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
 
 # Control symbols a Markdown pass would eat, and a spelling of each without the escape.
 _PORTABLE = {
-    ",": r"\thinspace ", ";": r"\thickspace ", ":": r"\medspace ", "!": r"\negthinspace ",
-    "{": r"\lbrace ", "}": r"\rbrace ", "|": r"\Vert ", "_": r"\text{\textunderscore}",
+    ",": r"\thinspace ",
+    ";": r"\thickspace ",
+    ":": r"\medspace ",
+    "!": r"\negthinspace ",
+    "{": r"\lbrace ",
+    "}": r"\rbrace ",
+    "|": r"\Vert ",
+    "_": r"\text{\textunderscore}",
 }
 
 
@@ -120,6 +149,7 @@ def portable_math(tex: str) -> str:
     >>> portable_math(r"\sigma(z)\,(1 - \sigma(z)) \{a\}")
     '\\sigma(z)\\thinspace (1 - \\sigma(z)) \\lbrace a\\rbrace '
     """
+
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
         if token == "\\\\":
@@ -159,9 +189,23 @@ def markdown_text(text: str) -> str:
 
 # Unicode that LaTeX's default input encoding cannot typeset, spelled in LaTeX.
 _TEX_UNICODE = {
-    "←": r"$\leftarrow$", "→": r"$\rightarrow$", "∂": r"$\partial$", "η": r"$\eta$",
-    "σ": r"$\sigma$", "·": r"$\cdot$", "−": "-", "–": "--", "—": "---", "‘": "`", "’": "'",
-    "“": "``", "”": "''", "…": r"\dots{}", "×": r"$\times$", "Σ": r"$\Sigma$", "δ": r"$\delta$",
+    "←": r"$\leftarrow$",
+    "→": r"$\rightarrow$",
+    "∂": r"$\partial$",
+    "η": r"$\eta$",
+    "σ": r"$\sigma$",
+    "·": r"$\cdot$",
+    "−": "-",
+    "–": "--",
+    "—": "---",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "…": r"\dots{}",
+    "×": r"$\times$",
+    "Σ": r"$\Sigma$",
+    "δ": r"$\delta$",
 }
 
 
@@ -181,14 +225,16 @@ def tex_text(text: str) -> str:
 
 
 # The commands a network file's ``latex:`` may use: letters, accents, fonts, spacing.
-SAFE_TEX_COMMANDS = frozenset("""
+SAFE_TEX_COMMANDS = frozenset(
+    """
     alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
     xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta
     Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell partial nabla infty prime star ast
     circ bullet cdot dots ldots cdots hat bar tilde vec dot ddot check breve acute grave
     widehat widetilde overline underline mathit mathrm mathbf mathsf mathtt mathcal mathbb
     boldsymbol text textit textrm textbf operatorname textunderscore quad qquad
-""".split())
+""".split()
+)
 
 
 def check_latex_name(tex: str) -> str | None:
@@ -222,3 +268,52 @@ def check_latex_name(tex: str) -> str | None:
         elif not token.isprintable() or ord(token) > 126:
             return f"the character {token!r} is not plain ASCII"
     return "a '{' is never closed" if depth else None
+
+
+def render_template(env: jinja2.Environment, name: str, **values: Any) -> str:
+    """Render template ``name``; a broken template is a DeriveError naming its file and line.
+
+    A course's own templates (``--templates``) can have a syntax error, a missing file or
+    use a value the notes do not have; the error says where, in one line, instead of a
+    traceback.
+
+    >>> env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": "a\\n{% if x %}"}))
+    >>> try:
+    ...     render_template(env, "t.j2", x=1)
+    ... except Exception as err:
+    ...     print(err)
+    t.j2:2: template error: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.
+    """
+    from derive.errors import DeriveError
+
+    try:
+        return env.get_template(name).render(**values)
+    except jinja2.TemplateSyntaxError as err:
+        raise DeriveError(
+            f"template error: {err.message}", file=err.filename or err.name or name, line=err.lineno
+        ) from None
+    except jinja2.TemplateNotFound as err:
+        raise DeriveError(
+            f"template error: no template named '{err.name}'",
+            file=_template_frame(err.__traceback__, env)[0] or name,
+            line=_template_frame(err.__traceback__, env)[1],
+        ) from None
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as err:
+        file, line = _template_frame(err.__traceback__, env)
+        what = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DeriveError(f"template error: {what}", file=file or name, line=line) from None
+
+
+def _template_frame(tb: Any, env: jinja2.Environment) -> tuple[str | None, int | None]:
+    """Return the template file and line of the innermost template frame of a traceback.
+
+    Jinja rewrites tracebacks so that frames of compiled templates carry the template's
+    own file name and line number.
+    """
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or filename == "<template>":
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
