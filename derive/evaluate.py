@@ -154,7 +154,10 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
         if name in given:
             raise DeriveError(f"--at: {name} is given twice", col=col, hint="give each value once")
         if not NUMBER.match(value):
-            raise DeriveError(f"--at: the value of {name} must be a number, not '{value}'", col=col)
+            where = col + part.index("=") + 1
+            raise DeriveError(
+                f"--at: the value of {name} must be a number, not '{value}'", col=where
+            )
         given.add(name)
         point[name] = float(value)
     return point

@@ -77,7 +77,10 @@ class _Located:
 
 
 def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.5)
+    lowered = {c.lower(): c for c in choices}
+    close = [
+        lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.5)
+    ]
     if close:
         return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
     return "use one of " + ", ".join(choices)

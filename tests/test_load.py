@@ -58,6 +58,7 @@ BAD = [
         "'O2' has no inputs",
     ),
     ("unknown_activation", GOOD + "    activation: sigmod\n", (4, 17), "did you mean 'sigmoid'"),
+    ("activation_in_the_wrong_case", GOOD + "    activation: ReLU\n", (4, 17), "did you mean 'relu'"),
     ("unknown_loss", GOOD + "loss:\n  kind: mae\n", (5, 9), "unknown loss kind 'mae'"),
     (
         "too_few_targets",
