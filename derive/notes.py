@@ -39,6 +39,7 @@ from typing import Any
 
 import click
 import networkx as nx
+import sympy as sp
 
 from derive.derivative import (
     Derivative,
@@ -49,7 +50,9 @@ from derive.derivative import (
     Whole,
     derive,
     local_partial,
+    one_hot,
     symbol,
+    tidy,
 )
 from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, forward, number, random_point
@@ -65,6 +68,7 @@ from derive.render import (
     math_inline,
     math_lines,
     portable_math,
+    render_template,
     tex_text,
 )
 
@@ -78,6 +82,8 @@ NOTE_SENTENCES = 12
 SEED = 0
 # A weight after one step is shown with more digits, so that a small step is still seen.
 NEW_DIGITS = 6
+# The bundled network where the "one lane per neuron" expansion is wrong (named by other notes).
+LANES_WRONG = "two_hidden"
 # The step of the finite-difference check in the worked example.
 STEP = 1e-6
 
@@ -216,6 +222,7 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
         )
     for i, e in enumerate(edges):
         e["index"], e["on"] = i, False
+    place_labels(nodes, edges)
     pic = Diagram(nodes, edges)
     if d is None or d.is_zero:
         return pic
@@ -230,6 +237,86 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
         e["on"] = dst in inside and bool(via)
     pic.on_edges = [e["index"] for e in edges if e["on"]]
     return pic
+
+
+# Sizes in the TikZ picture, in cm: half a weight label's length and height, and how far
+# a node reaches from its centre (TikZ draws an arrow from border to border).
+LABEL_HALF = (0.3, 0.14)
+NODE_REACH = {"input": 0.45, "neuron": 0.45, "loss": 0.4, "target": 0.35, "bias": 0.2}
+# Where on its arrow a label may sit (0 at the tail), in the order they are tried.
+LABEL_POS = (0.25, 0.3, 0.2, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.15, 0.8)
+
+Point = tuple[float, float]
+
+
+def _segment_distance(p: Point, a: Point, b: Point) -> float:
+    """Return the distance from point ``p`` to the segment from ``a`` to ``b``."""
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / ((dx * dx + dy * dy) or 1.0)))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+def _reach(node: dict[str, Any]) -> float:
+    """Return how far a drawn node reaches from its centre (names with superscripts are wider)."""
+    wide = 0.1 if "^" in node["tex"] and node["kind"] in ("input", "neuron") else 0.0
+    return NODE_REACH.get(node["kind"], 0.45) + wide
+
+
+def drawn_arrow(a: dict[str, Any], b: dict[str, Any]) -> tuple[Point, Point]:
+    """Return where the arrow from node ``a`` to node ``b`` starts and ends: at their borders."""
+    length = math.hypot(b["x"] - a["x"], b["y"] - a["y"]) or 1.0
+    ux, uy = (b["x"] - a["x"]) / length, (b["y"] - a["y"]) / length
+    ra, rb = _reach(a), _reach(b)
+    return (a["x"] + ra * ux, a["y"] + ra * uy), (b["x"] - rb * ux, b["y"] - rb * uy)
+
+
+def label_line(arrow: tuple[Point, Point], pos: float) -> tuple[Point, Point]:
+    """Return the segment a weight label at ``pos`` covers along its (sloped) arrow."""
+    (ax, ay), (bx, by) = arrow
+    length = math.hypot(bx - ax, by - ay) or 1.0
+    ux, uy = (bx - ax) / length, (by - ay) / length
+    cx, cy = ax + pos * (bx - ax), ay + pos * (by - ay)
+    w = LABEL_HALF[0]
+    return (cx - w * ux, cy - w * uy), (cx + w * ux, cy + w * uy)
+
+
+def label_clearance(
+    label: tuple[Point, Point], lines: list[tuple[Point, Point]], nodes: list[dict[str, Any]]
+) -> float:
+    """Return how far a label's box keeps from the given lines (other arrows, other labels)
+    and from the nodes; negative when something touches or crosses it."""
+    (ax, ay), (bx, by) = label
+    samples = [(ax + t * (bx - ax), ay + t * (by - ay)) for t in (0, 0.25, 0.5, 0.75, 1)]
+    h = LABEL_HALF[1]
+    near = min((_segment_distance(q, *seg) for q in samples for seg in lines), default=9.0) - h
+    ends = min(math.hypot(q[0] - n["x"], q[1] - n["y"]) - _reach(n) for q in samples for n in nodes)
+    return min(near, ends)
+
+
+def place_labels(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
+    """Set each labelled edge's ``pos``: where on its arrow no other line or label touches it.
+
+    The first position of :data:`LABEL_POS` where the label keeps clear of every other
+    arrow, every node and every label placed before it is taken; if none is clear, the one
+    with the most room.
+    """
+    by_id = {n["id"]: n for n in nodes}
+    arrows = [drawn_arrow(by_id[e["a"]], by_id[e["b"]]) for e in edges]
+    placed: list[tuple[Point, Point]] = []
+    for i, e in enumerate(edges):
+        e["pos"] = LABEL_POS[0]
+        if not e["tex"]:
+            continue
+        others = [arrow for j, arrow in enumerate(arrows) if j != i] + placed
+
+        def room(pos: float, i: int = i, others: list = others) -> float:
+            return label_clearance(label_line(arrows[i], pos), others, nodes)
+
+        e["pos"] = next((pos for pos in LABEL_POS if room(pos) > 0.04), max(LABEL_POS, key=room))
+        # A label is a thick line: another label must keep its half-height from it, too.
+        (ax, ay), (bx, by) = label_line(arrows[i], e["pos"])
+        placed.append(((ax, ay), (bx, by)))
 
 
 # -- one derivative ---------------------------------------------------------------------
@@ -366,7 +453,87 @@ def _derivative_values(
         "where": [(formula_latex(s, net), formula_latex(f, net)) for s, f in d.where],
         "concrete": formula_latex(d.concrete, net),
         "onehot": formula_latex(d.concrete_onehot, net) if d.concrete_onehot is not None else "",
+        "cancel": cancel_steps(d, p),
     }
+
+
+def _paren(expr: sp.Expr, net: Network) -> str:
+    """Return a formula as a factor of a product: a sum or a negative in parentheses."""
+    tex = formula_latex(expr, net)
+    return rf"\left({tex}\right)" if expr.is_Add or tex.startswith("-") else tex
+
+
+def cancel_steps(d: Derivative, p: LatexTermPrinter) -> list[dict[str, str]]:
+    r"""Return the loss slope times the output's activation slope, and what it simplifies to.
+
+    Every path of ``d`` starts with these two slopes, and their product is where the
+    familiar ``O - y`` of the concrete formula comes from: bce's fraction cancels against
+    sigmoid's ``O (1 - O)``, cross-entropy's against softmax's slopes when the targets are
+    one-hot, and squared error's ``2 (O - y)`` is kept. The product of the two local partial
+    formulas is simplified with SymPy (``cancel``), never typed. One step per output of a
+    sigmoid-like layer; for softmax, one step for the first output's weighted input
+    (``others`` gives the rest, simplified the same way).
+
+    >>> from derive.network import load_network
+    >>> net = load_network("two_hidden")
+    >>> [step] = cancel_steps(derive(net, "L", "W1"), LatexTermPrinter(net))
+    >>> step["result"]
+    'O_{31} - y'
+    """
+    net = d.net
+    if d.is_zero:
+        return []
+    inside = set(d.nodes)
+    outs = [o for o in net.outputs if o in inside]
+    if not outs:
+        return []
+    loss, targets = net.loss, [symbol(y) for y in net.targets]
+    if net.neurons[outs[0]].activation == "softmax":
+        group = [k for k in net.group(outs[0]) if k in net.outputs]
+        steps = []
+        for k in group:
+            z = net.neurons[k].preact
+            pairs = [(local_partial(net, loss, j), local_partial(net, j, z)) for j in group]
+            product = sp.Add(*[a * b for a, b in pairs])
+            simple = sp.collect(sp.expand(sp.cancel(product)), symbol(k))
+            hot = one_hot(simple, targets) if net.loss_kind == "cross_entropy" else simple
+            steps.append(
+                {
+                    "lhs": p.partial(loss, z),
+                    "slopes": " + ".join(
+                        rf"{p.partial(loss, j)} \cdot {p.partial(j, z)}" for j in group
+                    ),
+                    "product": " + ".join(
+                        rf"{_paren(a, net)} \cdot {_paren(b, net)}" for a, b in pairs
+                    ),
+                    "result": formula_latex(simple, net),
+                    "onehot": formula_latex(hot, net) if hot != simple else "",
+                    "cancels": True,
+                }
+            )
+        first, rest = steps[0], steps[1:]
+        first["others"] = [f"{s['lhs']} = {s['onehot'] or s['result']}" for s in rest]
+        return [first]
+    steps = []
+    for o in outs:
+        z = net.neurons[o].preact
+        a, b = sp.factor_terms(d.local[(loss, o)]), local_partial(net, o, z)
+        if b == 1:
+            continue
+        cancels = sp.fraction(sp.together(a))[1] != 1
+        simple = tidy(sp.cancel(a * b)) if cancels else tidy(a * b)
+        steps.append(
+            {
+                "lhs": p.partial(loss, z),
+                "slopes": rf"{p.partial(loss, o)} \cdot {p.partial(o, z)}",
+                "product": rf"{_paren(a, net)} \cdot {_paren(b, net)}",
+                "result": formula_latex(simple, net),
+                "onehot": "",
+                "others": [],
+                "cancels": cancels,
+            }
+        )
+    return steps
 
 
 def _as_product(d: Derivative) -> Term:
@@ -393,6 +560,7 @@ def weight_section(
     values.update(
         {
             "kind": net.kind(wrt),
+            "renamed": wrt in net.spec.latex,
             "edge_text": _where_it_is(net, wrt),
             "diagram": diagram(net, d),
             "value": numbers.value,
@@ -552,7 +720,9 @@ def detail_section(net: Network, point: dict[str, float]) -> dict[str, Any] | No
         z0 = inner.preact
         earlier = {
             "lhs": p.partial(loss, w0),
-            "product": " ".join([p.partial(z0, w0), p.partial(src, z0), p.partial(loss, src)]),
+            "product": r" \cdot ".join(
+                [p.partial(z0, w0), p.partial(src, z0), p.partial(loss, src)]
+            ),
         }
     base = re.sub(r"\d+$", "", loss) or loss
     params = [p.name(x) for x in net.parameters]
@@ -736,14 +906,46 @@ def layered(width: int, hidden: int) -> nx.DiGraph:
     return g
 
 
+def factored_ops(graph: nx.DiGraph, loss: str, top: str, wrt: str) -> int:
+    """Return the multiplications of the factored form of d(loss)/d(wrt), one output ``top``.
+
+    Going down from the output, each edge below it costs one multiplication (the slope of
+    the output in the node above, times the edge's local slope), and the loss's slope in
+    the output multiplies the result once: ``dL/dO31 * (a*b + c*d) * e`` is 4.
+
+    >>> path_ops(layered(2, 2), "L", "w")[1], factored_ops(layered(2, 2), "L", "out", "w")
+    (6, 4)
+    """
+    return sweep_ops(graph, top, [wrt]) + (1 if graph.has_edge(top, loss) else 0)
+
+
 def backprop_section(net: Network, sections: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return the table of paths versus multiplications, here and in bigger networks."""
+    """Return the table of paths versus multiplications, here and in bigger networks.
+
+    The sweep's count is split the way a student can count it on the diagram: one
+    multiplication per local slope of a weight or bias (one per arrow it labels, or one
+    per output of the softmax layer it feeds), and one per arrow from a neuron to a neuron.
+    """
     rows = [{"wrt": s["wrt_tex"], **s["ops"]} for s in sections]
     graph = net.graph()
+    covered_ = [s["wrt"] for s in sections]
+    keep: set[str] = set()
+    for w in covered_:
+        keep |= set(between(graph, net.loss, w))
+    edges = [(a, b) for a, b in graph.subgraph(keep).edges if b != net.loss]
+    params = [(a, b) for a, b in edges if a in covered_]
+    inner = [(a, b) for a, b in edges if a not in covered_]
+    arrows = sum(len(net.weight_edges[w]) if net.kind(w) == "weight" else 1 for w in covered_)
     total = {
         "mul": sum(r["mul"] for r in rows),
-        "sweep": sweep_ops(graph, net.loss, [s["wrt"] for s in sections]),
+        "sweep": sweep_ops(graph, net.loss, covered_),
+        "params": len(params),
+        "arrows": arrows,
+        "inner": len(inner),
+        "spread": len(params) - arrows,
+        "loss_slope": LatexTermPrinter(net).partial(net.loss, net.outputs[0]),
     }
+    assert total["sweep"] == total["params"] + total["inner"]
     bigger = []
     for width, hidden in ((2, 2), (2, 4), (4, 4), (8, 4), (8, 8), (16, 8)):
         g = layered(width, hidden)
@@ -754,7 +956,7 @@ def backprop_section(net: Network, sections: list[dict[str, Any]]) -> dict[str, 
                 "hidden": hidden,
                 "paths": f"{paths:,}",
                 "mul": f"{mul:,}",
-                "sweep": f"{sweep_ops(g, 'L', ['w']):,}",
+                "fmul": f"{factored_ops(g, 'L', 'out', 'w'):,}",
             }
         )
     return {"rows": rows, "total": total, "bigger": bigger}
@@ -874,6 +1076,9 @@ def build_note(net: Network, wrt: list[str] | None = None, lr: float = LR) -> di
         next((s for s in sections if s["path_count"] == 1), None),
     )
     mistake = next((m for m in (classic_mistake(net, s["wrt"], point) for s in ranked) if m), None)
+    if mistake and mistake["right"]:
+        # Where the lanes are wrong; write_course points this at a note of the same course.
+        mistake["see"] = {"name": LANES_WRONG, "title": "", "md": "", "tex": ""}
     t = net.latex_names
     layers = []
     for i, layer in enumerate(net.layers, 1):
@@ -983,7 +1188,7 @@ def render_note(
                 "names": lambda items: _and_list(items, inline),
             }
         )
-        return env.get_template("notes.md.j2").render(**note, flavor=flavor)
+        return render_template(env, "notes.md.j2", **note, flavor=flavor)
     env.filters.update(
         {
             "m": lambda tex: rf"\({tex}\)",
@@ -995,7 +1200,7 @@ def render_note(
             "names": lambda items: _and_list(items, lambda tex: rf"\({tex}\)"),
         }
     )
-    return env.get_template("notes.tex.j2").render(**note)
+    return render_template(env, "notes.tex.j2", **note)
 
 
 def render_index(notes: list[dict[str, Any]], fmt: str, templates: str | None = None) -> str:
@@ -1012,7 +1217,7 @@ def render_index(notes: list[dict[str, Any]], fmt: str, templates: str | None = 
         }
         for n in notes
     ]
-    return env.get_template("notes_index.md.j2").render(notes=items)
+    return render_template(env, "notes_index.md.j2", notes=items)
 
 
 def target(out: Path, name: str) -> Path:
@@ -1028,11 +1233,23 @@ def target(out: Path, name: str) -> Path:
     return path
 
 
+def file_mode() -> int:
+    """Return the mode a new file gets from ``open()``: 0o666 less the process's umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, then a rename."""
+    """Write a file whole or not at all: a temporary file beside it, then a rename.
+
+    The temporary file (made 0600 by ``mkstemp``) is given the mode an ordinary new
+    file would have, 0o666 less the umask, before it takes the file's name.
+    """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()
@@ -1043,14 +1260,14 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def build_pdf(tex: str, pdf: Path) -> bool:
-    """Compile LaTeX with pdflatex (twice, for the references); write the PDF atomically.
+def compile_pdf(tex: str, name: str) -> bytes | None:
+    """Return the PDF pdflatex makes of ``tex`` (run twice, for the references).
 
-    Returns False, with a warning on stderr, when pdflatex is not installed.
+    Returns None, with a warning on stderr, when pdflatex is not installed.
     """
     if shutil.which("pdflatex") is None:
         click.echo("derive: pdflatex is not installed, so no PDF was made", err=True)
-        return False
+        return None
     with tempfile.TemporaryDirectory(prefix="derive-pdf-") as tmp:
         source = Path(tmp) / "notes.tex"
         source.write_text(tex, encoding="utf-8")
@@ -1070,9 +1287,42 @@ def build_pdf(tex: str, pdf: Path) -> bool:
             )
             if proc.returncode != 0:
                 lines = [x for x in proc.stdout.decode("latin-1").splitlines() if x.startswith("!")]
-                raise DeriveError(f"pdflatex could not build {pdf.name}: " + "; ".join(lines[:3]))
-        write_atomic(pdf, (Path(tmp) / "notes.pdf").read_bytes())
+                raise DeriveError(f"pdflatex could not build {name}: " + "; ".join(lines[:3]))
+        return (Path(tmp) / "notes.pdf").read_bytes()
+
+
+def build_pdf(tex: str, pdf: Path) -> bool:
+    """Compile LaTeX with pdflatex and write the PDF atomically; False without pdflatex."""
+    data = compile_pdf(tex, pdf.name)
+    if data is None:
+        return False
+    write_atomic(pdf, data)
     return True
+
+
+def link_notes(notes: list[dict[str, Any]], fmt: str) -> None:
+    """Point each note's "see the other network" remark at a note of the same course.
+
+    A note whose lane formula happens to be right (a tied network) refers to a network where
+    it is wrong: the course's own note on one (a relative link) when the course has one,
+    else the bundled network :data:`LANES_WRONG`, named with the command that writes it.
+    """
+    wrong = [n for n in notes if n["mistake"] and not n["mistake"]["right"]]
+    for note in notes:
+        k = note["mistake"]
+        if not k or not k["right"]:
+            continue
+        other = next((n for n in wrong if n["name"] != note["name"]), None)
+        k["see"] = (
+            {
+                "name": other["name"],
+                "title": other["title"],
+                "md": f"{other['name']}.md" if fmt in ("markdown", "both") else "",
+                "tex": f"{other['name']}.tex" if fmt in ("latex", "both") else "",
+            }
+            if other
+            else {"name": LANES_WRONG, "title": "", "md": "", "tex": ""}
+        )
 
 
 def write_course(
@@ -1087,14 +1337,15 @@ def write_course(
 ) -> list[Path]:
     """Write one note per network into ``out_dir``, and ``index.md`` for several; return the paths.
 
-    Every note is rendered before any file is written, so a mistake in one network
-    leaves the folder as it was; each file is replaced atomically.
+    Every note, the index and every PDF are made before any file is written, so a mistake
+    in one network or template leaves the folder as it was; each file is replaced
+    atomically and gets the mode of an ordinary new file.
 
     Raises
     ------
     DeriveError
         For an unknown network, a ``--wrt`` name no network has, two networks with one
-        name, or a ``latex:`` override that is not safe to typeset.
+        name, a ``latex:`` override that is not safe to typeset, or a broken template.
     """
     if fmt not in FORMATS:
         raise DeriveError(f"unknown notes format '{fmt}'", hint="use markdown, latex or both")
@@ -1115,7 +1366,6 @@ def write_course(
         if unknown:
             raise DeriveError(f"--wrt {unknown[0]} is a weight or bias of none of the networks")
     out = Path(out_dir)
-    jobs: list[tuple[str, str | None, str | None]] = []
     notes: list[dict[str, Any]] = []
     bar = click.progressbar(nets, label="Writing notes", file=sys.stderr) if progress else None
     with bar if bar is not None else nullcontext(nets) as items:
@@ -1126,33 +1376,25 @@ def write_course(
                     f"none of --wrt {', '.join(wrt)} is in the network '{net.name}'",
                     hint="its weights and biases are " + ", ".join(net.parameters),
                 )
-            note = build_note(net, mine)
-            notes.append(note)
-            md = (
-                render_note(note, "markdown", flavor, templates)
-                if fmt in ("markdown", "both")
-                else None
-            )
-            tex = (
-                render_note(note, "latex", flavor, templates)
-                if fmt in ("latex", "both") or pdf
-                else None
-            )
-            jobs.append((net.name, md, tex))
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name, md, tex in jobs:
-        files = []
-        if md is not None:
-            files.append((f"{name}.md", md))
+            notes.append(build_note(net, mine))
+    if len(nets) > 1:
+        link_notes(notes, fmt)
+    files: list[tuple[str, str | bytes]] = []
+    for note in notes:
+        name = note["name"]
+        if fmt in ("markdown", "both"):
+            files.append((f"{name}.md", render_note(note, "markdown", flavor, templates)))
+        tex = render_note(note, "latex", flavor, templates) if fmt != "markdown" or pdf else None
         if tex is not None and fmt in ("latex", "both"):
             files.append((f"{name}.tex", tex))
-        for file, text in files:
-            write_atomic(target(out, file), text)
-            written.append(out / file)
-        if pdf and tex is not None and build_pdf(tex, target(out, f"{name}.pdf")):
-            written.append(out / f"{name}.pdf")
+        if pdf and tex is not None:
+            data = compile_pdf(tex, f"{name}.pdf")
+            if data is not None:
+                files.append((f"{name}.pdf", data))
     if len(nets) > 1:
-        write_atomic(target(out, "index.md"), render_index(notes, fmt, templates))
-        written.append(out / "index.md")
-    return written
+        files.append(("index.md", render_index(notes, fmt, templates)))
+    paths = [(target(out, file), data) for file, data in files]
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in paths:
+        write_atomic(path, data)
+    return [out / file for file, _ in files]

@@ -270,7 +270,7 @@ def check_latex_name(tex: str) -> str | None:
     return "a '{' is never closed" if depth else None
 
 
-def render_template(env: jinja2.Environment, name: str, **values: Any) -> str:
+def render_template(env: jinja2.Environment, name: str, /, **values: Any) -> str:
     """Render template ``name``; a broken template is a DeriveError naming its file and line.
 
     A course's own templates (``--templates``) can have a syntax error, a missing file or

@@ -442,3 +442,241 @@ def test_pdf_option_builds_the_pdf(pdflatex, tmp_path):
     written = notes.write_course(["simple"], str(tmp_path), fmt="latex", pdf=True)
     assert [p.name for p in written] == ["simple.tex", "simple.pdf"]
     assert (tmp_path / "simple.pdf").read_bytes().startswith(b"%PDF")
+
+
+# --- file modes, broken templates --------------------------------------------------------
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_notes_files_get_the_mode_of_an_ordinary_new_file(pdflatex, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        written = notes.write_course(["simple", "chain_3b1b"], str(tmp_path), fmt="both", pdf=True)
+    finally:
+        os.umask(old)
+    names = sorted(p.name for p in written)
+    assert {"simple.md", "simple.tex", "simple.pdf", "index.md"} <= set(names)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in written}
+    assert modes == dict.fromkeys(names, 0o666 & ~umask)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+BROKEN_TEMPLATES = [
+    ("notes.md.j2", "# {{ title }}\n\n{% if description %}\nno end\n", 4, "endif"),
+    (
+        "notes_parts.md.j2",
+        "{% macro derivative(s, i) %}\n{{ s.wrt }} {{ s.nope }}\n{% endmacro %}\n",
+        2,
+        "no attribute 'nope'",
+    ),
+    (
+        "notes_index.md.j2",
+        "# Course\n\n{{ undefined_thing }}\n",
+        3,
+        "'undefined_thing' is undefined",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "text", "line", "what"), BROKEN_TEMPLATES)
+def test_a_broken_course_template_is_one_line_and_writes_nothing(tmp_path, file, text, line, what):
+    out = tmp_path / "out"
+    notes.write_course(["simple", "two_hidden"], str(out))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / file).write_text(text, encoding="utf-8")
+    with pytest.raises(DeriveError) as err:
+        notes.write_course(["simple", "two_hidden"], str(out), templates=str(mine))
+    assert str(err.value).startswith(f"{mine / file}:{line}: template error: ")
+    assert what in str(err.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    result = CliRunner().invoke(
+        main,
+        [
+            "notes",
+            "--net",
+            "simple",
+            "--net",
+            "two_hidden",
+            "--out",
+            str(out),
+            "--templates",
+            str(mine),
+        ],
+    )
+    assert result.exit_code == 2
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and f"{file}:{line}:" in lines[0] and "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# --- where (O - y) comes from ------------------------------------------------------------
+
+
+def test_bce_and_sigmoid_slopes_cancel_to_O_minus_y_in_every_section():
+    md = markdown("two_hidden")
+    for section in note("two_hidden")["weights"]:
+        [step] = section["cancel"]
+        assert step["cancels"] and step["result"] == "O_{31} - y"
+        assert step["product"] == (
+            r"\left(\frac{1 - y}{1 - O_{31}} - \frac{y}{O_{31}}\right) \cdot O_{31} \left(1 - O_{31}\right)"
+        )
+    equation = (
+        r"\frac{\partial L}{\partial z_{31}} = \frac{\partial L}{\partial O_{31}} \cdot "
+        r"\frac{\partial O_{31}}{\partial z_{31}} = "
+    )
+    assert md.count(equation) == len(note("two_hidden")["weights"])
+    assert "the fractions cancel" in md
+
+
+def test_softmax_and_cross_entropy_cancel_to_O_minus_y_with_one_hot_targets():
+    [step] = note("softmax")["weights"][0]["cancel"]
+    assert step["onehot"] == "O_{1} - y_{1}"
+    assert step["others"] == [
+        r"\frac{\partial L}{\partial z_{2}} = O_{2} - y_{2}",
+        r"\frac{\partial L}{\partial z_{3}} = O_{3} - y_{3}",
+    ]
+    assert "one-hot" in markdown("softmax")
+
+
+@pytest.mark.parametrize("name", ["simple", "chain_3b1b", "multi_3b1b"])
+def test_squared_error_keeps_its_factor_2_O_minus_y(name):
+    net = load_network(name)
+    for section in note(name)["weights"]:
+        steps = section["cancel"]
+        assert steps and not any(s["cancels"] for s in steps)
+        for s in steps:
+            assert s["product"].startswith(r"2 \left(") and r"- y" in s["result"]
+    assert "nothing cancels" in markdown(name)
+    assert len(note(name)["weights"][0]["cancel"]) == len(net.outputs)
+
+
+# --- counting multiplications ------------------------------------------------------------
+
+
+def sweep_by_counting_arrows(net) -> int:
+    """One sweep, counted on the drawn network: each weight or bias arrow (once per output of
+    a softmax layer it feeds), plus each arrow that starts at a neuron."""
+    count = 0
+    for pairs in net.weight_edges.values():
+        for src, dst in pairs:
+            count += len(net.group(dst))
+            count += net.kind(src) == "neuron"
+    return count + sum(len(net.group(n)) for n in net.biases.values())
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_sweep_count_is_what_the_student_counts_on_the_diagram(name):
+    net = load_network(name)
+    total = note(name)["backprop"]["total"]
+    assert total["sweep"] == sweep_by_counting_arrows(net)
+    drawn = sum(len(p) for p in net.weight_edges.values()) + len(net.biases)
+    assert total["arrows"] == drawn
+    assert total["inner"] == sum(
+        net.kind(s) == "neuron" for pairs in net.weight_edges.values() for s, _ in pairs
+    )
+    md = markdown(name)
+    assert f"with {total['sweep']} multiplications" in md and f"({total['arrows']}" in md
+
+
+def test_two_hidden_sweep_is_twelve_weight_arrows_plus_six_from_neurons():
+    total = note("two_hidden")["backprop"]["total"]
+    assert (total["sweep"], total["arrows"], total["inner"], total["spread"]) == (18, 12, 6, 0)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_factored_count_is_highlighted_arrows_not_entering_an_output_plus_outputs(name):
+    net = load_network(name)
+    for section in note(name)["weights"]:
+        edges = expected_edges(net, section["derivative"].paths)
+        arrows = sum(1 for _, b, _ in edges if b != net.loss and b not in net.outputs)
+        outputs = len({a for a, b, _ in edges if b == net.loss and a in net.outputs})
+        assert section["ops"]["fmul"] == arrows + outputs, section["wrt"]
+        paths = section["derivative"].paths
+        assert section["ops"]["mul"] == sum(len(p) - 2 for p in paths), section["wrt"]
+
+
+def test_bigger_networks_are_counted_like_this_one():
+    bigger = note("two_hidden")["backprop"]["bigger"]
+    w1 = note("two_hidden")["backprop"]["rows"][0]
+    first = bigger[0]
+    assert (first["width"], first["hidden"]) == (2, 2)
+    assert (first["paths"], first["mul"], first["fmul"]) == (
+        str(w1["paths"]),
+        str(w1["mul"]),
+        str(w1["fmul"]),
+    )
+    for row in bigger:
+        n, h = row["width"], row["hidden"]
+        paths = n ** (h - 1)
+        assert row["paths"] == f"{paths:,}"
+        assert row["mul"] == f"{paths * (h + 1):,}"  # h + 2 local slopes a path
+        assert row["fmul"] == f"{n + n * n * (h - 2) + 2:,}"  # arrows below the output, + 1
+
+
+# --- links between notes, the diagram's labels ---------------------------------------------
+
+
+def test_tied_note_links_the_fully_connected_note_of_the_same_course(tmp_path):
+    notes.write_course(["two_hidden_tied", "two_hidden"], str(tmp_path), fmt="both")
+    md = (tmp_path / "two_hidden_tied.md").read_text(encoding="utf-8")
+    assert "see [Two hidden layers](two_hidden.md) in this course" in md
+    tex = (tmp_path / "two_hidden_tied.tex").read_text(encoding="utf-8")
+    assert r"\emph{Two hidden layers} in this course (\texttt{two\_hidden.tex})" in tex
+
+
+def test_tied_note_alone_names_the_bundled_fully_connected_network(tmp_path):
+    [md] = notes.write_course(["two_hidden_tied"], str(tmp_path))
+    text = md.read_text(encoding="utf-8")
+    assert (
+        f"bundled network `{notes.LANES_WRONG}` (`derive notes --net {notes.LANES_WRONG}`)" in text
+    )
+    assert not note(notes.LANES_WRONG)["mistake"]["right"]
+    assert "see the notes on\na network" not in text
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_weight_labels_are_drawn_after_every_line_on_a_white_patch(name):
+    tex = latex(name)
+    assert re.search(r"wlabel/\.style=\{[^}]*fill=white", tex)
+    for picture in re.findall(r"\\begin\{tikzpicture\}(.*?)\\end\{tikzpicture\}", tex, re.S):
+        lines = picture.splitlines()
+        draws = [i for i, x in enumerate(lines) if x.strip().startswith(r"\draw")]
+        labels = [i for i, x in enumerate(lines) if "node[wlabel" in x]
+        assert labels and min(labels) > max(draws)
+        assert not any("node[wlabel" in lines[i] for i in draws)
+
+
+def _distance_to_segment(p, a, b) -> float:
+    ab = (b[0] - a[0], b[1] - a[1])
+    ap = (p[0] - a[0], p[1] - a[1])
+    t = max(0.0, min(1.0, (ap[0] * ab[0] + ap[1] * ab[1]) / (ab[0] ** 2 + ab[1] ** 2)))
+    return ((ap[0] - t * ab[0]) ** 2 + (ap[1] - t * ab[1]) ** 2) ** 0.5
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_no_line_and_no_other_label_touches_a_weight_label(name):
+    pic = notes.diagram(load_network(name))
+    at = {n["id"]: n for n in pic.nodes}
+
+    def arrow(e):  # TikZ draws (a) -- (b) from border to border
+        a, b = at[e["a"]], at[e["b"]]
+        length = ((b["x"] - a["x"]) ** 2 + (b["y"] - a["y"]) ** 2) ** 0.5
+        u = ((b["x"] - a["x"]) / length, (b["y"] - a["y"]) / length)
+        ra, rb = notes._reach(a), notes._reach(b)
+        return (a["x"] + ra * u[0], a["y"] + ra * u[1]), (b["x"] - rb * u[0], b["y"] - rb * u[1])
+
+    centres = []
+    for e in pic.edges:
+        if not e["tex"]:
+            continue
+        (ax, ay), (bx, by) = arrow(e)
+        centre = (ax + e["pos"] * (bx - ax), ay + e["pos"] * (by - ay))
+        for f in pic.edges:
+            if f is not e:
+                assert _distance_to_segment(centre, *arrow(f)) > 0.2, (e["weight"], f["src"])
+        assert all(
+            ((centre[0] - c[0]) ** 2 + (centre[1] - c[1]) ** 2) ** 0.5 > 0.35 for c in centres
+        )
+        centres.append(centre)
