@@ -122,9 +122,12 @@ def test_streaming_every_path_writes_each_path_exactly_once(tmp_path, fmt):
         assert answer["path_count"] == count and not answer["paths_truncated"]
         paths = [tuple(p) for p in answer["paths"]]
     else:
-        head, *lines = out.splitlines()
-        assert head.startswith(f"Paths: {count},")
-        paths = [tuple(line.split(" ← ")) for line in lines]
+        # The whole report, with the numbered list of every path under its "Paths:" line.
+        lines = out.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("Paths: ")) + 1
+        assert lines[start - 1].startswith(f"Paths: {count:,},")
+        listed = lines[start : start + count]
+        paths = [tuple(line.split(". ", 1)[1].split(" ← ")) for line in listed]
     assert len(paths) == len(set(paths)) == count
     assert all(is_path(net, p, "L", "W1") for p in paths)
 
