@@ -24,7 +24,7 @@ import sympy as sp
 from derive.errors import DeriveError
 from derive.functions import ACTIVATIONS, LOSSES, softmax_slope
 from derive.network import Network
-from derive.paths import between, count_paths, iter_paths
+from derive.paths import between, count_paths, iter_joined, iter_paths
 
 # A factored subterm with more local partials than this is named (dA/dB) and defined apart.
 FACTOR_BUDGET = 24
@@ -166,6 +166,10 @@ class Derivative:
     def iter_paths(self) -> Iterator[tuple[str, ...]]:
         """Yield every path from ``of`` down to ``wrt``, lazily, in network order."""
         return iter_paths(self.graph, self.of, self.wrt, self.net._rank)
+
+    def iter_joined(self, piece: Callable[[str, str], str]) -> Iterator[str]:
+        """Yield each path's edges rendered by ``piece`` and joined, lazily, in network order."""
+        return iter_joined(self.graph, self.of, self.wrt, piece, self.net._rank)
 
     @cached_property
     def paths(self) -> list[tuple[str, ...]]:
@@ -354,7 +358,9 @@ class _Factorer:
             # Every path from b to a passes through both cuts, so each predecessor of p
             # inside the span is reached from q: no reachability search is needed.
             below = sorted((u for u in self.g.predecessors(p) if u in inside), key=self.d.net.rank)
-            terms = [Local(p, q) if u == q else _product(Local(p, u), self.factor(u, q)) for u in below]
+            terms = [
+                Local(p, q) if u == q else _product(Local(p, u), self.factor(u, q)) for u in below
+            ]
             factors.append(Sum(tuple(terms)))
         return factors[0] if len(factors) == 1 else Product(tuple(factors))
 

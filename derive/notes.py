@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -152,12 +153,9 @@ class Diagram:
     on_edges: list[int] = field(default_factory=list)
 
 
-def diagram(net: Network, d: Derivative | None = None) -> Diagram:
-    """Return the network's diagram; with ``d``, the edges and nodes of its paths highlighted.
-
-    An edge is highlighted when the loss's dependence on ``d.wrt`` runs along it, which is
-    exact without listing a single path: it joins two nodes of ``d.nodes``.
-    """
+@functools.lru_cache(maxsize=8)
+def _layout(net: Network) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    """Return the network's drawn nodes and edges, labels placed: the same for every weight."""
     columns = [net.inputs, *net.layers, [net.loss]]
     nodes: list[dict[str, Any]] = []
     ids: dict[str, str] = {}
@@ -223,6 +221,19 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     for i, e in enumerate(edges):
         e["index"], e["on"] = i, False
     place_labels(nodes, edges)
+    return tuple(nodes), tuple(edges)
+
+
+def diagram(net: Network, d: Derivative | None = None) -> Diagram:
+    """Return the network's diagram; with ``d``, the edges and nodes of its paths highlighted.
+
+    An edge is highlighted when the loss's dependence on ``d.wrt`` runs along it, which is
+    exact without listing a single path: it joins two nodes of ``d.nodes``.
+    """
+    base_nodes, base_edges = _layout(net)
+    # The layout is the network's; each diagram only highlights, on its own copies.
+    nodes = [dict(node) for node in base_nodes]
+    edges = [dict(e) for e in base_edges]
     pic = Diagram(nodes, edges)
     if d is None or d.is_zero:
         return pic

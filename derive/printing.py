@@ -229,10 +229,25 @@ def text_lines(
     def paths() -> Iterator[tuple[str, ...]]:
         return d.iter_paths() if every_path else iter(d.paths)
 
+    # Each partial and name is written once; a path's text is then built from its prefix's
+    # (there may be billions of paths, and each is written twice).
+    partial = {e: p.partial(*e) for e in d.edges}
+    name = {n: p.name(n) for n in d.nodes}
+
+    def term(a: str, b: str) -> str:
+        return partial[(a, b)] if a == d.of else p.times + partial[(a, b)]
+
+    def arrow(a: str, b: str) -> str:
+        return p.arrow + name[b]
+
+    if every_path:
+        terms, arrows = d.iter_joined(term), d.iter_joined(arrow)
+    else:
+        terms = (p.product(t) for t in d.expansion)
+        arrows = (p.path(path)[len(name[d.of]) :] for path in d.paths)
     pad = " " * len(lhs)
-    for i, path in enumerate(paths()):
-        term = p.product(tuple(Local(a, b) for a, b in zip(path, path[1:], strict=False)))
-        yield f"{lhs} = {term}" if i == 0 else f"{pad} + {term}"
+    for i, text in enumerate(terms):
+        yield f"{pad} + {text}" if i else f"{lhs} = {text}"
     truncated = d.truncated and not every_path
     if truncated:
         yield f"{lhs} = ..." if not d.paths else f"{pad} + ..."
@@ -243,8 +258,9 @@ def text_lines(
         head += f" ({listed}; --max-paths all lists every one)"
     yield head + f", from {d.of} down to {d.wrt}"
     width = len(str(d.path_count if every_path else len(d.paths)))
-    for i, path in enumerate(paths(), 1):
-        yield f"  {i:>{width}}. {p.path(path)}"
+    top = name[d.of]
+    for i, text in enumerate(arrows, 1):
+        yield f"  {i:>{width}}. {top}{text}"
     yield from ["", "Factored (what backpropagation computes):", f"  {lhs} = {p.term(d.factored)}"]
     for whole, term in d.factored_where:
         yield f"  where {p.term(whole)} = {p.term(term)}"
