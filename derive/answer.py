@@ -157,8 +157,11 @@ _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
 def _fmt(node: Node, outer: int) -> str:
     match node:
         case Number(value=v):
-            text = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-            return text if v.denominator == 1 or outer < 2 else f"({text})"
+            decimal = _decimal(v)
+            if decimal is not None:
+                return decimal
+            text = f"{v.numerator}/{v.denominator}"
+            return text if outer < 2 else f"({text})"
         case Name(name=n):
             return n
         case Deriv(of=a, wrt=b):
@@ -179,6 +182,25 @@ def _fmt(node: Node, outer: int) -> str:
                 text = f"{_fmt(a, prec)}{sep}{op}{sep}{_fmt(b, right_prec)}"
             return f"({text})" if prec < outer else text
     raise TypeError(node)
+
+
+def _decimal(value: Fraction) -> str | None:
+    """Return a number as the decimal it was written as (``0.001848``), or None for 1/3."""
+    den, places = value.denominator, 0
+    while den % 10 == 0 or den % 2 == 0 or den % 5 == 0:
+        factor = 10 if den % 10 == 0 else (2 if den % 2 == 0 else 5)
+        den //= factor
+        places += 1
+    if den != 1 or places > 40:
+        return None
+    if places == 0:
+        return str(value.numerator)
+    scaled = value * 10**places
+    if scaled.denominator != 1:  # pragma: no cover - places is enough by construction
+        return None
+    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+    text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
+    return ("-" if value < 0 else "") + text
 
 
 # -- the tree: walking, evaluating, converting ------------------------------------
@@ -404,6 +426,7 @@ class _Parser:
             self._ws()
             sides.append((self.pos, self._expr()))
         self._skip_dollars()
+        self._skip_full_stop()
         if not self._at_end():
             raise self._error(f"unexpected '{self.text[self.pos]}'", self._expected_after())
         for start, node in sides:
@@ -571,9 +594,21 @@ class _Parser:
                 raise self._bad_denominator()
             return Deriv(of, wrt, col)
         self.pos = start
+        self._unknown_in_frac()
         top = self._frac_arg()
         self._ws()
         return Binary("/", top, self._frac_arg(), col)
+
+    def _unknown_in_frac(self) -> None:
+        """Raise for ``\\frac{dA}{dt}`` whose A is no name, instead of reading ``dA`` as a name."""
+        mark = _BRACED_MARK.match(self.text, self.pos)
+        word = _IDENT.match(self.text, mark.end()) if mark else None
+        whole = _IDENT.match(self.text, self.pos + 1)
+        if not word or (whole and self.table.exact(whole.group()) is not None):
+            return
+        after = self.text[word.end() :].lstrip(" ")
+        if after.startswith("}") and self.table.exact(word.group()) is None:
+            raise self.table.unknown(word.group(), word.start() + 1, " in the derivative")
 
     def _bad_denominator(self) -> DeriveError:
         """Return the error for ``\\frac{\\partial A}{...}`` whose denominator is no ∂ and name."""
@@ -771,6 +806,14 @@ class _Parser:
         self._ws()
         while self._eat("$"):
             self._ws()
+
+    def _skip_full_stop(self) -> bool:
+        """Skip the full stop or comma that ends a sentence (``... = 0.``), with any ``$`` after it."""
+        rest = self.text[self.pos :]
+        if rest[:1] in (".", ",", ";") and not rest[1:].strip(" $"):
+            self.pos = len(self.text)
+            return True
+        return False
 
     def _at_end(self) -> bool:
         return self.pos >= len(self.text)

@@ -74,13 +74,29 @@ class TooManyTerms(DeriveError):
     """An expansion too large to multiply out (the grader then samples instead)."""
 
 
+class NoLeftSide(DeriveError):
+    """An answer without ``dA/dB =`` in front: it does not say which derivative it answers.
+
+    ``derivative`` is the one its factors chain into (``dL/dW4``), or '' when they do not.
+    """
+
+    def __init__(self, derivative: str, written: str) -> None:
+        self.derivative = derivative
+        self.suggestion = (
+            f"{derivative} = {written}" if derivative and written != derivative else
+            f"{derivative or 'dA/dB'} = ..."
+        )  # fmt: skip
+        super().__init__(f"write the derivative being checked first: {self.suggestion}")
+
+
 @dataclass(frozen=True)
 class Reason:
     """One way the answer differs: a ``kind`` for programs, a ``message`` for people.
 
-    Kinds: zero_factor, zero_derivative, missing_path, duplicate_path,
-    wrong_coefficient, extra_path, broken_chain, wrong_lhs, not_the_expansion
-    (too many paths to say more), value_mismatch, not_finite.
+    Kinds: restated (the right side is the left side again), zero_factor,
+    zero_derivative, missing_path, duplicate_path, wrong_coefficient,
+    extra_path, broken_chain, wrong_lhs, not_the_expansion (too many paths to
+    say more), value_mismatch, not_finite.
     """
 
     kind: str
@@ -112,7 +128,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class LineResult:
-    """One graded line of a file: its verdict is match, mismatch or unreadable."""
+    """One line of a file: its verdict is match, mismatch, unreadable, no_answer or skipped.
+
+    ``no_answer`` is a line meant as an answer that has no ``=`` (``dL/dW7``);
+    ``skipped`` is Markdown prose that mentions a derivative but is not an
+    answer: listed so that nothing is left out silently, and not a failure.
+    """
 
     line: int
     text: str
@@ -123,8 +144,8 @@ class LineResult:
 
     @property
     def ok(self) -> bool:
-        """Return whether this line's answer matches."""
-        return self.verdict == "match"
+        """Return whether this line's answer matches (a skipped prose line is no failure)."""
+        return self.verdict in ("match", "skipped")
 
 
 @dataclass(frozen=True)
@@ -148,16 +169,21 @@ class BatchResult:
 
     @property
     def summary(self) -> dict[str, int]:
-        """Return the count of answers, matches, mismatches and unreadable lines."""
-        counts = {"total": len(self.lines), "match": 0, "mismatch": 0, "unreadable": 0}
+        """Return how many lines have each verdict; ``total`` counts the answers (not skipped)."""
+        counts = dict.fromkeys(("match", "mismatch", "unreadable", "no_answer", "skipped"), 0)
         for line in self.lines:
             counts[line.verdict] += 1
-        return counts
+        return {"total": len(self.lines) - counts["skipped"], **counts}
+
+    @property
+    def graded(self) -> tuple[LineResult, ...]:
+        """Return the lines that are answers (every line but skipped prose)."""
+        return tuple(line for line in self.lines if line.verdict != "skipped")
 
     @property
     def match(self) -> bool:
-        """Return whether every answer matched (an empty file matches nothing)."""
-        return bool(self.lines) and all(line.verdict == "match" for line in self.lines)
+        """Return whether every answer matched (a file with no answers matches nothing)."""
+        return bool(self.graded) and all(line.ok for line in self.lines)
 
 
 # -- entry points ------------------------------------------------------------------
@@ -171,8 +197,10 @@ def check(
     Raises
     ------
     DeriveError
-        When the answer cannot be read (with its column), or has no left-hand
-        side and none can be inferred.
+        When the answer cannot be read (with its column).
+    NoLeftSide
+        When the answer does not start with the derivative it answers
+        (``dL/dW1 = ...``): without it, restating the question would pass.
 
     Examples
     --------
@@ -234,11 +262,9 @@ class _Grader:
             prefix = f"right-hand side {index + 1}: " if len(self.answer.rhs) > 1 else ""
             reasons += [Reason(r.kind, prefix + r.message, r.path) for r in found]
         mode = modes[0] if len(set(modes)) == 1 else "mixed"
-        expected = (
-            self._expected_expansion(of, wrt)
-            if "expansion" in modes
-            else self._expected_concrete(of, wrt)
-        )
+        expected = self._expected_expansion(of, wrt) if "expansion" in modes else ""
+        if expected in ("", f"d{of}/d{wrt}"):  # one local partial: its formula says more
+            expected = self._expected_concrete(of, wrt)
         return CheckResult(
             network=self.net.name,
             of=of,
@@ -258,16 +284,13 @@ class _Grader:
     def _target(self, written: list[Poly | None]) -> Factor:
         if self.answer.lhs is not None:
             return self.answer.lhs.of, self.answer.lhs.wrt
-        for poly in written:
-            for mono in poly or ():
-                ends = _chain_ends(mono)
-                if ends:
-                    self.notes.append(f"no left-hand side: checked as d{ends[0]}/d{ends[1]}")
-                    return ends
-        raise DeriveError(
-            "cannot tell which derivative this answers", col=1,
-            hint="expected a left-hand side, e.g. dL/dW1 = ...",
-        )  # fmt: skip
+        ends = None
+        for mono in written[0] or ():
+            ends = _chain_ends(mono)
+            if ends:
+                break
+        shown = format_node(self.answer.rhs[0])
+        raise NoLeftSide(f"d{ends[0]}/d{ends[1]}" if ends else "", shown)
 
     def _count(self, of: str, wrt: str) -> int:
         return 1 if of == wrt else count_paths(self.graph, of, wrt)
@@ -293,6 +316,8 @@ class _Grader:
     # -- expansion mode --
 
     def _grade_expansion(self, side: Node, written: Poly, of: str, wrt: str) -> list[Reason]:
+        if of != wrt and _restates(written, of, wrt):
+            return [self._restated(of, wrt)]
         zero = self._zero_factors(side)
         try:
             expected = self.paths_poly((of, wrt))
@@ -301,7 +326,7 @@ class _Grader:
             return zero + self._grade_by_sampling(written, of, wrt)
         if got == expected and not zero:
             return []
-        wrong_side = self._wrong_lhs(got, of, wrt)
+        wrong_side = self._wrong_lhs(got, of, wrt, written)
         if not expected and of != wrt:
             return zero + [self._zero_lhs(of, wrt)] + ([wrong_side] if wrong_side else [])
         if wrong_side:
@@ -309,7 +334,7 @@ class _Grader:
         scaled = _scale(got, expected)
         if scaled is not None:
             return zero + [self._scaled_reason(scaled, of, wrt)]
-        broken = self._broken_chains(written, of, wrt)
+        broken = self._broken_chains(written, of, wrt, side)
         return zero + broken + self._path_reasons(got, expected, of, wrt, bool(broken))
 
     def _substitute(self, written: Poly) -> Poly:
@@ -368,6 +393,18 @@ class _Grader:
             ways[node] = sum(ways[p] * edge(node, p) for p in below) % _PRIME
         return ways[of]
 
+    def _restated(self, of: str, wrt: str) -> Reason:
+        """Return the reason for ``dL/dW1 = dL/dW1``: a restatement is no expansion."""
+        message = f"the answer restates ∂{of}/∂{wrt} instead of expanding it"
+        if self._count(of, wrt) == 1 and len(next(iter(self.paths_poly((of, wrt))))) == 1:
+            formula = sp.sstr(self.derived(of, wrt).concrete)
+            message += f"; it is one local partial, so write its formula: {formula}"
+        elif self._count(of, wrt):
+            message += f": write the product of local partials along each path from {of} to {wrt}"
+        else:
+            message += f"; it is 0: {self._why_zero(of, wrt)}"
+        return Reason("restated", message)
+
     def _zero_factors(self, side: Node) -> list[Reason]:
         out = []
         for factor in dict.fromkeys((d.of, d.wrt) for d in derivs(side)):
@@ -388,17 +425,17 @@ class _Grader:
             return f"{of} does not depend on {wrt} ({wrt} feeds only {' and '.join(feeds)})"
         return f"{of} does not depend on {wrt}"
 
-    def _wrong_lhs(self, got: Poly, of: str, wrt: str) -> Reason | None:
+    def _wrong_lhs(self, got: Poly, of: str, wrt: str, written: Poly) -> Reason | None:
         ends = {_chain_ends(mono) for mono in got}
         if len(ends) != 1 or None in ends:
             return None
         (top, bottom) = ends.pop()
         if (top, bottom) == (of, wrt) or got != self.paths_poly((top, bottom)):
             return None
+        what = "" if _restates(written, top, bottom) else "the expansion of "
         return Reason(
             "wrong_lhs",
-            f"the right-hand side is the expansion of ∂{top}/∂{bottom}, "
-            f"but the left-hand side is ∂{of}/∂{wrt}",
+            f"the right-hand side is {what}∂{top}/∂{bottom}, but the left-hand side is ∂{of}/∂{wrt}",
         )
 
     def _scaled_reason(self, factor: Fraction, of: str, wrt: str) -> Reason:
@@ -408,16 +445,23 @@ class _Grader:
             return Reason("wrong_coefficient", f"the answer is 0, but ∂{of}/∂{wrt} is not")
         return Reason("wrong_coefficient", f"the answer is {_frac(factor)} times ∂{of}/∂{wrt}")
 
-    def _broken_chains(self, written: Poly, of: str, wrt: str) -> list[Reason]:
+    def _broken_chains(
+        self, written: Poly, of: str, wrt: str, side: Node | None = None
+    ) -> list[Reason]:
+        # Factors are shown in the order the user wrote them (first appearance in the side).
+        place = (
+            {(d.of, d.wrt): i for i, d in reversed(list(enumerate(derivs(side))))} if side else {}
+        )
         out: list[Reason] = []
         for mono in written:
             if any(f[0] != f[1] and not self._count(*f) for f in mono):
                 continue  # a zero factor, already named
-            problem = _link(mono, of, wrt)
+            as_written = tuple(sorted(mono, key=lambda f: place.get(f, len(place))))
+            problem = _link(as_written, of, wrt)
             if problem:
-                term = "·".join(f"∂{a}/∂{b}" for a, b in _chain_order(mono, of))
+                term = "·".join(f"∂{a}/∂{b}" for a, b in as_written if a != b)
                 out.append(Reason("broken_chain", f"broken chain {term}: {problem}"))
-        return _capped(out, "broken chains")
+        return _capped(out, "broken chain", "broken chains")
 
     def _path_reasons(
         self, got: Poly, expected: Poly, of: str, wrt: str, broken: bool
@@ -431,14 +475,24 @@ class _Grader:
             elif coef != 1:
                 counted.append(_coefficient_reason(path, coef))
         if not broken:  # else the broken chains already say where the extra terms come from
-            extra = [self._extra_reason(mono, of, wrt) for mono in got if mono not in expected]
+            extra = [
+                self._extra_reason(mono, coef, of, wrt)
+                for mono, coef in got.items()
+                if mono not in expected
+            ]
         return (
-            _capped(missing, "missing paths")
-            + _capped(counted, "paths with a wrong coefficient")
-            + _capped(extra, "extra terms")
+            _capped(missing, "missing path", "missing paths")
+            + _capped(counted, "path with a wrong coefficient", "paths with a wrong coefficient")
+            + _capped(extra, "extra term", "extra terms")
         )
 
-    def _extra_reason(self, mono: tuple[Edge, ...], of: str, wrt: str) -> Reason:
+    def _extra_reason(self, mono: tuple[Edge, ...], coef: Fraction, of: str, wrt: str) -> Reason:
+        if not mono:
+            return Reason(
+                "extra_path",
+                f"extra term {_frac(coef)}: a number added to the chain rule's products "
+                f"(each term of ∂{of}/∂{wrt} is a product of partials along a path)",
+            )
         path = _path_of(mono, None)
         if path is None:
             term = "·".join(f"∂{a}/∂{b}" for a, b in mono)
@@ -477,8 +531,34 @@ class _Grader:
                 f"equal at {len(pairs)} random points" + self._symbolic_note(side, of, wrt)
             )
             return zero
+        if _is_constant(side):
+            return zero + self._grade_number(side, pairs[0][0], of, wrt)
         lhs_zero = [self._zero_lhs(of, wrt)] if of != wrt and not self._count(of, wrt) else []
         return zero + lhs_zero + [_value_reason(pairs, of, wrt, self._ratio(side, of, wrt))]
+
+    def _grade_number(self, side: Node, got: float, of: str, wrt: str) -> list[Reason]:
+        """Grade a number as the derivative's value at the network's own values (its file's point).
+
+        A derivative that is not constant equals a number only at a point, and
+        the one point an answer can mean is the one the network file gives; the
+        number is right when it agrees to the digits written.
+        """
+        truth = self.value(of, wrt, dict(self.net.values))
+        digits, count = _written_digits(side, self.answer.text)
+        unit = _last_place(truth, digits) if digits else abs(truth) * REL_TOL
+        rounded = abs(got - truth) <= 0.5 * unit * max(count, 1) * 1.001 + 1e-12
+        cut_off = count == 1 and abs(got) <= abs(truth) and abs(got - truth) < unit
+        where = f"∂{of}/∂{wrt} at the network's own values is {truth:.6g}"
+        if math.isfinite(truth) and (rounded or cut_off):
+            self.notes.append(f"a number: {where}, the same to the digits written")
+            return []
+        return [
+            Reason(
+                "value_mismatch",
+                f"the answer is a number, {got:.6g}, but {where} "
+                f"(∂{of}/∂{wrt} is not a constant: write its formula, or its value there)",
+            )
+        ]
 
     def derived(self, of: str, wrt: str) -> Derivative:
         """Return the core's derivative of ``of`` with respect to ``wrt`` (made once)."""
@@ -713,19 +793,40 @@ def _chain_order(mono: tuple[Factor, ...], start: str | None) -> list[Factor]:
     return order + rest
 
 
-def _link(mono: tuple[Factor, ...], of: str, wrt: str) -> str:
-    """Return what breaks the chain of written factors from ``of`` to ``wrt`` ('' if nothing)."""
-    order = _chain_order(mono, of)
+def _link(written: tuple[Factor, ...], of: str, wrt: str) -> str:
+    """Return what breaks the chain of factors from ``of`` to ``wrt`` ('' if nothing).
+
+    ``written`` is in the user's order; the chain is followed link by link from
+    ``of`` whatever the order, and the factor blamed is the first written one
+    left over where it stops.
+
+    >>> _link((("L", "O2"), ("O1", "W1")), "L", "W1")
+    'the chain stops at O2, and ∂O1/∂W1 does not start there'
+    """
+    order = _chain_order(written, of)
     if not order:
         return ""
     if order[0][0] != of:
         return f"no factor starts at {of}"
-    for x, y in zip(order, order[1:], strict=False):
-        if x[1] != y[0]:
-            return f"the chain stops at {x[1]}, and ∂{y[0]}/∂{y[1]} does not start there"
-    if order[-1][1] != wrt:
-        return f"the chain ends at {order[-1][1]}, not at {wrt}"
+    linked = 1
+    while linked < len(order) and order[linked - 1][1] == order[linked][0]:
+        linked += 1
+    stop = order[linked - 1][1]
+    if linked < len(order):
+        rest = set(order[linked:])
+        culprit = next(f for f in written if f in rest)
+        return f"the chain stops at {stop}, and ∂{culprit[0]}/∂{culprit[1]} does not start there"
+    if stop != wrt:
+        return f"the chain ends at {stop}, not at {wrt}"
     return ""
+
+
+def _restates(written: Poly, of: str, wrt: str) -> bool:
+    """Return whether a side is just dA/dB again, perhaps times 1 or dB/dB (``dL/dW1 = dL/dW1``)."""
+    if len(written) != 1:
+        return False
+    ((mono, coef),) = written.items()
+    return coef == 1 and [f for f in mono if f[0] != f[1]] == [(of, wrt)]
 
 
 def _path_of(mono: tuple[Edge, ...], start: str | None) -> tuple[str, ...] | None:
@@ -749,12 +850,16 @@ def _coefficient_reason(path: tuple[str, ...] | None, coef: Fraction) -> Reason:
     return Reason("wrong_coefficient", message, path)
 
 
-def _capped(reasons: list[Reason], what: str) -> list[Reason]:
+def _capped(reasons: list[Reason], one: str, many: str) -> list[Reason]:
     if len(reasons) <= MAX_LISTED:
         return reasons
     more = len(reasons) - MAX_LISTED
     kind = reasons[MAX_LISTED].kind
-    return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {what}")]
+    return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {_plural(more, one, many)}")]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
 
 
 def _frac(value: Fraction) -> str:
@@ -797,6 +902,40 @@ def _bounded(work: Callable[[], Any], seconds: float = SYMBOLIC_SECONDS) -> Any:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def _is_constant(side: Node) -> bool:
+    """Return whether a side is made of numbers only (``0.001848``, ``0.0058 + (-0.0040)``)."""
+    return not any(isinstance(n, Name | Deriv) for n in walk(side))
+
+
+def _written_digits(side: Node, text: str) -> tuple[int, int]:
+    """Return the fewest significant digits among a side's decimal numbers (0 if all are exact).
+
+    Whole numbers (the 2 in ``2*0.5``) count as exact. Also returns how many
+    decimal numbers there are, as their rounding errors add up.
+    """
+    fewest = decimals = 0
+    for node in walk(side):
+        if isinstance(node, Number):
+            found = _NUMBER_TEXT.match(text, node.col - 1)
+            written = found.group() if found else ""
+            if "." in written or "e" in written.lower():
+                mantissa = re.split("[eE]", written)[0].replace(".", "").lstrip("0")
+                count = max(len(mantissa), 1)
+                fewest = count if not fewest else min(fewest, count)
+                decimals += 1
+    return fewest, decimals
+
+
+_NUMBER_TEXT = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _last_place(value: float, digits: int) -> float:
+    """Return one unit in the last of ``digits`` significant places of ``value`` (rounding or cutting off)."""
+    if not value or not math.isfinite(value):
+        return 0.0
+    return 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
 
 
 def _close(a: float, b: float) -> bool:
@@ -850,36 +989,114 @@ def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:
 
 # -- many answers: a file ---------------------------------------------------------------
 
+_GITHUB_MATH = re.compile(r"\$`(.+?)`\$")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$")
 _CODE = re.compile(r"`([^`]+)`")
-_DERIVATIVE_LHS = re.compile(r"\s*(\\[dt]?frac\s*\{\s*)?(d|∂|\\partial|\\mathrm\{d\})\s*[A-Za-z\\]")
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s+")
+_D = r"(?:d|∂|\\partial|\\mathrm\{d\})"
+# A derivative as written: dL/dW1, ∂L/∂W1, \partial L / \partial W_1, \frac{\partial L}{...}.
+_DERIVATIVE = re.compile(
+    rf"(?<![A-Za-z0-9]){_D}\s*[A-Za-z][A-Za-z0-9_{{}}]*\s*/\s*{_D}\s*[A-Za-z]"
+    rf"|\\[dt]?frac\s*\{{\s*{_D}\s*[A-Za-z\\]"
+)
+_FENCE = re.compile(r"(`{3,}|~{3,})\s*(\w*)")
 
 
 def answers_in(text: str, markdown: bool = False) -> list[tuple[int, str]]:
     """Return (line number, answer) for each answer in a file's text.
 
-    Blank lines and ``#`` comments are skipped. Math between ``$`` or ``$$``
-    (also a block over several lines) and code in backquotes is taken out of
-    a line; in Markdown only such math whose left side is a derivative
-    (``dA/dB =``, ``\\frac{\\partial A}{\\partial B} =``) is an answer, the
-    rest is prose.
+    Blank lines and ``#`` comments are skipped, and so are list markers
+    (``- ``, ``* ``, ``1. ``) in front of an answer. Math between ``$`` or
+    ``$$`` (also a block over several lines, and GitHub's ``$`...`$`` and
+    ```` ```math ```` blocks) and code in backquotes is taken out of a line.
+    In Markdown an answer is math whose left side is a derivative, or a line
+    that starts with one (``dL/dW1 = ...``, ``∂L/∂W1 = ...``); a line that is
+    only a derivative (``dL/dW7``) is returned too, to be reported as having
+    no answer. Markdown prose that mentions a derivative is not an answer;
+    :func:`skipped_in` lists it.
 
     >>> answers_in("# two\\n\\ndL/dW4 = dL/dO2*dO2/dW4\\nSee $dL/dW1 = 0$.")
     [(3, 'dL/dW4 = dL/dO2*dO2/dW4'), (4, 'dL/dW1 = 0')]
     """
-    out: list[tuple[int, str]] = []
+    return [(n, t) for n, t, kind in _entries(text, markdown) if kind == "answer"]
+
+
+def skipped_in(text: str) -> list[tuple[int, str]]:
+    """Return (line number, line) for each Markdown line that mentions a derivative but is no answer.
+
+    >>> skipped_in("The slope $dL/dW1$ has two paths.\\n\\ndL/dW1 = 0")
+    [(1, 'The slope $dL/dW1$ has two paths.')]
+    """
+    return [(n, t) for n, t, kind in _entries(text, True) if kind == "skipped"]
+
+
+def _entries(text: str, markdown: bool) -> Iterator[tuple[int, str, str]]:
+    """Yield (line number, text, "answer" or "skipped") for every line that is not left out."""
     lines = iter(enumerate(text.splitlines(), 1))
     for number, line in lines:
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+        if not stripped or (stripped.startswith("#") and not markdown):
+            continue
+        if markdown and stripped.startswith("#") and not _DERIVATIVE.search(stripped):
+            continue  # a heading
+        fence = _FENCE.fullmatch(stripped) if markdown else None
+        if fence:
+            body = _fenced(fence.group(1), lines)
+            if fence.group(2) == "math":
+                yield from _from_math(number, body, markdown, whole=True)
+            elif markdown and _DERIVATIVE.search(body):
+                yield number, stripped, "skipped"  # code, not an answer
             continue
         opener = _block_opener(stripped)
         if opener:
-            found = [_math_block(stripped, opener, lines)]
-        else:
-            found = _math_in(stripped) or ([] if markdown or "$" in stripped else [stripped])
-        out += [(number, m) for m in found if "=" in m and (not markdown or _answer_like(m))]
-    return out
+            yield from _from_math(
+                number, _math_block(stripped, opener, lines), markdown, whole=True
+            )
+            continue
+        yield from _from_line(number, stripped, markdown)
+
+
+def _from_line(number: int, line: str, markdown: bool) -> Iterator[tuple[int, str, str]]:
+    bare = _unwrapped(_LIST_MARKER.sub("", line, count=1))
+    if _DERIVATIVE.match(bare) or (not markdown and "$" not in bare and "`" not in bare):
+        yield number, bare, "answer"  # an answer line, with or without math around it
+        return
+    maths = _math_in(line)
+    found = [m for m in maths if "=" in m and (not markdown or _answer_like(m))]
+    if found:
+        yield from ((number, m, "answer") for m in found)
+    elif not markdown:
+        yield number, bare, "answer"  # in a plain text file every line is an answer
+    elif _DERIVATIVE.search(line):
+        yield number, line, "skipped"
+
+
+def _from_math(
+    number: int, math: str, markdown: bool, whole: bool
+) -> Iterator[tuple[int, str, str]]:
+    if not markdown or _answer_like(math) or (whole and _DERIVATIVE.match(math)):
+        yield number, math, "answer"
+    elif _DERIVATIVE.search(math):
+        yield number, math, "skipped"
+
+
+def _unwrapped(text: str) -> str:
+    """Return a line without the math or code markers around all of it (``$dL/dW7$``)."""
+    for left, right in (("$`", "`$"), ("$$", "$$"), ("$", "$"), ("`", "`")):
+        inner = text[len(left) : -len(right)]
+        if text.startswith(left) and text.endswith(right) and len(text) > 2 * len(left):
+            if left not in inner and right not in inner:
+                return inner.strip()
+    return text
+
+
+def _fenced(marker: str, lines: Iterator[tuple[int, str]]) -> str:
+    parts = []
+    for _, line in lines:
+        if line.strip().startswith(marker):
+            break
+        parts.append(line.strip())
+    return " ".join(parts).strip()
 
 
 def _block_opener(line: str) -> str:
@@ -902,18 +1119,28 @@ def _math_block(first: str, delimiter: str, lines: Iterator[tuple[int, str]]) ->
 
 
 def _math_in(line: str) -> list[str]:
-    maths = [a or b for a, b in _DISPLAY.findall(line)]
-    maths += _CODE.findall(line)
+    maths = _GITHUB_MATH.findall(line)
+    line = _GITHUB_MATH.sub(" ", line)
+    maths += [a or b for a, b in _DISPLAY.findall(line)]
+    maths += _CODE.findall(_DISPLAY.sub(" ", line))
     return [m.strip() for m in maths]
 
 
 def _answer_like(math: str) -> bool:
-    return bool(_DERIVATIVE_LHS.match(math.partition("=")[0]))
+    return "=" in math and bool(_DERIVATIVE.match(math.partition("=")[0].strip()))
 
 
 def check_text(net: Network, text: str, *, markdown: bool = False, source: str = "") -> BatchResult:
-    """Return the verdict on every answer in a text, one per line (see :func:`answers_in`)."""
-    lines = [_check_line(net, number, answer) for number, answer in answers_in(text, markdown)]
+    """Return the verdict on every answer in a text, one per line (see :func:`answers_in`).
+
+    Markdown prose that mentions a derivative is listed as ``skipped``.
+    """
+    lines = [
+        _check_line(net, number, answer)
+        if kind == "answer"
+        else LineResult(number, answer, "skipped", _skip_reason(answer), _mentioned(answer))
+        for number, answer, kind in _entries(text, markdown)
+    ]
     return BatchResult(net.name, tuple(lines), source)
 
 
@@ -932,10 +1159,10 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
         raise DeriveError(f"cannot read {path}: {err}", file=str(path)) from err
     markdown = path.suffix.lower() in (".md", ".markdown")
     batch = check_text(net, text, markdown=markdown, source=str(path))
-    if not batch.lines:
+    if not batch.graded:
         raise DeriveError(
             f"no answers found in {path}", file=str(path),
-            hint="write one dA/dB = ... per line (in Markdown, inside $...$)",
+            hint="write one dA/dB = ... per line (in Markdown, at the start of a line or in $...$)",
         )  # fmt: skip
     return batch
 
@@ -943,6 +1170,8 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
 def _check_line(net: Network, number: int, text: str) -> LineResult:
     try:
         result = check(net, text)
+    except NoLeftSide as err:
+        return LineResult(number, text, "no_answer", f"write {err.suggestion}", err.derivative)
     except DeriveError as err:
         return LineResult(number, text, "unreadable", f"unreadable: {err}", _lhs_guess(text))
     verdict = "match" if result.match else "mismatch"
@@ -950,8 +1179,21 @@ def _check_line(net: Network, number: int, text: str) -> LineResult:
     return LineResult(number, text, verdict, reason, f"d{result.of}/d{result.wrt}", result)
 
 
+_MENTION = re.compile(r"(?<![A-Za-z0-9])[d∂][A-Za-z][A-Za-z0-9_]*/[d∂][A-Za-z][A-Za-z0-9_]*")
+
+
+def _mentioned(line: str) -> str:
+    found = _MENTION.search(line)
+    return found.group() if found else ""
+
+
+def _skip_reason(line: str) -> str:
+    return "not graded: prose; an answer starts its line (or its $...$) with dA/dB = ..."
+
+
 def _lhs_guess(text: str) -> str:
-    return text.partition("=")[0].strip() if "=" in text else ""
+    lhs = text.partition("=")[0].strip()
+    return lhs if _DERIVATIVE.match(lhs) and len(lhs) <= 40 else _mentioned(lhs)
 
 
 # -- printers ------------------------------------------------------------------------------
@@ -1005,18 +1247,38 @@ def _reason_json(reason: Reason) -> dict[str, Any]:
 def format_batch_text(batch: BatchResult) -> str:
     """Return the table (line, derivative, verdict, reason) and summary for a file."""
     rows = [("line", "derivative", "verdict", "reason")]
-    rows += [(str(r.line), r.derivative or "?", r.verdict, r.reason) for r in batch.lines]
+    rows += [
+        (str(r.line), r.derivative or "?", r.verdict.replace("_", " "), r.reason)
+        for r in batch.lines
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [
         "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]).rstrip()
         for row in rows
     ]
-    s = batch.summary
-    lines.append(
-        f"{s['total']} answers: {s['match']} match, {s['mismatch']} do not match, "
-        f"{s['unreadable']} unreadable"
-    )
+    lines.append(summary_line(batch.summary))
     return "\n".join(lines)
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """Return the last line of a file's report, e.g. ``1 answer: 1 matches, 0 do not match, ...``.
+
+    >>> summary_line({"total": 2, "match": 1, "mismatch": 1, "unreadable": 0})
+    '2 answers: 1 matches, 1 does not match, 0 unreadable'
+    """
+    n = counts["total"]
+    parts = [
+        f"{counts['match']} {_plural(counts['match'], 'matches', 'match')}",
+        f"{counts['mismatch']} {_plural(counts['mismatch'], 'does', 'do')} not match",
+        f"{counts['unreadable']} unreadable",
+    ]
+    if counts.get("no_answer"):
+        parts.append(f"{counts['no_answer']} with no answer")
+    text = f"{n} {_plural(n, 'answer', 'answers')}: " + ", ".join(parts)
+    if counts.get("skipped"):
+        k = counts["skipped"]
+        text += f"; {k} {_plural(k, 'line', 'lines')} of prose mentioning a derivative not graded"
+    return text
 
 
 def batch_to_json(batch: BatchResult) -> dict[str, Any]:

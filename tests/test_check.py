@@ -23,6 +23,7 @@ from derive.answer import (
     to_sympy,
 )
 from derive.check import (
+    NoLeftSide,
     _bounded,
     answers_in,
     batch_to_json,
@@ -33,6 +34,7 @@ from derive.check import (
     check_to_json,
     format_batch_text,
     format_check_text,
+    summary_line,
 )
 from derive.cli import main
 from derive.errors import DeriveError
@@ -298,9 +300,42 @@ def test_grouping_in_between_matches(nets):
     assert check(nets["two_hidden"], answer).match
 
 
-def test_answer_without_left_side_is_checked_as_its_chain(nets):
-    result = check(nets["simple"], "dL/dO2*dO2/dW4")
-    assert (result.of, result.wrt, result.match) == ("L", "W4", True)
+def test_answer_without_left_side_asks_for_it_naming_the_derivative_its_chain_makes(nets):
+    with pytest.raises(NoLeftSide, match=r"first: dL/dW4 = dL/dO2\*dO2/dW4$"):
+        check(nets["simple"], "dL/dO2*dO2/dW4")
+
+
+def test_bare_question_without_left_side_is_not_a_match(nets):
+    with pytest.raises(NoLeftSide) as caught:
+        check(nets["two_hidden"], "dL/dW1")
+    assert str(caught.value) == "write the derivative being checked first: dL/dW1 = ..."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["dL/dW1 = dL/dW1", "dL/dW1 = (dL/dW1)", "dL/dW1 = 1*dL/dW1*dW1/dW1", "∂L/∂W1 = ∂L/∂W1"],
+)
+def test_restating_the_question_is_not_an_expansion(nets, answer):
+    result = check(nets["two_hidden"], answer)
+    assert not result.match and kinds(result) == ["restated"]
+    assert result.reasons[0].message.startswith(
+        "the answer restates ∂L/∂W1 instead of expanding it"
+    )
+
+
+def test_restating_a_single_local_partial_asks_for_its_formula(nets):
+    result = check(nets["two_hidden"], "dL/dO31 = dL/dO31")
+    assert kinds(result) == ["restated"] and "write its formula" in messages(result)
+    assert "O31" in result.expected and "dL/dO31" not in result.expected
+
+
+def test_restating_a_zero_derivative_says_it_is_zero(nets):
+    result = check(nets["two_hidden"], "dO12/dW1 = dO12/dW1")
+    assert kinds(result) == ["restated"] and "it is 0" in messages(result)
+
+
+def test_splitting_the_question_into_two_whole_factors_is_still_an_expansion(nets):
+    assert check(nets["two_hidden"], "dL/dW1 = dL/dO11*dO11/dW1").match
 
 
 def test_derivative_of_a_node_by_itself_is_one(nets):
@@ -318,6 +353,27 @@ def test_broken_chain_is_named(nets):
     result = check(nets["simple"], "dL/dW1 = dL/dO2*dO1/dW1")
     assert kinds(result)[0] == "broken_chain"
     assert "stops at O2" in result.reasons[0].message
+
+
+def test_broken_chain_keeps_the_written_order_and_blames_the_factor_where_it_breaks(nets):
+    answer = "dL/dW1 = dL/dO31*dO31/dO21*dO22/dO11*dO11/dW1 + dL/dO31*dO31/dO22*dO22/dO11*dO11/dW1"
+    result = check(nets["two_hidden"], answer)
+    assert result.reasons[0].message == (
+        "broken chain ∂L/∂O31·∂O31/∂O21·∂O22/∂O11·∂O11/∂W1: "
+        "the chain stops at O21, and ∂O22/∂O11 does not start there"
+    )
+
+
+def test_broken_chain_written_bottom_up_is_shown_as_written(nets):
+    result = check(nets["simple"], "dL/dW1 = dO1/dW1*dL/dO2")
+    assert result.reasons[0].message == (
+        "broken chain ∂O1/∂W1·∂L/∂O2: the chain stops at O2, and ∂O1/∂W1 does not start there"
+    )
+
+
+def test_extra_number_added_to_an_expansion_is_named(nets):
+    result = check(nets["chain_3b1b"], "dC0/db1 = dC0/da2*da2/da1*da1/db1 + 1")
+    assert messages(result).startswith("extra term 1: a number added")
 
 
 def test_term_that_stops_short_is_a_broken_chain(nets):
@@ -382,6 +438,20 @@ def test_zero_factor_fails_even_when_the_rest_is_complete(nets):
 def test_factor_upside_down_is_zero_because_of_the_order(nets):
     result = check(nets["simple"], "dL/dW4 = dL/dO2*dW4/dO2")
     assert "∂W4/∂O2 is 0: W4 comes before O2, so it cannot depend on O2" in messages(result)
+
+
+def test_right_side_that_is_another_single_derivative_is_not_called_an_expansion(nets):
+    result = check(nets["simple"], "dL/dW1 = dL/dW2")
+    assert messages(result) == "the right-hand side is ∂L/∂W2, but the left-hand side is ∂L/∂W1"
+
+
+def test_one_more_of_a_kind_than_listed_is_singular(tmp_path):
+    path = tmp_path / "wide.yaml"
+    layers = "  - inputs: [x1]\n  - neurons: [a1, a2, a3, a4, a5]\n  - neurons: [b1, b2]\n"
+    path.write_text("layers:\n" + layers + "  - neurons: [c1]\nloss: {kind: squared_error}\n")
+    # 10 paths, one written: 9 missing, one more than are listed
+    result = check(load_network(path), "dL/dx1 = dL/dc1*dc1/db1*db1/da1*da1/dx1")
+    assert messages(result).splitlines()[-1] == "... and 1 more missing path"
 
 
 def test_answer_of_zero_times_a_factor_says_the_answer_is_zero(nets):
@@ -526,6 +596,32 @@ def test_concrete_formula_twice_too_big_says_two_times(nets):
     assert "the answer is 2 times ∂L/∂W4" in messages(result)
 
 
+def test_a_number_is_the_value_at_the_networks_own_values_to_the_digits_written(nets):
+    result = check(nets["two_hidden"], "dL/dW1 = 0.001848")  # 0.00184828...
+    assert result.match and "network's own values is 0.00184828" in result.notes[0]
+    assert check(nets["two_hidden"], "dL/dW1 = 0.005808 + (-0.00396)").match
+
+
+def test_a_wrong_number_says_the_value_at_the_networks_own_values(nets):
+    result = check(nets["two_hidden"], "dL/dW1 = 0.0019")
+    assert not result.match and result.answer == "0.0019"
+    assert "at the network's own values is 0.00184828" in messages(result)
+    assert "random point" not in messages(result)
+
+
+def test_numbers_are_printed_as_the_decimals_written(nets):
+    assert format_node(parse(nets["simple"], "0.125*x1 + 1/3").rhs[0]) == "0.125*x1 + 1/3"
+
+
+def test_a_sentences_full_stop_after_an_answer_is_not_an_error(nets):
+    assert check(nets["simple"], "dL/dW4 = dL/dO2*dO2/dW4.").match
+
+
+def test_a_derivative_of_names_not_in_the_network_is_named(nets):
+    with pytest.raises(DeriveError, match="unknown name 'A' in the derivative"):
+        parse(nets["simple"], r"\frac{dA}{dt} = 2")
+
+
 def test_factors_divided_by_zero_are_not_finite(nets):
     assert kinds(check(nets["simple"], "dL/dW4 = dL/dO2*dO2/dW4/0")) == ["not_finite"]
 
@@ -666,7 +762,8 @@ def test_batch_unreadable_line_says_why_with_its_column(nets):
 
 def test_batch_summary_counts_each_verdict(nets):
     batch = check_text(nets["simple"], ANSWERS)
-    assert batch.summary == {"total": 3, "match": 1, "mismatch": 1, "unreadable": 1}
+    assert batch.summary == {"total": 3, "match": 1, "mismatch": 1, "unreadable": 1,
+                             "no_answer": 0, "skipped": 0}  # fmt: skip
     assert check_exit_code(batch) == 1
 
 
@@ -674,7 +771,7 @@ def test_batch_table_has_a_row_per_answer_and_a_summary(nets):
     table = format_batch_text(check_text(nets["simple"], ANSWERS)).splitlines()
     assert table[0].split() == ["line", "derivative", "verdict", "reason"]
     assert table[1].split()[:3] == ["3", "dL/dW4", "match"]
-    assert table[-1] == "3 answers: 1 match, 1 do not match, 1 unreadable"
+    assert table[-1] == "3 answers: 1 matches, 1 does not match, 1 unreadable"
 
 
 def test_check_file_reads_markdown_files_as_markdown(nets, tmp_path):
@@ -723,4 +820,106 @@ def test_cli_file_mode_exits_1_when_a_line_does_not_match(tmp_path):
     path.write_text(ANSWERS, encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--file", str(path), "--net", "simple"])
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1] == "3 answers: 1 match, 1 do not match, 1 unreadable"
+    assert result.output.splitlines()[-1] == "3 answers: 1 matches, 1 does not match, 1 unreadable"
+
+
+@pytest.mark.parametrize(
+    ("counts", "line"),
+    [
+        ((1, 1, 0, 0), "1 answer: 1 matches, 0 do not match, 0 unreadable"),
+        ((2, 2, 0, 0), "2 answers: 2 match, 0 do not match, 0 unreadable"),
+        ((3, 0, 2, 1), "3 answers: 0 match, 2 do not match, 1 unreadable"),
+    ],
+)
+def test_file_summary_uses_singular_and_plural_correctly(counts, line):
+    total, match, mismatch, unreadable = counts
+    summary = {"total": total, "match": match, "mismatch": mismatch, "unreadable": unreadable}
+    assert summary_line(summary) == line
+
+
+def test_cli_one_answer_file_says_one_answer(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("dL/dW4 = dL/dO2*dO2/dW4\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--file", str(path), "--net", "simple"])
+    assert result.output.splitlines()[-1] == "1 answer: 1 matches, 0 do not match, 0 unreadable"
+
+
+HOMEWORK = """\
+# Homework 3
+
+The loss is $L$; we want $\\frac{\\partial L}{\\partial W_1}$ and more.
+
+1. dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1 + dL/dO31*dO31/dO22*dO22/dO11*dO11/dW1
+2. dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1 + dL/dO31*dO31/dO22*dO22/dO12*dO12/dW1
+- ∂L/∂W2 = ∂L/∂O11 · ∂O11/∂W2
+* dL/dW7
+$dL/dW3 = dL/dO11*dO11/dW3$
+dL/dW1 = dL/dW1
+"""
+
+
+@pytest.mark.parametrize("suffix", [".md", ".txt"])
+def test_every_answer_line_of_a_file_is_graded_in_markdown_and_in_text(nets, tmp_path, suffix):
+    path = tmp_path / f"homework{suffix}"
+    path.write_text(HOMEWORK, encoding="utf-8")
+    graded = [(r.line, r.derivative, r.verdict) for r in check_file(nets["two_hidden"], path)]
+    assert graded[-6:] == [
+        (5, "dL/dW1", "match"),
+        (6, "dL/dW1", "mismatch"),
+        (7, "dL/dW2", "match"),
+        (8, "dL/dW7", "no_answer"),
+        (9, "dL/dW3", "match"),
+        (10, "dL/dW1", "mismatch"),
+    ]
+
+
+def test_markdown_line_with_a_derivative_but_no_equals_sign_says_no_answer(nets):
+    batch = check_text(nets["two_hidden"], "* dL/dW7\n", markdown=True)
+    (line,) = batch.lines
+    assert (line.verdict, line.reason, line.ok) == ("no_answer", "write dL/dW7 = ...", False)
+    assert "no answer" in format_batch_text(batch).splitlines()[1]
+    assert not batch.match
+
+
+def test_markdown_prose_mentioning_a_derivative_is_listed_as_skipped_not_failed(nets):
+    text = "We want $dL/dW4$ here.\n\nPlain prose with no derivative.\n\ndL/dW4 = dL/dO2*dO2/dW4\n"
+    batch = check_text(nets["simple"], text, markdown=True)
+    assert [(r.line, r.verdict) for r in batch.lines] == [(1, "skipped"), (5, "match")]
+    assert batch.match and batch.summary["total"] == 1
+    assert (
+        format_batch_text(batch)
+        .splitlines()[-1]
+        .endswith("; 1 line of prose mentioning a derivative not graded")
+    )
+
+
+def test_markdown_reads_github_math_and_math_fences(nets):
+    text = (
+        "Inline $`\\frac{\\partial L}{\\partial W_{4}} = \\frac{\\partial L}{\\partial O_{2}}"
+        " \\frac{\\partial O_{2}}{\\partial W_{4}}`$.\n\n```math\n\\frac{\\partial L}{\\partial W_{4}} = 0\n```\n"
+    )
+    batch = check_text(nets["simple"], text, markdown=True)
+    assert [(r.line, r.verdict) for r in batch.lines] == [(1, "match"), (3, "mismatch")]
+
+
+def test_markdown_code_that_starts_with_the_letter_d_is_not_an_answer(nets):
+    text = 'Run `derive check "dL/dW4 = ..."` to check.\n\ndL/dW4 = dL/dO2*dO2/dW4\n'
+    batch = check_text(nets["simple"], text, markdown=True)
+    assert [(r.line, r.verdict) for r in batch.lines] == [(1, "skipped"), (3, "match")]
+
+
+def test_plain_text_line_that_is_no_answer_is_reported_not_dropped(nets):
+    batch = check_text(nets["simple"], "The loss is $L$.\ndL/dO2*dO2/dW4\n")
+    assert [(r.line, r.verdict) for r in batch.lines] == [(1, "unreadable"), (2, "no_answer")]
+    assert batch.lines[1].reason == "write dL/dW4 = dL/dO2*dO2/dW4"
+
+
+def test_cli_answer_without_left_side_exits_2_asking_for_it():
+    result = CliRunner().invoke(main, ["check", "dL/dW1", "--net", "two_hidden"])
+    assert result.exit_code == 2
+    assert "write the derivative being checked first: dL/dW1 = ..." in result.output
+
+
+def test_cli_restated_question_exits_1():
+    result = CliRunner().invoke(main, ["check", "dL/dW1 = dL/dW1", "--net", "two_hidden"])
+    assert result.exit_code == 1 and "restates ∂L/∂W1" in result.output

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive.answer import format_node, parse_answer, small_powers, to_sympy
-from derive.check import check
+from derive.check import check, check_text
 from derive.errors import DeriveError
 from derive.network import load_network
 
@@ -187,6 +187,38 @@ def test_an_answer_read_back_from_its_printed_form_is_the_same_formula(net, text
             continue  # SymPy would compute huge exact powers; the printing is the same
         again = parse_answer(format_node(side), net.names).rhs[0]
         assert to_sympy(again) == to_sympy(side), format_node(side)
+
+
+LINE_PIECES = ALPHABET | st.sampled_from(["\n", "$$", "`", "```math\n", "- ", "1. ", "# ", "the "])
+
+
+@FAST
+@given(st.lists(LINE_PIECES, max_size=60).map("".join), st.booleans())
+def test_random_files_give_every_line_a_verdict_and_never_raise(net, text, markdown):
+    batch = _run_trapped(lambda: check_text(net, text, markdown=markdown))
+    verdicts = {"match", "mismatch", "unreadable", "no_answer", "skipped"}
+    assert all(line.verdict in verdicts for line in batch.lines)
+    if not markdown:  # in a text file only blank lines and # comments go unreported
+        lines = [n for n, t in enumerate(text.splitlines(), 1) if t.strip() and t.strip()[0] != "#"]
+        assert {line.line for line in batch.lines} >= set(lines) - _in_blocks(text)
+
+
+def _in_blocks(text: str) -> set[int]:
+    """Return the numbers of lines inside a multi-line $...$ or ```math block (reported at its start)."""
+    inside, out = "", set()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if inside:
+            out.add(number)
+            if stripped.startswith(inside) or stripped.endswith(inside):
+                inside = ""
+        elif stripped.startswith(("```", "~~~")):
+            inside = stripped[:3]
+        elif stripped.startswith("$$") and stripped.count("$$") == 1:
+            inside = "$$"
+        elif stripped.startswith("$") and stripped.count("$") == 1:
+            inside = "$"
+    return out
 
 
 @pytest.mark.parametrize(
