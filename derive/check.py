@@ -876,8 +876,9 @@ def _needs_detail(net: Network, answer: Answer) -> bool:
     return any(net.kind(name) == "preact" for name in used)
 
 
-class _OutOfTime(Exception):
-    pass
+class _OutOfTime(BaseException):
+    """Raised by the timer. A BaseException, because SymPy has ``except Exception`` blocks
+    that would swallow an ordinary one and carry on past the time limit."""
 
 
 def _bounded(work: Callable[[], Any], seconds: float = SYMBOLIC_SECONDS) -> Any:
@@ -894,7 +895,8 @@ def _bounded(work: Callable[[], Any], seconds: float = SYMBOLIC_SECONDS) -> Any:
     previous = signal.signal(signal.SIGALRM, stop) if timed else None
     try:
         if timed:
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            # Fires again every 0.05 s until cleared, in case one is caught somewhere inside.
+            signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
         return work()
     except (_OutOfTime, TypeError, ValueError, ZeroDivisionError, RecursionError):
         return None
