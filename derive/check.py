@@ -1116,6 +1116,10 @@ def _math_block(first: str, delimiter: str, lines: Iterator[tuple[int, str]]) ->
         if stripped.endswith(delimiter):
             parts.append(stripped[: -len(delimiter)])
             break
+        if stripped.startswith(delimiter):
+            # "$$ and more": the block closes here too, so the lines after it are still read.
+            parts.append(stripped[len(delimiter) :])
+            break
         parts.append(stripped)
     return " ".join(parts).strip()
 
