@@ -62,6 +62,21 @@ def count_paths(graph: nx.DiGraph, of: str, wrt: str) -> int:
     return ways[of]
 
 
+def _ways_down(
+    graph: nx.DiGraph, of: str, wrt: str, order: dict[str, int] | None
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Return the nodes between the two ends and, for each, the next steps down in ``order``."""
+    nodes = between(graph, of, wrt)
+    if order is None:
+        order = {n: i for i, n in enumerate(graph.nodes)}
+    inside = set(nodes)
+    below = {
+        n: sorted((p for p in graph.predecessors(n) if p in inside), key=order.__getitem__)
+        for n in nodes
+    }
+    return nodes, below
+
+
 def iter_paths(
     graph: nx.DiGraph, of: str, wrt: str, order: dict[str, int] | None = None
 ) -> Iterator[tuple[str, ...]]:
@@ -74,16 +89,9 @@ def iter_paths(
     >>> list(iter_paths(g, "L", "W1"))
     [('L', 'O21', 'O11', 'W1'), ('L', 'O22', 'O11', 'W1')]
     """
-    nodes = between(graph, of, wrt)
+    nodes, below = _ways_down(graph, of, wrt, order)
     if not nodes:
         return
-    if order is None:
-        order = {n: i for i, n in enumerate(graph.nodes)}
-    inside = set(nodes)
-    below = {
-        n: sorted((p for p in graph.predecessors(n) if p in inside), key=order.__getitem__)
-        for n in nodes
-    }
     # Below a node with a single way down, the rest of every path is fixed: yield it whole
     # rather than walk it (in a layered network, the last steps of every path).
     tail = {wrt: (wrt,)}
@@ -124,16 +132,9 @@ def iter_joined(
     >>> list(iter_joined(g, "L", "W1", lambda a, b: f" <- {b}"))
     [' <- O21 <- O11 <- W1', ' <- O22 <- O11 <- W1']
     """
-    nodes = between(graph, of, wrt)
+    nodes, below = _ways_down(graph, of, wrt, order)
     if not nodes:
         return
-    if order is None:
-        order = {n: i for i, n in enumerate(graph.nodes)}
-    inside = set(nodes)
-    below = {
-        n: sorted((p for p in graph.predecessors(n) if p in inside), key=order.__getitem__)
-        for n in nodes
-    }
     # The text of the fixed part of every path below a node with a single way down.
     tail = {wrt: ""}
     for n in nodes[1:]:
