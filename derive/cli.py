@@ -243,7 +243,11 @@ def _batches(lines: Iterator[str], sep: str) -> Iterator[str]:
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
-@click.option("--detail", is_flag=True, help="Allow pre-activations z in the answer.")
+@click.option(
+    "--detail",
+    is_flag=True,
+    help="Grade in the detailed view (z nodes in the chain); an answer naming a z uses it anyway.",
+)
 @user_errors
 def check(answer: str | None, net_source: str, file_: str | None, fmt: str, detail: bool) -> None:
     """Grade a hand-written expansion: exit 0 if it matches, 1 if not."""
