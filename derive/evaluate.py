@@ -204,7 +204,8 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     (-0.125349, 0.712535)
     """
     net = d.net
-    missing = [n for n in needed(net, d) if n not in point]
+    used = needed(net, d)
+    missing = [n for n in used if n not in point]
     if missing:
         raise DeriveError(
             "missing values for " + ", ".join(missing),
@@ -214,7 +215,7 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     local = {edge: number(d.local[edge], env) for edge in d.edges}
     products = [path_product(p, local) for p in d.paths]
     value = backprop(d, local)
-    numbers = Numbers(point, env, local, products, value, used=needed(net, d))
+    numbers = Numbers(point, env, local, products, value, used=used)
     if lr is not None and d.wrt in point:
         numbers.lr, numbers.old = lr, point[d.wrt]
         numbers.new = numbers.old - lr * value

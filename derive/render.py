@@ -100,11 +100,12 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
 
     p = LatexTermPrinter(d.net)
     lhs = p.partial(d.of, d.wrt)
+    terms = expansion(d, p)
     values: dict[str, Any] = {
         "lhs": lhs,
         "zero": d.why_zero() if d.is_zero else "",
-        "terms": expansion(d, p),
-        "aligned_terms": " \\\\\n  &\\quad + ".join(expansion(d, p)),
+        "terms": terms,
+        "aligned_terms": " \\\\\n  &\\quad + ".join(terms),
         "paths": [p.path(path) for path in d.paths],
         "path_count": d.path_count,
         "truncated": d.truncated,
