@@ -27,10 +27,10 @@ from pathlib import Path
 import sympy as sp
 import yaml
 
-from derive.derivative import derive
 from derive.evaluate import at, forward, gradients, random_point
-from derive.functions import ACTIVATIONS, LOSSES
-from derive.network import Network, load_network
+from derive.expand import derive
+from derive.graph import Network, load_network
+from derive.rules import ACTIVATIONS, LOSSES
 
 BASELINE = [sys.executable, "-c", "import sympy, networkx, jinja2, click, yaml"]
 
@@ -110,14 +110,26 @@ def startup(runs: int) -> list[Row]:
     b, o = statistics.median(base), statistics.median(ours)
     help_imports = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "derive", "--help"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
-    sympy_in_help = any(line.split("|")[-1].strip() == "sympy" for line in help_imports.splitlines())
+    sympy_in_help = any(
+        line.split("|")[-1].strip() == "sympy" for line in help_imports.splitlines()
+    )
     return [
-        Row("1  derive dL/dW1 --net two_hidden.yaml", f"{o:.3f} s = {o / b:.2f}x imports ({b:.3f} s)",
-            "<= 1.25x", o / b <= 1.25),
-        Row("1  derive --help imports SymPy", "yes" if sympy_in_help else "no", "no",
-            not sympy_in_help),
+        Row(
+            "1  derive dL/dW1 --net two_hidden.yaml",
+            f"{o:.3f} s = {o / b:.2f}x imports ({b:.3f} s)",
+            "<= 1.25x",
+            o / b <= 1.25,
+        ),
+        Row(
+            "1  derive --help imports SymPy",
+            "yes" if sympy_in_help else "no",
+            "no",
+            not sympy_in_help,
+        ),
     ]
 
 
@@ -132,15 +144,29 @@ def deep(folder: Path) -> list[Row]:
     point_file = folder / "deep_point.yaml"
     point_file.write_text(yaml.safe_dump(point), encoding="utf-8")
     out = folder / "deep.json"
-    cmd = [*derive_command(), "dL/dW1", "--net", str(path), "--at", str(point_file),
-           "--format", "json", "--max-paths", "10"]
+    cmd = [
+        *derive_command(),
+        "dL/dW1",
+        "--net",
+        str(path),
+        "--at",
+        str(point_file),
+        "--format",
+        "json",
+        "--max-paths",
+        "10",
+    ]
     with out.open("w") as f:
         wall, _, status = timed(cmd, stdout=f)
     answer = json.loads(out.read_text(encoding="utf-8"))
     graph = net.graph()
     paths = [tuple(p) for p in answer["paths"]]
-    real = all(p[0] == "L" and p[-1] == "W1"
-               and all(graph.has_edge(b, a) for a, b in zip(p, p[1:], strict=False)) for p in paths)
+    real = all(
+        p[0] == "L"
+        and p[-1] == "W1"
+        and all(graph.has_edge(b, a) for a, b in zip(p, p[1:], strict=False))
+        for p in paths
+    )
     fd = central_difference(net, point, "W1")
     exact = gradients(net, point)["W1"]
     concrete = evaluate_concrete(answer["concrete"], forward(net, point))
@@ -148,19 +174,36 @@ def deep(folder: Path) -> list[Row]:
     size = len(json.dumps(answer["factored"])) + len(json.dumps(answer["concrete"]))
     half = output_size(write_net(folder, "half", 3, [10] * 5), "W1")
     return [
-        Row("2  3-10x10-1 dL/dW1 --at --format json --max-paths 10", secs(wall), "< 5 s",
-            wall < 5 and status == 0),
-        Row("2    path_count; 10 listed, distinct, real paths",
+        Row(
+            "2  3-10x10-1 dL/dW1 --at --format json --max-paths 10",
+            secs(wall),
+            "< 5 s",
+            wall < 5 and status == 0,
+        ),
+        Row(
+            "2    path_count; 10 listed, distinct, real paths",
             f"{answer['path_count']:,}; {len(set(paths))} {'real' if real else 'NOT real'}",
-            "10^9; 10", answer["path_count"] == 10**9 and len(set(paths)) == 10 and real),
-        Row("2    value vs gradients(); vs central differences",
+            "10^9; 10",
+            answer["path_count"] == 10**9 and len(set(paths)) == 10 and real,
+        ),
+        Row(
+            "2    value vs gradients(); vs central differences",
             f"rel. err {rel(value, exact):.1e}; abs. err {abs(value - fd):.1e} (value {value:.2e})",
-            "< 1e-12; < 1e-10", rel(value, exact) < 1e-12 and abs(value - fd) < 1e-10),
-        Row("2    concrete.where evaluated in order = value", f"rel. err {rel(concrete, value):.1e}",
-            "< 1e-9", rel(concrete, value) < 1e-9),
-        Row("2    factored + concrete size, 5 -> 10 layers",
-            f"{half:,} -> {size:,} chars ({size / half:.1f}x; paths x10^5)", "polynomial",
-            size / half < 4),
+            "< 1e-12; < 1e-10",
+            rel(value, exact) < 1e-12 and abs(value - fd) < 1e-10,
+        ),
+        Row(
+            "2    concrete.where evaluated in order = value",
+            f"rel. err {rel(concrete, value):.1e}",
+            "< 1e-9",
+            rel(concrete, value) < 1e-9,
+        ),
+        Row(
+            "2    factored + concrete size, 5 -> 10 layers",
+            f"{half:,} -> {size:,} chars ({size / half:.1f}x; paths x10^5)",
+            "polynomial",
+            size / half < 4,
+        ),
     ]
 
 
@@ -186,8 +229,21 @@ def parse_number(text: str, env: dict[str, float]) -> float:
 
 def output_size(path: Path, wrt: str) -> int:
     """Return the characters of the factored and concrete parts of a derivative's JSON."""
-    result = subprocess.run([*derive_command(), f"dL/d{wrt}", "--net", str(path), "--format", "json",
-                             "--max-paths", "10"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [
+            *derive_command(),
+            f"dL/d{wrt}",
+            "--net",
+            str(path),
+            "--format",
+            "json",
+            "--max-paths",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     answer = json.loads(result.stdout)
     return len(json.dumps(answer["factored"])) + len(json.dumps(answer["concrete"]))
 
@@ -209,16 +265,29 @@ def streaming(folder: Path, quick: bool) -> list[Row]:
     """
     rows = []
     for fmt, small, big in [("text", 5, 6 if quick else 7), ("json", 5, 6)]:  # 10^n paths
-        runs = {n: stream(write_net(folder, f"stream{n}", 2, [10] * (n + 1)), fmt, folder)
-                for n in (small, big)}
+        runs = {
+            n: stream(write_net(folder, f"stream{n}", 2, [10] * (n + 1)), fmt, folder)
+            for n in (small, big)
+        }
         (t0, rss0, ok0, _), (t1, rss1, ok1, size) = runs[small], runs[big]
         rate = (10**big - 10**small) / (t1 - t0)
-        rows.append(Row(f"3  --max-paths all, 10^{big} paths, {fmt}, to a file",
-                        f"{rate:,.0f} paths/s ({10**big / t1:,.0f}/s with start-up; "
-                        f"{size / 10**big:.0f} B/path)", ">= 300,000/s", rate >= 300_000 and ok0 and ok1))
-        rows.append(Row(f"3    peak RSS, 10^{small} -> 10^{big} paths",
-                        f"{rss0 / 1024:.0f} MB -> {rss1 / 1024:.0f} MB", "< 200 MB",
-                        max(rss0, rss1) < 200 * 1024))
+        rows.append(
+            Row(
+                f"3  --max-paths all, 10^{big} paths, {fmt}, to a file",
+                f"{rate:,.0f} paths/s ({10**big / t1:,.0f}/s with start-up; "
+                f"{size / 10**big:.0f} B/path)",
+                ">= 300,000/s",
+                rate >= 300_000 and ok0 and ok1,
+            )
+        )
+        rows.append(
+            Row(
+                f"3    peak RSS, 10^{small} -> 10^{big} paths",
+                f"{rss0 / 1024:.0f} MB -> {rss1 / 1024:.0f} MB",
+                "< 200 MB",
+                max(rss0, rss1) < 200 * 1024,
+            )
+        )
     return rows
 
 
@@ -228,8 +297,11 @@ def stream(net: Path, fmt: str, folder: Path) -> tuple[float, int, bool, int]:
     count = derive(load_network(net), "L", "W1", max_paths=0).path_count
     out = folder / f"paths.{fmt}"
     with out.open("w") as f:
-        wall, rss, status = timed([*derive_command(), "dL/dW1", "--net", str(net),
-                                   "--max-paths", "all", "--format", fmt], stdout=f, peak=True)
+        wall, rss, status = timed(
+            [*derive_command(), "dL/dW1", "--net", str(net), "--max-paths", "all", "--format", fmt],
+            stdout=f,
+            peak=True,
+        )
     lines = count_lines(out)
     # json: a path a line, between a header line and the rest; text: the whole report,
     # a line for each path's term in the expansion and another in the list of paths.
@@ -262,8 +334,9 @@ def notes(folder: Path, quick: bool) -> list[Row]:
     start = time.perf_counter()
     grads = gradients(net, point)
     sweep = time.perf_counter() - start
-    per_weight = max(rel(at(derive(net, net.loss, w, max_paths=0), point).value, grads[w])
-                     for w in net.weights)
+    per_weight = max(
+        rel(at(derive(net, net.loss, w, max_paths=0), point).value, grads[w]) for w in net.weights
+    )
     fd = max(abs(central_difference(net, point, w) - grads[w]) for w in net.weights)
 
     sample = [net.weights[-1]] if quick else [net.weights[-1], net.weights[0]]
@@ -271,7 +344,9 @@ def notes(folder: Path, quick: bool) -> list[Row]:
     timings, worst = {}, 0.0
     for w in sample:
         start = time.perf_counter()
-        value = float(sp.diff(loss, sp.Symbol(w)).xreplace({sp.Symbol(k): v for k, v in point.items()}))
+        value = float(
+            sp.diff(loss, sp.Symbol(w)).xreplace({sp.Symbol(k): v for k, v in point.items()})
+        )
         timings[w] = time.perf_counter() - start
         worst = max(worst, rel(value, grads[w]))
     # The output layer's weights are the shallowest and so the cheapest to differentiate
@@ -280,19 +355,43 @@ def notes(folder: Path, quick: bool) -> list[Row]:
     bound = min(timings.values()) * len(net.weights)
     measured = ", ".join(f"{w} {secs(t)}" for w, t in timings.items())
     return [
-        Row(f"4  derive notes, 2-6x4-1 ({len(net.weights)} weights)", secs(wall), "< 15 s",
-            wall < 15 and written),
+        Row(
+            f"4  derive notes, 2-6x4-1 ({len(net.weights)} weights)",
+            secs(wall),
+            "< 15 s",
+            wall < 15 and written,
+        ),
         Row("4    sympy.diff of the composed loss, per weight", measured, "(comparison)", None),
-        Row(f"4    sympy.diff for all {len(net.weights)} weights", f">= {bound:.0f} s (lower bound)",
-            "(comparison)", None),
-        Row("4    speed-up of derive notes over sympy.diff", f">= {bound / wall:.0f}x", ">= 20x",
-            bound / wall >= 20),
-        Row("4    sympy.diff values = gradients()", f"max rel. err {worst:.1e} ({len(sample)} weights)",
-            "< 1e-9", worst < 1e-9),
-        Row(f"4    gradients(): all {len(net.weights)} in one sweep", secs(sweep), "(comparison)", None),
-        Row("4    gradients() = at() per weight; = central diff.",
-            f"max rel. err {per_weight:.1e}; abs. err {fd:.1e}", "< 1e-12; < 1e-8",
-            per_weight < 1e-12 and fd < 1e-8),
+        Row(
+            f"4    sympy.diff for all {len(net.weights)} weights",
+            f">= {bound:.0f} s (lower bound)",
+            "(comparison)",
+            None,
+        ),
+        Row(
+            "4    speed-up of derive notes over sympy.diff",
+            f">= {bound / wall:.0f}x",
+            ">= 20x",
+            bound / wall >= 20,
+        ),
+        Row(
+            "4    sympy.diff values = gradients()",
+            f"max rel. err {worst:.1e} ({len(sample)} weights)",
+            "< 1e-9",
+            worst < 1e-9,
+        ),
+        Row(
+            f"4    gradients(): all {len(net.weights)} in one sweep",
+            secs(sweep),
+            "(comparison)",
+            None,
+        ),
+        Row(
+            "4    gradients() = at() per weight; = central diff.",
+            f"max rel. err {per_weight:.1e}; abs. err {fd:.1e}",
+            "< 1e-12; < 1e-8",
+            per_weight < 1e-12 and fd < 1e-8,
+        ),
     ]
 
 
@@ -321,8 +420,9 @@ def table(rows: list[Row]) -> str:
     ]
     widths = [max(len(c[i]) for c in cells) for i in range(4)]
     cells.insert(1, tuple("-" * w for w in widths))
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                     for row in cells)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
 
 
 def main() -> int:
@@ -332,11 +432,17 @@ def main() -> int:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp:
         folder = Path(tmp)
-        rows = [*startup(5 if args.quick else 15), *deep(folder), *streaming(folder, args.quick),
-                *notes(folder, args.quick)]
+        rows = [
+            *startup(5 if args.quick else 15),
+            *deep(folder),
+            *streaming(folder, args.quick),
+            *notes(folder, args.quick),
+        ]
     print(table(rows))
-    print(f"\n{sys.platform}, Python {sys.version.split()[0]}, SymPy {sp.__version__}, "
-          f"{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s")
+    print(
+        f"\n{sys.platform}, Python {sys.version.split()[0]}, SymPy {sp.__version__}, "
+        f"{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s"
+    )
     return 0 if all(r.ok is not False for r in rows) else 1
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import sympy as sp
 
 from derive.cli import parse_derivative
-from derive.derivative import Derivative, derive
 from derive.evaluate import Numbers, at, read_point
-from derive.network import Network, load_network
+from derive.expand import Derivative, derive
+from derive.graph import Network, load_network
 from derive.printing import AsciiPrinter, report, to_json
 
 

@@ -128,9 +128,9 @@ def expand(
     md_flavor: str,
 ) -> None:
     """Expand dA/dB over every path, factor it and make it concrete."""
-    from derive.derivative import derive
     from derive.evaluate import at, read_point
-    from derive.network import load_network
+    from derive.expand import derive
+    from derive.graph import load_network
     from derive.printing import report
 
     of, wrt = parse_derivative(derivative)
@@ -252,7 +252,7 @@ def _batches(lines: Iterator[str], sep: str) -> Iterator[str]:
 def check(answer: str | None, net_source: str, file_: str | None, fmt: str, detail: bool) -> None:
     """Grade a hand-written expansion: exit 0 if it matches, 1 if not."""
     from derive import check as grader
-    from derive.network import load_network
+    from derive.graph import load_network
 
     net = load_network(net_source)
     if (answer is None) == (file_ is None):
@@ -351,7 +351,7 @@ def networks() -> None:
     """List the networks that ship with derive."""
     import yaml
 
-    from derive.network import bundled_networks
+    from derive.graph import bundled_networks
 
     for path in bundled_networks():
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -363,7 +363,7 @@ def networks() -> None:
 @user_errors
 def show(net_source: str) -> None:
     """Print a network's nodes, weights (name, from, to) and loss."""
-    from derive.network import load_network
+    from derive.graph import load_network
     from derive.show import describe
 
     click.echo(describe(load_network(net_source)), nl=False)

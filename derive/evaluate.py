@@ -15,11 +15,11 @@ from pathlib import Path
 import networkx as nx
 import sympy as sp
 
-from derive.derivative import Derivative, local_partial, symbol
 from derive.errors import DeriveError
-from derive.functions import ACTIVATIONS, LOSSES
+from derive.expand import Derivative, local_partial, symbol
+from derive.graph import Network
 from derive.netfile import NUMBER, read_numbers
-from derive.network import Network
+from derive.rules import ACTIVATIONS, LOSSES
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
 
@@ -67,7 +67,7 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
 
     Nodes whose inputs the point does not give are left out.
 
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> net = load_network("simple")
     >>> round(forward(net, net.values)["L"], 6)
     0.144248
@@ -125,7 +125,7 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
 
     ``text`` is a YAML file of ``name: value`` or ``name=value,name=value``.
 
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> read_point("W4=0.5, y=0", load_network("simple"))["W4"]
     0.5
     """
@@ -196,8 +196,8 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
 
     Examples
     --------
-    >>> from derive.network import load_network
-    >>> from derive.derivative import derive
+    >>> from derive.graph import load_network
+    >>> from derive.expand import derive
     >>> net = load_network("simple")
     >>> n = at(derive(net, "L", "W4"), net.values, lr=0.1)
     >>> round(n.value, 6), round(n.new, 6)
@@ -251,7 +251,7 @@ def gradients(net: Network, point: dict[str, float]) -> dict[str, float]:
 
     Examples
     --------
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> net = load_network("simple")
     >>> round(gradients(net, net.values)["W4"], 6)
     -0.125349

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from derive.network import Network
+from derive.graph import Network
 
 LOSS_TEXT = {
     "squared_error": "sum_j (O_j - y_j)^2",
@@ -16,7 +16,7 @@ LOSS_TEXT = {
 def describe(net: Network) -> str:
     """Return a network's layers, weights (name, from, to), biases and loss as plain text.
 
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> print(describe(load_network("simple")).splitlines()[0])
     simple: One hidden neuron
     """

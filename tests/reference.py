@@ -1,6 +1,6 @@
 """An independent forward pass and composed loss, written from SPEC section 1's tables.
 
-Nothing here imports derive.functions, derive.evaluate or derive.derivative:
+Nothing here imports derive.rules, derive.evaluate or derive.expand:
 the tests compare derive's answers with what this module computes on its own.
 Only the network's structure is read (layers, each neuron's inputs, bias and
 activation, the outputs, targets and loss kind).

@@ -11,17 +11,6 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from derive.answer import (
-    Binary,
-    Call,
-    Deriv,
-    Name,
-    Neg,
-    Number,
-    format_node,
-    parse_answer,
-    to_sympy,
-)
 from derive.check import (
     NoLeftSide,
     _bounded,
@@ -36,10 +25,21 @@ from derive.check import (
     format_check_text,
     summary_line,
 )
+from derive.check.answer import (
+    Binary,
+    Call,
+    Deriv,
+    Name,
+    Neg,
+    Number,
+    format_node,
+    parse_answer,
+    to_sympy,
+)
 from derive.cli import main
 from derive.errors import DeriveError
 from derive.evaluate import forward, random_point
-from derive.network import load_network
+from derive.graph import load_network
 
 SEED_000_EX3 = (
     "dL/dW1 = (dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1) + (dL/dO31*dO31/dO22*dO22/dO12*dO12/dW1)"

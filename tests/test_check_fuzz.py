@@ -19,10 +19,10 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.answer import format_node, parse_answer, small_powers, to_sympy
 from derive.check import check, check_text
+from derive.check.answer import format_node, parse_answer, small_powers, to_sympy
 from derive.errors import DeriveError
-from derive.network import load_network
+from derive.graph import load_network
 
 SYMPIFY_MODULE = importlib.import_module("sympy.core.sympify")
 PARSER_MODULE = importlib.import_module("sympy.parsing.sympy_parser")

@@ -14,7 +14,7 @@ import reference as ref
 import sympy as sp
 import yaml
 
-from derive.network import bundled_networks, load_network
+from derive.graph import bundled_networks, load_network
 
 NETWORKS = [p.stem for p in bundled_networks()]
 SPEC_KEYS = {

@@ -9,8 +9,8 @@ import pytest
 import reference as ref
 import sympy as sp
 
-from derive.derivative import derive, multiply_out
-from derive.network import bundled_networks, load_network
+from derive.expand import derive, multiply_out
+from derive.graph import bundled_networks, load_network
 from derive.printing import to_json
 
 NETWORKS = [p.stem for p in bundled_networks()]

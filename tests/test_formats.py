@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from renderers import markdown_escapes, markdown_math_errors
 
-from derive.derivative import derive
 from derive.evaluate import at
-from derive.network import bundled_networks, load_network
+from derive.expand import derive
+from derive.graph import bundled_networks, load_network
 from derive.printing import report
 
 NETWORKS = [p.stem for p in bundled_networks()]
@@ -29,7 +29,8 @@ def _first_layer_derivatives(name: str):
 def test_markdown_math_renders_with_katex_strict(katex, name: str, flavor: str):
     # One document for the whole network: one KaTeX process, not one per derivative.
     md = "\n\n".join(
-        report(d, "markdown", numbers, flavor=flavor) for d, numbers in _first_layer_derivatives(name)
+        report(d, "markdown", numbers, flavor=flavor)
+        for d, numbers in _first_layer_derivatives(name)
     )
     errors = markdown_math_errors(md, flavor)
     assert not errors, "\n".join(errors[:10])
@@ -58,8 +59,20 @@ def test_json_has_the_stable_keys_of_spec_section_3():
     net = load_network("two_hidden")
     d = derive(net, "L", "W1")
     out = json.loads(report(d, "json", at(d, net.values, lr=0.1)))
-    for key in ("network", "of", "wrt", "path_count", "paths", "paths_truncated", "expansion",
-                "factored", "local", "concrete", "value", "update"):
+    for key in (
+        "network",
+        "of",
+        "wrt",
+        "path_count",
+        "paths",
+        "paths_truncated",
+        "expansion",
+        "factored",
+        "local",
+        "concrete",
+        "value",
+        "update",
+    ):
         assert key in out
     assert out["paths"] == [["L", "O31", "O21", "O11", "W1"], ["L", "O31", "O22", "O11", "W1"]]
     assert out["factored"]["text"] == "dL/dO31*(dO31/dO21*dO21/dO11 + dO31/dO22*dO22/dO11)*dO11/dW1"

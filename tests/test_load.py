@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from derive.errors import DeriveError
+from derive.graph import Network, load_network
 from derive.netfile import read_spec
-from derive.network import Network, load_network
 
 GOOD = """\
 layers:
@@ -58,7 +58,12 @@ BAD = [
         "'O2' has no inputs",
     ),
     ("unknown_activation", GOOD + "    activation: sigmod\n", (4, 17), "did you mean 'sigmoid'"),
-    ("activation_in_the_wrong_case", GOOD + "    activation: ReLU\n", (4, 17), "did you mean 'relu'"),
+    (
+        "activation_in_the_wrong_case",
+        GOOD + "    activation: ReLU\n",
+        (4, 17),
+        "did you mean 'relu'",
+    ),
     ("unknown_loss", GOOD + "loss:\n  kind: mae\n", (5, 9), "unknown loss kind 'mae'"),
     (
         "too_few_targets",

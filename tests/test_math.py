@@ -15,9 +15,9 @@ import reference as ref
 import sympy as sp
 import yaml
 
-from derive.derivative import derive
 from derive.evaluate import at
-from derive.network import bundled_networks, load_network
+from derive.expand import derive
+from derive.graph import bundled_networks, load_network
 from derive.printing import to_json
 
 NETWORKS = [p.stem for p in bundled_networks()]

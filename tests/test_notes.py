@@ -22,7 +22,8 @@ from derive import notes
 from derive.cli import main
 from derive.errors import DeriveError
 from derive.evaluate import forward
-from derive.network import bundled_networks, load_network
+from derive.graph import bundled_networks, load_network
+from derive.notes import diagram as diagram_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 NETWORKS = [p.stem for p in bundled_networks()]
@@ -657,14 +658,14 @@ def _distance_to_segment(p, a, b) -> float:
 
 @pytest.mark.parametrize("name", NETWORKS)
 def test_no_line_and_no_other_label_touches_a_weight_label(name):
-    pic = notes.diagram(load_network(name))
+    pic = diagram_mod.diagram(load_network(name))
     at = {n["id"]: n for n in pic.nodes}
 
     def arrow(e):  # TikZ draws (a) -- (b) from border to border
         a, b = at[e["a"]], at[e["b"]]
         length = ((b["x"] - a["x"]) ** 2 + (b["y"] - a["y"]) ** 2) ** 0.5
         u = ((b["x"] - a["x"]) / length, (b["y"] - a["y"]) / length)
-        ra, rb = notes._reach(a), notes._reach(b)
+        ra, rb = diagram_mod._reach(a), diagram_mod._reach(b)
         return (a["x"] + ra * u[0], a["y"] + ra * u[1]), (b["x"] - rb * u[0], b["y"] - rb * u[1])
 
     centres = []

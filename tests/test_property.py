@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from derive.derivative import Local, Sum, Whole, derive, multiply_out
 from derive.evaluate import at
-from derive.network import load_network
+from derive.expand import Local, Sum, Whole, derive, multiply_out
+from derive.graph import load_network
 from derive.printing import to_json
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softplus")

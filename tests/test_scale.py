@@ -17,9 +17,9 @@ import yaml
 from click.testing import CliRunner
 
 from derive.cli import main
-from derive.derivative import derive
 from derive.evaluate import at, gradients, random_point
-from derive.network import bundled_networks, load_network
+from derive.expand import derive
+from derive.graph import bundled_networks, load_network
 
 
 def fully_connected(inputs: int, hidden: list[int]) -> str:
@@ -52,8 +52,17 @@ def ten_by_ten(tmp_path_factory):
     point = random_point(net, seed=1)
     point_file = folder / "point.yaml"
     point_file.write_text(yaml.safe_dump(point))
-    out = run("dL/dW1", "--net", str(net_file), "--at", str(point_file),
-              "--format", "json", "--max-paths", "10")
+    out = run(
+        "dL/dW1",
+        "--net",
+        str(net_file),
+        "--at",
+        str(point_file),
+        "--format",
+        "json",
+        "--max-paths",
+        "10",
+    )
     return net, point, json.loads(out)
 
 
@@ -104,7 +113,9 @@ def test_help_does_not_import_sympy():
         "except SystemExit:\n    pass\n"
         "print('sympy modules:', sorted(m for m in sys.modules if m.split('.')[0] == 'sympy'))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert "Usage" in result.stdout
     assert result.stdout.splitlines()[-1] == "sympy modules: []"
 
@@ -134,8 +145,11 @@ def test_streaming_every_path_writes_each_path_exactly_once(tmp_path, fmt):
 
 def test_a_deep_chain_into_softmax_answers_without_multiplying_out(tmp_path):
     # Its one-hot form would multiply sixteen two-term factors out: 65,536 terms.
-    layers = [{"inputs": ["x1"]}, *({"neurons": [f"A{i}"]} for i in range(1, 17)),
-              {"neurons": ["C1", "C2"], "activation": "softmax"}]
+    layers = [
+        {"inputs": ["x1"]},
+        *({"neurons": [f"A{i}"]} for i in range(1, 17)),
+        {"neurons": ["C1", "C2"], "activation": "softmax"},
+    ]
     net_file = tmp_path / "chain.yaml"
     net_file.write_text(yaml.safe_dump({"layers": layers, "loss": {"kind": "cross_entropy"}}))
     net = load_network(net_file)
@@ -155,5 +169,6 @@ def test_gradients_in_one_sweep_equal_each_parameters_own_derivative(source):
     got = gradients(net, point)
     assert set(got) == set(net.parameters)
     for p in net.parameters:
-        assert got[p] == pytest.approx(at(derive(net, net.loss, p, max_paths=0), point).value,
-                                       rel=1e-12, abs=1e-15)
+        assert got[p] == pytest.approx(
+            at(derive(net, net.loss, p, max_paths=0), point).value, rel=1e-12, abs=1e-15
+        )

@@ -31,7 +31,7 @@ from typing import Any
 import networkx as nx
 import sympy as sp
 
-from derive.answer import (
+from derive.check.answer import (
     MAX_EXPONENT,
     Answer,
     Binary,
@@ -49,10 +49,10 @@ from derive.answer import (
     to_sympy,
     walk,
 )
-from derive.derivative import Derivative, derive
 from derive.errors import DeriveError
 from derive.evaluate import at, forward, random_point
-from derive.network import Network
+from derive.expand import Derivative, derive
+from derive.graph import Network
 from derive.paths import between, count_paths, iter_paths
 
 MAX_TERMS = 20_000  # monomials an answer may expand to before we give up
@@ -204,7 +204,7 @@ def check(
 
     Examples
     --------
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> check(load_network("simple"), "dL/dW4 = dL/dO2 * dO2/dW4").match
     True
     """
@@ -1208,7 +1208,7 @@ def _lhs_guess(text: str) -> str:
 def format_check_text(result: CheckResult) -> str:
     """Return the report the command line prints for one answer.
 
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> print(format_check_text(check(load_network("simple"), "dL/dW4 = dL/dO2*dO2/dW4")))
     dL/dW4 (simple): matches, 1 path
     """

@@ -22,9 +22,9 @@ import networkx as nx
 import sympy as sp
 
 from derive.errors import DeriveError
-from derive.functions import ACTIVATIONS, LOSSES, softmax_slope
-from derive.network import Network
+from derive.graph import Network
 from derive.paths import between, count_paths, iter_joined, iter_paths
+from derive.rules import ACTIVATIONS, LOSSES, softmax_slope
 
 # A factored subterm with more local partials than this is named (dA/dB) and defined apart.
 FACTOR_BUDGET = 24
@@ -84,7 +84,7 @@ def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
 
     ``top`` must be a direct function of ``bottom`` in the compact or detailed graph.
 
-    >>> net = __import__("derive.network").network.load_network("two_hidden")
+    >>> net = __import__("derive.graph").graph.load_network("two_hidden")
     >>> local_partial(net, "O11", "W1")
     O11*x1*(1 - O11)
     """
@@ -189,7 +189,7 @@ class Derivative:
     def why_zero(self) -> str:
         """Return, in plain words, why the derivative is 0 (empty when it is not).
 
-        >>> from derive.network import load_network
+        >>> from derive.graph import load_network
         >>> derive(load_network("two_hidden"), "O11", "W5").why_zero()
         'O11 does not depend on W5: W5 feeds only O12'
         """
@@ -503,7 +503,7 @@ def derive(
 
     Examples
     --------
-    >>> from derive.network import load_network
+    >>> from derive.graph import load_network
     >>> d = derive(load_network("two_hidden"), "L", "W1")
     >>> d.path_count, d.paths[0]
     (2, ('L', 'O31', 'O21', 'O11', 'W1'))

@@ -17,9 +17,9 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from derive.derivative import Derivative, Local, Product, Term, Whole
 from derive.evaluate import Numbers, path_product
-from derive.network import Network
+from derive.expand import Derivative, Local, Product, Term, Whole
+from derive.graph import Network
 
 # -- SymPy formulas ---------------------------------------------------------------
 
@@ -197,7 +197,7 @@ def report(
         return json.dumps(to_json(d, numbers), indent=2, ensure_ascii=False)
     if fmt == "text":
         return _text(d, numbers)
-    from derive.render import derivative_document
+    from derive.printing.document import derivative_document
 
     return derivative_document(d, numbers, fmt, flavor)
 

@@ -22,7 +22,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.evaluate import number
-from derive.functions import ACTIVATIONS
+from derive.rules import ACTIVATIONS
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 120
