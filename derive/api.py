@@ -8,16 +8,36 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import sympy as sp
 
-from derive.cli import parse_derivative
+from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, read_point
 from derive.expand import Derivative, derive
 from derive.graph import Network, load_network
-from derive.printing import AsciiPrinter, report, to_json
+from derive.printing import AsciiPrinter, num, report, to_json
+
+DERIVATIVE = re.compile(
+    r"\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z"
+)
+
+
+def parse_derivative(text: str) -> tuple[str, str]:
+    """Return (of, wrt) from ``dL/dW1`` or ``∂L/∂W1``.
+
+    >>> parse_derivative("∂L/∂W1")
+    ('L', 'W1')
+    """
+    match = DERIVATIVE.match(text)
+    if not match:
+        raise DeriveError(
+            f"cannot read the derivative '{text}'",
+            hint="write it as dL/dW1 or ∂L/∂W1, with names from the network",
+        )
+    return match.group(1), match.group(2)
 
 
 def load(source: str | Path) -> Network:
@@ -76,7 +96,7 @@ class Result:
 
     def __repr__(self) -> str:
         d = self.derivative
-        value = f", value={self.value:.6g}" if self.numbers else ""
+        value = f", value={num(self.value)}" if self.numbers else ""
         return f"<Result d{d.of}/d{d.wrt} in {d.net.name}: {d.path_count:,} paths{value}>"
 
     def __str__(self) -> str:

@@ -7,36 +7,16 @@ starts fast. A :class:`DeriveError` becomes one line on stderr and exit 2.
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
-from itertools import islice
 from typing import Any
 
 import click
 
 from derive.errors import DeriveError
 
-DERIVATIVE = re.compile(
-    r"\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z"
-)
 FORMATS = ("text", "markdown", "latex", "json")
-
-
-def parse_derivative(text: str) -> tuple[str, str]:
-    """Return (of, wrt) from ``dL/dW1`` or ``∂L/∂W1``.
-
-    >>> parse_derivative("∂L/∂W1")
-    ('L', 'W1')
-    """
-    match = DERIVATIVE.match(text)
-    if not match:
-        raise DeriveError(
-            f"cannot read the derivative '{text}'",
-            hint="write it as dL/dW1 or ∂L/∂W1, with names from the network",
-        )
-    return match.group(1), match.group(2)
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,6 +33,11 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             # `derive ... --max-paths all | head`: the reader left; that is not an error.
             sys.stderr.close()
             sys.exit(0)
+        except OSError as err:
+            # A file or folder that cannot be read or written (--out below a file, a full disk).
+            where = f"{err.filename}: " if err.filename else ""
+            click.echo(f"derive: {where}{err.strerror or err}", err=True)
+            sys.exit(2)
 
     return wrapper
 
@@ -67,6 +52,23 @@ class DefaultGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("derive", "dL/dW1 --net NETWORK [OPTIONS] | COMMAND [ARGS]...")
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; a usage error (bad option value, missing folder) is one line, exit 2."""
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as err:
+            where = f"; see '{err.ctx.command_path} --help'" if err.ctx else ""
+            click.echo(f"derive: {err.format_message().rstrip('.')}{where}", err=True)
+            sys.exit(2)
+        except click.ClickException as err:
+            click.echo(f"derive: {err.format_message()}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("derive: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 NET = click.option(
@@ -128,22 +130,23 @@ def expand(
     md_flavor: str,
 ) -> None:
     """Expand dA/dB over every path, factor it and make it concrete."""
+    from derive.api import parse_derivative
     from derive.evaluate import at, read_point
     from derive.expand import derive
     from derive.graph import load_network
-    from derive.printing import report
+    from derive.printing import report, stream
 
     of, wrt = parse_derivative(derivative)
     net = load_network(net_source)
     limit = _max_paths(max_paths)
-    stream = limit is None and fmt in ("text", "json")
+    streamed = limit is None and fmt in ("text", "json")
     # A streamed derivative lists no path itself: they are written as they are found.
-    d = derive(net, of, wrt, detail=detail, max_paths=0 if stream else limit)
+    d = derive(net, of, wrt, detail=detail, max_paths=0 if streamed else limit)
     numbers = None
     if at_ is not None or lr is not None:
         numbers = at(d, read_point(at_, net), lr=lr)
-    if stream:
-        _stream_paths(d, fmt, numbers)
+    if streamed:
+        stream(d, fmt, numbers, sys.stdout)
         return
     click.echo(report(d, fmt, numbers, flavor=md_flavor), nl=False)
 
@@ -154,84 +157,6 @@ def _max_paths(text: str) -> int | None:
     if not text.isdigit():
         raise DeriveError(f"--max-paths takes a whole number or 'all', not '{text}'")
     return int(text)
-
-
-def _stream_paths(d: Any, fmt: str, numbers: Any = None) -> None:
-    """Write every path as it is found: constant memory however many there are.
-
-    The JSON has every key of SPEC section 3: what grows with the paths (the
-    paths, the expansion's terms, their products at a point) is streamed; the
-    rest is the derivative's own JSON, which is polynomial in the network's size.
-    """
-    out = sys.stdout
-    if fmt == "text":
-        from derive.printing import text_lines
-
-        for chunk in _batches(text_lines(d, numbers, every_path=True), "\n"):
-            out.write(chunk)
-        out.write("\n")
-        return
-    import json
-
-    from derive.evaluate import path_product
-    from derive.printing import AsciiPrinter, LatexTermPrinter, to_json
-
-    def terms(printer: Any) -> None:
-        # Each partial typeset once (JSON-escaped); a term is then one join per path.
-        partial = {e: json.dumps(printer.partial(*e))[1:-1] for e in d.edges}
-        times = json.dumps(printer.times)[1:-1]
-        out.write('"')
-        for chunk in _batches(
-            (
-                times.join(map(partial.__getitem__, zip(path, path[1:], strict=False)))
-                for path in d.iter_paths()
-            ),
-            " + ",
-        ):
-            out.write(chunk)
-        out.write('"')
-
-    def expansion() -> None:
-        out.write('{"text": ')
-        terms(AsciiPrinter(d.net))
-        out.write(', "latex": ')
-        terms(LatexTermPrinter(d.net))
-        out.write("}")
-
-    streamed = {
-        # Names are identifiers, so a path is valid JSON without json.dumps's escaping.
-        "paths": lambda: _json_array('["' + '", "'.join(path) + '"]' for path in d.iter_paths()),
-        "paths_truncated": lambda: out.write("false"),
-        "expansion": expansion,
-        "path_products": lambda: _json_array(
-            json.dumps(path_product(path, numbers.local)) for path in d.iter_paths()
-        ),
-    }
-    sep = "{"
-    for key, value in to_json(d, numbers).items():
-        out.write(f"{sep}{json.dumps(key)}: ")
-        if key in streamed and not d.is_zero:
-            streamed[key]()
-        else:
-            out.write(json.dumps(value, ensure_ascii=False))
-        sep = ", "
-    out.write("}\n")
-
-
-def _json_array(items: Iterator[str]) -> None:
-    """Write a JSON array of already encoded items, one per line, a batch at a time."""
-    sys.stdout.write("[\n")
-    for chunk in _batches(items, ",\n"):
-        sys.stdout.write(chunk)
-    sys.stdout.write("\n]")
-
-
-def _batches(lines: Iterator[str], sep: str) -> Iterator[str]:
-    """Yield the lines joined by ``sep``, thousands at a time: a write per path costs more than finding it."""
-    lead = ""
-    while batch := list(islice(lines, 4096)):
-        yield lead + sep.join(batch)
-        lead = sep
 
 
 @main.command()
@@ -349,13 +274,11 @@ def _expand_globs(sources: list[str]) -> list[str]:
 @main.command()
 def networks() -> None:
     """List the networks that ship with derive."""
-    import yaml
-
     from derive.graph import bundled_networks
+    from derive.netfile import read_spec
 
     for path in bundled_networks():
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        click.echo(f"{path.stem:<18} {raw.get('title', '')}")
+        click.echo(f"{path.stem:<18} {read_spec(path).title}")
 
 
 @main.command()

@@ -26,3 +26,15 @@ def pdflatex():
     """`compile_latex`, once pdflatex is known to be there."""
     need_tool("pdflatex")
     return compile_latex
+
+
+# Tests that need a renderer carry its marker, so they can be selected or left out
+# (`pytest -m "not latex and not katex and not browser"` for a quick run).
+_MARKERS = {"katex": "katex", "pdflatex": "latex", "browser": "browser", "chromium": "browser"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in _MARKERS:
+                item.add_marker(_MARKERS[fixture])

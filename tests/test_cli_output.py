@@ -1,11 +1,13 @@
-"""The real console script, run from another folder: what a user sees, and exit codes."""
+"""The command line, run from another folder: what a user sees, and exit codes.
+
+In-process through click's CliRunner (``run``); a few smoke tests run the real
+console script (``script``).
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
-import subprocess
 import textwrap
 from functools import cache
 
@@ -13,6 +15,7 @@ import pytest
 import reference as ref
 import sympy as sp
 import yaml
+from clirun import run, script
 
 from derive.graph import bundled_networks, load_network
 
@@ -29,12 +32,11 @@ SPEC_KEYS = {
     "local",
     "concrete",
 }
-DERIVE = shutil.which("derive")
 
 
-def run(cwd, *args: str) -> subprocess.CompletedProcess:
-    assert DERIVE, "the derive console script is not on PATH"
-    return subprocess.run([DERIVE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def num(x: float) -> str:
+    """The oracle for the one number format: 4 significant figures, trailing zeros kept."""
+    return f"{x:#.4g}".removesuffix(".") if x else "0"
 
 
 @cache
@@ -56,12 +58,31 @@ def true_value(name: str, wrt: str, point: dict[str, float]) -> float:
 
 
 def test_dL_dW1_two_hidden_prints_the_issues_first_two_lines(tmp_path):
-    result = run(tmp_path, "dL/dW1", "--net", "two_hidden.yaml")
+    result = script(tmp_path, "dL/dW1", "--net", "two_hidden.yaml")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[:2] == [
-        "∂L/∂W1 = ∂L/∂O31 · ∂O31/∂O21 · ∂O21/∂O11 · ∂O11/∂W1",
+    assert result.stdout.splitlines()[:3] == [
+        "dL/dW1 = ∂L/∂O31 · ∂O31/∂O21 · ∂O21/∂O11 · ∂O11/∂W1",
         "       + ∂L/∂O31 · ∂O31/∂O22 · ∂O22/∂O11 · ∂O11/∂W1",
+        "∂ marks a local partial (one formula differentiated, the rest held fixed);"
+        " d a whole derivative (the sum over every path).",
     ]
+
+
+def test_dL_dW1_two_hidden_adds_the_weights_line_of_the_backward_sweep(tmp_path):
+    out = run(tmp_path, "dL/dW1", "--net", "two_hidden").stdout
+    lines = out.splitlines()
+    assert "Factored:" in lines
+    at = lines.index("In the backward sweep (derive backprop):")
+    assert lines[at + 1] == "  dL/dW1 = dL/dO11 · ∂O11/∂W1"
+
+
+def test_a_tied_weights_sweep_line_sums_over_its_edges(tmp_path):
+    net = net_of("two_hidden_tied")
+    tied = next(w for w, edges in net.weight_edges.items() if len(edges) > 1)
+    heads = sorted({dst for _, dst in net.weight_edges[tied]}, key=net.rank)
+    out = run(tmp_path, f"dL/d{tied}", "--net", "two_hidden_tied").stdout.splitlines()
+    line = out[out.index("In the backward sweep (derive backprop):") + 1]
+    assert line == f"  dL/d{tied} = " + " + ".join(f"dL/d{h} · ∂{h}/∂{tied}" for h in heads)
 
 
 def test_dL_dW1_two_hidden_text_spells_out_each_path(tmp_path):
@@ -209,7 +230,7 @@ def test_text_with_lr_shows_the_update_line(tmp_path):
     truth = true_value("chain_3b1b", "w2", net_of("chain_3b1b").values)
     line = next(x for x in out.splitlines() if "update:" in x)
     assert "w2_new" in line
-    assert line.rstrip().endswith(f"{0.9 - 0.1 * truth:.6g}")
+    assert line.rstrip().endswith(num(0.9 - 0.1 * truth))
 
 
 NO_VALUES = textwrap.dedent(
@@ -280,7 +301,7 @@ def test_zero_derivative_exits_0_and_says_why(tmp_path):
     result = run(tmp_path, "dO12/dW1", "--net", "two_hidden")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "∂O12/∂W1 = 0"
+    assert lines[0] == "dO12/dW1 = 0"
     assert "W1" in lines[1] and "O12" in lines[1]
 
 
@@ -322,12 +343,12 @@ def test_text_at_shows_forward_values_local_values_and_path_products(tmp_path):
     out = run(tmp_path, "dC0/dw2", "--net", "chain_3b1b", "--detail", "--at", "y=1").stdout
     block = out[out.index("At the point:") :]
     for name in ("z1", "a1", "z2", "a2", "C0"):
-        assert f"{name} = {env[name]:.6g}" in block, name
+        assert f"{name} = {num(env[name])}" in block, name
     slope = env["a2"] * (1 - env["a2"])
-    assert f"∂a2/∂z2 = {slope:.6g}" in block
-    assert f"∂C0/∂a2 = {2 * (env['a2'] - 1):.6g}" in block
+    assert f"∂a2/∂z2 = {num(slope)}" in block
+    assert f"∂C0/∂a2 = {num(2 * (env['a2'] - 1))}" in block
     product = 2 * (env["a2"] - 1) * slope * env["a1"]
-    assert f"C0 ← a2 ← z2 ← w2: {product:.6g}" in block
+    assert f"C0 ← a2 ← z2 ← w2: {num(product)}" in block
 
 
 def test_partial_sign_spelling_gives_the_same_output(tmp_path):
@@ -342,6 +363,6 @@ def test_unknown_network_suggests_bundled_names_with_exit_2(tmp_path):
 
 
 def test_unreadable_derivative_is_a_usage_error(tmp_path):
-    result = run(tmp_path, "dL dW1", "--net", "two_hidden")
+    result = script(tmp_path, "dL dW1", "--net", "two_hidden")
     assert result.returncode == 2
     assert "dL/dW1" in result.stderr and "Traceback" not in result.stderr

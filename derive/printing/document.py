@@ -13,6 +13,13 @@ from typing import Any
 import jinja2
 
 from derive.data import data_dir
+from derive.errors import DeriveError
+from derive.evaluate import path_product
+from derive.printing.formulas import formula_latex
+from derive.printing.json import expansion_terms
+from derive.printing.terms import LatexPrinter, sweep_line
+from derive.printing.text import sweep_children
+from derive.printing.words import NOTATION_TEX, notation, num, why_zero
 
 
 def environment(templates: str | Path | None = None) -> jinja2.Environment:
@@ -66,21 +73,15 @@ def _numbers_tex(d: Any, numbers: Any, p: Any) -> dict[str, Any]:
     """Return the numbers at a point, typeset: forward values, local values, path products."""
     if numbers is None:
         return {"forward": [], "local_values": [], "products": []}
-    from derive.evaluate import path_product
-
     kinds = ("neuron", "preact", "loss")
     forward = [
-        (p.name(k), f"{numbers.values[k] + 0.0:.6g}")
+        (p.name(k), num(numbers.values[k]))
         for k in d.net.names
         if k in numbers.values and (k in numbers.used or d.net.kind(k) in kinds)
     ]
     listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
-    local_values = [
-        (p.partial(*e), f"{v + 0.0:.6g}") for e, v in numbers.local.items() if e in listed
-    ]
-    products = [
-        (p.path(path), f"{path_product(path, numbers.local) + 0.0:.6g}") for path in d.paths
-    ]
+    local_values = [(p.local(*e), num(v)) for e, v in numbers.local.items() if e in listed]
+    products = [(p.path(path), num(path_product(path, numbers.local))) for path in d.paths]
     return {"forward": forward, "local_values": local_values, "products": products}
 
 
@@ -90,20 +91,39 @@ def _update_tex(wrt: str, lhs: str, numbers: Any) -> str:
         return ""
     return (
         rf"{{{wrt}}}_{{\text{{new}}}} = {{{wrt}}}_{{\text{{old}}}} - \eta \cdot {lhs}"
-        rf" = {numbers.old:.6g} - {numbers.lr:.6g} \cdot ({numbers.value:.6g}) = {numbers.new:.6g}"
+        rf" = {num(numbers.old)} - {num(numbers.lr)} \cdot ({num(numbers.value)})"
+        rf" = {num(numbers.new)}"
     )
 
 
-def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") -> str:
-    """Return one derivative as a Markdown section or a LaTeX fragment."""
-    from derive.printing import LatexTermPrinter, expansion, formula_latex
+def check_names(net: Any) -> None:
+    """Raise a DeriveError for a ``latex:`` override that is unsafe in a document."""
+    for name, tex in net.spec.latex.items():
+        problem = check_latex_name(tex)
+        if problem:
+            raise DeriveError(f"latex: {name}: {problem}", file=str(net.file))
 
-    p = LatexTermPrinter(d.net)
-    lhs = p.partial(d.of, d.wrt)
-    terms = expansion(d, p)
+
+def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") -> str:
+    """Return one derivative as a Markdown section or a LaTeX fragment.
+
+    Every network-file string is escaped for the language (``t``); names are
+    typeset from identifiers or checked ``latex:`` overrides.
+    """
+    check_names(d.net)
+    p = LatexPrinter(d.net)
+    lhs = p.whole(d.of, d.wrt)
+    terms = expansion_terms(d, p)
+    children = sweep_children(d)
+    escape = markdown_text if fmt == "markdown" else tex_text
     values: dict[str, Any] = {
         "lhs": lhs,
-        "zero": d.why_zero() if d.is_zero else "",
+        "zero": escape(why_zero(d)) if d.is_zero else "",
+        "notation": (
+            notation(math_inline(r"\partial", flavor), math_inline(r"\mathrm{d}", flavor))
+            if fmt == "markdown"
+            else NOTATION_TEX
+        ),
         "terms": terms,
         "aligned_terms": " \\\\\n  &\\quad + ".join(terms),
         "paths": [p.path(path) for path in d.paths],
@@ -111,15 +131,16 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "truncated": d.truncated,
         "factored": p.term(d.factored) if not d.is_zero else "0",
         "factored_where": [(p.term(w), p.term(t)) for w, t in d.factored_where],
-        "local": [(p.partial(*e), formula_latex(f, d.net)) for e, f in d.local.items()],
+        "sweep": sweep_line(p, d.of, d.wrt, children) if any(c != d.of for c in children) else "",
+        "local": [(p.local(*e), formula_latex(f, d.net)) for e, f in d.local.items()],
         "where": [(formula_latex(s, d.net), formula_latex(f, d.net)) for s, f in d.where],
         "concrete": formula_latex(d.concrete, d.net),
         "onehot": formula_latex(d.concrete_onehot, d.net) if d.concrete_onehot is not None else "",
-        "value": f"{numbers.value:.6g}" if numbers else "",
+        "value": num(numbers.value) if numbers else "",
         "update": _update_tex(p.name(d.wrt), lhs, numbers),
         **_numbers_tex(d, numbers, p),
         "wrt": p.name(d.wrt),
-        "title": f"d{d.of}/d{d.wrt} in {d.net.title}",
+        "title": escape(" ".join(f"d{d.of}/d{d.wrt} in {d.net.title}".split())),
     }
     env = environment()
     if fmt == "markdown":
@@ -285,8 +306,6 @@ def render_template(env: jinja2.Environment, name: str, /, **values: Any) -> str
     ...     print(err)
     t.j2:2: template error: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.
     """
-    from derive.errors import DeriveError
-
     try:
         return env.get_template(name).render(**values)
     except jinja2.TemplateSyntaxError as err:

@@ -1,0 +1,126 @@
+"""SPEC section 3's JSON for a derivative, whole or streamed (``--max-paths all``).
+
+``text`` fields use the ASCII printer (``d`` for local partials and whole
+derivatives alike, as SPEC fixes them); ``latex`` fields the LaTeX printer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from derive.evaluate import path_product
+from derive.printing.formulas import formula_latex, formula_text
+from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter
+from derive.printing.text import batches
+from derive.printing.words import why_zero
+
+
+def expansion_terms(d: Any, p: TermPrinter) -> list[str]:
+    """Return the expansion's terms, one per listed path, ``...`` last when cut."""
+    terms = [p.product(t) for t in d.expansion]
+    if d.truncated:
+        terms.append("...")
+    return terms or ["0"]
+
+
+def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
+    """Return SPEC section 3's JSON object for a derivative."""
+    ascii_, tex = AsciiPrinter(d.net), LatexPrinter(d.net)
+    out: dict[str, Any] = {
+        "network": d.net.name,
+        "of": d.of,
+        "wrt": d.wrt,
+        "detail": d.detail,
+        "path_count": d.path_count,
+        "paths": [list(p) for p in d.paths],
+        "paths_truncated": d.truncated,
+        "expansion": {
+            "text": " + ".join(expansion_terms(d, ascii_)),
+            "latex": " + ".join(t if t != "..." else r"\dots" for t in expansion_terms(d, tex)),
+        },
+        "factored": {
+            "text": ascii_.term(d.factored) if not d.is_zero else "0",
+            "latex": tex.term(d.factored) if not d.is_zero else "0",
+        },
+        "local": {
+            ascii_.local(*e): {"text": formula_text(f), "latex": formula_latex(f, d.net)}
+            for e, f in d.local.items()
+        },
+        "concrete": {"text": formula_text(d.concrete), "latex": formula_latex(d.concrete, d.net)},
+    }
+    if d.factored_where:
+        out["factored"]["where"] = [[ascii_.term(w), ascii_.term(t)] for w, t in d.factored_where]
+    if d.where:
+        out["concrete"]["where"] = [[s.name, formula_text(f)] for s, f in d.where]
+    if d.concrete_onehot is not None:
+        out["concrete"]["one_hot"] = {
+            "text": formula_text(d.concrete_onehot),
+            "latex": formula_latex(d.concrete_onehot, d.net),
+        }
+    if d.is_zero:
+        out["zero_because"] = why_zero(d)
+    if numbers is not None:
+        out["value"] = numbers.value
+        out["point"] = {n: numbers.point[n] for n in numbers.used}
+        out["path_products"] = numbers.path_products
+        if numbers.lr is not None:
+            out["update"] = {"lr": numbers.lr, "old": numbers.old, "new": numbers.new}
+    return out
+
+
+def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
+    """Write the JSON with every path, as each is found: constant memory however many.
+
+    The object has every key of SPEC section 3: what grows with the paths (the
+    paths, the expansion's terms, their products at a point) is streamed; the
+    rest is the derivative's own JSON, which is polynomial in the network's size.
+    """
+
+    def array(items: Iterator[str]) -> None:
+        out.write("[\n")
+        for chunk in batches(items, ",\n"):
+            out.write(chunk)
+        out.write("\n]")
+
+    def terms(printer: TermPrinter) -> None:
+        # Each partial typeset once (JSON-escaped); a term is then one join per path.
+        partial = {e: json.dumps(printer.local(*e))[1:-1] for e in d.edges}
+        times = json.dumps(printer.times)[1:-1]
+        out.write('"')
+        for chunk in batches(
+            (
+                times.join(map(partial.__getitem__, zip(path, path[1:], strict=False)))
+                for path in d.iter_paths()
+            ),
+            " + ",
+        ):
+            out.write(chunk)
+        out.write('"')
+
+    def expansion() -> None:
+        out.write('{"text": ')
+        terms(AsciiPrinter(d.net))
+        out.write(', "latex": ')
+        terms(LatexPrinter(d.net))
+        out.write("}")
+
+    streamed: dict[str, Callable[[], None]] = {
+        # Names are identifiers, so a path is valid JSON without json.dumps's escaping.
+        "paths": lambda: array('["' + '", "'.join(path) + '"]' for path in d.iter_paths()),
+        "paths_truncated": lambda: out.write("false"),
+        "expansion": expansion,
+        "path_products": lambda: array(
+            json.dumps(path_product(path, numbers.local)) for path in d.iter_paths()
+        ),
+    }
+    sep = "{"
+    for key, value in to_json(d, numbers).items():
+        out.write(f"{sep}{json.dumps(key)}: ")
+        if key in streamed and not d.is_zero:
+            streamed[key]()
+        else:
+            out.write(json.dumps(value, ensure_ascii=False))
+        sep = ", "
+    out.write("}\n")

@@ -1,0 +1,151 @@
+"""The text report of a derivative (``--format text``), line by line, streamable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from typing import IO, Any
+
+from derive.evaluate import path_product
+from derive.printing.formulas import formula_text
+from derive.printing.terms import TermPrinter, UnicodePrinter, sweep_line
+from derive.printing.words import NOTATION, num, why_zero
+
+
+def text_report(d: Any, numbers: Any = None) -> str:
+    """Return the whole text report of a derivative."""
+    return "\n".join(text_lines(d, numbers)) + "\n"
+
+
+def sweep_children(d: Any) -> list[str]:
+    """Return the children of ``wrt`` on a path up to ``of``: its terms in the backward sweep."""
+    inside = set(d.nodes)
+    return sorted((c for c in d.graph.successors(d.wrt) if c in inside), key=d.net.rank)
+
+
+def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterator[str]:
+    """Yield the text report line by line; with ``every_path`` the paths come from the lazy
+    iterator, so ``--max-paths all`` streams them in constant memory."""
+    p = UnicodePrinter(d.net)
+    lhs = p.whole(d.of, d.wrt)
+    if d.is_zero:
+        yield f"{lhs} = 0"
+        yield f"  {why_zero(d)}."
+        return
+    if d.of == d.wrt:
+        yield f"{lhs} = 1"
+        yield f"  {d.of} changes one-for-one with itself."
+        return
+
+    def paths() -> Iterator[tuple[str, ...]]:
+        return d.iter_paths() if every_path else iter(d.paths)
+
+    # Each partial and name is written once; a path's text is then built from its prefix's
+    # (there may be billions of paths, and each is written twice).
+    partial = {e: p.local(*e) for e in d.edges}
+    name = {n: p.name(n) for n in d.nodes}
+
+    def term(a: str, b: str) -> str:
+        return partial[(a, b)] if a == d.of else p.times + partial[(a, b)]
+
+    def arrow(a: str, b: str) -> str:
+        return p.arrow + name[b]
+
+    if every_path:
+        terms, arrows = d.iter_joined(term), d.iter_joined(arrow)
+    else:
+        terms = (p.product(t) for t in d.expansion)
+        arrows = (p.path(path)[len(name[d.of]) :] for path in d.paths)
+    pad = " " * len(lhs)
+    for i, text in enumerate(terms):
+        yield f"{pad} + {text}" if i else f"{lhs} = {text}"
+    truncated = d.truncated and not every_path
+    if truncated:
+        yield f"{lhs} = ..." if not d.paths else f"{pad} + ..."
+    yield NOTATION
+    yield ""
+    head = f"Paths: {d.path_count:,}"
+    if truncated:
+        listed = f"the first {len(d.paths):,} are listed" if d.paths else "none are listed"
+        head += f" ({listed}; --max-paths all lists every one)"
+    yield head + f", from {d.of} down to {d.wrt}"
+    width = len(str(d.path_count if every_path else len(d.paths)))
+    top = name[d.of]
+    for i, text in enumerate(arrows, 1):
+        yield f"  {i:>{width}}. {top}{text}"
+    yield from ["", "Factored:", f"  {lhs} = {p.term(d.factored)}"]
+    for whole, term_ in d.factored_where:
+        yield f"  where {p.term(whole)} = {p.term(term_)}"
+    children = sweep_children(d)
+    if any(c != d.of for c in children):
+        yield from ["", "In the backward sweep (derive backprop):"]
+        yield f"  {lhs} = {sweep_line(p, d.of, d.wrt, children)}"
+    yield from ["", "Local partials:"]
+    # Every local partial unless there are very many; then those on the listed paths.
+    listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
+    many = len(d.local) > 40 and not every_path
+    shown = {e: f for e, f in d.local.items() if e in listed} if many else d.local
+    width = max((len(p.local(*e)) for e in shown), default=0)
+    for edge, f in shown.items():
+        yield f"  {p.local(*edge):<{width}} = {formula_text(f)}"
+    if len(shown) < len(d.local):
+        yield f"  ... and {len(d.local) - len(shown):,} more (--format json lists all)"
+    yield from ["", "Concrete:"]
+    for sym, f in d.where:
+        yield f"  {sym.name} = {formula_text(f)}"
+    yield f"  {lhs} = {formula_text(d.concrete)}"
+    if d.concrete_onehot is not None:
+        yield f"  {pad} = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
+    if numbers is not None:
+        yield ""
+        yield from _numbers(d, numbers, p, paths(), shown, summed=not truncated)
+
+
+def _numbers(
+    d: Any,
+    n: Any,
+    p: TermPrinter,
+    paths: Iterator[tuple[str, ...]],
+    shown: dict,
+    summed: bool,
+) -> Iterator[str]:
+    point = ", ".join(f"{k} = {num(n.point[k])}" for k in n.used)
+    computed = [
+        k
+        for k in d.net.names
+        if k in n.values and k not in n.used and d.net.kind(k) in ("neuron", "preact", "loss")
+    ]
+    lhs = p.whole(d.of, d.wrt)
+    yield "At the point:"
+    yield f"  values:   {point}"
+    yield "  forward:  " + ", ".join(f"{k} = {num(n.values[k])}" for k in computed)
+    yield "  local partials:"
+    width = max((len(p.local(*e)) for e in shown), default=0)
+    for edge in shown:
+        yield f"    {p.local(*edge):<{width}} = {num(n.local[edge])}"
+    yield "  paths:"
+    for i, path in enumerate(paths, 1):
+        yield f"    {i}. {p.path(path)}: {num(path_product(path, n.local))}"
+    total = "sum of the paths" if summed else "all paths, by backpropagation"
+    yield f"  {lhs} = {num(n.value)}   ({total})"
+    if n.lr is not None:
+        w = d.wrt
+        yield (
+            f"  update:   {w}_new = {w}_old − η·{lhs} = {num(n.old)} − {num(n.lr)}·"
+            f"({num(n.value)}) = {num(n.new)}"
+        )
+
+
+def batches(lines: Iterator[str], sep: str) -> Iterator[str]:
+    """Yield the lines joined by ``sep``, thousands at a time: a write per path costs more than finding it."""
+    lead = ""
+    while batch := list(islice(lines, 4096)):
+        yield lead + sep.join(batch)
+        lead = sep
+
+
+def stream_text(d: Any, numbers: Any, out: IO[str]) -> None:
+    """Write the text report with every path, as each is found: constant memory."""
+    for chunk in batches(text_lines(d, numbers, every_path=True), "\n"):
+        out.write(chunk)
+    out.write("\n")

@@ -1,0 +1,81 @@
+"""Words: the one number format, the notation's explanation, reasons in sentences.
+
+Every human-facing output writes numbers with :func:`num` and explains the
+d/∂ notation with :data:`NOTATION` (once, where it first appears).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def notation(local: str = "∂", whole: str = "d") -> str:
+    r"""Return the notation's one-line explanation, with the two marks as the output writes them.
+
+    >>> notation()
+    '∂ marks a local partial (one formula differentiated, the rest held fixed); d a whole derivative (the sum over every path).'
+    """
+    return (
+        f"{local} marks a local partial (one formula differentiated, the rest held fixed); "
+        f"{whole} a whole derivative (the sum over every path)."
+    )
+
+
+# One short line, written where the notation first appears in each output.
+NOTATION = notation()
+NOTATION_TEX = notation(r"$\partial$", r"$\mathrm{d}$")
+
+
+def num(x: float) -> str:
+    """Return a number with 4 significant figures, trailing zeros kept: the one format.
+
+    Very small or large numbers get an exponent; exactly zero is ``0`` (also ``-0.0``: a
+    student should not see "-0").
+
+    >>> [num(v) for v in (0.25, -0.0804171, 1e-5, 0.908042, 1.0, 1234.6, 123456.0, -0.0)]
+    ['0.2500', '-0.08042', '1.000e-05', '0.9080', '1.000', '1235', '1.235e+05', '0']
+    """
+    x = float(x)
+    return f"{x:#.4g}".removesuffix(".") if x else "0"
+
+
+def article(word: str) -> str:
+    """Return ``a`` or ``an`` with the word: ``an input``, ``a weight``.
+
+    >>> article("input"), article("weight")
+    ('an input', 'a weight')
+    """
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
+def and_list(names: Sequence[str]) -> str:
+    """Return names as a list in words: ``a``, ``a and b``, ``a, b and c``.
+
+    >>> and_list(["O21"]), and_list(["O21", "O22", "O23"])
+    ('O21', 'O21, O22 and O23')
+    """
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """Return ``1 path``, ``2 paths``, with the count written with thousands separators.
+
+    >>> plural(1, "path"), plural(1000, "path")
+    ('1 path', '1,000 paths')
+    """
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def why_zero(d: Any) -> str:
+    """Return, in plain words, why a derivative is 0 (empty when it is not).
+
+    >>> from derive.expand import derive
+    >>> from derive.graph import load_network
+    >>> why_zero(derive(load_network("two_hidden"), "O11", "W5"))
+    'O11 does not depend on W5: W5 feeds only O12'
+    """
+    return d.why_zero()
