@@ -18,7 +18,16 @@ from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, read_point
 from derive.expand import Derivative, derive
 from derive.graph import Network, load_network
-from derive.printing import AsciiPrinter, num, report, to_json
+from derive.printing import (
+    AsciiPrinter,
+    LatexPrinter,
+    expansion_terms,
+    formula_latex,
+    num,
+    report,
+    to_json,
+)
+from derive.printing.network import network_markdown
 
 DERIVATIVE = re.compile(
     r"\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z"
@@ -41,8 +50,19 @@ def parse_derivative(text: str) -> tuple[str, str]:
 
 
 def load(source: str | Path) -> Network:
-    """Return a network from a file path or a bundled name (``"two_hidden"``)."""
+    """Return a network from a file path or a bundled name (``"two_hidden"``).
+
+    In Jupyter it shows itself: its diagram (Mermaid) and its weight table.
+
+    >>> "```mermaid" in load("simple")._repr_markdown_()
+    True
+    """
     return load_network(source)
+
+
+# The notebook view of a network lives with the printers; the API, last in the pipeline,
+# hands it to Network, so the graph module never imports a printer.
+Network._repr_markdown_ = network_markdown  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -106,7 +126,17 @@ class Result:
         return report(self.derivative, "markdown", self.numbers, flavor="portable")
 
     def _repr_latex_(self) -> str:
-        return report(self.derivative, "latex", self.numbers)
+        """Return math only (MathJax front ends render nothing else): expansion, factored, concrete."""
+        d = self.derivative
+        p = LatexPrinter(d.net)
+        # A long expansion would swamp the page; the factored form says the same.
+        rows = [" + ".join(expansion_terms(d, p))] if d.path_count <= 8 else []
+        if not d.is_zero and d.of != d.wrt:
+            rows += [p.term(d.factored), formula_latex(d.concrete, d.net)]
+        if self.numbers is not None:
+            rows.append(num(self.numbers.value))
+        body = r" \\ &= ".join(rows)
+        return rf"$$\begin{{aligned}} {p.whole(d.of, d.wrt)} &= {body} \end{{aligned}}$$"
 
 
 def differentiate(

@@ -35,7 +35,18 @@ def test_result_shows_itself_briefly_and_as_markdown():
     assert repr(r) == "<Result dL/dW1 in two_hidden: 2 paths>"
     assert r.value is None and r.update is None
     assert "$$" in r._repr_markdown_()  # Jupyter renders $$, not GitHub's ```math
-    assert r"\frac{\partial L}{\partial W_{1}}" in r._repr_latex_()
+    latex = r._repr_latex_()  # math only, so MathJax renders it
+    assert latex.startswith(r"$$\begin{aligned} \frac{\mathrm{d}L}{\mathrm{d}W_{1}} &= ")
+    assert latex.endswith(r"\end{aligned}$$") and "enumerate" not in latex
+
+
+def test_a_network_shows_its_diagram_and_weight_table_in_jupyter():
+    md = derive.load("two_hidden")._repr_markdown_()
+    assert "```mermaid" in md
+    net = derive.load("two_hidden")
+    for weight, edges in net.weight_edges.items():
+        for src, dst in edges:
+            assert any(line.startswith(f"| {weight} | {src} | {dst} |") for line in md.splitlines())
 
 
 def test_dir_lists_the_public_names():
