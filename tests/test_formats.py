@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,20 +17,23 @@ from derive.printing import report
 NETWORKS = [p.stem for p in bundled_networks()]
 
 
-def _first_layer_derivatives(name: str):
-    """Yield (derivative, numbers) for the loss against every parameter of one network."""
+@cache
+def _first_layer_derivatives(name: str) -> tuple:
+    """Return (derivative, numbers) for the loss against every parameter of one network."""
     net = load_network(name)
+    out = []
     for p in net.parameters:
         d = derive(net, net.loss, p, detail=True)
-        yield d, at(d, net.values, lr=0.1)
+        out.append((d, at(d, net.values, lr=0.1)))
+    return tuple(out)
 
 
 @pytest.mark.parametrize("flavor", ["github", "portable"])
-@pytest.mark.parametrize("name", NETWORKS)
-def test_markdown_math_renders_with_katex_strict(katex, name: str, flavor: str):
-    # One document for the whole network: one KaTeX process, not one per derivative.
+def test_markdown_math_renders_with_katex_strict(katex, flavor: str):
+    # One document for every bundled network: one KaTeX process, not one per derivative.
     md = "\n\n".join(
         report(d, "markdown", numbers, flavor=flavor)
+        for name in NETWORKS
         for d, numbers in _first_layer_derivatives(name)
     )
     errors = markdown_math_errors(md, flavor)
@@ -44,10 +48,14 @@ def test_portable_markdown_has_nothing_a_markdown_pass_would_eat(name: str):
             assert not markdown_escapes(latex), f"d{d.of}/d{d.wrt}: {latex}"
 
 
-@pytest.mark.parametrize("name", NETWORKS)
-def test_latex_fragments_compile_with_pdflatex(pdflatex, tmp_path: Path, name: str):
-    body = "\n\n".join(report(d, "latex", numbers) for d, numbers in _first_layer_derivatives(name))
-    tex = tmp_path / f"{name}.tex"
+def test_latex_fragments_compile_with_pdflatex(pdflatex, tmp_path: Path):
+    # One document for every bundled network: one pdflatex run (an error names its line).
+    body = "\n\n".join(
+        report(d, "latex", numbers)
+        for name in NETWORKS
+        for d, numbers in _first_layer_derivatives(name)
+    )
+    tex = tmp_path / "all.tex"
     tex.write_text(
         "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
         + body
@@ -78,3 +86,43 @@ def test_json_has_the_stable_keys_of_spec_section_3():
     assert out["paths"] == [["L", "O31", "O21", "O11", "W1"], ["L", "O31", "O22", "O11", "W1"]]
     assert out["factored"]["text"] == "dL/dO31*(dO31/dO21*dO21/dO11 + dO31/dO22*dO22/dO11)*dO11/dW1"
     assert out["update"]["new"] == pytest.approx(out["update"]["old"] - 0.1 * out["value"])
+
+
+SKIP = """\
+layers:
+  - inputs: [h]
+  - neurons: [E]
+  - neurons: [N]
+loss: {kind: squared_error}
+edges:
+  h -> E: W1
+  h -> N: W2
+  E -> N: W3
+"""
+
+
+@pytest.fixture
+def skip_net(tmp_path: Path):
+    (tmp_path / "skip.yaml").write_text(SKIP)
+    return load_network(tmp_path / "skip.yaml")
+
+
+def test_a_skip_edge_never_prints_one_symbol_for_two_things(skip_net):
+    lines = report(derive(skip_net, "N", "h")).splitlines()
+    assert lines[:2] == ["dN/dh = ∂N/∂h", "      + ∂N/∂E · ∂E/∂h"]
+    assert "  dN/dh = ∂N/∂h + ∂N/∂E · ∂E/∂h" in lines  # factored
+    sweep = lines[lines.index("In the backward sweep (derive backprop):") + 1]
+    assert sweep == "  dN/dh = dN/dE · ∂E/∂h + ∂N/∂h"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_the_notation_is_explained_once_right_after_the_first_formula(skip_net, fmt: str):
+    out = report(derive(skip_net, "N", "h"), fmt)
+    assert out.count("marks a local partial") == 1
+    first = out.index("marks a local partial")
+    assert out.index("N") < first < out.index("Paths")
+
+
+def test_latex_writes_a_whole_derivative_with_an_upright_d(skip_net):
+    tex = report(derive(skip_net, "N", "h"), "latex")
+    assert r"\frac{\mathrm{d}N}{\mathrm{d}h} &= \frac{\partial N}{\partial h}" in tex

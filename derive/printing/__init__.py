@@ -37,10 +37,6 @@ from derive.printing.terms import (
 from derive.printing.text import stream_text, text_lines, text_report
 from derive.printing.words import NOTATION, NOTATION_TEX, num, why_zero
 
-# The old names, for callers written before the split.
-Printer = TermPrinter
-expansion = expansion_terms
-
 __all__ = [
     "AsciiPrinter",
     "FormulaLatex",

@@ -110,8 +110,9 @@ class TermPrinter:
         """Return the whole derivative d top/d bottom (the sum over every path)."""
         return self.fraction(self.whole_mark, top, bottom)
 
-    # The old name of :meth:`local`, kept for callers that print a factor.
-    partial = local
+    def partial(self, top: str, bottom: str) -> str:
+        """Return the local partial: the old name of :meth:`local`."""
+        return self.local(top, bottom)
 
     def term(self, term: Any, inside: bool = False) -> str:
         """Return a term; ``inside`` parenthesises a sum that is a factor."""
