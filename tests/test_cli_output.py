@@ -366,3 +366,29 @@ def test_unreadable_derivative_is_a_usage_error(tmp_path):
     result = script(tmp_path, "dL dW1", "--net", "two_hidden")
     assert result.returncode == 2
     assert "dL/dW1" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- what derive prints pastes back into derive check ------------------------------------
+
+
+def _printed_equations(out: str) -> list[str]:
+    """Return the report's expansion, factored form and sweep line as one-line equations."""
+    lines = out.splitlines()
+    lhs = lines[0].split(" = ")[0]
+    expansion = " + ".join(
+        line.split(" = ", 1)[1] if i == 0 else line.strip()[2:]
+        for i, line in enumerate(lines[: lines.index("") - 1])
+    )
+    factored = lines[lines.index("Factored:") + 1].strip()
+    sweep = lines[lines.index("In the backward sweep (derive backprop):") + 1].strip()
+    return [f"{lhs} = {expansion}", factored, sweep]
+
+
+@pytest.mark.parametrize("name", ["two_hidden", "two_hidden_tied", "multi_3b1b"])
+def test_every_printed_equation_pastes_back_into_check(tmp_path, name):
+    net = net_of(name)
+    wrt = net.parameters[0]
+    out = run(tmp_path, f"d{net.loss}/d{wrt}", "--net", name).stdout
+    for equation in _printed_equations(out):
+        result = run(tmp_path, "check", equation, "--net", name)
+        assert result.returncode == 0, (equation, result.stdout)

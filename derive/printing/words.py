@@ -73,9 +73,26 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 def why_zero(d: Any) -> str:
     """Return, in plain words, why a derivative is 0 (empty when it is not).
 
+    The reason is the derivative's structured ``zero_reason`` (kind, of, wrt,
+    feeds, of_kind); this is the one place it becomes a sentence.
+
     >>> from derive.expand import derive
     >>> from derive.graph import load_network
     >>> why_zero(derive(load_network("two_hidden"), "O11", "W5"))
     'O11 does not depend on W5: W5 feeds only O12'
     """
-    return d.why_zero()
+    if not hasattr(d, "zero_reason"):
+        return d.why_zero()  # a derivative from before the structured reason
+    reason = d.zero_reason
+    if reason is None:
+        return ""
+    of, wrt = reason.of, reason.wrt
+    if reason.kind == "leaf":
+        return f"{of} is {article(reason.of_kind)}: it depends on nothing"
+    if reason.kind == "reversed":
+        return (
+            f"{of} does not depend on {wrt}: {wrt} is computed from {of}, not the other way round"
+        )
+    if reason.kind == "unused":
+        return f"{of} does not depend on {wrt}: nothing is computed from {wrt}"
+    return f"{of} does not depend on {wrt}: {wrt} feeds only {and_list(reason.feeds)}"
