@@ -122,3 +122,15 @@ def test_a_titles_tex_commands_are_printed_escaped(tmp_path: Path, fmt: str, esc
     out = run(tmp_path, "dL/dW1", "--net", "evil.yaml", "--format", fmt).stdout
     assert out.splitlines()[0].endswith(" in " + escaped)
     assert "\\input{" not in out
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown"])
+def test_an_unsafe_latex_override_is_refused_in_one_line(tmp_path: Path, fmt: str):
+    (tmp_path / "evil.yaml").write_text(
+        "layers:\n  - inputs: [x1]\n  - neurons: [O1]\nloss: {kind: squared_error}\n"
+        'latex:\n  O1: "\\\\input{/etc/passwd}"\n'
+    )
+    result = run(tmp_path, "dL/dW1", "--net", "evil.yaml", "--format", fmt)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("derive: ") and len(result.stderr.splitlines()) == 1
+    assert "\\input" in result.stderr

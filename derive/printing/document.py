@@ -1,4 +1,10 @@
-"""Templates: the Jinja environment, with a course's own folder over the shipped one.
+"""Templates: the Jinja environment, its filters, and the one escaping policy.
+
+The policy: a string from a network file (title, description, a name's words)
+is user text, and reaches a document only through the language's ``t`` filter
+(:func:`markdown_text` or :func:`tex_text`), which no command or markup
+survives; formulas are typeset by the printers from identifiers and from
+``latex:`` overrides that are checked (:func:`check_latex_name`) before use.
 
 Templates hold wording and layout and receive finished values; this module
 builds those values for a single derivative (``--format markdown|latex``).
@@ -22,11 +28,17 @@ from derive.printing.text import sweep_children
 from derive.printing.words import NOTATION_TEX, notation, num, why_zero
 
 
-def environment(templates: str | Path | None = None) -> jinja2.Environment:
-    """Return the Jinja environment: ``templates`` first (if given), then the shipped ones."""
+def environment(
+    templates: str | Path | None = None, fmt: str | None = None, flavor: str = "github"
+) -> jinja2.Environment:
+    """Return the Jinja environment: ``templates`` first (if given), then the shipped ones.
+
+    With ``fmt`` (``markdown`` or ``latex``) it has that language's filters: ``t``
+    (escape user text), ``inline`` and ``block`` (math).
+    """
     folders = [str(templates)] if templates else []
     folders.append(str(data_dir("templates")))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -34,6 +46,15 @@ def environment(templates: str | Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    if fmt == "markdown":
+        env.filters["t"] = markdown_text
+        env.filters["inline"] = lambda tex: math_inline(tex, flavor)
+        env.filters["block"] = lambda tex: math_block(tex, flavor)
+    elif fmt == "latex":
+        env.filters["t"] = tex_text
+        env.filters["inline"] = lambda tex: rf"\( {tex} \)"
+        env.filters["block"] = lambda tex: rf"\[ {tex} \]"
+    return env
 
 
 def math_block(tex: str, flavor: str) -> str:
@@ -115,10 +136,9 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
     lhs = p.whole(d.of, d.wrt)
     terms = expansion_terms(d, p)
     children = sweep_children(d)
-    escape = markdown_text if fmt == "markdown" else tex_text
     values: dict[str, Any] = {
         "lhs": lhs,
-        "zero": escape(why_zero(d)) if d.is_zero else "",
+        "zero": why_zero(d) if d.is_zero else "",
         "notation": (
             notation(math_inline(r"\partial", flavor), math_inline(r"\mathrm{d}", flavor))
             if fmt == "markdown"
@@ -140,14 +160,12 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "update": _update_tex(p.name(d.wrt), lhs, numbers),
         **_numbers_tex(d, numbers, p),
         "wrt": p.name(d.wrt),
-        "title": escape(" ".join(f"d{d.of}/d{d.wrt} in {d.net.title}".split())),
+        # One line: the LaTeX fragment has it in a % comment.
+        "title": " ".join(f"d{d.of}/d{d.wrt} in {d.net.title}".split()),
     }
-    env = environment()
-    if fmt == "markdown":
-        env.filters["block"] = lambda tex: math_block(tex, flavor)
-        env.filters["inline"] = lambda tex: math_inline(tex, flavor)
-        return env.get_template("derivative.md.j2").render(**values)
-    return env.get_template("derivative.tex.j2").render(**values)
+    env = environment(fmt=fmt, flavor=flavor)
+    name = "derivative.md.j2" if fmt == "markdown" else "derivative.tex.j2"
+    return env.get_template(name).render(**values)
 
 
 # -- helpers for the study notes (derive.notes) -------------------------------------
