@@ -392,3 +392,17 @@ def test_every_printed_equation_pastes_back_into_check(tmp_path, name):
     for equation in _printed_equations(out):
         result = run(tmp_path, "check", equation, "--net", name)
         assert result.returncode == 0, (equation, result.stdout)
+
+
+@pytest.mark.parametrize("name", ["two_hidden", "two_hidden_tied"])
+def test_the_printed_latex_pastes_back_into_check(tmp_path, name):
+    net = net_of(name)
+    wrt = net.parameters[0]
+    data = json.loads(
+        run(tmp_path, f"d{net.loss}/d{wrt}", "--net", name, "--format", "json").stdout
+    )
+    lhs = rf"\frac{{\mathrm{{d}}{net.latex_names[net.loss]}}}{{\mathrm{{d}}{net.latex_names[wrt]}}}"
+    for key in ("expansion", "factored", "sweep"):
+        equation = f"{lhs} = {data[key]['latex']}"
+        result = run(tmp_path, "check", equation, "--net", name)
+        assert result.returncode == 0, (equation, result.stdout)

@@ -12,8 +12,8 @@ from typing import IO, Any
 
 from derive.evaluate import path_product
 from derive.printing.formulas import formula_latex, formula_text
-from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter
-from derive.printing.text import batches
+from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, sweep_line
+from derive.printing.text import batches, sweep_children
 from derive.printing.words import why_zero
 
 
@@ -50,6 +50,13 @@ def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
         },
         "concrete": {"text": formula_text(d.concrete), "latex": formula_latex(d.concrete, d.net)},
     }
+    if not d.is_zero and d.of != d.wrt:
+        # wrt's line of the backward sweep: d of/d wrt = sum over its children c of d of/dc * dc/d wrt.
+        children = sweep_children(d)
+        out["sweep"] = {
+            "text": sweep_line(ascii_, d.of, d.wrt, children),
+            "latex": sweep_line(tex, d.of, d.wrt, children),
+        }
     if d.factored_where:
         out["factored"]["where"] = [[ascii_.term(w), ascii_.term(t)] for w, t in d.factored_where]
     if d.where:

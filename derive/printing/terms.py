@@ -126,10 +126,6 @@ class TermPrinter:
         """Return a path, ``of`` first: ``L <- O31 <- O21``."""
         return self.arrow.join(self.name(n) for n in path)
 
-    def equation(self, top: str, bottom: str, rhs: str) -> str:
-        """Return ``d top/d bottom = rhs``, the left side a whole derivative."""
-        return f"{self.whole(top, bottom)} = {rhs}"
-
 
 class AsciiPrinter(TermPrinter):
     """``dL/dO31*dO31/dO21``: SPEC section 3's JSON ``text``, what ``derive check`` reads."""
