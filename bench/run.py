@@ -399,12 +399,14 @@ def composed_loss(net: Network) -> sp.Expr:
     """Return the loss as one SymPy expression of inputs, weights and targets (what a SymPy user writes)."""
     value: dict[str, sp.Expr] = {x: sp.Symbol(x) for x in net.inputs}
     for layer in net.layers:
+        zs = []
         for n in layer:
             neuron = net.neurons[n]
             z = sp.Add(*[value[s] * sp.Symbol(w) for s, w in neuron.inputs])
-            if neuron.bias:
-                z += sp.Symbol(neuron.bias)
-            value[n] = ACTIVATIONS[neuron.activation].forward(z)
+            zs.append(z + sp.Symbol(neuron.bias) if neuron.bias else z)
+        rule = ACTIVATIONS[net.neurons[layer[0]].activation]
+        outs = rule.forward(zs) if rule.couples else [rule.forward(z) for z in zs]
+        value.update(zip(layer, outs, strict=True))
     outputs = [value[o] for o in net.outputs]
     return LOSSES[net.loss_kind].value(outputs, [sp.Symbol(t) for t in net.targets])
 

@@ -19,6 +19,7 @@ from derive.errors import DeriveError
 from derive.expand import Derivative, local_partial, symbol
 from derive.graph import Network
 from derive.netfile import NUMBER, read_numbers
+from derive.paths import sweep
 from derive.rules import ACTIVATIONS, LOSSES
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
@@ -81,24 +82,18 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
             neuron = net.neurons[n]
             z = sum(env[s] * env[w] for s, w in neuron.inputs)
             env[neuron.preact] = z + (env[neuron.bias] if neuron.bias else 0.0)
-        acts = [net.neurons[n] for n in ready]
-        if acts and acts[0].activation == "softmax":
-            if len(acts) < len(layer):
-                continue
-            top = max(env[a.preact] for a in acts)
-            exps = [math.exp(env[a.preact] - top) for a in acts]
-            total = math.fsum(exps)
-            for a, e in zip(acts, exps, strict=True):
-                env[a.name] = e / total
+        rule = ACTIVATIONS[net.neurons[layer[0]].activation]
+        if rule.couples:
+            if len(ready) == len(layer):
+                outs = rule.value([env[net.neurons[n].preact] for n in layer])
+                env.update(zip(layer, outs, strict=True))
         else:
-            for a in acts:
-                form = ACTIVATIONS[a.activation].forward(sp.Symbol("z"))
-                env[a.name] = number(form, {"z": env[a.preact]})
+            for n in ready:
+                env[n] = rule.value(env[net.neurons[n].preact])
     if all(n in env for n in net.outputs + net.targets):
-        loss = LOSSES[net.loss_kind].value(
-            [symbol(o) for o in net.outputs], [symbol(t) for t in net.targets]
+        env[net.loss] = LOSSES[net.loss_kind].number(
+            [env[o] for o in net.outputs], [env[t] for t in net.targets]
         )
-        env[net.loss] = number(loss, env)
     return env
 
 
@@ -235,10 +230,13 @@ def backprop(d: Derivative, local: dict[tuple[str, str], float]) -> float:
     """Return the derivative's value by one reverse sweep over the local partials' values."""
     if d.is_zero:
         return 0.0
-    inside = set(d.nodes)
-    delta = {d.of: 1.0}
-    for v in reversed(d.nodes[:-1]):
-        delta[v] = math.fsum(delta[s] * local[(s, v)] for s in d.graph.successors(v) if s in inside)
+    delta = sweep(
+        d.graph,
+        {d.of: 1.0},
+        lambda v, above: math.fsum(x * local[(s, v)] for s, x in above),
+        order=reversed(d.nodes),
+        reverse=True,
+    )
     return delta[d.wrt]
 
 
@@ -257,14 +255,10 @@ def gradients(net: Network, point: dict[str, float]) -> dict[str, float]:
     -0.125349
     """
     env = forward(net, point)
-    graph = net.graph()
-    delta: dict[str, float] = {}
-    for v in reversed(list(nx.topological_sort(graph))):
-        delta[v] = (
-            1.0
-            if v == net.loss
-            else math.fsum(
-                delta[s] * number(local_partial(net, s, v), env) for s in graph.successors(v)
-            )
-        )
-    return {p: delta[p] for p in net.parameters}
+    delta = sweep(
+        net.graph(),
+        {net.loss: 1.0},
+        lambda v, above: math.fsum(x * number(local_partial(net, s, v), env) for s, x in above),
+        reverse=True,
+    )
+    return {p: delta.get(p, 0.0) for p in net.parameters}

@@ -23,8 +23,8 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.graph import Network
-from derive.paths import between, count_paths, iter_joined, iter_paths
-from derive.rules import ACTIVATIONS, LOSSES, softmax_slope
+from derive.paths import between, count_paths, iter_joined, iter_paths, sweep, ways
+from derive.rules import ACTIVATIONS, LOSSES
 
 # A factored subterm with more local partials than this is named (dA/dB) and defined apart.
 FACTOR_BUDGET = 24
@@ -129,9 +129,9 @@ def _dz(net: Network, neuron: str, bottom: str) -> sp.Expr:
 def _da_dz(net: Network, neuron: str, z_of: str) -> sp.Expr:
     """Return d(output of neuron)/d(z of z_of), in the outputs and z's."""
     n = net.neurons[neuron]
-    if n.activation == "softmax":
-        return softmax_slope(symbol(neuron), symbol(z_of), neuron == z_of)
     act = ACTIVATIONS[n.activation]
+    if act.couples:
+        return act.jacobian(symbol(neuron), symbol(z_of), neuron == z_of)
     return act.slope(symbol(n.preact), symbol(neuron))
 
 
@@ -290,23 +290,24 @@ class Derivative:
     def _deltas(self) -> tuple[sp.Expr, list[tuple[sp.Symbol, sp.Expr]]]:
         """Return the concrete form as one reverse sweep: delta_v = d(of)/dv for each node."""
         taken = set(self.net.names)
-        inside = set(self.nodes)
-        delta: dict[str, sp.Expr] = {self.of: sp.Integer(1)}
         where: list[tuple[sp.Symbol, sp.Expr]] = []
-        for v in reversed(self.nodes[:-1]):
-            above = [s for s in self.graph.successors(v) if s in inside]
-            value = sp.Add(*[delta[s] * self.local[(s, v)] for s in above])
+
+        def combine(v: str, above: list[tuple[str, sp.Expr]]) -> sp.Expr:
+            value = sp.Add(*[delta * self.local[(s, v)] for s, delta in above])
             if v == self.wrt:
-                return value, where
-            if len(above) == 1 and delta[above[0]] == 1:
+                return value
+            if len(above) == 1 and above[0][1] == 1:
                 value = tidy(value)
             name = f"delta_{v}"
             while name in taken:
                 name += "_"
-            sym = sp.Symbol(name)
-            where.append((sym, value))
-            delta[v] = sym
-        raise AssertionError("the sweep always reaches wrt")
+            where.append((sp.Symbol(name), value))
+            return where[-1][0]
+
+        delta = sweep(
+            self.graph, {self.of: sp.Integer(1)}, combine, order=reversed(self.nodes), reverse=True
+        )
+        return delta[self.wrt], where
 
 
 class _Factorer:
@@ -344,8 +345,8 @@ class _Factorer:
         return term
 
     def _build(self, a: str, b: str) -> Term:
-        up = _ways(b, self.order, self.g.predecessors)
-        down = _ways(a, reversed(self.order), self.g.successors)
+        up = ways(self.g, b, self.order)
+        down = ways(self.g, a, reversed(self.order), up=False)
         inside = up.keys() & down.keys()
         total = up[a]
         cuts = [n for n in reversed(self.order) if n in inside and up[n] * down[n] == total]
@@ -371,18 +372,6 @@ def _article(kind: str) -> str:
 
 def _words(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _ways(
-    start: str, order: Iterable[str], neighbours: Callable[[str], Iterable[str]]
-) -> dict[str, int]:
-    """Return the number of paths from ``start`` to each node it reaches, walking ``order``."""
-    ways = {start: 1}
-    for n in order:
-        count = sum(ways.get(m, 0) for m in neighbours(n))
-        if count and n != start:
-            ways[n] = count
-    return ways
 
 
 def _product(*parts: Term) -> Product:

@@ -14,13 +14,14 @@ from pathlib import Path
 import yaml
 
 from derive.errors import DeriveError
+from derive.rules import ACTIVATIONS, LOSSES
 
 IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 EDGE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*->\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z")
 NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\Z")
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "linear", "softplus", "softmax")
-LOSS_KINDS = ("squared_error", "half_squared_error", "mse", "bce", "cross_entropy")
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+LOSS_KINDS = tuple(LOSSES)
 TOP_KEYS = (
     "name",
     "title",

@@ -1,4 +1,4 @@
-"""Stage 3: the dependency paths between two nodes, counted and listed lazily.
+"""Stage 3: the dependency paths between two nodes, counted and listed lazily; the one sweep.
 
 Paths run from the dependent node down to what it depends on (``L, O31, O21,
 O11, W1``), the way lecture notes read a chain. Counting never lists: the
@@ -7,9 +7,12 @@ number of paths can be far too large to hold (10^9 in a ten-by-ten network).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from typing import TypeVar
 
 import networkx as nx
+
+T = TypeVar("T")
 
 
 def between(graph: nx.DiGraph, of: str, wrt: str) -> list[str]:
@@ -55,11 +58,24 @@ def count_paths(graph: nx.DiGraph, of: str, wrt: str) -> int:
     order = between(graph, of, wrt)
     if not order:
         return 0
-    ways = {wrt: 1}
-    inside = set(order)
-    for node in order[1:]:
-        ways[node] = sum(ways[p] for p in graph.predecessors(node) if p in inside)
-    return ways[of]
+    return sweep(graph, {wrt: 1}, _add_counts, order=order)[of]
+
+
+def _add_counts(node: Hashable, pairs: list[tuple[Hashable, int]]) -> int:
+    return sum(count for _, count in pairs)
+
+
+def ways(graph: nx.DiGraph, start: str, order: Iterable[str], up: bool = True) -> dict[str, int]:
+    """Return the number of paths between ``start`` and each node it reaches, walking ``order``.
+
+    Up the edges from ``start`` (``order`` topological), or with ``up=False`` down
+    them (``order`` reversed).
+
+    >>> g = nx.DiGraph([("W1", "O1"), ("O1", "O2"), ("O1", "O3"), ("O2", "L"), ("O3", "L")])
+    >>> ways(g, "L", ["L", "O3", "O2", "O1", "W1"], up=False)
+    {'L': 1, 'O3': 1, 'O2': 1, 'O1': 2, 'W1': 2}
+    """
+    return sweep(graph, {start: 1}, _add_counts, order=order, reverse=not up)
 
 
 def _ways_down(
@@ -160,3 +176,72 @@ def iter_joined(
             texts.append(texts[-1] + piece(path[-1], step))
             path.append(step)
             stack.append(iter(below[step]))
+
+
+def sweep(
+    graph: nx.DiGraph,
+    seed: Mapping[Hashable, T],
+    combine: Callable[[Hashable, list[tuple[Hashable, T]]], T | None],
+    *,
+    order: Iterable[Hashable] | None = None,
+    reverse: bool = False,
+) -> dict[Hashable, T]:
+    """Return a value for every node reached from ``seed``, folding over a topological order.
+
+    The one fold behind path counts, the factorer's ways, backpropagated deltas,
+    forward values and gradients. Walking ``order`` (by default
+    ``nx.topological_sort(graph)``, reversed when ``reverse``), each node not in
+    ``seed`` gets ``combine(node, [(n, value[n]), ...])`` over its neighbours
+    that already have a value: its predecessors, or with ``reverse`` its
+    successors (a backward sweep, from the loss down). A node none of whose
+    neighbours has a value, or for which ``combine`` returns None, gets none.
+
+    Parameters
+    ----------
+    graph : nx.DiGraph
+        The dependency graph; an edge ``u -> v`` means v is computed from u.
+    seed : mapping
+        The starting values (``{wrt: 1}`` to count paths up from wrt).
+    combine : callable
+        ``combine(node, pairs) -> value``, ``pairs`` the valued neighbours and
+        their values in the graph's adjacency order.
+    order : iterable, optional
+        The nodes to visit, in walking order (a topological order, or its
+        reverse with ``reverse``); nodes outside it get no value.
+    reverse : bool
+        Fold over successors instead of predecessors.
+
+    Returns
+    -------
+    dict
+        The value of each reached node, ``seed`` included, in the order reached.
+
+    Examples
+    --------
+    Count the paths up from W1, then backpropagate dL/dv = sum dL/dc * dc/dv:
+
+    >>> g = nx.DiGraph([("W1", "O1"), ("O1", "O2"), ("O1", "O3"), ("O2", "L"), ("O3", "L")])
+    >>> sweep(g, {"W1": 1}, lambda v, pairs: sum(x for _, x in pairs))["L"]
+    2
+    >>> slope = {("L", "O2"): 2.0, ("L", "O3"): 3.0, ("O2", "O1"): 0.5, ("O3", "O1"): 0.25,
+    ...          ("O1", "W1"): 4.0}
+    >>> dL = sweep(g, {"L": 1.0}, lambda v, pairs: sum(x * slope[c, v] for c, x in pairs),
+    ...            reverse=True)
+    >>> dL["O1"], dL["W1"]
+    (1.75, 7.0)
+    """
+    if order is None:
+        order = nx.topological_sort(graph)
+        if reverse:
+            order = reversed(list(order))
+    neighbours = graph.successors if reverse else graph.predecessors
+    value: dict[Hashable, T] = dict(seed)
+    for node in order:
+        if node in value:
+            continue
+        pairs = [(n, value[n]) for n in neighbours(node) if n in value]
+        if pairs:
+            result = combine(node, pairs)
+            if result is not None:
+                value[node] = result
+    return value

@@ -1,14 +1,30 @@
-"""Every activation and loss: its forward formula and its local partials, side by side.
+"""Every activation and loss, one row each: forward formula and local slope side by side.
 
-This is the one place that says what sigmoid's local partial is. Formulas are
-SymPy expressions in plain Symbols, written the way lecture notes write them:
-a sigmoid's slope is ``O*(1 - O)`` in the neuron's own output.
+This is the one place that says what sigmoid's local partial is, how it is
+typeset, how it is said in words and how an answer may spell it. Formulas
+are SymPy expressions in plain Symbols, written the way lecture notes write
+them: a sigmoid's slope is ``O*(1 - O)`` in the neuron's own output. Each row
+also carries the same rule on floats (``value``, ``slope_value``), for the
+forward pass and the sweep at a point, where SymPy would be too slow.
+
+Softmax is a *layer* rule (:class:`LayerActivation`): its outputs depend on
+every z of the layer, and its local slope is the Jacobian
+dO_j/dz_k = O_j (delta_jk - O_k).
+
+>>> ACTIVATIONS["sigmoid"].slope(sp.Symbol("z"), sp.Symbol("O"))
+O*(1 - O)
+>>> ACTIVATIONS["softmax"].jacobian(sp.Symbol("O1"), sp.Symbol("O2"), same=False)
+-O1*O2
+>>> LOSSES["bce"].words
+'binary cross-entropy'
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy as sp
 
@@ -18,58 +34,163 @@ def sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
 
 
+def _sigmoid_value(z: float) -> float:
+    # Two branches so that neither exp overflows for large |z|.
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _softplus_value(z: float) -> float:
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
 @dataclass(frozen=True)
 class Activation:
-    """An activation: forward value and slope, in the pre-activation z and output a."""
+    """An elementwise activation a = act(z): its forward rule and local slope da/dz."""
 
     name: str
-    forward: Callable[[sp.Expr], sp.Expr]
-    slope: Callable[[sp.Expr, sp.Expr], sp.Expr]  # d a / d z, given z and a = act(z)
-    formula: str  # LaTeX of act(z) for the notes
-    slope_formula: str  # LaTeX of act'(z) for the notes
+    forward: Callable[[sp.Expr], sp.Expr]  # act(z)
+    slope: Callable[[sp.Expr, sp.Expr], sp.Expr]  # da/dz, given z and a = act(z)
+    value: Callable[[float], float]  # act(z) on floats
+    slope_value: Callable[[float, float], float]  # da/dz on floats, given z and a
+    tex: str  # the function's symbol: \sigma
+    slope_tex: str  # the slope's symbol: \sigma' ("" where the slope is 1)
+    formula: str  # LaTeX of act(z)
+    slope_formula: str  # LaTeX of act'(z)
+    text: str  # act(z) in plain text, as `derive show` prints it
+    words: str  # the slope in words: "the sigmoid slope O(1 − O)"
+    spellings: tuple[str, ...]  # how an answer may write the function: sigma, σ, \sigma
+    slope_spellings: tuple[str, ...] = ()  # how an answer may write the slope itself
+    couples: ClassVar[bool] = False  # the slope depends on this neuron's z only
 
 
-ACTIVATIONS: dict[str, Activation] = {
+@dataclass(frozen=True)
+class LayerActivation:
+    """A layer activation (softmax): every output depends on every z of the layer."""
+
+    name: str
+    forward: Callable[[Sequence[sp.Expr]], list[sp.Expr]]  # the layer's outputs from its z's
+    jacobian: Callable[[sp.Expr, sp.Expr, bool], sp.Expr]  # dO_j/dz_k from O_j, O_k, j == k
+    value: Callable[[Sequence[float]], list[float]]  # the outputs on floats
+    tex: str
+    slope_tex: str
+    formula: str
+    slope_formula: str
+    text: str
+    words: str
+    spellings: tuple[str, ...]
+    slope_spellings: tuple[str, ...] = ()
+    couples: ClassVar[bool] = True
+
+
+def _softmax(zs: Sequence[sp.Expr]) -> list[sp.Expr]:
+    total = sp.Add(*[sp.exp(z) for z in zs])
+    return [sp.exp(z) / total for z in zs]
+
+
+def _softmax_value(zs: Sequence[float]) -> list[float]:
+    top = max(zs)  # shifted so that exp cannot overflow
+    exps = [math.exp(z - top) for z in zs]
+    total = math.fsum(exps)
+    return [e / total for e in exps]
+
+
+ACTIVATIONS: dict[str, Activation | LayerActivation] = {
     a.name: a
     for a in (
         Activation(
             "sigmoid",
-            sigmoid,
-            lambda z, a: a * (1 - a),
-            r"\sigma(z) = \frac{1}{1 + e^{-z}}",
-            r"\sigma(z)\,(1 - \sigma(z))",
+            forward=sigmoid,
+            slope=lambda z, a: a * (1 - a),
+            value=_sigmoid_value,
+            slope_value=lambda z, a: a * (1.0 - a),
+            tex=r"\sigma",
+            slope_tex=r"\sigma'",
+            formula=r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+            slope_formula=r"\sigma(z)\,(1 - \sigma(z))",
+            text="1/(1 + exp(-z))",
+            words="the sigmoid slope O(1 − O)",
+            spellings=("sigma", "sigmoid", "σ", r"\sigma"),
         ),
-        Activation("tanh", sp.tanh, lambda z, a: 1 - a**2, r"\tanh(z)", r"1 - \tanh^{2}(z)"),
+        Activation(
+            "tanh",
+            forward=sp.tanh,
+            slope=lambda z, a: 1 - a**2,
+            value=math.tanh,
+            slope_value=lambda z, a: 1.0 - a * a,
+            tex=r"\tanh",
+            slope_tex=r"\tanh'",
+            formula=r"\tanh(z)",
+            slope_formula=r"1 - \tanh^{2}(z)",
+            text="tanh(z)",
+            words="the tanh slope 1 − O²",
+            spellings=("tanh", r"\tanh"),
+        ),
         Activation(
             "relu",
-            lambda z: sp.Max(0, z),
-            lambda z, a: sp.Heaviside(z, 0),
-            r"\max(0, z)",
-            r"H(z) \text{ (1 if } z > 0 \text{, else 0)}",
+            forward=lambda z: sp.Max(0, z),
+            slope=lambda z, a: sp.Heaviside(z, 0),
+            value=lambda z: z if z > 0 else 0.0,
+            slope_value=lambda z, a: 1.0 if z > 0 else 0.0,
+            tex=r"\operatorname{relu}",
+            slope_tex=r"\operatorname{relu}'",
+            formula=r"\max(0, z)",
+            slope_formula=r"H(z) \text{ (1 if } z > 0 \text{, else 0)}",
+            text="max(0, z)",
+            words="the relu slope H(z): 1 where z > 0, else 0",
+            spellings=("relu", "ReLU", r"\operatorname{relu}"),
+            slope_spellings=("Heaviside", "heaviside", "H"),
         ),
-        Activation("linear", lambda z: z, lambda z, a: sp.Integer(1), r"z", r"1"),
+        Activation(
+            "linear",
+            forward=lambda z: z,
+            slope=lambda z, a: sp.Integer(1),
+            value=lambda z: z,
+            slope_value=lambda z, a: 1.0,
+            tex=r"\operatorname{id}",
+            slope_tex="",
+            formula=r"z",
+            slope_formula=r"1",
+            text="z",
+            words="the linear slope 1",
+            spellings=(),
+        ),
         Activation(
             "softplus",
-            lambda z: sp.log(1 + sp.exp(z)),
-            lambda z, a: sigmoid(z),
-            r"\log(1 + e^{z})",
-            r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+            forward=lambda z: sp.log(1 + sp.exp(z)),
+            slope=lambda z, a: sigmoid(z),
+            value=_softplus_value,
+            slope_value=lambda z, a: _sigmoid_value(z),
+            tex=r"\operatorname{softplus}",
+            slope_tex=r"\operatorname{softplus}'",
+            formula=r"\log(1 + e^{z})",
+            slope_formula=r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+            text="log(1 + exp(z))",
+            words="the softplus slope σ(z)",
+            spellings=("softplus",),
         ),
-        # Softmax couples the layer: its slope depends on which output and which z.
-        Activation(
+        LayerActivation(
             "softmax",
-            sp.exp,
-            lambda z, a: a * (1 - a),
-            r"\frac{e^{z_j}}{\sum_k e^{z_k}}",
-            r"\frac{\partial O_j}{\partial z_k} = O_j\,(\delta_{jk} - O_k)",
+            forward=_softmax,
+            jacobian=lambda o_j, o_k, same: o_j * (1 - o_j) if same else -o_j * o_k,
+            value=_softmax_value,
+            tex=r"\operatorname{softmax}",
+            slope_tex="",
+            formula=r"\frac{e^{z_j}}{\sum_k e^{z_k}}",
+            slope_formula=r"\frac{\partial O_j}{\partial z_k} = O_j\,(\delta_{jk} - O_k)",
+            text="exp(z_j)/sum_k exp(z_k)",
+            words="the softmax Jacobian O_j(δ_jk − O_k)",
+            spellings=("softmax",),
         ),
     )
 }
+"""Every activation a network file may name, in the order documented."""
 
 
-def softmax_slope(out_j: sp.Symbol, out_k: sp.Symbol, same: bool) -> sp.Expr:
-    """Return dO_j/dz_k for a softmax layer, in the layer's outputs."""
-    return out_j * (1 - out_j) if same else -out_j * out_k
+def _squares(o: Sequence[sp.Expr], y: Sequence[sp.Expr]) -> sp.Expr:
+    return sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)])
 
 
 @dataclass(frozen=True)
@@ -80,7 +201,12 @@ class Loss:
     value: Callable[[Sequence[sp.Expr], Sequence[sp.Expr]], sp.Expr]
     by_output: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # dL/dO_j given O_j, y_j, n
     by_target: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # dL/dy_j
+    number: Callable[[Sequence[float], Sequence[float]], float]  # the value on floats
+    by_output_value: Callable[[float, float, int], float]  # dL/dO_j on floats
     formula: str  # LaTeX, with O_j, y_j and n
+    text: str  # plain text, as `derive show` prints it
+    words: str  # its name in a sentence: "binary cross-entropy"
+    targets: str  # the targets' real range, for random points: "real", "unit", "binary", "onehot"
 
 
 LOSSES: dict[str, Loss] = {
@@ -88,28 +214,43 @@ LOSSES: dict[str, Loss] = {
     for loss in (
         Loss(
             "squared_error",
-            lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]),
-            lambda o, y, n: 2 * (o - y),
-            lambda o, y, n: -2 * (o - y),
-            r"\sum_j (O_j - y_j)^2",
+            value=_squares,
+            by_output=lambda o, y, n: 2 * (o - y),
+            by_target=lambda o, y, n: -2 * (o - y),
+            number=lambda o, y: math.fsum((a - b) ** 2 for a, b in zip(o, y, strict=True)),
+            by_output_value=lambda o, y, n: 2.0 * (o - y),
+            formula=r"\sum_j (O_j - y_j)^2",
+            text="sum_j (O_j - y_j)^2",
+            words="squared error",
+            targets="unit",
         ),
         Loss(
             "half_squared_error",
-            lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]) / 2,
-            lambda o, y, n: o - y,
-            lambda o, y, n: y - o,
-            r"\frac{1}{2} \sum_j (O_j - y_j)^2",
+            value=lambda o, y: _squares(o, y) / 2,
+            by_output=lambda o, y, n: o - y,
+            by_target=lambda o, y, n: y - o,
+            number=lambda o, y: math.fsum((a - b) ** 2 for a, b in zip(o, y, strict=True)) / 2,
+            by_output_value=lambda o, y, n: o - y,
+            formula=r"\frac{1}{2} \sum_j (O_j - y_j)^2",
+            text="1/2 sum_j (O_j - y_j)^2",
+            words="half squared error",
+            targets="unit",
         ),
         Loss(
             "mse",
-            lambda o, y: sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)]) / len(o),
-            lambda o, y, n: sp.Rational(2, n) * (o - y),
-            lambda o, y, n: -sp.Rational(2, n) * (o - y),
-            r"\frac{1}{n} \sum_j (O_j - y_j)^2",
+            value=lambda o, y: _squares(o, y) / len(o),
+            by_output=lambda o, y, n: sp.Rational(2, n) * (o - y),
+            by_target=lambda o, y, n: -sp.Rational(2, n) * (o - y),
+            number=lambda o, y: math.fsum((a - b) ** 2 for a, b in zip(o, y, strict=True)) / len(o),
+            by_output_value=lambda o, y, n: 2.0 * (o - y) / n,
+            formula=r"\frac{1}{n} \sum_j (O_j - y_j)^2",
+            text="1/n sum_j (O_j - y_j)^2",
+            words="mean squared error",
+            targets="unit",
         ),
         Loss(
             "bce",
-            lambda o, y: (
+            value=lambda o, y: (
                 -sp.Add(
                     *[
                         yj * sp.log(oj) + (1 - yj) * sp.log(1 - oj)
@@ -117,16 +258,31 @@ LOSSES: dict[str, Loss] = {
                     ]
                 )
             ),
-            lambda o, y, n: -y / o + (1 - y) / (1 - o),
-            lambda o, y, n: sp.log(1 - o) - sp.log(o),
-            r"-\sum_j \left[ y_j \log O_j + (1 - y_j) \log (1 - O_j) \right]",
+            by_output=lambda o, y, n: -y / o + (1 - y) / (1 - o),
+            by_target=lambda o, y, n: sp.log(1 - o) - sp.log(o),
+            number=lambda o, y: (
+                -math.fsum(
+                    b * math.log(a) + (1 - b) * math.log(1 - a) for a, b in zip(o, y, strict=True)
+                )
+            ),
+            by_output_value=lambda o, y, n: -y / o + (1 - y) / (1 - o),
+            formula=r"-\sum_j \left[ y_j \log O_j + (1 - y_j) \log (1 - O_j) \right]",
+            text="-sum_j [y_j log O_j + (1 - y_j) log(1 - O_j)]",
+            words="binary cross-entropy",
+            targets="binary",
         ),
         Loss(
             "cross_entropy",
-            lambda o, y: -sp.Add(*[yj * sp.log(oj) for oj, yj in zip(o, y, strict=True)]),
-            lambda o, y, n: -y / o,
-            lambda o, y, n: -sp.log(o),
-            r"-\sum_j y_j \log O_j",
+            value=lambda o, y: -sp.Add(*[yj * sp.log(oj) for oj, yj in zip(o, y, strict=True)]),
+            by_output=lambda o, y, n: -y / o,
+            by_target=lambda o, y, n: -sp.log(o),
+            number=lambda o, y: -math.fsum(b * math.log(a) for a, b in zip(o, y, strict=True) if b),
+            by_output_value=lambda o, y, n: -y / o,
+            formula=r"-\sum_j y_j \log O_j",
+            text="-sum_j y_j log O_j",
+            words="cross-entropy",
+            targets="onehot",
         ),
     )
 }
+"""Every loss kind a network file may name, in the order documented."""

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from derive.graph import Network
-
-LOSS_TEXT = {
-    "squared_error": "sum_j (O_j - y_j)^2",
-    "half_squared_error": "1/2 sum_j (O_j - y_j)^2",
-    "mse": "1/n sum_j (O_j - y_j)^2",
-    "bce": "-sum_j [y_j log O_j + (1 - y_j) log(1 - O_j)]",
-    "cross_entropy": "-sum_j y_j log O_j",
-}
+from derive.rules import LOSSES
 
 
 def describe(net: Network) -> str:
@@ -36,7 +29,7 @@ def describe(net: Network) -> str:
     targets = ", ".join(net.targets)
     lines += [
         "",
-        f"Loss: {net.loss} = {LOSS_TEXT[net.loss_kind]}   ({net.loss_kind}; "
+        f"Loss: {net.loss} = {LOSSES[net.loss_kind].text}   ({net.loss_kind}; "
         f"outputs {', '.join(net.outputs)}; targets {targets})",
     ]
     if net.values:
