@@ -16,7 +16,7 @@ import networkx as nx
 import sympy as sp
 
 from derive.errors import DeriveError
-from derive.expand import Derivative, local_partial, symbol
+from derive.expand import Derivative, local_partial
 from derive.graph import Network
 from derive.netfile import NUMBER, read_numbers
 from derive.paths import sweep

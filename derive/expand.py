@@ -13,7 +13,7 @@ All of it is data (:class:`Local`, :class:`Whole`, :class:`Product`,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
