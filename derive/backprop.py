@@ -1,0 +1,356 @@
+"""Stage 7: backpropagation as it is computed, one sweep from the loss down.
+
+The expansion of dA/dB is a sum over paths; backpropagation computes
+something cheaper. Walking the graph in reverse topological order from the
+loss, it defines for every node v the loss depends on
+
+    dL/dv = sum over the children c of v of  dL/dc * ∂c/∂v      (∂c/∂v local)
+
+each from quantities already computed, and then every parameter's gradient
+from the node(s) it feeds (a tied weight or a shared bias sums over its
+edges). Each dL/dv is computed once and reused by everything below it.
+
+:func:`backward` returns the sweep as data (:class:`Sweep`: lines and
+gradients as local-partial edges, and the multiplication counts);
+:func:`values` runs it at a point with plain floats, no SymPy on the hot
+path. :mod:`derive.printing.backprop` prints it.
+
+>>> from derive.graph import load_network
+>>> s = backward(load_network("two_hidden"))
+>>> s.lines[1]
+Line(node='O21', terms=(('O31', 'O21'),))
+>>> s.multiplications
+{'sweep': 18, 'paths': 46}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import networkx as nx
+import sympy as sp
+
+from derive.errors import DeriveError
+from derive.expand import local_partial
+from derive.graph import Network
+
+LEAF_KINDS = ("input", "weight", "bias", "target")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the sweep: dL/d(node) = sum over ``terms`` (c, node) of dL/dc * ∂c/∂node.
+
+    Each term is a graph edge (child, node): the whole derivative dL/dc comes
+    from an earlier line (dL/dL = 1 for the loss) and ∂c/∂node is c's local
+    partial.
+    """
+
+    node: str
+    terms: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """A parameter's gradient: dL/d(param) = sum over ``terms`` (n, param) of dL/dn * ∂n/∂param.
+
+    One term per node the parameter feeds: one for a plain weight, one per
+    edge for a tied weight or a bias shared by several neurons, none for a
+    parameter the loss does not depend on (its gradient is 0).
+    """
+
+    param: str
+    terms: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Sweep:
+    """The backward sweep of a network: its lines, its gradients, what it costs.
+
+    ``lines`` are in the order computed (loss side first, reverse topological
+    order); every term of a line names a node whose line comes earlier, or the
+    loss. ``gradients`` follow, one per parameter in network order.
+    """
+
+    net: Network
+    detail: bool
+    of: str
+    lines: list[Line]
+    gradients: list[Gradient]
+
+    @cached_property
+    def multiplications(self) -> dict[str, int]:
+        """Return ``{"sweep": n, "paths": m}``: the multiplications each way costs.
+
+        ``sweep``: one multiplication per term dL/dc * ∂c/∂v of every line and
+        every gradient, except where c is the loss itself (dL/dL = 1 needs
+        none). ``paths``: for every parameter, its path-by-path expansion (the
+        sum over every path from the loss down to it of the product of the
+        local partials along it) costs, per path of k edges, k - 1
+        multiplications; ``paths`` is their total over all parameters. Additions
+        are not counted, and a local partial counts as one factor whatever its
+        formula. Both are counted in the graph of the sweep (with ``detail``,
+        the one with the pre-activations).
+        """
+        sweep = sum(
+            sum(1 for child, _ in row.terms if child != self.of)
+            for row in [*self.lines, *self.gradients]
+        )
+        # Paths from the loss down to v and the edges along them, folded from the loss.
+        ways = {self.of: 1}
+        edges = {self.of: 0}
+        for row in [*self.lines, *self.gradients]:
+            children = [c for c, _ in row.terms]
+            ways[row_node(row)] = sum(ways[c] for c in children)
+            edges[row_node(row)] = sum(edges[c] + ways[c] for c in children)
+        paths = sum(edges[g.param] - ways[g.param] for g in self.gradients if g.terms)
+        return {"sweep": sweep, "paths": paths}
+
+    @cached_property
+    def local(self) -> dict[tuple[str, str], sp.Expr]:
+        """Return the formula of every local partial of the sweep (SymPy, built on first use)."""
+        return {
+            edge: local_partial(self.net, *edge)
+            for row in [*self.lines, *self.gradients]
+            for edge in row.terms
+        }
+
+    def line(self, node: str) -> Line:
+        """Return the line of a node (KeyError when the loss does not depend on it)."""
+        return self._by_node[node]
+
+    def gradient(self, param: str) -> Gradient:
+        """Return a parameter's gradient row."""
+        return self._by_param[param]
+
+    @cached_property
+    def _by_node(self) -> dict[str, Line]:
+        return {row.node: row for row in self.lines}
+
+    @cached_property
+    def _by_param(self) -> dict[str, Gradient]:
+        return {g.param: g for g in self.gradients}
+
+
+def row_node(row: Line | Gradient) -> str:
+    """Return the node a line or gradient defines dL/d(node) of."""
+    return row.node if isinstance(row, Line) else row.param
+
+
+def order(net: Network, detail: bool = False) -> list[str]:
+    """Return the neurons (and with ``detail`` their z's) from the loss down, as the sweep visits them.
+
+    Layers from the last to the first, each in its listed order; with
+    ``detail`` each z right after its neuron, or after the whole layer for
+    softmax (every output of a softmax layer depends on every z of it).
+
+    >>> from derive.graph import load_network
+    >>> order(load_network("two_hidden"), detail=True)[:4]
+    ['O31', 'z31', 'O21', 'z21']
+    """
+    out: list[str] = []
+    for layer in reversed(net.layers):
+        if not detail:
+            out += layer
+        elif net.neurons[layer[0]].activation == "softmax":
+            out += layer + [net.neurons[n].preact for n in layer]
+        else:
+            out += [name for n in layer for name in (n, net.neurons[n].preact)]
+    return out
+
+
+def backward(net: Network, detail: bool = False) -> Sweep:
+    """Return the backward sweep of a network as data: its lines, then every gradient.
+
+    A node the loss does not depend on (a neuron whose output feeds nothing)
+    has no line; terms through it are left out.
+
+    Examples
+    --------
+    >>> from derive.graph import load_network
+    >>> s = backward(load_network("two_hidden"))
+    >>> [row.node for row in s.lines]
+    ['O31', 'O21', 'O22', 'O11', 'O12']
+    >>> s.line("O11").terms
+    (('O21', 'O11'), ('O22', 'O11'))
+    >>> s.gradient("W1").terms
+    (('O11', 'W1'),)
+    """
+    g = net.graph(detail)
+    live = {net.loss}
+    lines: list[Line] = []
+    for v in order(net, detail):
+        terms = _terms(net, g, v, live)
+        if terms:
+            live.add(v)
+            lines.append(Line(v, terms))
+    gradients = [Gradient(p, _terms(net, g, p, live)) for p in net.parameters]
+    return Sweep(net, detail, net.loss, lines, gradients)
+
+
+def gradient_line(net: Network, param: str, detail: bool = False) -> Gradient:
+    """Return a parameter's line of the sweep, dL/dp = sum dL/dn * ∂n/∂p over the nodes n it feeds.
+
+    For ``derive dA/dB``, which shows the weight's line without the whole sweep.
+
+    >>> from derive.graph import load_network
+    >>> gradient_line(load_network("two_hidden_tied"), "W1").terms
+    (('O11', 'W1'), ('O12', 'W1'))
+    """
+    g = net.graph(detail)
+    reaches = nx.ancestors(g, net.loss) | {net.loss}
+    return Gradient(param, _terms(net, g, param, reaches))
+
+
+def _terms(net: Network, g: nx.DiGraph, v: str, live: set[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((c, v) for c in sorted(g.successors(v), key=net.rank) if c in live)
+
+
+# -- numbers at a point -----------------------------------------------------------
+
+
+@dataclass
+class Values:
+    """The sweep at a point, in plain floats.
+
+    ``forward``: every node's value; ``delta``: dL/dv for the loss and every
+    line's node; ``gradients``: dL/dp for every parameter; ``local``: every
+    local partial of the sweep, by edge (top, bottom).
+    """
+
+    sweep: Sweep
+    point: dict[str, float]
+    forward: dict[str, float]
+    delta: dict[str, float]
+    gradients: dict[str, float]
+    local: dict[tuple[str, str], float] = field(repr=False)
+
+    def update(self, lr: float) -> dict[str, dict[str, float]]:
+        """Return every parameter's gradient step ``{"lr", "old", "new"}`` (new = old - lr * grad)."""
+        return {
+            p: {"lr": lr, "old": self.point[p], "new": self.point[p] - lr * grad}
+            for p, grad in self.gradients.items()
+        }
+
+    def term(self, edge: tuple[str, str]) -> float:
+        """Return one term's value dL/dc * ∂c/∂v for the edge (c, v)."""
+        return self.delta[edge[0]] * self.local[edge]
+
+
+def needed(net: Network) -> list[str]:
+    """Return the inputs, parameters and targets the loss depends on, in network order."""
+    names = nx.ancestors(net.graph(), net.loss)
+    return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
+
+
+def values(
+    net: Network, point: dict[str, float], detail: bool = False, sweep: Sweep | None = None
+) -> Values:
+    """Return the forward values, every dL/dv and every gradient at a point, as floats.
+
+    ``point`` gives every input, weight, bias and target the loss depends on.
+
+    Raises
+    ------
+    DeriveError
+        Listing every missing value.
+
+    Examples
+    --------
+    >>> from derive.graph import load_network
+    >>> net = load_network("simple")
+    >>> v = values(net, net.values)
+    >>> round(v.gradients["W4"], 6)
+    -0.125349
+    """
+    from derive.evaluate import forward
+
+    missing = [n for n in needed(net) if n not in point]
+    if missing:
+        raise DeriveError(
+            "missing values for " + ", ".join(missing),
+            hint="give them in a point file or name=value pairs, or in the network's values:",
+        )
+    sweep = sweep if sweep is not None else backward(net, detail)
+    env = forward(net, point)
+    slope = _Slopes(net, env)
+    local: dict[tuple[str, str], float] = {}
+    delta = {sweep.of: 1.0}
+    for row in sweep.lines:
+        delta[row.node] = _fold(row.terms, delta, local, slope)
+    gradients = {g.param: _fold(g.terms, delta, local, slope) for g in sweep.gradients}
+    return Values(sweep, dict(point), env, delta, gradients, local)
+
+
+def _fold(
+    terms: Iterable[tuple[str, str]],
+    delta: dict[str, float],
+    local: dict[tuple[str, str], float],
+    slope: _Slopes,
+) -> float:
+    parts = []
+    for edge in terms:
+        local[edge] = value = slope(*edge)
+        parts.append(delta[edge[0]] * value)
+    return math.fsum(parts)
+
+
+class _Slopes:
+    """The value of each local partial at a point, from the network's structure.
+
+    Only what differs from neuron to neuron goes through the rule table (an
+    activation's slope, a loss's partials: once per neuron or output, via
+    :func:`derive.expand.local_partial`); what z = sum(w * s) + b gives
+    (dz/ds = w, dz/dw = s, dz/db = 1) is plain arithmetic, edge by edge.
+    """
+
+    def __init__(self, net: Network, env: dict[str, float]) -> None:
+        from derive.evaluate import number
+
+        self.net, self.env, self.number = net, env, number
+        self._dz: dict[str, dict[str, float]] = {}
+        self._act: dict[tuple[str, str], float] = {}
+        self._group: dict[str, list[str]] = {}
+
+    def __call__(self, top: str, bottom: str) -> float:
+        net = self.net
+        kind = net.kind(top)
+        if kind == "loss":
+            return self.number(local_partial(net, top, bottom), self.env)
+        if kind == "preact":
+            return self.dz(net.preacts[top]).get(bottom, 0.0)
+        if net.kind(bottom) == "preact":
+            return self.act(top, net.preacts[bottom])
+        return math.fsum(
+            self.act(top, k) * self.dz(k)[bottom] for k in self.group(top) if bottom in self.dz(k)
+        )
+
+    def group(self, neuron: str) -> list[str]:
+        if neuron not in self._group:
+            self._group[neuron] = self.net.group(neuron)
+        return self._group[neuron]
+
+    def dz(self, neuron: str) -> dict[str, float]:
+        """Return dz/d(arg) for each argument of a neuron's z."""
+        if neuron not in self._dz:
+            n = self.net.neurons[neuron]
+            env = self.env
+            out: dict[str, float] = {}
+            for src, weight in n.inputs:
+                out[src] = out.get(src, 0.0) + env[weight]
+                out[weight] = out.get(weight, 0.0) + env[src]
+            if n.bias:
+                out[n.bias] = out.get(n.bias, 0.0) + 1.0
+            self._dz[neuron] = out
+        return self._dz[neuron]
+
+    def act(self, neuron: str, of: str) -> float:
+        """Return d(neuron's output)/d(z of ``of``), ``of`` in the neuron's group."""
+        key = (neuron, of)
+        if key not in self._act:
+            z = self.net.neurons[of].preact
+            self._act[key] = self.number(local_partial(self.net, neuron, z), self.env)
+        return self._act[key]
