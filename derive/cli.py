@@ -244,16 +244,21 @@ def notes(
     sources = _expand_globs([*nets, *more])
     if not sources:
         raise DeriveError("no network given", hint="derive notes --net two_hidden --out notes/")
-    written = write_course(
-        sources,
-        out_dir,
-        fmt=fmt,
-        wrt=list(wrt),
-        templates=templates,
-        flavor=md_flavor,
-        pdf=pdf,
-        progress=sys.stderr.isatty(),
-    )
+    # The library takes a callback; the progress bar is the command line's business.
+    with click.progressbar(
+        length=len(sources), label="Writing notes", file=sys.stderr
+    ) as bar:
+        written = write_course(
+            sources,
+            out_dir,
+            fmt=fmt,
+            wrt=list(wrt),
+            templates=templates,
+            flavor=md_flavor,
+            pdf=pdf,
+            progress=(lambda name: bar.update(1)) if sys.stderr.isatty() else None,
+            warn=lambda text: click.echo(f"derive: {text}", err=True),
+        )
     for path in written:
         click.echo(str(path))
 

@@ -1,0 +1,225 @@
+"""One note's content, assembled: the network, the chain rule, the sweep, code, exercises.
+
+Every gradient and every local partial's value comes from one backward sweep
+(:func:`derive.backprop.values`); SymPy is used only for the formulas of the few
+derivatives worked in full.
+"""
+
+from __future__ import annotations
+
+from derive.backprop import backward, values
+from derive.errors import DeriveError
+from derive.evaluate import random_point
+from derive.expand import derive, symbol
+from derive.graph import Network
+from derive.notes import chain, code, counts, exercises, sweep
+from derive.notes.chain import whole
+from derive.notes.content import Intro, Layer, Note, prose
+from derive.notes.diagram import diagram
+from derive.printing import LatexTermPrinter, formula_latex
+from derive.printing.document import check_latex_name
+from derive.rules import ACTIVATIONS, LOSSES
+
+# The seed of the random point used when the file's values: are incomplete.
+SEED = 0
+# The network section writes at most this many neuron equations.
+EQUATIONS = 12
+
+LOSS_WORDS = {
+    "squared_error": "squared error",
+    "half_squared_error": "half squared error",
+    "mse": "mean squared error",
+    "bce": "binary cross-entropy",
+    "cross_entropy": "cross-entropy",
+}
+
+
+def example_point(net: Network) -> tuple[dict[str, float], str]:
+    """Return the worked example's point and where it comes from: ``file``, ``random`` or ``mixed``."""
+    fill = random_point(net, SEED)
+    point = {**fill, **net.values}
+    if set(fill) <= set(net.values):
+        return point, "file"
+    return point, "random" if not net.values else "mixed"
+
+
+def covered(net: Network, wrt: list[str]) -> list[str]:
+    """Return the parameters worked in full that ``--wrt`` names (network order).
+
+    Raises
+    ------
+    DeriveError
+        When a name is not a weight or bias of the network.
+    """
+    for name in wrt:
+        if name not in net.parameters:
+            what = (
+                f"'{name}' is a {net.kind(name)} of the network '{net.name}', not a weight or bias"
+                if name in net.names
+                else f"the network '{net.name}' has no '{name}'"
+            )
+            raise DeriveError(what, hint="its weights and biases are " + ", ".join(net.parameters[:20]))
+    return [n for n in net.parameters if n in wrt]
+
+
+def check_user_text(net: Network) -> None:
+    """Raise DeriveError when a ``latex:`` override could break or take over a document."""
+    for name, tex in net.spec.latex.items():
+        problem = check_latex_name(tex)
+        if problem:
+            raise DeriveError(
+                f"latex: {name}: {problem}",
+                file=str(net.file),
+                hint="use letters, ^, _, braces and commands such as \\hat or \\alpha",
+            )
+
+
+def intro(net: Network) -> Intro:
+    """Return the introduction, in this network's letters for the loss."""
+    L = net.latex_names[net.loss]
+    return Intro(
+        update=rf"w^{{\text{{new}}}} = w^{{\text{{old}}}} - \eta \, \frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}w}}",
+        old=r"w^{\text{old}}",
+        new=r"w^{\text{new}}",
+        slope=rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}w}}",
+        notation_local=r"\frac{\partial A}{\partial B}",
+        notation_whole=r"\frac{\mathrm{d}A}{\mathrm{d}B}",
+        circle=r"A = \pi r^{2}",
+        circle_rate=r"\frac{\mathrm{d}A}{\mathrm{d}t} = \frac{\mathrm{d}A}{\mathrm{d}r} \cdot \frac{\mathrm{d}r}{\mathrm{d}t} = 2 \pi r \, \frac{\mathrm{d}r}{\mathrm{d}t}",
+        multivar=r"\frac{\mathrm{d}f}{\mathrm{d}t} = \frac{\partial f}{\partial u} \frac{\mathrm{d}u}{\mathrm{d}t} + \frac{\partial f}{\partial v} \frac{\mathrm{d}v}{\mathrm{d}t}",
+        average=r"\frac{\mathrm{d}C}{\mathrm{d}w} = \frac{1}{n} \sum_{i=1}^{n} \frac{\mathrm{d}C_{i}}{\mathrm{d}w}",
+        gradient=r"\nabla C = \left( \frac{\mathrm{d}C}{\mathrm{d}w_1}, \frac{\mathrm{d}C}{\mathrm{d}w_2}, \dots \right)",
+    )
+
+
+def layers(net: Network) -> list[Layer]:
+    """Return the layer table: neurons (a few of a wide layer), activation, formula, slope."""
+    t = net.latex_names
+    out = []
+    for i, layer in enumerate(net.layers, 1):
+        act = ACTIVATIONS[net.neurons[layer[0]].activation]
+        names = [t[n] for n in sweep.shown(net, layer)]
+        if len(names) < len(layer):
+            names.append(rf"\dots, {t[layer[-1]]}")
+        out.append(
+            Layer(
+                label="output" if i == len(net.layers) else f"hidden {i}",
+                neurons=names,
+                size=len(layer),
+                activation=act.name,
+                formula=act.formula,
+                slope=act.slope_formula,
+            )
+        )
+    return out
+
+
+def equations(net: Network) -> list[str]:
+    """Return each neuron's weighted sum, one equation per neuron (at most :data:`EQUATIONS`)."""
+    t = net.latex_names
+    out = []
+    for layer in net.layers:
+        for n in sweep.shown(net, layer):
+            neuron = net.neurons[n]
+            parts = [f"{t[w]} {t[s]}" for s, w in neuron.inputs]
+            if len(parts) > 4:
+                parts = [parts[0], r"\dots", parts[-1]]
+            if neuron.bias:
+                parts.append(t[neuron.bias])
+            out.append(f"{t[neuron.preact]} = " + " + ".join(parts))
+    return out
+
+
+def build_note(net: Network, wrt: list[str] | None = None) -> Note:
+    """Return everything one note shows, finished, for the templates.
+
+    >>> from derive.graph import load_network
+    >>> note = build_note(load_network("two_hidden"))
+    >>> [w.wrt for w in note.worked], note.sweep.mul_sweep, note.sweep.mul_paths
+    (['W1', 'W7', 'W11'], 18, 46)
+    """
+    check_user_text(net)
+    point, source = example_point(net)
+    full = covered(net, list(wrt or []))
+    compact = backward(net)
+    detail = backward(net, detail=True)
+    cvals = values(net, point, sweep=compact)
+    dvals = values(net, point, detail=True, sweep=detail)
+    ways, lengths = counts.path_counts(net.graph(), net.loss)
+    path_count = {w: ways.get(w, 0) for w in net.parameters}
+    # One weight per layer (or --wrt), the one with most paths, and the longest single path.
+    by_layer = _by_layer(net, path_count)
+    names = full or by_layer
+    best = max(net.parameters, key=lambda w: (path_count[w], lengths.get(w, 0), -net.rank(w)))
+    ones = [w for w in net.parameters if path_count[w] == 1]
+    single = max(ones, key=lambda w: (lengths[w], -net.rank(w))) if ones else None
+    ds = chain.derivatives(net, list(dict.fromkeys([*names, best, *([single] if single else [])])))
+    several = chain.several_paths(net, ds[best], cvals, point)
+    first_full = True
+    worked = []
+    for w in names:
+        worked.append(
+            chain.worked(
+                net, ds[w], cvals, compact, shown=_shown(w, best, single, several), cancel=first_full
+            )
+        )
+        first_full = False
+    table = chain.table(net, names, cvals, compact, path_count)
+    t = net.latex_names
+    loss = LOSSES[net.loss_kind]
+    loss_value = loss.value([symbol(o) for o in net.outputs], [symbol(y) for y in net.targets])
+    others = [w for w in net.parameters if w not in names]
+    other = derive(net, net.loss, others[-1] if others else names[-1], max_paths=chain.NOTE_PATHS)
+    wide = len(net.parameters) > code.INLINE_VALUES
+    return Note(
+        name=net.name,
+        title=prose(net.title, net),
+        title_plain=net.title,
+        description=prose(net.description.strip(), net),
+        loss_tex=t[net.loss],
+        intro=intro(net),
+        course=None,
+        next=None,
+        layers=layers(net),
+        equations=equations(net),
+        more_equations=len(net.neurons) - len(equations(net)),
+        diagram=diagram(net),
+        loss_kind=LOSS_WORDS[net.loss_kind],
+        loss_general=f"{t[net.loss]} = {loss.formula}",
+        loss_here=f"{t[net.loss]} = {formula_latex(loss_value, net)}" if len(net.outputs) <= 4 else "",
+        tied=[t[w] for w, pairs in net.weight_edges.items() if len(pairs) > 1],
+        one_path=chain.one_path(net, {single: ds[single]}, cvals) if single else None,
+        several=several,
+        worked=worked,
+        table=table,
+        more_table=len(net.parameters) - len(names) - len(table),
+        sweep=sweep.worked_sweep(
+            net, detail, dvals, point, source, best, chain.TABLE_ROWS, compact
+        ),
+        layer_form=None,
+        layer_form_why="",
+        graph_view=sweep.graph_view(net, detail, dvals),
+        code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
+        exercises=exercises.exercises(net, detail, dvals, cvals, ds[best], other),
+        covered=[t[w] for w in names],
+        has_biases=bool(net.biases),
+    )
+
+
+def _shown(w: str, best: str, single: str | None, several) -> str:
+    """Return the section that already shows w's expansion ("" for none)."""
+    if several is not None and w == best:
+        return "Several paths add"
+    return "One path: multiply the local partials" if w == single else ""
+
+
+def _by_layer(net: Network, path_count: dict[str, int]) -> list[str]:
+    out = []
+    for index in range(1, len(net.layers) + 1):
+        mine = [w for w in net.weights if net.neurons[net.weight_edges[w][0][1]].layer == index]
+        if mine:
+            out.append(max(mine, key=lambda w: (path_count[w], -net.rank(w))))
+    return out
+
+
+__all__ = ["build_note", "example_point", "whole", "LatexTermPrinter"]

@@ -1,0 +1,296 @@
+"""The chain-rule sections: one path, several paths, weights worked in full, the table.
+
+Every number comes from one backward sweep at the example point
+(:func:`derive.backprop.values`): a path's product is the product of the sweep's
+local partials along it, a gradient is the sweep's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from derive.expand import Derivative, Local, Product, Sum, Term, derive, local_partial, one_hot
+from derive.expand import symbol, tidy
+from derive.graph import Network
+from derive.notes.content import Cell, Mistake, OnePath, SeveralPaths, Worked, factor, tex_num
+from derive.notes.diagram import diagram
+from derive.printing import LatexTermPrinter, formula_latex
+
+# A worked derivative lists at most this many paths (the count stays exact).
+NOTE_PATHS = 8
+# The table of the other parameters has at most this many rows.
+TABLE_ROWS = 40
+
+
+def whole(p: LatexTermPrinter, top: str, bottom: str) -> str:
+    """Return the whole derivative dtop/dbottom (the sum over every path), typeset with d."""
+    if hasattr(p, "whole"):
+        return p.whole(top, bottom)
+    return rf"\frac{{\mathrm{{d}}{p.name(top)}}}{{\mathrm{{d}}{p.name(bottom)}}}"
+
+
+def local(p: LatexTermPrinter, top: str, bottom: str) -> str:
+    """Return the local partial ∂top/∂bottom (top's own formula differentiated)."""
+    return p.local(top, bottom) if hasattr(p, "local") else p.partial(top, bottom)
+
+
+def product(p: LatexTermPrinter, path: tuple[str, ...]) -> str:
+    """Return a path's product of local partials, loss first."""
+    return r" \cdot ".join(local(p, a, b) for a, b in zip(path, path[1:], strict=False))
+
+
+def path_value(path: tuple[str, ...], values: dict[tuple[str, str], float]) -> float:
+    """Return a path's product of local partial values."""
+    return math.prod(values[e] for e in zip(path, path[1:], strict=False))
+
+
+def sweep_line(p: LatexTermPrinter, net: Network, wrt: str, terms: tuple) -> str:
+    """Return the right side of a gradient's line of the sweep: sum of dL/dn times ∂n/∂wrt."""
+    parts = [
+        local(p, c, v) if c == net.loss else rf"{whole(p, net.loss, c)} \cdot {local(p, c, v)}"
+        for c, v in terms
+    ]
+    return " + ".join(parts) or "0"
+
+
+# -- one path ---------------------------------------------------------------------------------
+
+
+def one_path(net: Network, ds: dict[str, Derivative], values) -> OnePath | None:
+    """Return the cancelling picture on the longest one-path derivative, None if there is none."""
+    single = [d for d in ds.values() if d.path_count == 1 and len(d.paths[0]) >= 3]
+    if not single:
+        return None
+    d = max(single, key=lambda d: len(d.paths[0]))
+    p = LatexTermPrinter(net)
+    path = d.paths[0]
+    lhs = whole(p, d.of, d.wrt)
+    tops = " ".join(rf"\mathrm{{d}}{p.name(a)}" for a in path[:-1])
+    bottoms = " ".join(rf"\mathrm{{d}}{p.name(b)}" for b in path[1:])
+    return OnePath(
+        lhs=lhs,
+        product=product(p, path),
+        path=p.path(path),
+        cancelled=rf"\frac{{{tops}}}{{{bottoms}}}",
+        factors=r" \cdot ".join(
+            factor(values.local[e]) for e in zip(path, path[1:], strict=False)
+        ),
+        value=tex_num(values.gradients[d.wrt]),
+    )
+
+
+# -- several paths ----------------------------------------------------------------------------
+
+
+def several_paths(net: Network, d: Derivative, values, point) -> SeveralPaths | None:
+    """Return the multivariable chain rule on ``d``, and seed 000's lane mistake where it errs."""
+    if d.path_count < 2 or d.truncated:
+        return None
+    p = LatexTermPrinter(net)
+    products = [path_value(path, values.local) for path in d.paths]
+    lanes = lane_formula(net, d, values)
+    mistake, lanes_right = None, False
+    if lanes is not None:
+        terms, wrong = lanes
+        truth = values.gradients[d.wrt]
+        if abs(wrong - truth) > 1e-9 * max(abs(truth), 1e-12):
+            mistake = Mistake(
+                lhs=whole(p, d.of, d.wrt),
+                lines=[product(p, t) for t in terms],
+                wrong=tex_num(wrong),
+                right=tex_num(truth),
+            )
+        else:
+            lanes_right = True
+    return SeveralPaths(
+        lhs=whole(p, d.of, d.wrt),
+        wrt_tex=p.name(d.wrt),
+        path_count=d.path_count,
+        terms=[
+            rf"\underbrace{{{product(p, path)}}}_{{{factor(x)}}}"
+            for path, x in zip(d.paths, products, strict=True)
+        ],
+        products=" + ".join(factor(x) for x in products),
+        value=tex_num(values.gradients[d.wrt]),
+        mistake=mistake,
+        lanes_right=lanes_right,
+    )
+
+
+def lane_formula(net: Network, d: Derivative, values) -> tuple[list[tuple], float] | None:
+    """Return seed 000's "one lane per neuron" paths for d(loss)/d(weight) and their sum.
+
+    Lane k runs through the k-th neuron of every layer above the weight: what one
+    writes when picturing parallel lanes instead of the network's edges. A lane
+    step with no edge has a local partial of 0. None when there are fewer than two
+    lanes or the layers above are not equally wide.
+    """
+    wrt = d.wrt
+    if net.kind(wrt) != "weight":
+        return None
+    first = net.neurons[net.weight_edges[wrt][0][1]].layer
+    layers = net.layers[first - 1 :]
+    widths = {len(layer) for layer in (layers[:-1] if len(layers[-1]) == 1 else layers)}
+    if len(widths) != 1 or widths == {1} or len(layers) < 2:
+        return None
+    lanes: list[tuple[str, ...]] = []
+    for k in range(widths.pop()):
+        lane = (net.loss, *(layer[min(k, len(layer) - 1)] for layer in reversed(layers)), wrt)
+        if lane not in lanes:
+            lanes.append(lane)
+    if len(lanes) < 2:
+        return None
+    g = d.graph
+    total = 0.0
+    for lane in lanes:
+        edges = list(zip(lane, lane[1:], strict=False))
+        if all(g.has_edge(b, a) for a, b in edges):
+            total += math.prod(values.local.get(e, 0.0) for e in edges)
+    return lanes, total
+
+
+# -- weights worked in full ------------------------------------------------------------------
+
+
+def chosen(net: Network, wrt: list[str], ds: dict[str, Derivative]) -> list[str]:
+    """Return the parameters worked in full: ``wrt``, or one weight per layer (most paths)."""
+    if wrt:
+        return wrt
+    out = []
+    for index in range(1, len(net.layers) + 1):
+        mine = [w for w in net.weights if net.neurons[net.weight_edges[w][0][1]].layer == index]
+        if mine:
+            out.append(max(mine, key=lambda w: (ds[w].path_count, -net.rank(w))))
+    return out
+
+
+def worked(
+    net: Network, d: Derivative, values, sweep, shown: bool, cancel: bool, n_paths: int = NOTE_PATHS
+) -> Worked:
+    """Return one derivative worked in full, its numbers from the sweep's ``values``."""
+    p = LatexTermPrinter(net)
+    listed = d.paths[:n_paths]
+    edges = list(dict.fromkeys(e for path in listed for e in zip(path, path[1:], strict=False)))
+    cells = [
+        Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e]))
+        for e in edges
+    ]
+    factored = d.factored if not d.is_zero else None
+    differs = factored is not None and factored != _as_product(d)
+    t = net.latex_names
+    if net.kind(d.wrt) == "bias":
+        where = rf"{t[d.wrt]} \text{{ is added to }} z \text{{ of }} {t[net.biases[d.wrt]]}"
+    else:
+        where = ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[d.wrt])
+    return Worked(
+        wrt=d.wrt,
+        wrt_tex=p.name(d.wrt),
+        lhs=whole(p, d.of, d.wrt),
+        kind=net.kind(d.wrt),
+        where_it_is=where,
+        path_count=d.path_count,
+        paths=[p.path(path) for path in listed],
+        truncated=d.path_count > len(listed),
+        diagram=diagram(net, d),
+        terms=[product(p, path) for path in listed] + ([r"\dots"] if d.path_count > len(listed) else []),
+        expansion_shown=shown,
+        factored=p.term(factored) if differs else "",
+        factored_where=[f"{p.term(w)} = {p.term(x)}" for w, x in d.factored_where] if differs else [],
+        local=cells,
+        more_local=len(d.local) - len(cells),
+        cancel=cancel_steps(d, p) if cancel else [],
+        concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where],
+        concrete=formula_latex(d.concrete, net),
+        value=tex_num(values.gradients[d.wrt]),
+        sweep_line=sweep_line(p, net, d.wrt, sweep.gradient(d.wrt).terms),
+    )
+
+
+def _as_product(d: Derivative) -> Term:
+    if len(d.expansion) != 1:
+        return Sum(tuple(Product(t) for t in d.expansion))
+    only = d.expansion[0]
+    return only[0] if len(only) == 1 else Product(only)
+
+
+def _paren(expr: sp.Expr, net: Network) -> str:
+    tex = formula_latex(expr, net)
+    return rf"\left({tex}\right)" if expr.is_Add or tex.startswith("-") else tex
+
+
+def cancel_steps(d: Derivative, p: LatexTermPrinter) -> list[str]:
+    """Return the loss's partial times the output's activation slope, simplified by SymPy.
+
+    This product is where the familiar ``O - y`` comes from: bce's fraction cancels
+    against sigmoid's ``O (1 - O)``, cross-entropy's against softmax's slopes when the
+    targets are one-hot; squared error keeps its ``2 (O - y)``. One line, for the first
+    output on the paths.
+    """
+    net = d.net
+    outs = [o for o in net.outputs if o in set(d.nodes)]
+    if d.is_zero or not outs:
+        return []
+    loss, o = net.loss, outs[0]
+    n = net.neurons[o]
+    z = n.preact
+    lhs = rf"\frac{{\partial {p.name(loss)}}}{{\partial {p.name(z)}}}"
+    if n.activation == "softmax":
+        group = [k for k in net.group(o) if k in net.outputs]
+        pairs = [(local_partial(net, loss, j), local_partial(net, j, z)) for j in group]
+        simple = sp.collect(sp.expand(sp.cancel(sp.Add(*[a * b for a, b in pairs]))), symbol(o))
+        hot = one_hot(simple, [symbol(y) for y in net.targets])
+        steps = [
+            " + ".join(rf"{local(p, loss, j)} \cdot {local(p, j, z)}" for j in group),
+            " + ".join(rf"{_paren(a, net)} \cdot {_paren(b, net)}" for a, b in pairs),
+            formula_latex(simple, net),
+        ]
+        if net.loss_kind == "cross_entropy" and hot != simple:
+            steps.append(formula_latex(hot, net))
+        return [lhs, *steps]
+    a, b = sp.factor_terms(local_partial(net, loss, o)), local_partial(net, o, z)
+    if b == 1:
+        return []
+    cancels = sp.fraction(sp.together(a))[1] != 1
+    simple = tidy(sp.cancel(a * b)) if cancels else tidy(a * b)
+    return [
+        lhs,
+        rf"{local(p, loss, o)} \cdot {local(p, o, z)}",
+        rf"{_paren(a, net)} \cdot {_paren(b, net)}",
+        formula_latex(simple, net),
+    ]
+
+
+# -- every other parameter --------------------------------------------------------------------
+
+
+def table(net: Network, skip: list[str], values, sweep, counts: dict[str, int]) -> list[Cell]:
+    """Return one row per other parameter: paths, its line of the sweep, formula, value."""
+    p = LatexTermPrinter(net)
+    rows = []
+    for w in net.parameters:
+        if w in skip:
+            continue
+        terms = sweep.gradient(w).terms
+        formula = " + ".join(formula_latex(sweep.local[e], net) for e in terms) or "0"
+        rows.append(
+            Cell(
+                lhs=p.name(w),
+                rhs=sweep_line(p, net, w, terms),
+                value=tex_num(values.gradients[w]),
+                extra=f"{counts[w]:,}",
+                formula=formula,
+            )
+        )
+        if len(rows) >= TABLE_ROWS:
+            break
+    return rows
+
+
+def derivatives(net: Network, params: list[str]) -> dict[str, Derivative]:
+    """Return d(loss)/d(param) for each parameter, at most :data:`NOTE_PATHS` paths listed."""
+    return {w: derive(net, net.loss, w, max_paths=NOTE_PATHS) for w in params}
+
+
+__all__ = ["Local", "chosen", "derivatives", "one_path", "several_paths", "table", "worked"]

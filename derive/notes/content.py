@@ -1,0 +1,326 @@
+"""What a note says, as typed data: the templates receive these and only word them.
+
+Every string in these classes is finished: LaTeX for math (``tex`` fields, typeset
+through the filters ``m``, ``block`` and ``lines``), plain text for words. A
+template decides nothing deeper than "show this section or not".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from derive.graph import Network
+
+# -- numbers: the one format of the notes ------------------------------------------------
+
+
+def num(x: float) -> str:
+    """Return a number with 4 significant figures, trailing zeros kept (the house format).
+
+    >>> [num(v) for v in (0.25, -0.0804171, 1e-5, 1.0, -0.0)]
+    ['0.2500', '-0.08042', '1.000e-05', '1.000', '0.000']
+    """
+    x = float(x) + 0.0
+    return f"{x:#.4g}".removesuffix(".")
+
+
+def tex_num(x: float) -> str:
+    r"""Return :func:`num` for math: an exponent as a power of ten.
+
+    >>> tex_num(1.2346e-5), tex_num(-2.0)
+    ('1.235 \\times 10^{-5}', '-2.000')
+    """
+    text = num(x)
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exp)}}}"
+    return text
+
+
+def factor(x: float) -> str:
+    """Return a number as a factor of a product: a negative one in parentheses."""
+    return rf"\left({tex_num(x)}\right)" if x < 0 else tex_num(x)
+
+
+def rounded(x: float) -> float:
+    """Return the number a reader sees: ``x`` rounded to 4 significant figures."""
+    return float(num(x))
+
+
+# -- prose with math in it: a file's title and description -------------------------------
+
+# A run of math in plain prose: names with ^(...) or _..., dA/dB, and = + - between them.
+_MATHY = re.compile(
+    r"(?<![\w^])(?:d[A-Za-z]\w*/d[A-Za-z]\w*(?:\^\([\w+\-]+\))?"
+    r"|\(?[A-Za-z]\w*(?:_[A-Za-z0-9]+|\^\([\w+\-]+\))+\)?(?:\^\d)?)"
+)
+_JOIN = re.compile(r"\s*(?:=|\+|-|\*)\s*\(?")
+
+
+def prose(text: str, net: Network) -> list[tuple[str, str]]:
+    """Return prose as (kind, piece) pairs, kind ``text`` or ``math``; math is LaTeX.
+
+    Only letters, digits, ``_ ^ ( ) + - = /`` and spaces ever become math, so a
+    hostile description stays plain (escaped) text.
+
+    >>> from derive.graph import load_network
+    >>> prose("the cost C_0 = (a^(L) - y)^2 here", load_network("chain_3b1b"))
+    [('text', 'the cost '), ('math', 'C_{0} = (a^{(L)} - y)^2'), ('text', ' here')]
+    """
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for start, end in _math_runs(text):
+        if start > pos:
+            out.append(("text", text[pos:start]))
+        out.append(("math", _to_tex(text[start:end], net)))
+        pos = end
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
+
+
+def _math_runs(text: str) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for m in _MATHY.finditer(text):
+        start, end = m.start(), m.end()
+        if runs and _JOIN.fullmatch(text[runs[-1][1] : start] + ""):
+            runs[-1] = (runs[-1][0], end)
+            continue
+        # A formula's tail: "= (a - y)^2" after a name joins it.
+        runs.append((start, end))
+    merged = []
+    for start, end in runs:
+        tail = re.match(r"\s*=\s*[\w()^+\-*/ .]+?(?=[,.;:]?\s|[,.;:]?$)", text[end:])
+        if tail and re.fullmatch(r"[\w()^+\-*/ .=]+", tail.group(0)):
+            end += len(tail.group(0))
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _to_tex(piece: str, net: Network) -> str:
+    def name(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word in net.latex_names:
+            return net.latex_names[word]
+        base, _, sub = word.partition("_")
+        if sub and base.isalpha():
+            return f"{base}_{{{sub}}}"
+        return word
+
+    tex = re.sub(r"d([A-Za-z]\w*)/d([A-Za-z]\w*)", r"\\mathrm{d}\1/\\mathrm{d}\2", piece)
+    tex = re.sub(r"\^\(([\w+\-]+)\)", r"^{(\1)}", tex)
+    tex = re.sub(r"(?<![\\\w{])[A-Za-z]\w*", name, tex)
+    return tex.replace("*", r" \cdot ")
+
+
+# -- the pieces of a note -----------------------------------------------------------------
+
+
+@dataclass
+class Layer:
+    """One layer of the network table."""
+
+    label: str
+    neurons: list[str]
+    size: int
+    activation: str
+    formula: str
+    slope: str
+
+
+@dataclass
+class Cell:
+    """A row of a table of formulas: a left side, a right side, a value (all LaTeX)."""
+
+    lhs: str
+    rhs: str
+    value: str = ""
+    extra: str = ""
+    formula: str = ""
+
+
+@dataclass
+class Worked:
+    """One derivative worked in full: paths, picture, expansion, factored, local partials."""
+
+    wrt: str
+    wrt_tex: str
+    lhs: str
+    kind: str
+    where_it_is: str
+    path_count: int
+    paths: list[str]
+    truncated: bool
+    diagram: object
+    terms: list[str]
+    expansion_shown: str
+    factored: str
+    factored_where: list[str]
+    local: list[Cell]
+    more_local: int
+    cancel: list[str]
+    concrete_where: list[str]
+    concrete: str
+    value: str
+    sweep_line: str
+
+
+@dataclass
+class OnePath:
+    """The cancelling picture, on a derivative with one path."""
+
+    lhs: str
+    product: str
+    path: str
+    cancelled: str
+    factors: str
+    value: str
+
+
+@dataclass
+class Mistake:
+    """Seed 000's "one lane per neuron" expansion, where it gives a different number."""
+
+    lhs: str
+    lines: list[str]
+    wrong: str
+    right: str
+
+
+@dataclass
+class SeveralPaths:
+    """The multivariable chain rule on the derivative with the most paths."""
+
+    lhs: str
+    wrt_tex: str
+    path_count: int
+    terms: list[str]
+    products: str
+    value: str
+    mistake: Mistake | None
+    lanes_right: bool
+
+
+@dataclass
+class Sweep:
+    """The backward sweep at the example point: the worked example of backpropagation."""
+
+    source: str
+    given: list[tuple[str, list[str]]]
+    forward: list[Cell]
+    loss: str
+    detail: bool
+    rows: list[Cell]
+    gradients: list[Cell]
+    lr: str
+    update_example: str
+    mul_sweep: int
+    mul_paths: int
+    forward_mul: int
+    fd_passes: int
+    fd_mul: int
+    params: int
+    fd_check: str
+    scaling: list[dict[str, str]]
+
+
+@dataclass
+class LayerForm:
+    """The layer (matrix) form: shapes, the four equations, the numbers as matrices."""
+
+    shapes: list[str]
+    equations: list[str]
+    checks: list[str]
+    matrices: list[str]
+    entry: str
+
+
+@dataclass
+class GraphView:
+    """The computational-graph view on one neuron of this network."""
+
+    neuron: str
+    z_rule: str
+    upstream: str
+    multiply: list[str]
+    fork: str
+    fork_parts: int
+    gate: str
+    gate_rule: str
+    params: int
+    forward_mode: str
+
+
+@dataclass
+class Exercise:
+    """An exercise and its solution (folded), both finished strings with math in ``m``."""
+
+    question: list[tuple[str, str]]
+    answer: list[tuple[str, str]]
+    blocks: list[str] = field(default_factory=list)
+    command: str = ""
+
+
+@dataclass
+class Link:
+    """Another file of the course."""
+
+    title: str
+    md: str
+    tex: str
+
+
+@dataclass
+class Note:
+    """Everything one note shows."""
+
+    name: str
+    title: list[tuple[str, str]]
+    title_plain: str
+    description: list[tuple[str, str]]
+    loss_tex: str
+    intro: Intro | None
+    course: Link | None
+    next: Link | None
+    layers: list[Layer]
+    equations: list[str]
+    more_equations: int
+    diagram: object
+    loss_kind: str
+    loss_general: str
+    loss_here: str
+    tied: list[str]
+    one_path: OnePath | None
+    several: SeveralPaths | None
+    worked: list[Worked]
+    table: list[Cell]
+    more_table: int
+    sweep: Sweep
+    layer_form: LayerForm | None
+    layer_form_why: str
+    graph_view: GraphView | None
+    code: str
+    exercises: list[Exercise]
+    covered: list[str]
+    has_biases: bool
+
+
+@dataclass
+class Intro:
+    """The introduction: once per course (in its index), or in a note written alone."""
+
+    update: str
+    old: str
+    new: str
+    slope: str
+    notation_local: str
+    notation_whole: str
+    circle: str
+    circle_rate: str
+    multivar: str
+    average: str
+    gradient: str

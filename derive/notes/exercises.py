@@ -1,0 +1,203 @@
+"""Exercises whose answers are not in the note's text, each with a folded solution.
+
+Questions and answers are lists of (kind, piece) pairs, kind ``text`` or ``math``,
+so that both languages word them the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+from pathlib import Path
+
+from derive.expand import Derivative
+from derive.graph import Network, bundled_networks
+from derive.notes.chain import lane_formula, whole
+from derive.notes.content import Exercise, tex_num
+from derive.printing import LatexTermPrinter
+
+
+def T(text: str) -> tuple[str, str]:
+    return ("text", text)
+
+
+def M(tex: str) -> tuple[str, str]:
+    return ("math", tex)
+
+
+def net_argument(net: Network) -> str:
+    """Return what ``--net`` needs to find this network: its name if bundled, else its path."""
+    if any(p.resolve() == Path(net.file).resolve() for p in bundled_networks()):
+        return net.name
+    return os.path.relpath(net.file) if not os.path.isabs(str(net.file)) else str(net.file)
+
+
+def sign_exercise(net: Network, sweep, vals) -> Exercise | None:
+    """Predict the sign of a last-layer gradient from the output, the target and the input."""
+    out = net.outputs[0]
+    n = net.neurons[out]
+    if not n.inputs:
+        return None
+    src, w = n.inputs[0]
+    p = LatexTermPrinter(net)
+    t = net.latex_names
+    dz, x, g = vals.delta[n.preact], vals.forward[src], vals.gradients[w]
+    sign = "positive" if g > 0 else "negative" if g < 0 else "zero"
+    return Exercise(
+        question=[
+            T("Without computing it, predict the sign of "),
+            M(whole(p, net.loss, w)),
+            T(" from the diagram and the forward pass. (It is "),
+            M(rf"{whole(p, net.loss, n.preact)} \cdot {t[src]}"),
+            T(".)"),
+        ],
+        answer=[
+            M(rf"{whole(p, net.loss, n.preact)} = {tex_num(dz)}"),
+            T(" has the sign of the output's error (the output against its target), and "),
+            M(rf"{t[src]} = {tex_num(x)}"),
+            T(f" is {'positive' if x > 0 else 'negative' if x < 0 else 'zero'}; so the gradient is {sign}: "),
+            M(rf"{whole(p, net.loss, w)} = {tex_num(g)}"),
+            T(". Gradient descent moves the weight the other way."),
+        ],
+    )
+
+
+def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
+    """Why some gradients are exactly 0: a relu whose z is at most 0 at the example point."""
+    p = LatexTermPrinter(net)
+    t = net.latex_names
+    for n in net.neurons.values():
+        if n.activation == "relu" and vals.forward[n.preact] <= 0 and n.inputs:
+            w = n.inputs[0][1]
+            return Exercise(
+                question=[
+                    T("At the example point "),
+                    M(rf"{whole(p, net.loss, w)} = 0"),
+                    T(" exactly. Why? Which other gradients are 0 for the same reason?"),
+                ],
+                answer=[
+                    M(rf"{t[n.preact]} = {tex_num(vals.forward[n.preact])} \le 0"),
+                    T(", so the relu's slope there is 0 and "),
+                    M(rf"{whole(p, net.loss, n.preact)} = 0"),
+                    T(": nothing flows back through "),
+                    M(t[n.name]),
+                    T(". Every weight and bias into it gets gradient 0 (the neuron is 'dead' for this example)."),
+                ],
+            )
+    return None
+
+
+def sigmoid_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
+    """sigma' is at most 1/4: what it does to gradients through many sigmoid layers."""
+    sig = [n for n in net.neurons.values() if n.activation == "sigmoid"]
+    if not sig:
+        return None
+    path = d.paths[0] if d.paths else ()
+    slopes = [
+        vals.forward[n] * (1 - vals.forward[n])
+        for n in path
+        if n in net.neurons and net.neurons[n].activation == "sigmoid"
+    ]
+    prod = math.prod(slopes) if slopes else 1.0
+    return Exercise(
+        question=[
+            T("Show that "),
+            M(r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac{1}{4}"),
+            T(" for every z. What does that do to the gradient of a first-layer weight in a network of 10 sigmoid layers?"),
+        ],
+        answer=[
+            T("With "),
+            M(r"s = \sigma(z) \in (0, 1)"),
+            T(", "),
+            M(r"s(1 - s) = \tfrac{1}{4} - (s - \tfrac{1}{2})^2 \le \tfrac{1}{4}"),
+            T(", equal only at z = 0. Every path to a first-layer weight passes 10 such slopes, so each path product carries a factor of at most "),
+            M(r"4^{-10} \approx 9.537 \times 10^{-7}"),
+            T(" (unless the weights are large): the gradient vanishes. Here the first path of "),
+            M(whole(LatexTermPrinter(net), d.of, d.wrt)),
+            T(f" passes {len(slopes)} sigmoid slope{'s' if len(slopes) != 1 else ''}, whose product is "),
+            M(tex_num(prod)),
+            T("."),
+        ],
+    )
+
+
+def seed_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
+    """Find the error in seed 000's example 3: the lane formula, where it gives a wrong number."""
+    lanes = lane_formula(net, d, vals)
+    if lanes is None:
+        return None
+    terms, wrong = lanes
+    truth = vals.gradients[d.wrt]
+    if abs(wrong - truth) <= 1e-9 * max(abs(truth), 1e-12):
+        return None
+    p = LatexTermPrinter(net)
+    g = d.graph
+    answer = []
+    for lane in terms:
+        edges = list(zip(lane, lane[1:], strict=False))
+        broken = next(((a, b) for a, b in edges if not g.has_edge(b, a)), None)
+        if broken:
+            answer += [
+                T("The lane "),
+                M(p.path(lane)),
+                T(" is no path: "),
+                M(p.name(broken[0])),
+                T(" is no function of "),
+                M(p.name(broken[1])),
+                T(", so that term is 0. "),
+            ]
+    for path in d.paths:
+        if path not in terms:
+            answer += [T("The path "), M(p.path(path)), T(" is real but missing. ")]
+    answer += [T("Following the network's edges gives "), M(rf"{whole(p, d.of, d.wrt)} = {tex_num(truth)}"), T(".")]
+    return Exercise(
+        question=[
+            T("Seed 000 (a student's notes) expands the derivative lane by lane: one path through the first neuron of every layer, one through the second. Written in this network's names it gives "),
+            M(tex_num(wrong)),
+            T(" instead of "),
+            M(tex_num(truth)),
+            T(" (the lane formula of "),
+            M(whole(p, d.of, d.wrt)),
+            T(' in "Several paths add"). Find its errors.'),
+        ],
+        answer=answer,
+    )
+
+
+def check_exercise(net: Network, d: Derivative) -> Exercise:
+    """Expand a parameter of the table by hand, and check it with ``derive check``."""
+    p = LatexTermPrinter(net)
+    ascii_terms = [
+        "*".join(f"d{a}/d{b}" for a, b in zip(path, path[1:], strict=False)) for path in d.paths
+    ]
+    if d.truncated:
+        ascii_terms = ascii_terms[:2]
+    answer_text = f"d{d.of}/d{d.wrt} = " + " + ".join(ascii_terms)
+    command = f"derive check {shlex.quote(answer_text)} --net {shlex.quote(net_argument(net))}"
+    return Exercise(
+        question=[
+            T("Expand "),
+            M(whole(p, d.of, d.wrt)),
+            T(" path by path (its line of the sweep is in the table above), then check your answer with "),
+            ("code", f"derive check \"d{d.of}/d{d.wrt} = ...\" --net {shlex.quote(net_argument(net))}"),
+            T("."),
+        ],
+        answer=[
+            T(f"{d.path_count:,} path{'s' if d.path_count != 1 else ''}. The answer, as "),
+            T("derive check reads it:"),
+        ],
+        command=command,
+    )
+
+
+def exercises(net: Network, sweep, vals, compact_vals, showcase: Derivative, other: Derivative) -> list[Exercise]:
+    """Return the note's exercises, those that apply to this network."""
+    found = [
+        sign_exercise(net, sweep, vals),
+        dead_relu_exercise(net, sweep, vals),
+        sigmoid_exercise(net, showcase, compact_vals),
+        seed_exercise(net, showcase, compact_vals),
+        check_exercise(net, other),
+    ]
+    return [x for x in found if x is not None]

@@ -1,0 +1,250 @@
+"""The worked example as backpropagation computes it, and the computational-graph view.
+
+The forward pass, then one sweep from the loss down through every neuron and its
+pre-activation z (each dL/dv from the rows above it), every gradient as
+dL/dz times what the parameter multiplies, one update step, and what it all costs
+against path-by-path sums and finite differences.
+"""
+
+from __future__ import annotations
+
+from derive.evaluate import forward
+from derive.graph import Network
+from derive.notes import counts
+from derive.notes.chain import local, whole
+from derive.notes.content import Cell, GraphView, Sweep, factor, num, rounded, tex_num
+from derive.printing import LatexTermPrinter, formula_latex
+from derive.rules import LOSSES
+
+# The learning rate of the update step.
+LR = 0.1
+# The finite-difference step (written epsilon: h is a neuron's name in some networks).
+STEP = 1e-6
+# Wide layers show this many neurons in the forward and sweep tables.
+SHOWN = 3
+GIVEN = (("input", "inputs"), ("weight", "weights"), ("bias", "biases"), ("target", "targets"))
+ACT_SYMBOL = {
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{relu}",
+    "linear": "",
+    "softplus": r"\operatorname{softplus}",
+}
+
+
+def shown(net: Network, layer: list[str]) -> list[str]:
+    """Return the neurons of a layer the tables show: all of a narrow layer, a few of a wide one."""
+    return layer if len(layer) <= 2 * SHOWN else layer[:SHOWN]
+
+
+def forward_rows(net: Network, env: dict[str, float]) -> list[Cell]:
+    """Return the forward pass, one row per shown neuron: z with the numbers in, then the output."""
+    t = net.latex_names
+    rows = []
+    for layer in net.layers:
+        for n in shown(net, layer):
+            neuron = net.neurons[n]
+            parts = [(t[w], t[s], env[w], env[s]) for s, w in neuron.inputs]
+            if len(parts) > 3:
+                sym = rf"{parts[0][0]} {parts[0][1]} + \dots + {parts[-1][0]} {parts[-1][1]}"
+                nums = ""
+            else:
+                sym = " + ".join(f"{a} {b}" for a, b, _, _ in parts)
+                nums = " + ".join(rf"{factor(x)} \cdot {factor(y)}" for _, _, x, y in parts)
+            if neuron.bias:
+                sym += f" + {t[neuron.bias]}"
+                nums += f" + {factor(env[neuron.bias])}" if nums else ""
+            z = t[neuron.preact]
+            if neuron.activation == "softmax":
+                out = rf"\operatorname{{softmax}}({z})"
+            else:
+                act = ACT_SYMBOL[neuron.activation]
+                out = rf"{act}({z})" if act else z
+            rows.append(
+                Cell(
+                    lhs=f"{z} = {sym}",
+                    rhs=f"{nums} = {tex_num(env[neuron.preact])}" if nums else tex_num(env[neuron.preact]),
+                    value=f"{t[n]} = {out} = {tex_num(env[n])}",
+                )
+            )
+    return rows
+
+
+def _line(net: Network, p, vals, line) -> str:
+    """Return one line of the sweep: dL/dv = its terms = the numbers = its value."""
+    parts, nums = [], []
+    for c, v in line.terms:
+        x = vals.local[(c, v)]
+        if c == net.loss:
+            parts.append(local(p, c, v))
+        else:
+            parts.append(rf"{whole(p, net.loss, c)} \cdot {local(p, c, v)}")
+            nums.append(rf"{factor(vals.delta[c])} \cdot {factor(x)}")
+    out = f"{whole(p, net.loss, line.node)} = " + " + ".join(parts)
+    if nums and len(nums) <= 3:
+        out += " = " + " + ".join(nums)
+    return out + f" = {tex_num(vals.delta[line.node])}"
+
+
+def sweep_rows(net: Network, sweep, vals) -> list[Cell]:
+    """Return the sweep top down, one row per shown neuron: dL/d(output), then dL/dz."""
+    p = LatexTermPrinter(net)
+    rows = []
+    for layer in reversed(net.layers):
+        for n in shown(net, layer):
+            z = net.neurons[n].preact
+            try:
+                out, pre = sweep.line(n), sweep.line(z)
+            except KeyError:
+                continue
+            rows.append(Cell(lhs=_line(net, p, vals, out), rhs=_line(net, p, vals, pre)))
+    return rows
+
+
+def gradient_rows(net: Network, sweep, vals, limit: int, lr: float = LR) -> list[Cell]:
+    """Return every gradient as dL/dz times what the parameter multiplies, and its update."""
+    p = LatexTermPrinter(net)
+    rows = []
+    for g in sweep.gradients[:limit]:
+        parts, nums = [], []
+        for z, w in g.terms:
+            what = vals.local[(z, w)]
+            src = _multiplies(net, z, w)
+            parts.append(rf"{whole(p, net.loss, z)} \cdot {src}")
+            nums.append(rf"{factor(vals.delta[z])} \cdot {factor(what)}")
+        grad = vals.gradients[g.param]
+        new = rounded(vals.point[g.param]) - lr * rounded(grad)
+        rows.append(
+            Cell(
+                lhs=whole(p, net.loss, g.param),
+                rhs=" + ".join(parts) or "0",
+                value=tex_num(grad),
+                extra=" + ".join(nums),
+                formula=tex_num(new),
+            )
+        )
+    return rows
+
+
+def _multiplies(net: Network, z: str, param: str) -> str:
+    """Return what a parameter multiplies in z: its source (a weight) or 1 (a bias)."""
+    t = net.latex_names
+    if net.kind(param) == "bias":
+        return "1"
+    neuron = net.neurons[net.preacts[z]]
+    return " + ".join(t[s] for s, w in neuron.inputs if w == param)
+
+
+def given(net: Network, point: dict[str, float]) -> list[tuple[str, list[str]]]:
+    """Return the example point's values by kind, at most a dozen of each."""
+    t = net.latex_names
+    out = []
+    for kind, plural in GIVEN:
+        names = [n for n in net.names if net.kind(n) == kind]
+        if names:
+            items = [f"{t[n]} = {tex_num(point[n])}" for n in names[:12]]
+            if len(names) > 12:
+                items.append(rf"\dots\ ({len(names):,} \text{{ in all}})")
+            out.append((plural if len(names) > 1 else kind, items))
+    return out
+
+
+def worked_sweep(
+    net: Network, sweep, vals, point, source: str, showcase: str, limit: int, compact=None
+) -> Sweep:
+    """Return the backward sweep as the worked example, with its costs."""
+    env = vals.forward
+    t = net.latex_names
+    loss = LOSSES[net.loss_kind].value(
+        [_sym(o) for o in net.outputs], [_sym(y) for y in net.targets]
+    )
+    loss_tex = (
+        f"{t[net.loss]} = {formula_latex(loss, net)} = {tex_num(env[net.loss])}"
+        if len(net.outputs) <= 4
+        else f"{t[net.loss]} = {tex_num(env[net.loss])}"
+    )
+    up, down = dict(point), dict(point)
+    up[showcase] += STEP
+    down[showcase] -= STEP
+    numeric = (forward(net, up)[net.loss] - forward(net, down)[net.loss]) / (2 * STEP)
+    exact = vals.gradients[showcase]
+    error = abs(numeric - exact) / max(abs(numeric), abs(exact), 1e-300)
+    fwd = counts.forward_multiplications(net)
+    params = len(net.parameters)
+    w = t[showcase]
+    L = t[net.loss]
+    old, g = rounded(point[showcase]), rounded(exact)
+    # Counted in the compact graph, like derive backprop and the scaling table.
+    m = (compact or sweep).multiplications
+    return Sweep(
+        source=source,
+        given=given(net, point),
+        forward=forward_rows(net, env),
+        loss=loss_tex,
+        detail=sweep.detail,
+        rows=sweep_rows(net, sweep, vals),
+        gradients=gradient_rows(net, sweep, vals, limit),
+        lr=f"{LR:g}",
+        update_example=rf"{w}^{{\text{{new}}}} = {tex_num(old)} - {LR:g} \cdot {factor(g)} = {tex_num(old - LR * g)}",
+        mul_sweep=m["sweep"],
+        mul_paths=m["paths"],
+        forward_mul=fwd,
+        fd_passes=2 * params,
+        fd_mul=2 * params * fwd,
+        params=params,
+        fd_check=(
+            rf"\frac{{{L}({w} + \varepsilon) - {L}({w} - \varepsilon)}}{{2 \varepsilon}}"
+            rf" = {tex_num(numeric)}, \quad \varepsilon = 10^{{-6}},"
+            rf" \quad \text{{relative error }} {tex_num(error)}"
+        ),
+        scaling=counts.scaling(),
+    )
+
+
+def _sym(name: str):
+    from derive.expand import symbol
+
+    return symbol(name)
+
+
+def graph_view(net: Network, sweep, vals) -> GraphView:
+    """Return the computational-graph view, on the first neuron of the first layer."""
+    p = LatexTermPrinter(net)
+    t = net.latex_names
+    n = net.neurons[net.layers[0][0]]
+    z = n.preact
+    dz = whole(p, net.loss, z)
+    src, w = n.inputs[0]
+    multiply = [
+        rf"{whole(p, net.loss, w)} = {dz} \cdot {t[src]} = {factor(vals.delta[z])} \cdot {factor(vals.forward[src])} = {tex_num(vals.gradients[w])}",
+    ]
+    # The fork: a neuron whose output feeds several neurons (its dL/dv adds their parts).
+    fork = next((row for row in sweep.lines if len(row.terms) > 1 and row.node in net.neurons), None)
+    fork_tex, parts = "", 0
+    if fork is not None:
+        nums = " + ".join(rf"{factor(vals.term(e))}" for e in fork.terms)
+        fork_tex = rf"{whole(p, net.loss, fork.node)} = {nums} = {tex_num(vals.delta[fork.node])}"
+        parts = len(fork.terms)
+    relu = next((m for m in net.neurons.values() if m.activation == "relu"), None)
+    gate, rule = "", ""
+    if relu is not None:
+        zr = vals.forward[relu.preact]
+        gate = rf"{t[relu.name]} = \max(0, {t[relu.preact]})"
+        rule = (
+            rf"{t[relu.preact]} = {tex_num(zr)} > 0 \text{{, so the gradient passes: }} {whole(p, net.loss, relu.preact)} = {whole(p, net.loss, relu.name)}"
+            if zr > 0
+            else rf"{t[relu.preact]} = {tex_num(zr)} \le 0 \text{{, so the gate passes nothing: }} {whole(p, net.loss, relu.preact)} = 0"
+        )
+    return GraphView(
+        neuron=t[n.name],
+        z_rule=f"{t[z]} = "
+        + " + ".join([f"{t[w_]} {t[s_]}" for s_, w_ in n.inputs[:3]] + ([r"\dots"] if len(n.inputs) > 3 else []) + ([t[n.bias]] if n.bias else [])),
+        upstream=rf"{dz} = {tex_num(vals.delta[z])}",
+        multiply=multiply,
+        fork=fork_tex,
+        fork_parts=parts,
+        gate=gate,
+        gate_rule=rule,
+        params=len(net.parameters),
+        forward_mode=rf"\frac{{\mathrm{{d}}{t[net.loss]}}}{{\mathrm{{d}}{t[w]}}}",
+    )

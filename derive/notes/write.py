@@ -1,0 +1,368 @@
+"""Rendering and writing: a note in Markdown or LaTeX, a course, PDFs, atomic files.
+
+One template, ``notes.j2``, holds the wording of a note; ``notes_layout_md.j2`` and
+``notes_layout_tex.j2`` hold how each language lays out a heading, a table, a
+folded solution. The filters ``m`` (inline math), ``block``, ``lines``, ``t`` (text),
+``prose`` (text with math in it) and ``code`` write finished values in each language.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from derive.errors import DeriveError
+from derive.graph import Network, load_network
+from derive.notes.build import build_note
+from derive.notes.content import Link, Note
+from derive.printing.document import (
+    environment,
+    markdown_text,
+    math_block,
+    math_inline,
+    math_lines,
+    portable_math,
+    render_template,
+    tex_text,
+)
+
+FORMATS = ("markdown", "latex", "both")
+FLAVORS = ("github", "portable")
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+def _and_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
+    if fmt == "markdown":
+
+        def fix(tex: str) -> str:
+            return tex if flavor == "github" else portable_math(tex)
+
+        def m(tex: str) -> str:
+            return math_inline(fix(tex), flavor)
+
+        def text(x: str) -> str:
+            return markdown_text(x)
+
+        def code(x: str) -> str:
+            return f"`{x}`"
+
+        def block(tex: str) -> str:
+            return math_block(fix(tex), flavor)
+
+        def lines(items: list[str], lhs: str) -> str:
+            return math_lines(lhs, items, flavor)
+
+    else:
+
+        def m(tex: str) -> str:
+            return rf"\({tex}\)"
+
+        def text(x: str) -> str:
+            return tex_text(x)
+
+        def code(x: str) -> str:
+            # In typewriter type "--" would print as one dash.
+            return r"\texttt{" + tex_text(x).replace("-", "-{}") + "}"
+
+        def block(tex: str) -> str:
+            return f"\\begin{{equation*}}\n\\begin{{split}}\n{_split(tex)}\n\\end{{split}}\n\\end{{equation*}}"
+
+        def lines(items: list[str], lhs: str) -> str:
+            return math_lines(lhs, items, "latex")
+
+    def pieces(items: Iterable[tuple[str, str]]) -> str:
+        out = []
+        for kind, piece in items:
+            out.append(m(piece) if kind == "math" else code(piece) if kind == "code" else text(piece))
+        return "".join(out)
+
+    return {
+        "m": m,
+        "t": text,
+        "code": code,
+        "block": block,
+        "lines": lines,
+        "prose": pieces,
+        "names": lambda items: _and_list([m(x) for x in items]),
+    }
+
+
+def _split(tex: str) -> str:
+    r"""Return display math broken before top-level ``=`` signs when it is long (for ``split``)."""
+    parts = []
+    depth, start = 0, 0
+    for i, ch in enumerate(tex):
+        if ch in "{(":
+            depth += 1
+        elif ch in "})":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            parts.append(tex[start:i])
+            start = i + 1
+    parts.append(tex[start:])
+    visible = len(re.sub(r"\\[A-Za-z]+|[{}]", "", tex))
+    if len(parts) < 3 or visible < 90:
+        return tex if len(parts) < 2 else f"{parts[0]} &= " + "=".join(parts[1:])
+    return f"{parts[0]} &= {parts[1]} \\\\\n  &= " + " \\\\\n  &= ".join(parts[2:])
+
+
+_ENVS = re.compile(r"\\begin\{(verbatim|equation\*|align\*|tikzpicture)\}.*?\\end\{\1\}", re.S)
+_SPANS = re.compile(r"\\\(.*?\\\)|\\texttt\{[^}]*\}", re.S)
+
+
+def tex_markup(text: str) -> str:
+    r"""Return LaTeX with the wording's light markup typeset: **bold**, *emphasis*, `code`, "quotes".
+
+    Math, verbatim and pictures are left as they are.
+
+    >>> tex_markup('a **b** *c* `d` "e" \(x*y\)')
+    "a \\textbf{b} \\emph{c} \\texttt{d} ``e'' \\(x*y\\)"
+    """
+
+    def words(chunk: str) -> str:
+        chunk = re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", chunk, flags=re.S)
+        chunk = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\\emph{\1}", chunk, flags=re.S)
+        chunk = re.sub(r"`([^`\n]+)`", r"\\texttt{\1}", chunk)
+        return re.sub(r'"([^"\n]+)"', r"``\1''", chunk)
+
+    def outside(chunk: str, pattern: re.Pattern, inner) -> str:
+        out, pos = [], 0
+        for m in pattern.finditer(chunk):
+            out += [inner(chunk[pos : m.start()]), m.group(0)]
+            pos = m.end()
+        return "".join(out + [inner(chunk[pos:])])
+
+    return outside(text, _ENVS, lambda c: outside(c, _SPANS, words))
+
+
+def render_note(note: Note, fmt: str, flavor: str = "github", templates: str | None = None) -> str:
+    """Return one note as Markdown (``flavor`` github or portable) or LaTeX."""
+    env = environment(templates)
+    lang = "md" if fmt == "markdown" else "tex"
+    env.filters.update(_filters(fmt, flavor))
+    text = render_template(
+        env, "notes.j2", note=note, lang=lang, flavor=flavor, layout=f"notes_layout_{lang}.j2"
+    )
+    if lang == "tex":
+        text = tex_markup(text)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render_index(notes: list[Note], fmt: str, templates: str | None = None, flavor: str = "github") -> str:
+    """Return the course's introduction and reading order (``index.md`` or ``index.tex``)."""
+    env = environment(templates)
+    lang = "md" if fmt == "markdown" else "tex"
+    env.filters.update(_filters(fmt, flavor))
+    links = [
+        Link(n.title_plain, f"{n.name}.md", f"{n.name}.tex") for n in notes
+    ]
+    text = render_template(
+        env,
+        "notes_index.j2",
+        notes=notes,
+        links=list(zip(notes, links, strict=True)),
+        intro=notes[0].intro,
+        lang=lang,
+        layout=f"notes_layout_{lang}.j2",
+    )
+    return tex_markup(text) if lang == "tex" else re.sub(r"\n{3,}", "\n\n", text)
+
+
+def target(out: Path, name: str) -> Path:
+    """Return ``out/name``, refusing a name that could land outside ``out``."""
+    if not SAFE_NAME.match(name) or ".." in name:
+        raise DeriveError(f"'{name}' cannot be a file name in the notes folder", hint="a network name is letters, digits and _")
+    path = (out / name).resolve()
+    if path.parent != out.resolve():
+        raise DeriveError(f"'{name}' would be written outside {out}")
+    return path
+
+
+def file_mode() -> int:
+    """Return the mode a new file gets from ``open()``: 0o666 less the process's umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file whole or not at all: a temporary file beside it, then a rename."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, file_mode())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def compile_pdf(tex: str, name: str, warn: Callable[[str], None] | None = None) -> bytes | None:
+    """Return the PDF pdflatex makes of ``tex`` (run twice, for the references).
+
+    Returns None, after ``warn`` is told why, when pdflatex is not installed.
+    """
+    if shutil.which("pdflatex") is None:
+        if warn:
+            warn("pdflatex is not installed, so no PDF was made")
+        return None
+    with tempfile.TemporaryDirectory(prefix="derive-pdf-") as tmp:
+        source = Path(tmp) / "notes.tex"
+        source.write_text(tex, encoding="utf-8")
+        for _ in range(2):
+            proc = subprocess.run(
+                ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape", source.name],
+                cwd=tmp,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=300,
+            )
+            if proc.returncode != 0:
+                lines = [x for x in proc.stdout.decode("latin-1").splitlines() if x.startswith("!")]
+                raise DeriveError(f"pdflatex could not build {name}: " + "; ".join(lines[:3]))
+        return (Path(tmp) / "notes.pdf").read_bytes()
+
+
+def read_course(sources: list[str]) -> list[str]:
+    """Return the networks of a course: ``course.yaml`` files expanded into the networks they list.
+
+    A course file is YAML with a ``networks:`` list (names or paths, relative to the file).
+    """
+    out = []
+    for s in sources:
+        path = Path(s)
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and "networks" in data and "layers" not in data:
+                items = data["networks"]
+                if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+                    raise DeriveError("networks: must be a list of network names or files", file=str(path))
+                for x in items:
+                    near = path.parent / x
+                    out.append(str(near) if near.is_file() else x)
+                continue
+        out.append(s)
+    return out
+
+
+def reading_order(nets: list[Network], listed: bool) -> list[Network]:
+    """Return the course's reading order: as listed in a course file, else fewest parameters first."""
+    return nets if listed else sorted(nets, key=lambda n: len(n.parameters))
+
+
+def write_course(
+    sources: list[str],
+    out_dir: str,
+    fmt: str = "markdown",
+    wrt: list[str] | None = None,
+    templates: str | None = None,
+    flavor: str = "github",
+    pdf: bool = False,
+    progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write one note per network into ``out_dir``, and the course's index for several.
+
+    ``progress`` is called with each network's name as its note is built (the CLI
+    passes a progress bar); ``warn`` gets warnings (no pdflatex). Every note, the
+    index and every PDF are made before any file is written, so a mistake in one
+    network or template leaves the folder as it was; each file is replaced
+    atomically.
+
+    Raises
+    ------
+    DeriveError
+        For an unknown network, a ``--wrt`` name no network has, two networks with one
+        name, a ``latex:`` override that is not safe to typeset, or a broken template.
+    """
+    if fmt not in FORMATS:
+        raise DeriveError(f"unknown notes format '{fmt}'", hint="use markdown, latex or both")
+    if flavor not in FLAVORS:
+        raise DeriveError(f"unknown Markdown flavor '{flavor}'", hint="use github or portable")
+    if not sources:
+        raise DeriveError("no network given")
+    expanded = read_course(sources)
+    wrt = list(wrt or [])
+    nets = reading_order([load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1)
+    names = [n.name for n in nets]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DeriveError(f"two networks are named {twice[0]}: their notes would overwrite each other")
+    if wrt and len(nets) > 1:
+        unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
+        if unknown:
+            raise DeriveError(f"{unknown[0]} is a weight or bias of none of the networks")
+    notes: list[Note] = []
+    for net in nets:
+        if progress:
+            progress(net.name)
+        mine = [w for w in wrt if w in net.parameters] if len(nets) > 1 else wrt
+        if wrt and not mine:
+            raise DeriveError(
+                f"none of {', '.join(wrt)} is in the network '{net.name}'",
+                hint="its weights and biases are " + ", ".join(net.parameters[:20]),
+            )
+        notes.append(build_note(net, mine))
+    langs = [x for x in ("markdown", "latex") if fmt in (x, "both")]
+    if len(notes) > 1:
+        notes = link_course(notes, langs)
+    files: list[tuple[str, str | bytes]] = []
+    for note, net in zip(notes, nets, strict=True):
+        if "markdown" in langs:
+            files.append((f"{note.name}.md", render_note(note, "markdown", flavor, templates)))
+        tex = render_note(note, "latex", flavor, templates) if "latex" in langs or pdf else None
+        if tex is not None and "latex" in langs:
+            files.append((f"{note.name}.tex", tex))
+        if pdf and tex is not None:
+            data = compile_pdf(tex, f"{note.name}.pdf", warn)
+            if data is not None:
+                files.append((f"{note.name}.pdf", data))
+        if len(net.parameters) > 120:
+            from derive.notes.code import point_json
+            from derive.notes.build import example_point
+
+            files.append((f"{note.name}.point.json", point_json(net, example_point(net)[0])))
+    if len(notes) > 1:
+        for lang in langs:
+            ext = "md" if lang == "markdown" else "tex"
+            files.append((f"index.{ext}", render_index(notes, lang, templates, flavor)))
+    out = Path(out_dir)
+    paths = [(target(out, file), data) for file, data in files]
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in paths:
+        write_atomic(path, data)
+    return [out / file for file, _ in files]
+
+
+def link_course(notes: list[Note], langs: list[str]) -> list[Note]:
+    """Return the notes of a course: none repeats the introduction, each links to the next."""
+    md, tex = "markdown" in langs, "latex" in langs
+    index = Link("the course's introduction", "index.md" if md else "", "index.tex" if tex else "")
+    out = []
+    for i, note in enumerate(notes):
+        nxt = notes[i + 1] if i + 1 < len(notes) else None
+        out.append(
+            replace(
+                note,
+                intro=None,
+                course=index,
+                next=Link(nxt.title_plain, f"{nxt.name}.md" if md else "", f"{nxt.name}.tex" if tex else "") if nxt else None,
+            )
+        )
+    return out
