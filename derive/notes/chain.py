@@ -8,6 +8,7 @@ local partials along it, a gradient is the sweep's.
 from __future__ import annotations
 
 import math
+import re
 
 import sympy as sp
 
@@ -19,7 +20,15 @@ from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
 
 # A worked derivative lists at most this many paths (the count stays exact).
-NOTE_PATHS = 8
+NOTE_PATHS = 6
+# A formula longer than this (in visible characters) is not written out: the sweep carries it.
+LONGEST = 150
+
+
+def visible(tex: str) -> int:
+    """Return about how many characters a formula prints: LaTeX commands and braces left out."""
+    tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", tex)
+    return len(re.sub(r"\\[A-Za-z]+|[{}_^]|\s", "", tex))
 # The table of the other parameters has at most this many rows.
 TABLE_ROWS = 40
 
@@ -172,7 +181,10 @@ def worked(
     """Return one derivative worked in full, its numbers from the sweep's ``values``."""
     p = LatexTermPrinter(net)
     listed = d.paths[:n_paths]
-    edges = list(dict.fromkeys(e for path in listed for e in zip(path, path[1:], strict=False)))
+    # The local partials of the first two paths: the others have the same forms.
+    edges = list(
+        dict.fromkeys(e for path in listed[:2] for e in zip(path, path[1:], strict=False))
+    )
     cells = [
         Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e]))
         for e in edges
@@ -184,6 +196,8 @@ def worked(
         where = rf"{t[d.wrt]} \text{{ is added to }} z \text{{ of }} {t[net.biases[d.wrt]]}"
     else:
         where = ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[d.wrt])
+    factored_tex = p.term(factored) if differs else ""
+    concrete = formula_latex(d.concrete, net)
     return Worked(
         wrt=d.wrt,
         wrt_tex=p.name(d.wrt),
@@ -196,13 +210,16 @@ def worked(
         diagram=diagram(net, d),
         terms=[product(p, path) for path in listed] + ([r"\dots"] if d.path_count > len(listed) else []),
         expansion_shown=shown,
-        factored=p.term(factored) if differs else "",
+        factored=factored_tex if visible(factored_tex) <= LONGEST else "",
+        too_long=visible(factored_tex) > LONGEST or visible(concrete) > LONGEST or len(d.where) > 2,
         factored_where=[f"{p.term(w)} = {p.term(x)}" for w, x in d.factored_where] if differs else [],
         local=cells,
         more_local=len(d.local) - len(cells),
         cancel=cancel_steps(d, p) if cancel else [],
-        concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where],
-        concrete=formula_latex(d.concrete, net),
+        concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where]
+        if len(d.where) <= 2
+        else [],
+        concrete=concrete if visible(concrete) <= LONGEST and len(d.where) <= 2 else "",
         value=tex_num(values.gradients[d.wrt]),
         sweep_line=sweep_line(p, net, d.wrt, sweep.gradient(d.wrt).terms),
     )

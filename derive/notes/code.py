@@ -14,7 +14,7 @@ import json
 
 from derive.graph import Network
 
-# Above this many values the point is read from a JSON file beside the note.
+# Above this many parameters the data are read from a JSON file beside the note.
 INLINE_VALUES = 120
 
 PROGRAM = '''\
@@ -22,77 +22,59 @@ import math
 {load}
 # Each layer: its activation and its neurons as (name, [(source, weight), ...], bias).
 LAYERS = {layers}
-LOSS = "{loss}"  # {loss_words}
+LOSS, L = "{loss}", "{loss_name}"
 OUTPUTS, TARGETS = {outputs}, {targets}
 {values}
 PARAMS = {params}
+ACT = {{"sigmoid": lambda z: 1 / (1 + math.exp(-z)), "tanh": math.tanh,
+       "relu": lambda z: max(0.0, z), "linear": lambda z: z,
+       "softplus": lambda z: math.log1p(math.exp(z))}}
 
 
-def forward(v):
-    """Return every value of the forward pass: the z of each neuron, its output, the loss."""
+def forward(v):  # every z, every neuron's output, the loss
     v = dict(v)
-    for activation, neurons in LAYERS:
+    for act, neurons in LAYERS:
         for name, inputs, bias in neurons:
-            v["z_" + name] = sum(v[w] * v[s] for s, w in inputs) + (v[bias] if bias else 0.0)
+            v["z_" + name] = sum(v[w] * v[s] for s, w in inputs) + (v[bias] if bias else 0)
         zs = [v["z_" + name] for name, _, _ in neurons]
         top = max(zs)
-        total = sum(math.exp(z - top) for z in zs)
-        for (name, _, _), z in zip(neurons, zs):
-            v[name] = {{
-                "sigmoid": lambda: 1 / (1 + math.exp(-z)),
-                "tanh": lambda: math.tanh(z),
-                "relu": lambda: max(0.0, z),
-                "linear": lambda: z,
-                "softplus": lambda: math.log1p(math.exp(z)),
-                "softmax": lambda: math.exp(z - top) / total,
-            }}[activation]()
-    o, y = [v[n] for n in OUTPUTS], [v[n] for n in TARGETS]
-    v["L"] = {{
-        "squared_error": lambda: sum((a - b) ** 2 for a, b in zip(o, y)),
-        "half_squared_error": lambda: sum((a - b) ** 2 for a, b in zip(o, y)) / 2,
-        "mse": lambda: sum((a - b) ** 2 for a, b in zip(o, y)) / len(o),
-        "bce": lambda: -sum(b * math.log(a) + (1 - b) * math.log(1 - a) for a, b in zip(o, y)),
-        "cross_entropy": lambda: -sum(b * math.log(a) for a, b in zip(o, y)),
-    }}[LOSS]()
+        for name, _, _ in neurons:
+            z = v["z_" + name]
+            v[name] = (math.exp(z - top) / sum(math.exp(x - top) for x in zs)
+                       if act == "softmax" else ACT[act](z))
+    loss = 0.0
+    for o, t in zip(OUTPUTS, TARGETS):
+        a, y = v[o], v[t]
+        loss += {{"squared_error": (a - y) ** 2, "half_squared_error": (a - y) ** 2 / 2,
+                 "mse": (a - y) ** 2 / len(OUTPUTS), "cross_entropy": -y * math.log(a),
+                 "bce": -(y * math.log(a) + (1 - y) * math.log(1 - a)) if 0 < a < 1 else 0,
+                 }}[LOSS]
+    v[L] = loss
     return v
 
 
-def backward(v):
-    """Return dL/dv for every neuron output and z (one sweep, loss first), and every gradient."""
-    n = len(OUTPUTS)
+def backward(v):  # one sweep from the loss down: dL/dv for every output and z, then the gradients
     d = {{}}
-    for a, t, b in zip(OUTPUTS, TARGETS, [v[t] for t in TARGETS]):
-        o = v[a]
-        d[a] = {{
-            "squared_error": 2 * (o - b),
-            "half_squared_error": o - b,
-            "mse": 2 * (o - b) / n,
-            "bce": -b / o + (1 - b) / (1 - o),
-            "cross_entropy": -b / o,
-        }}[LOSS]
+    for o, t in zip(OUTPUTS, TARGETS):
+        a, y = v[o], v[t]
+        d[o] = {{"squared_error": 2 * (a - y), "half_squared_error": a - y,
+                "mse": 2 * (a - y) / len(OUTPUTS), "cross_entropy": -y / a,
+                "bce": -y / a + (1 - y) / (1 - a) if 0 < a < 1 else 0}}[LOSS]
     grad = {{p: 0.0 for p in PARAMS}}
-    for activation, neurons in reversed(LAYERS):
+    for act, neurons in reversed(LAYERS):
         for name, _, _ in neurons:
             z, a = v["z_" + name], v[name]
-            slope = {{
-                "sigmoid": a * (1 - a),
-                "tanh": 1 - a * a,
-                "relu": 1.0 if z > 0 else 0.0,
-                "linear": 1.0,
-                "softplus": 1 / (1 + math.exp(-z)),
-                "softmax": None,
-            }}[activation]
-            if slope is not None:  # dL/dz = dL/da * da/dz
-                d["z_" + name] = d.get(name, 0.0) * slope
-            else:  # softmax: every output of the layer depends on this z
-                d["z_" + name] = sum(
-                    d.get(k, 0.0) * v[k] * ((k == name) - a) for k, _, _ in neurons
-                )
+            if act == "softmax":  # every output of the layer depends on this z
+                d["z_" + name] = sum(d.get(k, 0) * v[k] * ((k == name) - a) for k, _, _ in neurons)
+            else:  # dL/dz = dL/da * da/dz
+                slope = {{"sigmoid": a * (1 - a), "tanh": 1 - a * a, "relu": float(z > 0),
+                         "linear": 1.0, "softplus": 1 / (1 + math.exp(-z))}}[act]
+                d["z_" + name] = d.get(name, 0) * slope
         for name, inputs, bias in neurons:
             delta = d["z_" + name]
-            for s, w in inputs:  # z = w * s + ...: dz/dw = s and dz/ds = w
+            for s, w in inputs:  # z = w * s + ...: dz/dw = s, dz/ds = w
                 grad[w] += delta * v[s]
-                d[s] = d.get(s, 0.0) + delta * v[w]
+                d[s] = d.get(s, 0) + delta * v[w]
             if bias:
                 grad[bias] += delta
     return d, grad
@@ -100,20 +82,17 @@ def backward(v):
 
 v = forward(VALUES)
 d, grad = backward(v)
-print("loss", v["L"])
+print("loss", v[L])
 for _, neurons in reversed(LAYERS):
     for name, _, _ in neurons:
-        print("dL/d" + name, d.get(name, 0.0), "dL/dz_" + name, d["z_" + name])
-eps = 1e-6  # the finite-difference step
-worst = 0.0
+        print("d" + L + "/d" + name, d.get(name, 0), "d" + L + "/dz_" + name, d["z_" + name])
+eps, worst = 1e-6, 0.0  # the finite-difference step
 for p in PARAMS:
-    up, down = dict(VALUES), dict(VALUES)
-    up[p] += eps
-    down[p] -= eps
-    numeric = (forward(up)["L"] - forward(down)["L"]) / (2 * eps)
+    up, down = dict(VALUES, **{{p: VALUES[p] + eps}}), dict(VALUES, **{{p: VALUES[p] - eps}})
+    numeric = (forward(up)[L] - forward(down)[L]) / (2 * eps)
     error = abs(grad[p] - numeric) / max(abs(grad[p]), abs(numeric), 1e-12)
     worst = max(worst, error)
-    print("dL/d" + p, grad[p], "central difference", numeric, "relative error", error)
+    print("d" + L + "/d" + p, grad[p], "central difference", numeric, "relative error", error)
 print("largest relative error", worst)
 '''
 
@@ -121,54 +100,83 @@ print("largest relative error", worst)
 def program(net: Network, point: dict[str, float], point_file: str = "") -> str:
     """Return the note's Python program for ``net`` at ``point``.
 
-    With ``point_file`` the values are read from that JSON file (wide networks), else
-    they are written into the program.
+    With ``point_file`` (a wide network) the layers and values are read from that
+    JSON file (see :func:`point_json`), else they are written into the program.
     """
-    layers = []
-    for layer in net.layers:
-        act = net.neurons[layer[0]].activation
-        neurons = [(n, [list(e) for e in net.neurons[n].inputs], net.neurons[n].bias) for n in layer]
-        layers.append((act, neurons))
     names = [n for n in net.names if net.kind(n) in ("input", "weight", "bias", "target")]
-    values = {n: point[n] for n in names}
-    wide = bool(point_file) or len(values) > INLINE_VALUES
-    return PROGRAM.format(
-        load="import json\n" if wide else "",
-        layers=_layers(layers),
+    if point_file:
+        data = (
+            f'DATA = json.load(open("{point_file}"))  # written beside this note\n'
+            'LAYERS, VALUES = DATA["layers"], DATA["values"]'
+        )
+        layers_text, values = "[]  # read below", data
+        params = "list(DATA[\"params\"])"
+    else:
+        layers_text = _layers(_layer_data(net))
+        values = (
+            "VALUES = {\n" + "".join(f"    {k!r}: {point[k]!r},\n" for k in names) + "}"
+        )
+        params = "[\n" + "".join(
+            f"    {line},\n" for line in _wrap([json.dumps(p_) for p_ in net.parameters])
+        ) + "]"
+    text = PROGRAM.format(
+        load="import json\n" if point_file else "",
+        layers=layers_text,
         loss=net.loss_kind,
-        loss_words=f"the loss {net.loss}",
+        loss_name=net.loss,
         outputs=json.dumps(net.outputs),
         targets=json.dumps(net.targets),
-        values=(
-            f'VALUES = json.load(open("{point_file}"))  # inputs, weights, biases, targets'
-            if wide
-            else "VALUES = {\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in values.items()) + "}"
-        ),
-        params=json.dumps(net.parameters) if len(net.parameters) <= 40 else "list(VALUES)[%d:%d]"
-        % _param_slice(net, names),
-    ).replace("'", '"')
+        values=values if not point_file else values,
+        params=params,
+    )
+    return text.replace("'", '"')
 
 
-def _param_slice(net: Network, names: list[str]) -> tuple[int, int]:
-    params = [i for i, n in enumerate(names) if net.kind(n) in ("weight", "bias")]
-    return params[0], params[-1] + 1
+def _wrap(items: list[str], width: int = 76) -> list[str]:
+    lines, line = [], ""
+    for x in items:
+        if line and len(line) + len(x) + 2 > width:
+            lines.append(line.rstrip(", ").rstrip(","))
+            line = ""
+        line += x + ", "
+    if line:
+        lines.append(line.rstrip(", "))
+    return lines
+
+
+def _layer_data(net: Network) -> list:
+    return [
+        (
+            net.neurons[layer[0]].activation,
+            [(n, [list(e) for e in net.neurons[n].inputs], net.neurons[n].bias) for n in layer],
+        )
+        for layer in net.layers
+    ]
 
 
 def _layers(layers: list) -> str:
-    if sum(len(n) for _, n in layers) > 16:
-        return json.dumps(layers).replace("null", "None")
     out = ["["]
     for act, neurons in layers:
         out.append(f'    ("{act}", [')
         for name, inputs, bias in neurons:
-            pairs = ", ".join(f'("{s}", "{w}")' for s, w in inputs)
-            out.append(f'        ("{name}", [{pairs}], {json.dumps(bias) if bias else "None"}),')
+            pairs = [f'("{s}", "{w}")' for s, w in inputs]
+            head = f'        ("{name}", ['
+            body = _wrap(pairs, 60)
+            tail = f'], {json.dumps(bias) if bias else "None"}),'
+            if len(body) == 1:
+                out.append(head + body[0] + tail)
+            else:
+                out.append(head)
+                out += [f"            {line}," for line in body]
+                out.append("        " + tail)
         out.append("    ]),")
     out.append("]")
     return "\n".join(out)
 
 
 def point_json(net: Network, point: dict[str, float]) -> str:
-    """Return the example point as the JSON a wide network's program reads."""
+    """Return what a wide network's program reads: its layers, values and parameters."""
     names = [n for n in net.names if net.kind(n) in ("input", "weight", "bias", "target")]
-    return json.dumps({n: point[n] for n in names})
+    return json.dumps(
+        {"layers": _layer_data(net), "values": {n: point[n] for n in names}, "params": net.parameters}
+    )

@@ -159,6 +159,7 @@ class Worked:
     terms: list[str]
     expansion_shown: str
     factored: str
+    too_long: bool
     factored_where: list[str]
     local: list[Cell]
     more_local: int
@@ -214,7 +215,7 @@ class Sweep:
     forward: list[Cell]
     loss: str
     detail: bool
-    rows: list[Cell]
+    rows: list[str]
     gradients: list[Cell]
     lr: str
     update_example: str

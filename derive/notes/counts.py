@@ -8,12 +8,14 @@ comparable: the sweep pays one multiplication per edge below the loss, a path of
 
 from __future__ import annotations
 
+import functools
+
 import networkx as nx
 
 from derive.graph import Network
 
 # The fully connected networks of the scaling table: (neurons per layer, hidden layers).
-BIGGER = ((2, 2), (4, 4), (8, 4), (8, 8), (16, 8), (100, 8))
+BIGGER = ((2, 2), (4, 4), (8, 4), (8, 8), (16, 8), (32, 8))
 
 
 def costs(graph: nx.DiGraph, loss: str, params: list[str], inputs: list[str] = ()) -> tuple[int, int]:
@@ -67,7 +69,8 @@ def fully_connected(width: int, hidden: int) -> tuple[nx.DiGraph, list[str]]:
     return g, weights
 
 
-def scaling() -> list[dict[str, str]]:
+@functools.cache
+def scaling() -> tuple[dict[str, str], ...]:
     """Return the scaling table: bigger networks, the path-by-path cost against the sweep's.
 
     >>> scaling()[0]
@@ -86,7 +89,7 @@ def scaling() -> list[dict[str, str]]:
                 "sweep": f"{sweep:,}",
             }
         )
-    return rows
+    return tuple(rows)
 
 
 def _big(n: int) -> str:

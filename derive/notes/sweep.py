@@ -62,16 +62,16 @@ def forward_rows(net: Network, env: dict[str, float]) -> list[Cell]:
                 out = rf"{act}({z})" if act else z
             rows.append(
                 Cell(
-                    lhs=f"{z} = {sym}",
-                    rhs=f"{nums} = {tex_num(env[neuron.preact])}" if nums else tex_num(env[neuron.preact]),
+                    lhs=f"{z} = {nums or sym} = {tex_num(env[neuron.preact])}",
+                    rhs="",
                     value=f"{t[n]} = {out} = {tex_num(env[n])}",
                 )
             )
     return rows
 
 
-def _line(net: Network, p, vals, line) -> str:
-    """Return one line of the sweep: dL/dv = its terms = the numbers = its value."""
+def _line(net: Network, p, vals, line) -> list[str]:
+    """Return one line of the sweep: dL/dv = its terms = the numbers = its value (two if long)."""
     parts, nums = [], []
     for c, v in line.terms:
         x = vals.local[(c, v)]
@@ -80,13 +80,15 @@ def _line(net: Network, p, vals, line) -> str:
         else:
             parts.append(rf"{whole(p, net.loss, c)} \cdot {local(p, c, v)}")
             nums.append(rf"{factor(vals.delta[c])} \cdot {factor(x)}")
-    out = f"{whole(p, net.loss, line.node)} = " + " + ".join(parts)
-    if nums and len(nums) <= 3:
-        out += " = " + " + ".join(nums)
-    return out + f" = {tex_num(vals.delta[line.node])}"
+    lhs = whole(p, net.loss, line.node)
+    value = tex_num(vals.delta[line.node])
+    numbers = " + ".join(nums) if nums and len(nums) <= 3 else ""
+    if len(parts) <= 1:
+        return [f"{lhs} = {parts[0]}" + (f" = {numbers}" if numbers else "") + f" = {value}"]
+    return [f"{lhs} = " + " + ".join(parts), f"{lhs} = " + (f"{numbers} = " if numbers else "") + value]
 
 
-def sweep_rows(net: Network, sweep, vals) -> list[Cell]:
+def sweep_rows(net: Network, sweep, vals) -> list[str]:
     """Return the sweep top down, one row per shown neuron: dL/d(output), then dL/dz."""
     p = LatexTermPrinter(net)
     rows = []
@@ -97,7 +99,7 @@ def sweep_rows(net: Network, sweep, vals) -> list[Cell]:
                 out, pre = sweep.line(n), sweep.line(z)
             except KeyError:
                 continue
-            rows.append(Cell(lhs=_line(net, p, vals, out), rhs=_line(net, p, vals, pre)))
+            rows += _line(net, p, vals, out) + _line(net, p, vals, pre)
     return rows
 
 
@@ -185,7 +187,7 @@ def worked_sweep(
         rows=sweep_rows(net, sweep, vals),
         gradients=gradient_rows(net, sweep, vals, limit),
         lr=f"{LR:g}",
-        update_example=rf"{w}^{{\text{{new}}}} = {tex_num(old)} - {LR:g} \cdot {factor(g)} = {tex_num(old - LR * g)}",
+        update_example=rf"{_new(w)} = {tex_num(old)} - {LR:g} \cdot {factor(g)} = {tex_num(old - LR * g)}",
         mul_sweep=m["sweep"],
         mul_paths=m["paths"],
         forward_mul=fwd,
@@ -199,6 +201,11 @@ def worked_sweep(
         ),
         scaling=counts.scaling(),
     )
+
+
+def _new(tex: str) -> str:
+    r"""Return a name marked new: ``W_{1}^{\text{new}}``, parenthesised if it has a superscript."""
+    return rf"\left({tex}\right)^{{\text{{new}}}}" if "^" in tex else rf"{tex}^{{\text{{new}}}}"
 
 
 def _sym(name: str):

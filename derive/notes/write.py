@@ -160,7 +160,9 @@ def render_note(note: Note, fmt: str, flavor: str = "github", templates: str | N
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def render_index(notes: list[Note], fmt: str, templates: str | None = None, flavor: str = "github") -> str:
+def render_index(
+    notes: list[Note], fmt: str, templates: str | None = None, flavor: str = "github", intro=None
+) -> str:
     """Return the course's introduction and reading order (``index.md`` or ``index.tex``)."""
     env = environment(templates)
     lang = "md" if fmt == "markdown" else "tex"
@@ -173,8 +175,9 @@ def render_index(notes: list[Note], fmt: str, templates: str | None = None, flav
         "notes_index.j2",
         notes=notes,
         links=list(zip(notes, links, strict=True)),
-        intro=notes[0].intro,
+        intro=intro or notes[0].intro,
         lang=lang,
+        flavor=flavor,
         layout=f"notes_layout_{lang}.j2",
     )
     return tex_markup(text) if lang == "tex" else re.sub(r"\n{3,}", "\n\n", text)
@@ -320,6 +323,7 @@ def write_course(
             )
         notes.append(build_note(net, mine))
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both")]
+    intro = notes[0].intro
     if len(notes) > 1:
         notes = link_course(notes, langs)
     files: list[tuple[str, str | bytes]] = []
@@ -341,7 +345,7 @@ def write_course(
     if len(notes) > 1:
         for lang in langs:
             ext = "md" if lang == "markdown" else "tex"
-            files.append((f"index.{ext}", render_index(notes, lang, templates, flavor)))
+            files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
     out = Path(out_dir)
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
