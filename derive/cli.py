@@ -244,11 +244,10 @@ def notes(
     sources = _expand_globs([*nets, *more])
     if not sources:
         raise DeriveError("no network given", hint="derive notes --net two_hidden --out notes/")
+
     # The library takes a callback; the progress bar is the command line's business.
-    with click.progressbar(
-        length=len(sources), label="Writing notes", file=sys.stderr
-    ) as bar:
-        written = write_course(
+    def write(progress: Any = None) -> list[Any]:
+        return write_course(
             sources,
             out_dir,
             fmt=fmt,
@@ -256,9 +255,15 @@ def notes(
             templates=templates,
             flavor=md_flavor,
             pdf=pdf,
-            progress=(lambda name: bar.update(1)) if sys.stderr.isatty() else None,
+            progress=progress,
             warn=lambda text: click.echo(f"derive: {text}", err=True),
         )
+
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(sources), label="Writing notes", file=sys.stderr) as bar:
+            written = write(lambda name: bar.update(1))
+    else:
+        written = write()
     for path in written:
         click.echo(str(path))
 

@@ -182,7 +182,9 @@ def test_every_gradient_in_the_note_matches_central_differences(source):
     shown = {c.lhs: c.value for c in n.sweep.gradients}
     for p in net.parameters[: len(shown)]:
         truth = central(net, point, p)
-        lhs = rf"\frac{{\mathrm{{d}}{net.latex_names[net.loss]}}}{{\mathrm{{d}}{net.latex_names[p]}}}"
+        lhs = (
+            rf"\frac{{\mathrm{{d}}{net.latex_names[net.loss]}}}{{\mathrm{{d}}{net.latex_names[p]}}}"
+        )
         value = number(shown[lhs])
         assert value == pytest.approx(truth, rel=2e-3, abs=1e-7), p
 
@@ -289,7 +291,9 @@ def test_at_most_a_tenth_of_the_text_lines_repeat(source):
 def test_every_diagram_highlights_exactly_the_edges_of_its_paths():
     n = note("two_hidden")
     for w in n.worked:
-        on = {(e["src"], e["dst"]) for i, e in enumerate(w.diagram.edges) if i in w.diagram.on_edges}
+        on = {
+            (e["src"], e["dst"]) for i, e in enumerate(w.diagram.edges) if i in w.diagram.on_edges
+        }
         assert ("x1", "O11") in on if w.wrt == "W1" else True
     assert len(n.worked) == len(load_network("two_hidden").layers)
 
@@ -306,7 +310,11 @@ def test_exercise_solutions_are_folded():
 def test_softmax_note_asks_why_a_dead_relu_gives_zero_gradients():
     net = load_network("softmax")
     point, _ = example_point(net)
-    dead = [n for n in net.neurons.values() if n.activation == "relu" and forward(net, point)[n.preact] <= 0]
+    dead = [
+        n
+        for n in net.neurons.values()
+        if n.activation == "relu" and forward(net, point)[n.preact] <= 0
+    ]
     asked = any("exactly" in "".join(p for _, p in x.question) for x in note("softmax").exercises)
     assert asked == bool(dead)
 
@@ -328,7 +336,9 @@ def test_the_check_command_of_a_file_that_is_not_bundled_works(tmp_path, monkeyp
 
 def test_output_folder_is_what_the_documented_command_writes(course):
     written = {p.name: p.read_bytes() for p in course.iterdir()}
-    stored = {p.name: p.read_bytes() for p in (ROOT / "output").iterdir() if p.name != "course.yaml"}
+    stored = {
+        p.name: p.read_bytes() for p in (ROOT / "output").iterdir() if p.name != "course.yaml"
+    }
     stale = sorted(k for k in written.keys() | stored.keys() if written.get(k) != stored.get(k))
     assert stale == [], f"output/ is stale; regenerate it with: {DOCUMENTED}"
 
@@ -428,7 +438,9 @@ def test_names_cannot_escape_the_out_folder(tmp_path, name):
 
 
 def test_wrt_that_is_no_parameter_is_a_user_error(tmp_path):
-    result = CliRunner().invoke(main, ["notes", "--net", "simple", "--out", str(tmp_path), "--wrt", "O1"])
+    result = CliRunner().invoke(
+        main, ["notes", "--net", "simple", "--out", str(tmp_path), "--wrt", "O1"]
+    )
     assert result.exit_code == 2 and "derive:" in result.output
 
 
@@ -439,6 +451,9 @@ def test_wrt_selects_the_weights_worked_in_full():
 
 def test_unsafe_latex_override_is_refused(tmp_path):
     source = tmp_path / "net.yaml"
-    source.write_text(SMALL.format(title="t", description="d") + 'latex:\n  O1: "\\\\input{x}"\n', encoding="utf-8")
+    source.write_text(
+        SMALL.format(title="t", description="d") + 'latex:\n  O1: "\\\\input{x}"\n',
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["notes", "--net", str(source), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "input" in result.output

@@ -34,4 +34,11 @@ from __future__ import annotations
 from derive.notes.build import build_note
 from derive.notes.write import compile_pdf, render_index, render_note, write_atomic, write_course
 
-__all__ = ["build_note", "compile_pdf", "render_index", "render_note", "write_atomic", "write_course"]
+__all__ = [
+    "build_note",
+    "compile_pdf",
+    "render_index",
+    "render_note",
+    "write_atomic",
+    "write_course",
+]

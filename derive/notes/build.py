@@ -58,7 +58,9 @@ def covered(net: Network, wrt: list[str]) -> list[str]:
                 if name in net.names
                 else f"the network '{net.name}' has no '{name}'"
             )
-            raise DeriveError(what, hint="its weights and biases are " + ", ".join(net.parameters[:20]))
+            raise DeriveError(
+                what, hint="its weights and biases are " + ", ".join(net.parameters[:20])
+            )
     return [n for n in net.parameters if n in wrt]
 
 
@@ -160,7 +162,12 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     for w in names:
         worked.append(
             chain.worked(
-                net, ds[w], cvals, compact, shown=_shown(w, best, single, several), cancel=first_full
+                net,
+                ds[w],
+                cvals,
+                compact,
+                shown=_shown(w, best, single, several),
+                cancel=first_full,
             )
         )
         first_full = False
@@ -186,7 +193,9 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
         diagram=diagram(net),
         loss_kind=LOSS_WORDS[net.loss_kind],
         loss_general=f"{t[net.loss]} = {loss.formula}",
-        loss_here=f"{t[net.loss]} = {formula_latex(loss_value, net)}" if len(net.outputs) <= 4 else "",
+        loss_here=f"{t[net.loss]} = {formula_latex(loss_value, net)}"
+        if len(net.outputs) <= 4
+        else "",
         tied=[t[w] for w, pairs in net.weight_edges.items() if len(pairs) > 1],
         one_path=chain.one_path(net, {single: ds[single]}, cvals) if single else None,
         several=several,

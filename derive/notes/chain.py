@@ -12,8 +12,18 @@ import re
 
 import sympy as sp
 
-from derive.expand import Derivative, Local, Product, Sum, Term, derive, local_partial, one_hot
-from derive.expand import symbol, tidy
+from derive.expand import (
+    Derivative,
+    Local,
+    Product,
+    Sum,
+    Term,
+    derive,
+    local_partial,
+    one_hot,
+    symbol,
+    tidy,
+)
 from derive.graph import Network
 from derive.notes.content import Cell, Mistake, OnePath, SeveralPaths, Worked, factor, tex_num
 from derive.notes.diagram import diagram
@@ -29,6 +39,8 @@ def visible(tex: str) -> int:
     """Return about how many characters a formula prints: LaTeX commands and braces left out."""
     tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", tex)
     return len(re.sub(r"\\[A-Za-z]+|[{}_^]|\s", "", tex))
+
+
 # The table of the other parameters has at most this many rows.
 TABLE_ROWS = 40
 
@@ -83,9 +95,7 @@ def one_path(net: Network, ds: dict[str, Derivative], values) -> OnePath | None:
         product=product(p, path),
         path=p.path(path),
         cancelled=rf"\frac{{{tops}}}{{{bottoms}}}",
-        factors=r" \cdot ".join(
-            factor(values.local[e]) for e in zip(path, path[1:], strict=False)
-        ),
+        factors=r" \cdot ".join(factor(values.local[e]) for e in zip(path, path[1:], strict=False)),
         value=tex_num(values.gradients[d.wrt]),
     )
 
@@ -182,12 +192,9 @@ def worked(
     p = LatexTermPrinter(net)
     listed = d.paths[:n_paths]
     # The local partials of the first two paths: the others have the same forms.
-    edges = list(
-        dict.fromkeys(e for path in listed[:2] for e in zip(path, path[1:], strict=False))
-    )
+    edges = list(dict.fromkeys(e for path in listed[:2] for e in zip(path, path[1:], strict=False)))
     cells = [
-        Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e]))
-        for e in edges
+        Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e])) for e in edges
     ]
     factored = d.factored if not d.is_zero else None
     differs = factored is not None and factored != _as_product(d)
@@ -208,11 +215,14 @@ def worked(
         paths=[p.path(path) for path in listed],
         truncated=d.path_count > len(listed),
         diagram=diagram(net, d),
-        terms=[product(p, path) for path in listed] + ([r"\dots"] if d.path_count > len(listed) else []),
+        terms=[product(p, path) for path in listed]
+        + ([r"\dots"] if d.path_count > len(listed) else []),
         expansion_shown=shown,
         factored=factored_tex if visible(factored_tex) <= LONGEST else "",
         too_long=visible(factored_tex) > LONGEST or visible(concrete) > LONGEST or len(d.where) > 2,
-        factored_where=[f"{p.term(w)} = {p.term(x)}" for w, x in d.factored_where] if differs else [],
+        factored_where=[f"{p.term(w)} = {p.term(x)}" for w, x in d.factored_where]
+        if differs
+        else [],
         local=cells,
         more_local=len(d.local) - len(cells),
         cancel=cancel_steps(d, p) if cancel else [],

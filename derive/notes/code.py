@@ -17,7 +17,7 @@ from derive.graph import Network
 # Above this many parameters the data are read from a JSON file beside the note.
 INLINE_VALUES = 120
 
-PROGRAM = '''\
+PROGRAM = """\
 import math
 {load}
 # Each layer: its activation and its neurons as (name, [(source, weight), ...], bias).
@@ -94,7 +94,7 @@ for p in PARAMS:
     worst = max(worst, error)
     print("d" + L + "/d" + p, grad[p], "central difference", numeric, "relative error", error)
 print("largest relative error", worst)
-'''
+"""
 
 
 def program(net: Network, point: dict[str, float], point_file: str = "") -> str:
@@ -110,15 +110,15 @@ def program(net: Network, point: dict[str, float], point_file: str = "") -> str:
             'LAYERS, VALUES = DATA["layers"], DATA["values"]'
         )
         layers_text, values = "[]  # read below", data
-        params = "list(DATA[\"params\"])"
+        params = 'list(DATA["params"])'
     else:
         layers_text = _layers(_layer_data(net))
-        values = (
-            "VALUES = {\n" + "".join(f"    {k!r}: {point[k]!r},\n" for k in names) + "}"
+        values = "VALUES = {\n" + "".join(f"    {k!r}: {point[k]!r},\n" for k in names) + "}"
+        params = (
+            "[\n"
+            + "".join(f"    {line},\n" for line in _wrap([json.dumps(p_) for p_ in net.parameters]))
+            + "]"
         )
-        params = "[\n" + "".join(
-            f"    {line},\n" for line in _wrap([json.dumps(p_) for p_ in net.parameters])
-        ) + "]"
     text = PROGRAM.format(
         load="import json\n" if point_file else "",
         layers=layers_text,
@@ -162,7 +162,7 @@ def _layers(layers: list) -> str:
             pairs = [f'("{s}", "{w}")' for s, w in inputs]
             head = f'        ("{name}", ['
             body = _wrap(pairs, 60)
-            tail = f'], {json.dumps(bias) if bias else "None"}),'
+            tail = f"], {json.dumps(bias) if bias else 'None'}),"
             if len(body) == 1:
                 out.append(head + body[0] + tail)
             else:
@@ -178,5 +178,9 @@ def point_json(net: Network, point: dict[str, float]) -> str:
     """Return what a wide network's program reads: its layers, values and parameters."""
     names = [n for n in net.names if net.kind(n) in ("input", "weight", "bias", "target")]
     return json.dumps(
-        {"layers": _layer_data(net), "values": {n: point[n] for n in names}, "params": net.parameters}
+        {
+            "layers": _layer_data(net),
+            "values": {n: point[n] for n in names},
+            "params": net.parameters,
+        }
     )

@@ -11,18 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 from derive.graph import Network
+from derive.printing.words import num
 
 # -- numbers: the one format of the notes ------------------------------------------------
-
-
-def num(x: float) -> str:
-    """Return a number with 4 significant figures, trailing zeros kept (the house format).
-
-    >>> [num(v) for v in (0.25, -0.0804171, 1e-5, 1.0, -0.0)]
-    ['0.2500', '-0.08042', '1.000e-05', '1.000', '0.000']
-    """
-    x = float(x) + 0.0
-    return f"{x:#.4g}".removesuffix(".")
 
 
 def tex_num(x: float) -> str:
@@ -50,27 +41,51 @@ def rounded(x: float) -> float:
 
 # -- prose with math in it: a file's title and description -------------------------------
 
-# A run of math in plain prose: names with ^(...) or _..., dA/dB, and = + - between them.
-_MATHY = re.compile(
-    r"(?<![\w^])(?:d[A-Za-z]\w*/d[A-Za-z]\w*(?:\^\([\w+\-]+\))?"
-    r"|\(?[A-Za-z]\w*(?:_[A-Za-z0-9]+|\^\([\w+\-]+\))+\)?(?:\^\d)?)"
-)
-_JOIN = re.compile(r"\s*(?:=|\+|-|\*)\s*\(?")
+# A word of prose that is math: made of name characters and ^ _ ( ) + - = * /, with a
+# superscript, a subscript or a d/d in it.
+_WORD = re.compile(r"[\w^()+\-=*/]+")
+_MARKS = re.compile(r"\^|[A-Za-z0-9]_[A-Za-z0-9]|\bd[A-Za-z]\w*/d[A-Za-z]")
+_OPERATORS = {"=", "+", "-", "*"}
 
 
 def prose(text: str, net: Network) -> list[tuple[str, str]]:
     """Return prose as (kind, piece) pairs, kind ``text`` or ``math``; math is LaTeX.
 
-    Only letters, digits, ``_ ^ ( ) + - = /`` and spaces ever become math, so a
+    Only letters, digits, ``_ ^ ( ) + - = * /`` and spaces ever become math, so a
     hostile description stays plain (escaped) text.
 
     >>> from derive.graph import load_network
     >>> prose("the cost C_0 = (a^(L) - y)^2 here", load_network("chain_3b1b"))
     [('text', 'the cost '), ('math', 'C_{0} = (a^{(L)} - y)^2'), ('text', ' here')]
     """
+
+    def is_math(word: str) -> bool:
+        return bool(_WORD.fullmatch(word)) and (
+            bool(_MARKS.search(word)) or word in net.latex_names
+        )
+
+    tokens = []  # (start, end, kind): kind math, op or text
+    for m in re.finditer(r"\S+", text):
+        core = m.group(0).rstrip(".,;:")
+        kind = "op" if core in _OPERATORS else "math" if core and is_math(core) else "text"
+        tokens.append((m.start(), m.start() + len(core), kind))
+    runs: list[list[tuple[int, int, str]]] = []
+    for tok in tokens:
+        joins = runs and tok[2] != "text" and runs[-1][-1][2] != "text"
+        if joins and text[runs[-1][-1][1] : tok[0]].strip() == "":
+            runs[-1].append(tok)
+        else:
+            runs.append([tok])
     out: list[tuple[str, str]] = []
     pos = 0
-    for start, end in _math_runs(text):
+    for run in runs:
+        while run and run[-1][2] == "op":
+            run.pop()
+        while run and run[0][2] == "op":
+            run.pop(0)
+        if not run or run[0][2] == "text":
+            continue
+        start, end = run[0][0], run[-1][1]
         if start > pos:
             out.append(("text", text[pos:start]))
         out.append(("math", _to_tex(text[start:end], net)))
@@ -78,27 +93,6 @@ def prose(text: str, net: Network) -> list[tuple[str, str]]:
     if pos < len(text):
         out.append(("text", text[pos:]))
     return out
-
-
-def _math_runs(text: str) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for m in _MATHY.finditer(text):
-        start, end = m.start(), m.end()
-        if runs and _JOIN.fullmatch(text[runs[-1][1] : start] + ""):
-            runs[-1] = (runs[-1][0], end)
-            continue
-        # A formula's tail: "= (a - y)^2" after a name joins it.
-        runs.append((start, end))
-    merged = []
-    for start, end in runs:
-        tail = re.match(r"\s*=\s*[\w()^+\-*/ .]+?(?=[,.;:]?\s|[,.;:]?$)", text[end:])
-        if tail and re.fullmatch(r"[\w()^+\-*/ .=]+", tail.group(0)):
-            end += len(tail.group(0))
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _to_tex(piece: str, net: Network) -> str:

@@ -56,7 +56,9 @@ def sign_exercise(net: Network, sweep, vals) -> Exercise | None:
             M(rf"{whole(p, net.loss, n.preact)} = {tex_num(dz)}"),
             T(" has the sign of the output's error (the output against its target), and "),
             M(rf"{t[src]} = {tex_num(x)}"),
-            T(f" is {'positive' if x > 0 else 'negative' if x < 0 else 'zero'}; so the gradient is {sign}: "),
+            T(
+                f" is {'positive' if x > 0 else 'negative' if x < 0 else 'zero'}; so the gradient is {sign}: "
+            ),
             M(rf"{whole(p, net.loss, w)} = {tex_num(g)}"),
             T(". Gradient descent moves the weight the other way."),
         ],
@@ -82,7 +84,9 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
                     M(rf"{whole(p, net.loss, n.preact)} = 0"),
                     T(": nothing flows back through "),
                     M(t[n.name]),
-                    T(". Every weight and bias into it gets gradient 0 (the neuron is 'dead' for this example)."),
+                    T(
+                        ". Every weight and bias into it gets gradient 0 (the neuron is 'dead' for this example)."
+                    ),
                 ],
             )
     return None
@@ -104,18 +108,24 @@ def sigmoid_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
         question=[
             T("Show that "),
             M(r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac{1}{4}"),
-            T(" for every z. What does that do to the gradient of a first-layer weight in a network of 10 sigmoid layers?"),
+            T(
+                " for every z. What does that do to the gradient of a first-layer weight in a network of 10 sigmoid layers?"
+            ),
         ],
         answer=[
             T("With "),
             M(r"s = \sigma(z) \in (0, 1)"),
             T(", "),
             M(r"s(1 - s) = \tfrac{1}{4} - (s - \tfrac{1}{2})^2 \le \tfrac{1}{4}"),
-            T(", equal only at z = 0. Every path to a first-layer weight passes 10 such slopes, so each path product carries a factor of at most "),
+            T(
+                ", equal only at z = 0. Every path to a first-layer weight passes 10 such slopes, so each path product carries a factor of at most "
+            ),
             M(r"4^{-10} \approx 9.537 \times 10^{-7}"),
             T(" (unless the weights are large): the gradient vanishes. Here the first path of "),
             M(whole(LatexTermPrinter(net), d.of, d.wrt)),
-            T(f" passes {len(slopes)} sigmoid slope{'s' if len(slopes) != 1 else ''}, whose product is "),
+            T(
+                f" passes {len(slopes)} sigmoid slope{'s' if len(slopes) != 1 else ''}, whose product is "
+            ),
             M(tex_num(prod)),
             T("."),
         ],
@@ -150,10 +160,16 @@ def seed_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
     for path in d.paths:
         if path not in terms:
             answer += [T("The path "), M(p.path(path)), T(" is real but missing. ")]
-    answer += [T("Following the network's edges gives "), M(rf"{whole(p, d.of, d.wrt)} = {tex_num(truth)}"), T(".")]
+    answer += [
+        T("Following the network's edges gives "),
+        M(rf"{whole(p, d.of, d.wrt)} = {tex_num(truth)}"),
+        T("."),
+    ]
     return Exercise(
         question=[
-            T("Seed 000 (a student's notes) expands the derivative lane by lane: one path through the first neuron of every layer, one through the second. Written in this network's names it gives "),
+            T(
+                "Seed 000 (a student's notes) expands the derivative lane by lane: one path through the first neuron of every layer, one through the second. Written in this network's names it gives "
+            ),
             M(tex_num(wrong)),
             T(" instead of "),
             M(tex_num(truth)),
@@ -179,8 +195,13 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
         question=[
             T("Expand "),
             M(whole(p, d.of, d.wrt)),
-            T(" path by path (its line of the sweep is in the table above), then check your answer with "),
-            ("code", f"derive check \"d{d.of}/d{d.wrt} = ...\" --net {shlex.quote(net_argument(net))}"),
+            T(
+                " path by path (its line of the sweep is in the table above), then check your answer with "
+            ),
+            (
+                "code",
+                f'derive check "d{d.of}/d{d.wrt} = ..." --net {shlex.quote(net_argument(net))}',
+            ),
             T("."),
         ],
         answer=[
@@ -191,7 +212,9 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
     )
 
 
-def exercises(net: Network, sweep, vals, compact_vals, showcase: Derivative, other: Derivative) -> list[Exercise]:
+def exercises(
+    net: Network, sweep, vals, compact_vals, showcase: Derivative, other: Derivative
+) -> list[Exercise]:
     """Return the note's exercises, those that apply to this network."""
     found = [
         sign_exercise(net, sweep, vals),

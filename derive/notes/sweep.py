@@ -12,7 +12,7 @@ from derive.evaluate import forward
 from derive.graph import Network
 from derive.notes import counts
 from derive.notes.chain import local, whole
-from derive.notes.content import Cell, GraphView, Sweep, factor, num, rounded, tex_num
+from derive.notes.content import Cell, GraphView, Sweep, factor, rounded, tex_num
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.rules import LOSSES
 
@@ -85,7 +85,10 @@ def _line(net: Network, p, vals, line) -> list[str]:
     numbers = " + ".join(nums) if nums and len(nums) <= 3 else ""
     if len(parts) <= 1:
         return [f"{lhs} = {parts[0]}" + (f" = {numbers}" if numbers else "") + f" = {value}"]
-    return [f"{lhs} = " + " + ".join(parts), f"{lhs} = " + (f"{numbers} = " if numbers else "") + value]
+    return [
+        f"{lhs} = " + " + ".join(parts),
+        f"{lhs} = " + (f"{numbers} = " if numbers else "") + value,
+    ]
 
 
 def sweep_rows(net: Network, sweep, vals) -> list[str]:
@@ -226,7 +229,9 @@ def graph_view(net: Network, sweep, vals) -> GraphView:
         rf"{whole(p, net.loss, w)} = {dz} \cdot {t[src]} = {factor(vals.delta[z])} \cdot {factor(vals.forward[src])} = {tex_num(vals.gradients[w])}",
     ]
     # The fork: a neuron whose output feeds several neurons (its dL/dv adds their parts).
-    fork = next((row for row in sweep.lines if len(row.terms) > 1 and row.node in net.neurons), None)
+    fork = next(
+        (row for row in sweep.lines if len(row.terms) > 1 and row.node in net.neurons), None
+    )
     fork_tex, parts = "", 0
     if fork is not None:
         nums = " + ".join(rf"{factor(vals.term(e))}" for e in fork.terms)
@@ -245,7 +250,11 @@ def graph_view(net: Network, sweep, vals) -> GraphView:
     return GraphView(
         neuron=t[n.name],
         z_rule=f"{t[z]} = "
-        + " + ".join([f"{t[w_]} {t[s_]}" for s_, w_ in n.inputs[:3]] + ([r"\dots"] if len(n.inputs) > 3 else []) + ([t[n.bias]] if n.bias else [])),
+        + " + ".join(
+            [f"{t[w_]} {t[s_]}" for s_, w_ in n.inputs[:3]]
+            + ([r"\dots"] if len(n.inputs) > 3 else [])
+            + ([t[n.bias]] if n.bias else [])
+        ),
         upstream=rf"{dz} = {tex_num(vals.delta[z])}",
         multiply=multiply,
         fork=fork_tex,

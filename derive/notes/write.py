@@ -85,7 +85,9 @@ def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
     def pieces(items: Iterable[tuple[str, str]]) -> str:
         out = []
         for kind, piece in items:
-            out.append(m(piece) if kind == "math" else code(piece) if kind == "code" else text(piece))
+            out.append(
+                m(piece) if kind == "math" else code(piece) if kind == "code" else text(piece)
+            )
         return "".join(out)
 
     return {
@@ -167,9 +169,7 @@ def render_index(
     env = environment(templates)
     lang = "md" if fmt == "markdown" else "tex"
     env.filters.update(_filters(fmt, flavor))
-    links = [
-        Link(n.title_plain, f"{n.name}.md", f"{n.name}.tex") for n in notes
-    ]
+    links = [Link(n.title_plain, f"{n.name}.md", f"{n.name}.tex") for n in notes]
     text = render_template(
         env,
         "notes_index.j2",
@@ -186,7 +186,10 @@ def render_index(
 def target(out: Path, name: str) -> Path:
     """Return ``out/name``, refusing a name that could land outside ``out``."""
     if not SAFE_NAME.match(name) or ".." in name:
-        raise DeriveError(f"'{name}' cannot be a file name in the notes folder", hint="a network name is letters, digits and _")
+        raise DeriveError(
+            f"'{name}' cannot be a file name in the notes folder",
+            hint="a network name is letters, digits and _",
+        )
     path = (out / name).resolve()
     if path.parent != out.resolve():
         raise DeriveError(f"'{name}' would be written outside {out}")
@@ -230,7 +233,13 @@ def compile_pdf(tex: str, name: str, warn: Callable[[str], None] | None = None) 
         source.write_text(tex, encoding="utf-8")
         for _ in range(2):
             proc = subprocess.run(
-                ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape", source.name],
+                [
+                    "pdflatex",
+                    "-halt-on-error",
+                    "-interaction=nonstopmode",
+                    "-no-shell-escape",
+                    source.name,
+                ],
                 cwd=tmp,
                 capture_output=True,
                 stdin=subprocess.DEVNULL,
@@ -255,7 +264,9 @@ def read_course(sources: list[str]) -> list[str]:
             if isinstance(data, dict) and "networks" in data and "layers" not in data:
                 items = data["networks"]
                 if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
-                    raise DeriveError("networks: must be a list of network names or files", file=str(path))
+                    raise DeriveError(
+                        "networks: must be a list of network names or files", file=str(path)
+                    )
                 for x in items:
                     near = path.parent / x
                     out.append(str(near) if near.is_file() else x)
@@ -302,11 +313,15 @@ def write_course(
         raise DeriveError("no network given")
     expanded = read_course(sources)
     wrt = list(wrt or [])
-    nets = reading_order([load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1)
+    nets = reading_order(
+        [load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1
+    )
     names = [n.name for n in nets]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise DeriveError(f"two networks are named {twice[0]}: their notes would overwrite each other")
+        raise DeriveError(
+            f"two networks are named {twice[0]}: their notes would overwrite each other"
+        )
     if wrt and len(nets) > 1:
         unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
         if unknown:
@@ -338,8 +353,8 @@ def write_course(
             if data is not None:
                 files.append((f"{note.name}.pdf", data))
         if len(net.parameters) > 120:
-            from derive.notes.code import point_json
             from derive.notes.build import example_point
+            from derive.notes.code import point_json
 
             files.append((f"{note.name}.point.json", point_json(net, example_point(net)[0])))
     if len(notes) > 1:
@@ -366,7 +381,13 @@ def link_course(notes: list[Note], langs: list[str]) -> list[Note]:
                 note,
                 intro=None,
                 course=index,
-                next=Link(nxt.title_plain, f"{nxt.name}.md" if md else "", f"{nxt.name}.tex" if tex else "") if nxt else None,
+                next=Link(
+                    nxt.title_plain,
+                    f"{nxt.name}.md" if md else "",
+                    f"{nxt.name}.tex" if tex else "",
+                )
+                if nxt
+                else None,
             )
         )
     return out
