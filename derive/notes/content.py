@@ -60,9 +60,11 @@ def prose(text: str, net: Network) -> list[tuple[str, str]]:
     """
 
     def is_math(word: str) -> bool:
-        return bool(_WORD.fullmatch(word)) and (
-            bool(_MARKS.search(word)) or word in net.latex_names
-        )
+        if not _WORD.fullmatch(word) or not re.match(r"[(A-Za-z0-9]", word):
+            return False
+        if re.search(r"[\^_](?![\w(])", word):  # a ^ or _ with nothing after it
+            return False
+        return bool(_MARKS.search(word)) or word in net.latex_names
 
     tokens = []  # (start, end, kind): kind math, op or text
     for m in re.finditer(r"\S+", text):
