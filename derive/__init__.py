@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load", "differentiate", "Result", "check_answer", "write_notes"]
+__all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "backprop":
+        # The module derive.backprop is callable: derive.backprop(net, at=...) is
+        # derive.api.backprop, whether or not the module was imported first.
+        import derive.backprop
+
+        return derive.backprop
     if name in ("load", "differentiate", "Result"):
         from derive import api
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sympy as sp
 
@@ -166,3 +167,111 @@ def differentiate(
             point = read_point(at_point, net)
         numbers = at(d, point, lr=lr)
     return Result(d, numbers)
+
+
+@dataclass
+class Backprop:
+    """The backward sweep of a network, with its numbers at a point; shows itself in Jupyter.
+
+    ``sweep`` is :func:`derive.backprop.backward`'s data, ``values`` its numbers
+    (:class:`derive.backprop.Values`, or None without a point), ``layers`` and
+    ``layer_values`` the layer form (with ``matrix=True``).
+    """
+
+    shown: Any
+
+    @property
+    def sweep(self) -> Any:
+        return self.shown.sweep
+
+    @property
+    def values(self) -> Any:
+        return self.shown.values
+
+    @property
+    def gradients(self) -> dict[str, float] | None:
+        """Return dL/dp for every parameter at the point, if one was given."""
+        return self.shown.values.gradients if self.shown.values else None
+
+    @property
+    def multiplications(self) -> dict[str, int]:
+        """Return ``{"sweep": n, "paths": m}`` (see :attr:`derive.backprop.Sweep.multiplications`)."""
+        return self.shown.sweep.multiplications
+
+    def report(self, fmt: str = "text", flavor: str = "github") -> str:
+        """Return the sweep as ``text``, ``markdown``, ``latex`` or ``json``."""
+        from derive.printing.backprop import report as print_sweep
+
+        return print_sweep(self.shown, fmt, flavor)
+
+    def to_json(self) -> dict:
+        """Return SPEC section 5's JSON object."""
+        from derive.printing.backprop import to_json as sweep_json
+
+        return sweep_json(self.shown)
+
+    def __repr__(self) -> str:
+        s = self.shown.sweep
+        m = s.multiplications
+        return (
+            f"<Backprop {s.net.name}: {len(s.lines)} lines, {len(s.gradients)} gradients, "
+            f"{m['sweep']:,} multiplications against {m['paths']:,} by paths>"
+        )
+
+    def __str__(self) -> str:
+        return self.report("text")
+
+    def _repr_markdown_(self) -> str:
+        return self.report("markdown", flavor="portable")
+
+    def _repr_latex_(self) -> str:
+        from derive.printing.backprop import math_only
+
+        return math_only(self.shown)
+
+
+def backprop(
+    net: Network | str | Path,
+    *,
+    at: dict[str, float] | str | None = None,
+    lr: float | None = None,
+    detail: bool = False,
+    matrix: bool = False,
+) -> Backprop:
+    """Return the backward sweep of a network, with every gradient if a point is given.
+
+    ``at`` is a mapping, a YAML file, ``"x1=0.5,W1=0.1"`` or ``"random:7"``; the
+    network's ``values:`` fill in what it does not give. ``matrix`` adds the
+    layer form (a network with a skip connection or a tied weight has none:
+    DeriveError naming the edge).
+
+    >>> import derive
+    >>> r = derive.backprop("two_hidden", at={})  # the values: of the network file
+    >>> r.multiplications, round(r.gradients["W1"], 6)
+    ({'sweep': 18, 'paths': 46}, 0.001848)
+    """
+    from derive.backprop import backward, read_at, values
+    from derive.printing.backprop import Shown
+
+    if not isinstance(net, Network):
+        net = load_network(net)
+    sweep = backward(net, detail)
+    form = None
+    if matrix:
+        from derive.layers import layer_form
+
+        form = layer_form(net)
+    shown = Shown(sweep, lr=lr, layers=form)
+    if at is not None or lr is not None:
+        if isinstance(at, dict):
+            point, origin = read_point(None, net), ""
+            point.update(at)
+        else:
+            point, origin = read_at(at, net)
+        shown.values = values(net, point, detail, sweep=sweep)
+        shown.origin = origin
+        if form is not None:
+            from derive.layers import layer_values
+
+            shown.layer_values = layer_values(form, point)
+    return Backprop(shown)

@@ -26,9 +26,12 @@ Line(node='O21', terms=(('O31', 'O21'),))
 from __future__ import annotations
 
 import math
+import sys
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
 import sympy as sp
@@ -354,3 +357,50 @@ class _Slopes:
             z = self.net.neurons[of].preact
             self._act[key] = self.number(local_partial(self.net, neuron, z), self.env)
         return self._act[key]
+
+
+def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
+    """Return the point a ``--at`` value gives and where it came from (empty unless random).
+
+    ``random`` or ``random:SEED`` draws a reproducible point with
+    :func:`derive.evaluate.random_point` (seed 0 by default); anything else is
+    read by :func:`derive.evaluate.read_point` (a file, or name=value pairs,
+    over the network's ``values:``).
+
+    Raises
+    ------
+    DeriveError
+        When the seed is not a whole number.
+    """
+    from derive.evaluate import read_point
+
+    if text is not None and (text == "random" or text.startswith("random:")):
+        seed_text = text.partition(":")[2].strip() if ":" in text else "0"
+        if not seed_text.isdigit():
+            raise DeriveError(
+                f"cannot read the seed in '{text}'",
+                col=len("random:") + 1,
+                hint="write random or random:SEED, with SEED a whole number such as 7",
+            )
+        from derive.evaluate import RANDOM_RULE, random_point
+
+        seed = int(seed_text)
+        return random_point(net, seed), f"random, seed {seed} ({RANDOM_RULE})"
+    return read_point(text, net), ""
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``derive.backprop(net, at=...)`` is :func:`derive.api.backprop`.
+
+    ``derive.backprop`` names both this module (``derive.backprop.backward``, for
+    code) and the notebook function; importing a submodule sets the package's
+    attribute to the module, so the module itself answers the call.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from derive.api import backprop
+
+        return backprop(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -90,6 +90,7 @@ def main() -> None:
       derive dL/dW1 --net two_hidden --at point.yaml --lr 0.1
       derive check "dL/dW1 = ..." --net two_hidden
       derive notes --net two_hidden --out notes/
+      derive backprop --net two_hidden         the backward sweep, every gradient
       derive networks                          the bundled networks
       derive show --net two_hidden             names, weights and loss
     """
@@ -157,6 +158,42 @@ def _max_paths(text: str) -> int | None:
     if not text.isdigit():
         raise DeriveError(f"--max-paths takes a whole number or 'all', not '{text}'")
     return int(text)
+
+
+@main.command()
+@NET
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--md-flavor",
+    type=click.Choice(("github", "portable")),
+    default="github",
+    show_default=True,
+    help="Math syntax for --format markdown.",
+)
+@click.option("--detail", is_flag=True, help="Run the sweep through the pre-activations z.")
+@click.option(
+    "--at",
+    "at_",
+    metavar="POINT",
+    help="Values: a YAML file, name=value,name=value, or random / random:SEED.",
+)
+@click.option("--lr", type=float, help="Learning rate η: also show every parameter's update.")
+@click.option("--matrix", is_flag=True, help="Also show the layer (matrix) form.")
+@user_errors
+def backprop(
+    net_source: str,
+    fmt: str,
+    md_flavor: str,
+    detail: bool,
+    at_: str | None,
+    lr: float | None,
+    matrix: bool,
+) -> None:
+    """The backward sweep: dL/dv for every node, from the loss down, then every gradient."""
+    from derive.api import backprop as run
+
+    result = run(net_source, at=at_, lr=lr, detail=detail, matrix=matrix)
+    sys.stdout.write(result.report(fmt, flavor=md_flavor))
 
 
 @main.command()

@@ -1,0 +1,100 @@
+"""Benchmarks for issue 10 (derive backprop at MNIST size), each figure against its goal.
+
+    python bench/backprop.py
+
+The network is the bundled mnist.yaml (784-100-10, relu, softmax, biases,
+cross-entropy: 79,510 parameters); the point file, written into a temporary
+folder, holds every value (``derive.evaluate.random_point``, seed 1). The two
+commands run in a subprocess, from this checkout (``python -m derive``), with
+their wall time and peak RSS; then the same work in this process, stage by
+stage, says where the time goes. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import Row, secs, table, timed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DERIVE = [sys.executable, "-m", "derive"]
+
+
+def stages(point_file: Path) -> list[Row]:
+    """Time each stage of ``derive backprop --format json`` in this process."""
+    t0 = time.perf_counter()
+    from derive.backprop import backward, values
+    from derive.evaluate import read_point
+    from derive.graph import load_network
+    from derive.printing.backprop import Shown, json_report
+
+    t1 = time.perf_counter()
+    net = load_network("mnist")
+    t2 = time.perf_counter()
+    point = read_point(str(point_file), net)
+    t3 = time.perf_counter()
+    sweep = backward(net)
+    t4 = time.perf_counter()
+    v = values(net, point, sweep=sweep)
+    t5 = time.perf_counter()
+    text = json_report(Shown(sweep, v))
+    t6 = time.perf_counter()
+    io.StringIO().write(text)
+    return [
+        Row("10   stage: imports", secs(t1 - t0), "", None),
+        Row("10   stage: load mnist.yaml (network, graph)", secs(t2 - t1), "", None),
+        Row("10   stage: read the point file", secs(t3 - t2), "", None),
+        Row("10   stage: the sweep as data (backward)", secs(t4 - t3), "", None),
+        Row("10   stage: the numbers (forward + sweep)", secs(t5 - t4), "", None),
+        Row(f"10   stage: write the JSON ({len(text) / 1e6:.1f} MB)", secs(t6 - t5), "", None),
+    ]
+
+
+def main() -> int:
+    from derive.evaluate import random_point
+    from derive.graph import load_network
+
+    start = time.perf_counter()
+    os.chdir(ROOT)
+    with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp:
+        point_file = Path(tmp) / "point.yaml"
+        point = random_point(load_network("mnist"), seed=1)
+        point_file.write_text("".join(f"{k}: {v!r}\n" for k, v in point.items()))
+        cmd = [*DERIVE, "backprop", "--net", "mnist", "--at", str(point_file), "--format", "json"]
+        with open(Path(tmp) / "out.json", "w") as out:
+            wall, rss, code = timed(cmd, stdout=out, peak=True)
+        data = json.loads((Path(tmp) / "out.json").read_text())
+        grads = len(data["gradients"])
+        single = [*DERIVE, "dL/dw1_5_300", "--net", "mnist", "--at", str(point_file)]
+        wall1, rss1, code1 = timed(single, peak=True)
+        rows = [
+            Row(
+                f"10 derive backprop --net mnist --at point --format json ({grads:,} gradients)",
+                f"{secs(wall)}, {rss / 1024:.0f} MB",
+                "< 10 s, < 500 MB",
+                code == 0 and wall < 10 and rss < 500 * 1024,
+            ),
+            *stages(point_file),
+            Row(
+                "10 derive dL/dw1_5_300 --net mnist --at point",
+                f"{secs(wall1)}, {rss1 / 1024:.0f} MB",
+                "< 3 s",
+                code1 == 0 and wall1 < 3,
+            ),
+        ]
+    print(table(rows))
+    print(f"\n{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s")
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""`derive backprop`: its formats, its numbers against `derive dA/dB --at`, its errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+from renderers import markdown_math_errors
+
+import derive
+from derive.cli import main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_json_has_the_stable_keys_of_spec_section_5():
+    code, out, _ = run(
+        "backprop",
+        "--net",
+        "two_hidden",
+        "--format",
+        "json",
+        "--at",
+        "x1=0.5",
+        "--lr",
+        "0.1",
+        "--matrix",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["network"] == "two_hidden" and data["of"] == "L" and data["detail"] is False
+    assert [row["node"] for row in data["sweep"]] == ["O31", "O21", "O22", "O11", "O12"]
+    assert data["sweep"][3]["text"] == "dL/dO21*dO21/dO11 + dL/dO22*dO22/dO11"
+    w1 = data["gradients"][0]
+    assert w1["param"] == "W1" and w1["text"] == "dL/dO11*dO11/dW1"
+    assert w1["update"]["new"] == pytest.approx(w1["update"]["old"] - 0.1 * w1["value"])
+    assert data["multiplications"] == {"sweep": 18, "paths": 46}
+    first = data["matrix"][0]
+    assert first["W"]["shape"] == [2, 3] and first["W"]["names"][1] == ["W4", "W5", "W6"]
+    assert first["dW"]["value"][0][0] == pytest.approx(w1["value"], rel=1e-12)
+
+
+def test_every_gradient_equals_derive_dA_dB_at():
+    _, out, _ = run("backprop", "--net", "softmax", "--format", "json", "--at", "x1=0.3")
+    for row in json.loads(out)["gradients"]:
+        code, single, _ = run(
+            f"dL/d{row['param']}", "--net", "softmax", "--at", "x1=0.3", "--format", "json"
+        )
+        assert code == 0
+        assert math.isclose(row["value"], json.loads(single)["value"], rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_text_shows_lines_numbers_updates_and_the_cost():
+    code, out, _ = run(
+        "backprop", "--net", "two_hidden", "--detail", "--at", "x1=0.5", "--lr", "0.1"
+    )
+    assert code == 0
+    assert "dL/dz11 = dL/dO11 · ∂O11/∂z11" in out
+    assert "update: W1 ← W1 − η·dL/dW1" in out
+    assert "Cost: the sweep takes 23 multiplications" in out
+    assert "computed once and reused by everything below it" in out
+
+
+def test_matrix_text_names_every_factor_and_its_shape():
+    _, out, _ = run("backprop", "--net", "softmax", "--matrix", "--at", "x1=1")
+    assert "δ^(1) = (W^(2))ᵀ δ^(2) ⊙ relu'(z^(1))" in out
+    assert "J^(2)ᵀ ∇_a L = a^(2) − y" in out
+
+
+@pytest.mark.parametrize("flavor", ["github", "portable"])
+def test_markdown_math_renders_with_katex_strict(katex, flavor):
+    md = "\n".join(
+        run("backprop", "--net", name, "--format", "markdown", "--md-flavor", flavor, *extra)[1]
+        for name, extra in [
+            ("two_hidden", ["--detail", "--at", "x1=0.5", "--lr", "0.1", "--matrix"]),
+            ("softmax", ["--matrix", "--at", "x1=1"]),
+            ("two_hidden_tied", []),
+        ]
+    )
+    errors = markdown_math_errors(md, flavor)
+    assert not errors, "\n".join(errors[:10])
+
+
+def test_latex_compiles_with_pdflatex(pdflatex, tmp_path):
+    body = "\n\n".join(
+        run("backprop", "--net", name, "--format", "latex", *extra)[1]
+        for name, extra in [
+            ("two_hidden", ["--detail", "--at", "x1=0.5", "--lr", "0.1", "--matrix"]),
+            ("softmax", ["--matrix", "--at", "x1=1"]),
+        ]
+    )
+    tex = tmp_path / "sweep.tex"
+    tex.write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+        + body
+        + "\n\\end{document}\n"
+    )
+    assert pdflatex(tex, tmp_path / "out").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--net", "two_hidden_tied", "--matrix"], "the weight W1 is tied"),
+        (["--net", "two_hidden", "--at", "random:x"], "cannot read the seed in 'random:x'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    code, _, err = run("backprop", *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_notebook_result_renders_markdown_and_math_only_latex():
+    r = derive.backprop("two_hidden", at={"x1": 0.5}, lr=0.1)
+    assert r.multiplications == {"sweep": 18, "paths": 46}
+    assert r._repr_markdown_().startswith("## The backward sweep")
+    tex = r._repr_latex_()
+    assert tex.startswith("$$") and tex.endswith("$$") and "\\text" not in tex
+    assert math.isclose(r.gradients["W1"], r.to_json()["gradients"][0]["value"])
