@@ -227,6 +227,9 @@ def _doc_rows(shown: Shown, p: LatexPrinter, rows: list) -> list[dict[str, Any]]
             if row.terms and (len(row.terms) > 1 or row.terms[0][0] != sweep.of):
                 item["numbers"] = _numbers(p, sweep, v, row)
             item["value"] = num(value)
+            item["result"] = (
+                f"= {item['numbers']} " if item["numbers"] else ""
+            ) + f"= {num(value)}"
         item["local"] = [
             (
                 p.local(*e),
