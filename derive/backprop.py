@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import sys
 import types
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -39,6 +38,7 @@ import sympy as sp
 from derive.errors import DeriveError
 from derive.expand import local_partial
 from derive.graph import Network
+from derive.rules import ACTIVATIONS
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
 
@@ -209,7 +209,10 @@ def gradient_line(net: Network, param: str, detail: bool = False) -> Gradient:
 
 
 def _terms(net: Network, g: nx.DiGraph, v: str, live: set[str]) -> tuple[tuple[str, str], ...]:
-    return tuple((c, v) for c in sorted(g.successors(v), key=net.rank) if c in live)
+    children = [c for c in g.successors(v) if c in live]
+    if len(children) > 1:
+        children.sort(key=net.rank)
+    return tuple((c, v) for c in children)
 
 
 # -- numbers at a point -----------------------------------------------------------
@@ -243,10 +246,20 @@ class Values:
         return self.delta[edge[0]] * self.local[edge]
 
 
-def needed(net: Network) -> list[str]:
-    """Return the inputs, parameters and targets the loss depends on, in network order."""
-    names = nx.ancestors(net.graph(), net.loss)
-    return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
+def needed(net: Network, sweep: Sweep | None = None) -> list[str]:
+    """Return the inputs, parameters and targets the loss depends on, in network order.
+
+    Read from the sweep's lines (every leaf that feeds a node with a line), so a
+    wide network is not searched edge by edge.
+    """
+    sweep = sweep if sweep is not None else backward(net)
+    live = {row.node for row in sweep.lines}
+    names = {g.param for g in sweep.gradients if g.terms} | set(net.targets)
+    inputs = set(net.inputs)
+    for n in net.neurons.values():
+        if n.name in live or n.preact in live:
+            names.update(src for src, _ in n.inputs if src in inputs)
+    return [n for n in net.names if n in names]
 
 
 def values(
@@ -271,13 +284,13 @@ def values(
     """
     from derive.evaluate import forward
 
-    missing = [n for n in needed(net) if n not in point]
+    sweep = sweep if sweep is not None else backward(net, detail)
+    missing = [n for n in needed(net, sweep) if n not in point]
     if missing:
         raise DeriveError(
             "missing values for " + ", ".join(missing),
             hint="give them in a point file or name=value pairs, or in the network's values:",
         )
-    sweep = sweep if sweep is not None else backward(net, detail)
     env = forward(net, point)
     slope = _Slopes(net, env)
     local: dict[tuple[str, str], float] = {}
@@ -289,11 +302,15 @@ def values(
 
 
 def _fold(
-    terms: Iterable[tuple[str, str]],
+    terms: tuple[tuple[str, str], ...],
     delta: dict[str, float],
     local: dict[tuple[str, str], float],
     slope: _Slopes,
 ) -> float:
+    if len(terms) == 1:  # most rows of a wide network: no list, no fsum
+        edge = terms[0]
+        local[edge] = value = slope(*edge)
+        return delta[edge[0]] * value
     parts = []
     for edge in terms:
         local[edge] = value = slope(*edge)
@@ -317,19 +334,22 @@ class _Slopes:
         self._dz: dict[str, dict[str, float]] = {}
         self._act: dict[tuple[str, str], float] = {}
         self._group: dict[str, list[str]] = {}
+        self._rules: dict[str, sp.Expr] = {}
 
     def __call__(self, top: str, bottom: str) -> float:
         net = self.net
-        kind = net.kind(top)
-        if kind == "loss":
-            return self.number(local_partial(net, top, bottom), self.env)
-        if kind == "preact":
+        if top in net.neurons:
+            if bottom in net.preacts:
+                return self.act(top, net.preacts[bottom])
+            group = self.group(top)
+            if len(group) == 1:
+                return self.act(top, top) * self.dz(top)[bottom]
+            return math.fsum(
+                self.act(top, k) * self.dz(k)[bottom] for k in group if bottom in self.dz(k)
+            )
+        if top in net.preacts:
             return self.dz(net.preacts[top]).get(bottom, 0.0)
-        if net.kind(bottom) == "preact":
-            return self.act(top, net.preacts[bottom])
-        return math.fsum(
-            self.act(top, k) * self.dz(k)[bottom] for k in self.group(top) if bottom in self.dz(k)
-        )
+        return self.number(local_partial(net, top, bottom), self.env)  # the loss
 
     def group(self, neuron: str) -> list[str]:
         if neuron not in self._group:
@@ -354,9 +374,20 @@ class _Slopes:
         """Return d(neuron's output)/d(z of ``of``), ``of`` in the neuron's group."""
         key = (neuron, of)
         if key not in self._act:
-            z = self.net.neurons[of].preact
-            self._act[key] = self.number(local_partial(self.net, neuron, z), self.env)
+            n = self.net.neurons[neuron]
+            if n.activation == "softmax":
+                z = self.net.neurons[of].preact
+                self._act[key] = self.number(local_partial(self.net, neuron, z), self.env)
+            else:
+                # One slope formula per activation, in plain z and a, evaluated per neuron.
+                rule = self._rule(n.activation)
+                self._act[key] = self.number(rule, {"z": self.env[n.preact], "a": self.env[neuron]})
         return self._act[key]
+
+    def _rule(self, activation: str) -> sp.Expr:
+        if activation not in self._rules:
+            self._rules[activation] = ACTIVATIONS[activation].slope(sp.Symbol("z"), sp.Symbol("a"))
+        return self._rules[activation]
 
 
 def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:

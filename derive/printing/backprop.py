@@ -35,8 +35,13 @@ class Shown:
     origin: str = ""  # where the point came from (a random point's seed and rule)
 
 
-def rhs(p: TermPrinter, sweep: Sweep, row: Line | Gradient) -> str:
+def rhs(
+    p: TermPrinter, sweep: Sweep, row: Line | Gradient, wholes: dict[str, str] | None = None
+) -> str:
     """Return a line's right side: ``dL/dO21 · ∂O21/∂O11 + ...`` (``∂L/∂O31`` under the loss).
+
+    ``wholes`` caches each child's ``dL/dc`` and the times sign (a wide network
+    writes the same few tens of thousands of times).
 
     >>> from derive.backprop import backward
     >>> from derive.graph import load_network
@@ -44,10 +49,16 @@ def rhs(p: TermPrinter, sweep: Sweep, row: Line | Gradient) -> str:
     >>> rhs(UnicodePrinter(), s, s.line("O11"))
     'dL/dO21 · ∂O21/∂O11 + dL/dO22 · ∂O22/∂O11'
     """
-    terms = [
-        p.local(c, v) if c == sweep.of else f"{p.whole(sweep.of, c)}{p.times}{p.local(c, v)}"
-        for c, v in row.terms
-    ]
+    if wholes is None:
+        wholes = {}
+    terms = []
+    for c, v in row.terms:
+        if c == sweep.of:
+            terms.append(p.local(c, v))
+            continue
+        if c not in wholes:
+            wholes[c] = p.whole(sweep.of, c) + p.times
+        terms.append(wholes[c] + p.local(c, v))
     return p.plus.join(terms) or "0"
 
 
@@ -170,11 +181,13 @@ def to_json(shown: Shown) -> dict[str, Any]:
     ascii_, tex = AsciiPrinter(sweep.net), LatexPrinter(sweep.net)
     out: dict[str, Any] = {"network": sweep.net.name, "of": sweep.of, "detail": sweep.detail}
     lines = []
+    text_wholes: dict[str, str] = {}
+    tex_wholes: dict[str, str] = {}
     for row in sweep.lines:
         item: dict[str, Any] = {
             "node": row.node,
-            "text": rhs(ascii_, sweep, row),
-            "latex": rhs(tex, sweep, row),
+            "text": rhs(ascii_, sweep, row, text_wholes),
+            "latex": rhs(tex, sweep, row, tex_wholes),
         }
         if v is not None:
             item["value"] = v.delta[row.node]
@@ -182,7 +195,11 @@ def to_json(shown: Shown) -> dict[str, Any]:
     grads = []
     updates = v.update(shown.lr) if v is not None and shown.lr is not None else {}
     for row in sweep.gradients:
-        item = {"param": row.param, "text": rhs(ascii_, sweep, row), "latex": rhs(tex, sweep, row)}
+        item = {
+            "param": row.param,
+            "text": rhs(ascii_, sweep, row, text_wholes),
+            "latex": rhs(tex, sweep, row, tex_wholes),
+        }
         if v is not None:
             item["value"] = v.gradients[row.param]
         if row.param in updates:
