@@ -1,5 +1,25 @@
 """derive: chain-rule expansions, checks and study notes for small neural networks.
 
+The layout is the pipeline, in order; each module has one job and imports only
+modules above it:
+
+=====================  ==========================================================
+``errors``             DeriveError: a user's mistake, with file, line, column, hint
+``rules``              one row per activation and loss: forward, slope, TeX, words
+``netfile``            YAML -> a checked spec (names, counts, the latex allow-list)
+``graph``              spec -> the networkx graph and its thin Network view; dA/dB
+``paths``              paths between two nodes: count, list lazily, one generic sweep
+``expand``             terms as data: the expansion over paths, the factored form
+``evaluate``           numbers at a point: forward pass, local partials, values
+``backprop``           the backward sweep as data and numbers; ``layers`` its matrix form
+``check/``             grade a hand-written answer (read, never evaluated)
+``printing/``          one printer per output language: text, JSON, Markdown, LaTeX
+``notes/``             study notes: content, diagrams, writing files
+``show``, ``data``     ``derive show``'s table; where the shipped files are
+``api``                the notebook API over the stages
+``cli``                click commands only, each a thin call into the library
+=====================  ==========================================================
+
 The package imports nothing heavy until used, so ``derive --help`` starts fast:
 ``derive.load``, ``derive.differentiate``, ``derive.check_answer`` and
 ``derive.write_notes`` are looked up on first access. (No submodule shares those
