@@ -103,7 +103,7 @@ def main() -> None:
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
 @click.option("--at", "at_", metavar="POINT", help="Values: a YAML file or name=value,name=value.")
 @click.option(
-    "--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·∂L/∂W."
+    "--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·dL/dW."
 )
 @click.option(
     "--max-paths",
