@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from fractions import Fraction
 
 import pytest
@@ -13,11 +12,9 @@ from click.testing import CliRunner
 
 from derive.check import (
     NoLeftSide,
-    _bounded,
     answers_in,
     batch_to_json,
     check,
-    check_exit_code,
     check_file,
     check_text,
     check_to_json,
@@ -25,7 +22,8 @@ from derive.check import (
     format_check_text,
     summary_line,
 )
-from derive.check.answer import (
+from derive.check.answer import parse_answer
+from derive.check.tree import (
     Binary,
     Call,
     Deriv,
@@ -33,7 +31,6 @@ from derive.check.answer import (
     Neg,
     Number,
     format_node,
-    parse_answer,
     to_sympy,
 )
 from derive.cli import main
@@ -257,7 +254,7 @@ def test_seed_expansion_matches(nets, net, answer):
 def test_seed_000_example_3_on_the_fully_connected_network_names_the_zero_factor(nets):
     result = check(nets["two_hidden"], SEED_000_EX3)
     assert not result.match
-    assert "∂O12/∂W1 is 0: O12 does not depend on W1" in messages(result)
+    assert "dO12/dW1 is 0: O12 does not depend on W1" in messages(result)
 
 
 def test_seed_000_example_3_on_the_fully_connected_network_names_the_missing_path(nets):
@@ -319,7 +316,7 @@ def test_restating_the_question_is_not_an_expansion(nets, answer):
     result = check(nets["two_hidden"], answer)
     assert not result.match and kinds(result) == ["restated"]
     assert result.reasons[0].message.startswith(
-        "the answer restates ∂L/∂W1 instead of expanding it"
+        "the answer restates dL/dW1 instead of expanding it"
     )
 
 
@@ -392,7 +389,7 @@ def test_path_counted_twice_is_named(nets):
 
 def test_whole_answer_scaled_reports_the_factor(nets):
     result = check(nets["simple"], "dL/dW4 = 1/2*dL/dO2*dO2/dW4")
-    assert [r.message for r in result.reasons] == ["the answer is 1/2 times ∂L/∂W4"]
+    assert [r.message for r in result.reasons] == ["the answer is 1/2 times dL/dW4"]
 
 
 def test_wrong_sign_is_named(nets):
@@ -420,13 +417,13 @@ def test_extra_path_through_an_edge_that_does_not_exist_is_a_zero_factor(nets):
 
 def test_chain_that_stops_short_is_read_as_the_derivative_it_is(nets):
     result = check(nets["simple"], "dL/dW1 = dL/dO2*dO2/dO1")
-    assert kinds(result) == ["wrong_lhs"] and "∂L/∂O1" in messages(result)
+    assert kinds(result) == ["wrong_lhs"] and "dL/dO1" in messages(result)
 
 
 def test_right_side_of_another_derivative_is_a_wrong_left_side(nets):
     result = check(nets["simple"], "dL/dW4 = dL/dO2*dO2/dO1*dO1/dW1")
     assert kinds(result) == ["wrong_lhs"]
-    assert "∂L/∂W1" in result.reasons[0].message and "∂L/∂W4" in result.reasons[0].message
+    assert "dL/dW1" in result.reasons[0].message and "dL/dW4" in result.reasons[0].message
 
 
 def test_zero_factor_fails_even_when_the_rest_is_complete(nets):
@@ -437,12 +434,12 @@ def test_zero_factor_fails_even_when_the_rest_is_complete(nets):
 
 def test_factor_upside_down_is_zero_because_of_the_order(nets):
     result = check(nets["simple"], "dL/dW4 = dL/dO2*dW4/dO2")
-    assert "∂W4/∂O2 is 0: W4 comes before O2, so it cannot depend on O2" in messages(result)
+    assert "dW4/dO2 is 0: W4 comes before O2, so it cannot depend on O2" in messages(result)
 
 
 def test_right_side_that_is_another_single_derivative_is_not_called_an_expansion(nets):
     result = check(nets["simple"], "dL/dW1 = dL/dW2")
-    assert messages(result) == "the right-hand side is ∂L/∂W2, but the left-hand side is ∂L/∂W1"
+    assert messages(result) == "the right-hand side is dL/dW2, but the left-hand side is dL/dW1"
 
 
 def test_one_more_of_a_kind_than_listed_is_singular(tmp_path):
@@ -456,7 +453,7 @@ def test_one_more_of_a_kind_than_listed_is_singular(tmp_path):
 
 def test_answer_of_zero_times_a_factor_says_the_answer_is_zero(nets):
     result = check(nets["two_hidden"], "dL/dx1 = 0*dL/dO31")
-    assert result.reasons[0].message == "the answer is 0, but ∂L/∂x1 is not"
+    assert result.reasons[0].message == "the answer is 0, but dL/dx1 is not"
 
 
 WIDE = """layers:
@@ -478,7 +475,7 @@ def test_many_missing_paths_are_listed_up_to_a_limit(tmp_path):
 
 def test_answer_for_a_zero_derivative_says_it_should_be_zero(nets):
     result = check(nets["two_hidden"], "dO12/dW1 = dO12/dO11*dO11/dW1")
-    assert "∂O12/∂W1 is 0, so the answer should be 0: O12 does not depend on W1" in messages(result)
+    assert "dO12/dW1 is 0, so the answer should be 0: O12 does not depend on W1" in messages(result)
 
 
 def test_compact_answer_matches_in_the_detailed_graph_too(nets):
@@ -494,7 +491,7 @@ def test_softmax_answer_through_pre_activations_matches(nets):
 @pytest.fixture
 def wide(tmp_path, monkeypatch):
     """The 16-path `wide` network, with term-by-term comparison capped at 5 terms."""
-    monkeypatch.setattr("derive.check.MAX_TERMS", 5)
+    monkeypatch.setattr("derive.check.algebra.MAX_TERMS", 5)
     path = tmp_path / "wide.yaml"
     path.write_text(WIDE, encoding="utf-8")
     return load_network(path)
@@ -515,7 +512,7 @@ def test_too_many_paths_to_multiply_out_a_missing_term_does_not_match(wide):
 
 def test_too_many_paths_to_multiply_out_a_scaled_answer_says_the_factor(wide):
     answer = "dL/dx1 = -dL/dc1*dc1/dx1"
-    assert messages(check(wide, answer)) == "wrong sign: the answer is -1 times ∂L/∂x1"
+    assert messages(check(wide, answer)) == "wrong sign: the answer is -1 times dL/dx1"
 
 
 # -- grading: concrete formulas -------------------------------------------------------------
@@ -578,7 +575,7 @@ def test_concrete_formula_in_latex_matches(nets):
 
 def test_concrete_formula_with_wrong_sign_says_minus_one_times(nets):
     result = check(nets["simple"], "dL/dW1 = 2*(y - O2)*O2*(1 - O2)*W4*O1*(1 - O1)*x1")
-    assert "wrong sign: the answer is -1 times ∂L/∂W1" in messages(result)
+    assert "wrong sign: the answer is -1 times dL/dW1" in messages(result)
 
 
 def test_concrete_formula_missing_a_factor_shows_the_ratio(nets):
@@ -593,19 +590,19 @@ def test_concrete_formula_with_an_extra_factor_names_it(nets):
 
 def test_concrete_formula_twice_too_big_says_two_times(nets):
     result = check(nets["simple"], "dL/dW4 = 4*(O2 - y)*O2*(1 - O2)*O1")
-    assert "the answer is 2 times ∂L/∂W4" in messages(result)
+    assert "the answer is 2 times dL/dW4" in messages(result)
 
 
 def test_a_number_is_the_value_at_the_networks_own_values_to_the_digits_written(nets):
     result = check(nets["two_hidden"], "dL/dW1 = 0.001848")  # 0.00184828...
-    assert result.match and "network's own values is 0.00184828" in result.notes[0]
+    assert result.match and "network's own values is 0.001848" in result.notes[0]
     assert check(nets["two_hidden"], "dL/dW1 = 0.005808 + (-0.00396)").match
 
 
 def test_a_wrong_number_says_the_value_at_the_networks_own_values(nets):
     result = check(nets["two_hidden"], "dL/dW1 = 0.0019")
     assert not result.match and result.answer == "0.0019"
-    assert "at the network's own values is 0.00184828" in messages(result)
+    assert "at the network's own values is 0.001848" in messages(result)
     assert "random point" not in messages(result)
 
 
@@ -674,12 +671,6 @@ def test_answer_too_large_to_multiply_out_is_graded_by_value(nets):
     assert result.mode == "concrete" and kinds(result) == ["value_mismatch"]
 
 
-def test_symbolic_work_is_cut_off_after_its_time_budget():
-    started = time.monotonic()
-    assert _bounded(lambda: time.sleep(3), seconds=0.2) is None
-    assert time.monotonic() - started < 2
-
-
 def test_chain_of_equalities_checks_every_right_side(nets):
     answer = "dL/dW4 = dL/dO2*dO2/dW4 = 2*(O2 - y)*O2*(1 - O2)*O1"
     assert check(nets["simple"], answer).match
@@ -698,7 +689,7 @@ def test_text_report_of_a_mismatch_lists_each_reason_and_the_expected_expansion(
     report = format_check_text(check(nets["two_hidden"], SEED_000_EX3))
     assert report.splitlines()[0] == "dL/dW1 (two_hidden): does not match"
     assert "  - missing path L ← O31 ← O22 ← O11 ← W1" in report
-    assert "expected: dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1 + " in report
+    assert "expected: dL/dW1 = ∂L/∂O31 · ∂O31/∂O21 · ∂O21/∂O11 · ∂O11/∂W1 + " in report
 
 
 def test_text_report_of_a_match_is_one_line(nets):
@@ -712,11 +703,6 @@ def test_json_report_is_serialisable_and_carries_paths(nets):
     assert (data["of"], data["wrt"]) == ("L", "W1")
     assert {"kind": "missing_path", "message": "missing path L ← O31 ← O22 ← O11 ← W1",
             "path": ["L", "O31", "O22", "O11", "W1"]} in data["reasons"]  # fmt: skip
-
-
-def test_exit_code_is_zero_for_a_match_and_one_for_a_mismatch(nets):
-    assert check_exit_code(check(nets["two_hidden_tied"], SEED_000_EX3)) == 0
-    assert check_exit_code(check(nets["two_hidden"], SEED_000_EX3)) == 1
 
 
 # -- many answers at once ----------------------------------------------------------------------
@@ -764,7 +750,7 @@ def test_batch_summary_counts_each_verdict(nets):
     batch = check_text(nets["simple"], ANSWERS)
     assert batch.summary == {"total": 3, "match": 1, "mismatch": 1, "unreadable": 1,
                              "no_answer": 0, "skipped": 0}  # fmt: skip
-    assert check_exit_code(batch) == 1
+    assert not batch.match
 
 
 def test_batch_table_has_a_row_per_answer_and_a_summary(nets):
@@ -922,4 +908,4 @@ def test_cli_answer_without_left_side_exits_2_asking_for_it():
 
 def test_cli_restated_question_exits_1():
     result = CliRunner().invoke(main, ["check", "dL/dW1 = dL/dW1", "--net", "two_hidden"])
-    assert result.exit_code == 1 and "restates ∂L/∂W1" in result.output
+    assert result.exit_code == 1 and "restates dL/dW1" in result.output

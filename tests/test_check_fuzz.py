@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive.check import check, check_text
-from derive.check.answer import format_node, parse_answer, small_powers, to_sympy
+from derive.check.answer import parse_answer
+from derive.check.tree import format_node, small_powers, to_sympy
 from derive.errors import DeriveError
 from derive.graph import load_network
 

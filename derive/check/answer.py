@@ -1,32 +1,39 @@
-"""Read a hand-written answer (``dL/dW1 = dL/dO2 * dO2/dW1``) into a small syntax tree.
+"""Read a hand-written answer (``dL/dW1 = dL/dO2 * dO2/dW1``) into a syntax tree.
 
 A recursive-descent parser of our own, working on the characters directly
 because a factor ``dL/dO31`` has no separator between the ``d`` and the name:
 names are matched against the network's own names, longest first. It reads
 ASCII (``d``, ``*``), Unicode (``∂``, ``·``, ``×``, ``−``, subscript digits)
 and LaTeX (``\\frac{\\partial L}{\\partial O_{2}}``, ``\\cdot``, ``\\left(``).
-Nothing the user writes is ever evaluated: the tree is plain data.
+Nothing the user writes is ever evaluated: the tree (:mod:`derive.check.tree`)
+is plain data.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-import sympy as sp
-
+from derive.check.names import NameTable, is_digit
+from derive.check.tree import (
+    _PRIMED,
+    FUNCTIONS,
+    MAX_EXPONENT,
+    Answer,
+    Binary,
+    Call,
+    Deriv,
+    Name,
+    Neg,
+    Node,
+    Number,
+)
 from derive.errors import DeriveError
-from derive.evaluate import number
-from derive.rules import ACTIVATIONS
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 120
-MAX_EXPONENT = 64
 MAX_TREE_DEPTH = 400  # operations in a row; keeps every later walk of the tree shallow
 
 # Characters rewritten one for one, so that columns stay the user's columns.
@@ -50,78 +57,6 @@ _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _BRACED_MARK = re.compile(r"\{\s*(?:\\partial|\\mathrm\{d\}|∂|d)\s*")
 
-# Function spellings -> canonical name. A trailing prime is the derivative (σ').
-FUNCTIONS = {
-    "exp": "exp", "log": "log", "ln": "log", "tanh": "tanh",
-    "sigma": "sigma", "sigmoid": "sigma", "σ": "sigma",
-    "Heaviside": "heaviside", "heaviside": "heaviside", "relu": "relu", "ReLU": "relu",
-}  # fmt: skip
-_PRIMED = {"sigma": "sigma_prime", "tanh": "tanh_prime"}
-
-
-@dataclass(frozen=True)
-class Number:
-    """A number, exactly: ``0.5`` is ``Fraction(1, 2)``."""
-
-    value: Fraction
-    col: int
-
-
-@dataclass(frozen=True)
-class Name:
-    """A network name used as a value (``O2``, ``x1``, ``y``)."""
-
-    name: str
-    col: int
-
-
-@dataclass(frozen=True)
-class Deriv:
-    """A written factor dA/dB: the whole derivative of ``of`` with respect to ``wrt``."""
-
-    of: str
-    wrt: str
-    col: int
-
-
-@dataclass(frozen=True)
-class Call:
-    """A function applied to an argument; ``func`` is a key of the canonical function names."""
-
-    func: str
-    arg: Node
-    col: int
-
-
-@dataclass(frozen=True)
-class Neg:
-    """Unary minus."""
-
-    operand: Node
-    col: int
-
-
-@dataclass(frozen=True)
-class Binary:
-    """``left op right`` with ``op`` one of ``+ - * / ^``."""
-
-    op: str
-    left: Node
-    right: Node
-    col: int
-
-
-Node = Number | Name | Deriv | Call | Neg | Binary
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A parsed answer: the left side (``None`` when not written) and one or more right sides."""
-
-    lhs: Deriv | None
-    rhs: tuple[Node, ...]
-    text: str
-
 
 def parse_answer(
     text: str,
@@ -144,261 +79,6 @@ def parse_answer(
     Deriv(of='L', wrt='O2', col=10)
     """
     return _Parser(text, NameTable(names, latex_names or {})).answer()
-
-
-def format_node(node: Node) -> str:
-    """Return a node as plain text with the fewest parentheses (``dL/dO2*dO2/dW4``)."""
-    return _fmt(node, 0)
-
-
-_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
-
-
-def _fmt(node: Node, outer: int) -> str:
-    match node:
-        case Number(value=v):
-            decimal = _decimal(v)
-            if decimal is not None:
-                return decimal
-            text = f"{v.numerator}/{v.denominator}"
-            return text if outer < 2 else f"({text})"
-        case Name(name=n):
-            return n
-        case Deriv(of=a, wrt=b):
-            return f"d{a}/d{b}"
-        case Call(func=f, arg=a):
-            shown = {"sigma_prime": "sigma'", "tanh_prime": "tanh'", "heaviside": "Heaviside"}
-            return f"{shown.get(f, f)}({_fmt(a, 0)})"
-        case Neg(operand=a):
-            text = "-" + _fmt(a, 3)
-            return f"({text})" if outer >= 2 else text
-        case Binary(op=op, left=a, right=b):
-            prec = _PREC[op]
-            right_prec = prec + 1 if op in "-/" else prec
-            if op == "^":
-                text = f"{_fmt(a, 5)}^{_fmt(b, 4)}"
-            else:
-                sep = " " if prec == 1 else ""
-                text = f"{_fmt(a, prec)}{sep}{op}{sep}{_fmt(b, right_prec)}"
-            return f"({text})" if prec < outer else text
-    raise TypeError(node)
-
-
-def _decimal(value: Fraction) -> str | None:
-    """Return a number as the decimal it was written as (``0.001848``), or None for 1/3."""
-    den, places = value.denominator, 0
-    while den % 10 == 0 or den % 2 == 0 or den % 5 == 0:
-        factor = 10 if den % 10 == 0 else (2 if den % 2 == 0 else 5)
-        den //= factor
-        places += 1
-    if den != 1 or places > 40:
-        return None
-    if places == 0:
-        return str(value.numerator)
-    scaled = value * 10**places
-    if scaled.denominator != 1:  # pragma: no cover - places is enough by construction
-        return None
-    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
-    text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
-    return ("-" if value < 0 else "") + text
-
-
-# -- the tree: walking, evaluating, converting ------------------------------------
-
-_Z = sp.Dummy("z")
-_SIGMOID = ACTIVATIONS["sigmoid"].forward(_Z)
-# Each function as a formula in z, from the one table of activations and their slopes.
-_FORMULAS: dict[str, sp.Expr] = {
-    "exp": sp.exp(_Z),
-    "log": sp.log(_Z),
-    "tanh": sp.tanh(_Z),
-    "sigma": _SIGMOID,
-    "sigma_prime": ACTIVATIONS["sigmoid"].slope(_Z, _SIGMOID),
-    "tanh_prime": ACTIVATIONS["tanh"].slope(_Z, sp.tanh(_Z)),
-    "heaviside": ACTIVATIONS["relu"].slope(_Z, _Z),
-    "relu": ACTIVATIONS["relu"].forward(_Z),
-}
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Yield every node of a tree, parents before children, without recursion."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(_children(current)))
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    match node:
-        case Binary(left=x, right=y):
-            return (x, y)
-        case Neg(operand=x) | Call(arg=x):
-            return (x,)
-    return ()
-
-
-def derivs(node: Node) -> list[Deriv]:
-    """Return the dA/dB factors of a tree, in the order they are written."""
-    return [n for n in walk(node) if isinstance(n, Deriv)]
-
-
-def size(node: Node) -> int:
-    """Return the number of nodes in a tree."""
-    return sum(1 for _ in walk(node))
-
-
-def small_powers(node: Node) -> bool:
-    """Return whether every exponent is a small whole number, so SymPy cannot blow up on it."""
-    powers = [n.right for n in walk(node) if isinstance(n, Binary) and n.op == "^"]
-    return len(powers) <= 4 and all(
-        isinstance(p, Number) and p.value.denominator == 1 and abs(p.value) <= 3 for p in powers
-    )
-
-
-def evaluate(
-    node: Node, env: Mapping[str, float], deriv_value: Callable[[str, str], float]
-) -> float:
-    """Return an answer's value in floats; nan where it is undefined (log of a negative, 1/0).
-
-    Names are looked up in ``env``; a factor dA/dB is ``deriv_value(A, B)``.
-
-    >>> evaluate(parse_answer("2*x - σ(0)", ["x"]).rhs[0], {"x": 1.0}, None)
-    1.5
-    """
-    try:
-        return _eval(node, env, deriv_value)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError, KeyError):
-        return math.nan
-
-
-def _eval(node: Node, env: Mapping[str, float], deriv_value: Callable[[str, str], float]) -> float:
-    match node:
-        case Number(value=v):
-            return float(v)
-        case Name(name=n):
-            return env[n]
-        case Deriv(of=a, wrt=b):
-            return deriv_value(a, b)
-        case Call(func=f, arg=x):
-            return number(_FORMULAS[f], {_Z.name: _eval(x, env, deriv_value)})
-        case Neg(operand=x):
-            return -_eval(x, env, deriv_value)
-        case Binary(op=op, left=x, right=y):
-            a, b = _eval(x, env, deriv_value), _eval(y, env, deriv_value)
-            if op == "^":
-                result = a**b
-                if isinstance(result, complex):
-                    raise ValueError("complex power")
-                return result
-            return {"+": a + b, "-": a - b, "*": a * b}[op] if op != "/" else a / b
-    raise TypeError(node)  # pragma: no cover
-
-
-def to_sympy(node: Node, factors: Mapping[tuple[str, str], sp.Expr] | None = None) -> sp.Expr:
-    """Return the SymPy expression of an answer, built from the tree (never from text).
-
-    Names become plain ``sympy.Symbol``s; a factor dA/dB becomes ``factors[(A, B)]``.
-
-    >>> to_sympy(parse_answer("2*(O2 - y)*O1", ["O1", "O2", "y"]).rhs[0])
-    O1*(2*O2 - 2*y)
-    """
-    match node:
-        case Number(value=v):
-            return sp.Rational(v.numerator, v.denominator)
-        case Name(name=n):
-            return sp.Symbol(n)
-        case Deriv(of=a, wrt=b):
-            if factors is None or (a, b) not in factors:
-                return sp.Symbol(f"d{a}_d{b}")
-            return factors[(a, b)]
-        case Call(func=f, arg=x):
-            return _FORMULAS[f].xreplace({_Z: to_sympy(x, factors)})
-        case Neg(operand=x):
-            return -to_sympy(x, factors)
-        case Binary(op=op, left=x, right=y):
-            a, b = to_sympy(x, factors), to_sympy(y, factors)
-            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[op]
-    raise TypeError(node)  # pragma: no cover
-
-
-class NameTable:
-    """The network's names and every way of writing each (``O11``, ``O_{11}``, its LaTeX)."""
-
-    def __init__(self, names: Iterable[str], latex_names: Mapping[str, str]) -> None:
-        self.names = list(dict.fromkeys(names))
-        self.spellings: dict[str, str] = {}
-        for name in self.names:
-            for spelling in _spellings(name, latex_names.get(name)):
-                self.spellings.setdefault(spelling, name)
-        self._longest_first = sorted(self.spellings, key=len, reverse=True)
-
-    def exact(self, written: str) -> str | None:
-        """Return the name a whole written identifier stands for, or None."""
-        for form in _normal_forms(written):
-            if form in self.spellings:
-                return self.spellings[form]
-        return None
-
-    def prefixes(self, text: str, pos: int) -> list[tuple[str, int]]:
-        """Return (name, end) for every spelling that starts at ``pos``, longest first.
-
-        A spelling that would cut a run of digits (W9 in W99) does not count.
-        """
-        return [
-            (self.spellings[s], pos + len(s))
-            for s in self._longest_first
-            if text.startswith(s, pos) and not _cuts_digits(text, pos + len(s))
-        ]
-
-    def split(self, written: str) -> list[str] | None:
-        """Return the names a run of juxtaposed names (``W4O1``) is made of, or None."""
-        out: list[str] = []
-        pos = 0
-        while pos < len(written):
-            found = self.prefixes(written, pos)
-            if not found:
-                return None
-            name, pos = found[0]
-            out.append(name)
-        return out
-
-    def unknown(self, written: str, col: int, where: str = "") -> DeriveError:
-        """Return the error for a name the network does not have, suggesting close ones."""
-        close = difflib.get_close_matches(written, self.names, n=3, cutoff=0.3)
-        hint = ("did you mean " + " or ".join(close) + "?") if close else (
-            "expected one of the network's names: " + ", ".join(self.names[:12])
-            + (", ..." if len(self.names) > 12 else ""))  # fmt: skip
-        return DeriveError(f"unknown name '{written}'{where}", col=col, hint=hint)
-
-
-def _spellings(name: str, latex: str | None) -> list[str]:
-    out = [name]
-    digits = re.fullmatch(r"([A-Za-z]+?)(\d+)", name)
-    if digits:
-        base, sub = digits.groups()
-        out += [f"{base}_{{{sub}}}", f"{base}_{sub}"]
-    if "_" in name:
-        head, _, tail = name.partition("_")
-        out.append(f"{head}_{{{tail}}}")
-    if name.isalpha() and len(name) > 1:
-        out.append("\\" + name)  # Greek-named nodes: beta -> \beta
-    if latex:
-        out += [latex, latex.replace(" ", "")]
-    return out
-
-
-def _is_digit(ch: str) -> bool:
-    return len(ch) == 1 and "0" <= ch <= "9"
-
-
-def _cuts_digits(text: str, end: int) -> bool:
-    return 0 < end < len(text) and _is_digit(text[end - 1]) and _is_digit(text[end])
-
-
-def _normal_forms(written: str) -> list[str]:
-    no_braces = written.replace("{", "").replace("}", "")
-    return [written, no_braces, no_braces.replace("_", "")]
 
 
 class _Parser:
@@ -529,7 +209,7 @@ class _Parser:
                 "the answer ends too early", "expected a number, a name, dA/dB or '('"
             )
         ch = self.text[self.pos]
-        if _is_digit(ch) or (ch == "." and _is_digit(self._peek_char(1))):
+        if is_digit(ch) or (ch == "." and is_digit(self._peek_char(1))):
             return self._number()
         if ch in _OPENERS:
             return self._group(ch, _OPENERS[ch])
@@ -622,7 +302,7 @@ class _Parser:
     def _frac_arg(self) -> Node:
         if self._peek_char() == "{":
             return self._group("{", "}")
-        if _is_digit(self._peek_char()):
+        if is_digit(self._peek_char()):
             col = self.pos + 1
             self.pos += 1
             return Number(Fraction(int(self.text[self.pos - 1])), col)
@@ -844,8 +524,8 @@ class _Parser:
         ch = self._peek_char()
         if not ch:
             return False
-        if _is_digit(ch) or ("A" <= ch.upper() <= "Z") or ch in "([{∂σ.":
-            return not (ch == "." and not _is_digit(self._peek_char(1)))
+        if is_digit(ch) or ("A" <= ch.upper() <= "Z") or ch in "([{∂σ.":
+            return not (ch == "." and not is_digit(self._peek_char(1)))
         if ch == "\\":
             command = _COMMAND.match(self.text, self.pos)
             if command is None:

@@ -1,0 +1,393 @@
+"""Grade an answer written as a formula (``2*(O2 - y)*O2*(1 - O2)*O1``) or as a number.
+
+A formula is compared with the true derivative at random points where every
+neuron holds its forward-pass value. The points are chosen so that every relu
+neuron's z is seen on both sides of 0 (a missing Heaviside factor shows), and
+targets are drawn from their real range. When the values differ, the report
+says how: a constant factor, a missing or extra factor it can name (a
+neuron's slope, a weight), the sigmoid slope used for a tanh neuron, or the
+region where they differ. SymPy is used only to add that two equal formulas
+are also equal symbolically, and only on formulas small enough that its work
+is bounded by their size: no time limits, no signals.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from derive.check.results import Reason
+from derive.check.tree import Deriv, Name, Node, Number, derivs, evaluate, size, small_powers, walk
+from derive.check.tree import to_sympy as tree_to_sympy
+from derive.evaluate import at, forward, number, random_point
+from derive.expand import expanded_terms, local_partial, symbol
+from derive.rules import ACTIVATIONS
+
+if TYPE_CHECKING:
+    from derive.check.grade import Grader
+
+POINTS = 5  # random points for the numeric comparison (more are added to cover every relu)
+REL_TOL = 1e-7
+SYMBOLIC_OPS = 150  # formulas larger than this are compared numerically only
+SYMBOLIC_NODES = 80  # nor are answers with more nodes than this
+EXPAND_TERMS = 400  # sp.expand is asked only for a formula with at most this many terms
+SLOPES = ("sigmoid", "tanh")  # slopes a student may swap for each other
+
+
+def grade_concrete(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
+    """Return the reasons a formula or number differs from d(of)/d(wrt) (none when it matches)."""
+    zero = g.zero_factors(side)
+    samples = _samples(g)
+    pairs: list[tuple[float, float]] = []
+    for index, (_, env) in enumerate(samples):
+        truth = _truth(g, of, wrt, index)
+        got = evaluate(side, env, lambda a, b, i=index: _factor_value(g, a, b, i))
+        if not math.isfinite(got):
+            return zero + [
+                Reason(
+                    "not_finite", f"the answer is not a finite number at random point {index + 1}"
+                )
+            ]
+        pairs.append((got, truth))
+    if all(close(a, t) for a, t in pairs):
+        relus = _relus(g)
+        both = ", with every relu's z on both sides of 0" if relus else ""
+        g.notes.append(
+            f"equal at {len(pairs)} random points{both}" + _symbolic_note(g, side, of, wrt)
+        )
+        return zero
+    if is_constant(side):
+        return zero + grade_number(g, side, of, wrt)
+    lhs_zero = [g.zero_lhs(of, wrt)] if of != wrt and not g.count(of, wrt) else []
+    return zero + lhs_zero + [_value_reason(g, side, samples, pairs, of, wrt)]
+
+
+def expected_formula(g: Grader, of: str, wrt: str) -> str:
+    """Return the derivative as one formula (with its ``where`` definitions when it has them)."""
+    d = g.derived(of, wrt)
+    text = sp.sstr(d.concrete)
+    if d.where:
+        text += "  where " + "; ".join(f"{s} = {sp.sstr(e)}" for s, e in d.where)
+    return text
+
+
+# -- the points -------------------------------------------------------------------------
+
+
+def sample_point(g: Grader, seed: int) -> dict[str, float]:
+    """Return random values for the network's leaves, with targets from their real range.
+
+    bce's targets are probabilities in [0, 1] (not only 0 and 1, where ``y**2`` is ``y``);
+    cross-entropy's targets are a distribution (they sum to 1, as softmax's O - y needs).
+    """
+    point = random_point(g.net, seed)
+    rng = random.Random(f"targets {seed}")
+    if g.net.loss_kind == "bce":
+        point.update({t: round(rng.uniform(0, 1), 3) for t in g.net.targets})
+    elif g.net.loss_kind == "cross_entropy":
+        weights = [rng.uniform(0.05, 1) for _ in g.net.targets]
+        point.update({t: w / sum(weights) for t, w in zip(g.net.targets, weights, strict=True)})
+    return point
+
+
+def _samples(g: Grader) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """Return (point, forward values) for each sample, made once per grader.
+
+    After ``g.points`` random points, a relu neuron whose z was seen on one side
+    of 0 only gets a point with its incoming weights and bias negated, which
+    puts z on the other side.
+    """
+    if getattr(g, "_samples", None) is None:
+        samples = []
+        for seed in range(1, g.points + 1):
+            point = sample_point(g, seed)
+            samples.append((point, forward(g.net, point)))
+        for neuron in _relus(g):
+            z = g.net.neurons[neuron].preact
+            if len(_signs(samples, z)) == 2:
+                continue
+            for point, _ in list(samples):
+                flipped = dict(point)
+                for name in _incoming(g, neuron):
+                    flipped[name] = -flipped[name]
+                env = forward(g.net, flipped)
+                if _signs([*samples, (flipped, env)], z) == {-1, 1}:
+                    samples.append((flipped, env))
+                    break
+        g._samples = samples
+        g._values = {}
+    return g._samples
+
+
+def _signs(samples, z: str) -> set[int]:
+    return {1 if env[z] > 0 else -1 for _, env in samples if z in env and abs(env[z]) > 1e-9}
+
+
+def _incoming(g: Grader, neuron: str) -> list[str]:
+    n = g.net.neurons[neuron]
+    return [w for _, w in n.inputs] + ([n.bias] if n.bias else [])
+
+
+def _relus(g: Grader) -> list[str]:
+    return [n for n, neuron in g.net.neurons.items() if neuron.activation == "relu"]
+
+
+def _truth(g: Grader, of: str, wrt: str, index: int) -> float:
+    """Return the whole derivative d(of)/d(wrt) at sample ``index`` (computed once)."""
+    key = ("whole", of, wrt, index)
+    if key not in g._values:
+        g._values[key] = at(g.derived(of, wrt), g._samples[index][0]).value
+    return g._values[key]
+
+
+def _factor_value(g: Grader, of: str, wrt: str, index: int) -> float:
+    """Return a written factor's value at a sample: a local partial over an edge, else whole."""
+    if of == wrt:
+        return 1.0
+    if not g.is_edge(of, wrt):
+        return _truth(g, of, wrt, index)
+    key = ("local", of, wrt, index)
+    if key not in g._values:
+        g._values[key] = number(local_partial(g.net, of, wrt), g._samples[index][1])
+    return g._values[key]
+
+
+# -- saying how the values differ -------------------------------------------------------
+
+
+def _value_reason(g: Grader, side, samples, pairs, of: str, wrt: str) -> Reason:
+    i, (a, t) = next((i, p) for i, p in enumerate(pairs) if not close(*p))
+    name = f"d{of}/d{wrt}"
+    where = f"at random point {i + 1} the answer is {num(a)}, {name} is {num(t)}"
+    constant = _constant_ratio(pairs)
+    if constant == -1:
+        return Reason("value_mismatch", f"wrong sign: the answer is -1 times {name} ({where})")
+    if constant == 0:
+        return Reason("value_mismatch", f"the answer is 0, but {name} is not ({where})")
+    if constant is not None:
+        return Reason("value_mismatch", f"the answer is {_frac(constant)} times {name} ({where})")
+    named = _named_factor(g, samples, pairs)
+    if named:
+        return Reason("value_mismatch", f"{named} ({where})")
+    region = _region(g, samples, pairs)
+    if region:
+        return Reason("value_mismatch", f"{region} ({where})")
+    return Reason("value_mismatch", where)
+
+
+def _candidates(g: Grader) -> Iterator[tuple[str, str, list[float]]]:
+    """Yield (kind, words, value at each sample) for factors an answer may miss or add."""
+    samples = g._samples
+    for neuron, n in g.net.neurons.items():
+        if n.activation in ("linear", "softmax"):
+            continue
+        shown = slope_text(n.activation, neuron, n.preact)
+        values = [_slope(n.activation, neuron, n.preact, env) for _, env in samples]
+        yield "slope", f"{shown}, the {n.activation} slope of {neuron},", values
+    for name in g.net.names:
+        if g.net.kind(name) in ("input", "weight", "neuron", "preact"):
+            if all(name in env for _, env in samples):
+                yield "name", name, [env[name] for _, env in samples]
+
+
+def _named_factor(g: Grader, samples, pairs) -> str:
+    """Return the words for a factor the answer misses, adds, or a slope it swaps ('' if none)."""
+    if all(abs(t) < 1e-12 for _, t in pairs):
+        return ""
+    for _kind, words, values in _candidates(g):
+        if all(close(a * f, t) for (a, t), f in zip(pairs, values, strict=True)):
+            region = _relu_words(g, words) if "relu slope" in words else ""
+            return region or f"a factor {words} is missing"
+        if all(close(a, t * f) for (a, t), f in zip(pairs, values, strict=True)):
+            return f"an extra factor {words.rstrip(',')}"
+    for neuron, n in g.net.neurons.items():
+        if n.activation not in SLOPES:
+            continue
+        right = [_slope(n.activation, neuron, n.preact, env) for _, env in samples]
+        for other in SLOPES:
+            if other == n.activation:
+                continue
+            used = [_slope(other, neuron, n.preact, env) for _, env in samples]
+            if all(
+                u != 0 and close(a * r / u, t)
+                for (a, t), r, u in zip(pairs, right, used, strict=True)
+            ):
+                return (
+                    f"the {other} slope {slope_text(other, neuron, n.preact)} is used for "
+                    f"{neuron}, a {n.activation} neuron: its slope is "
+                    f"{slope_text(n.activation, neuron, n.preact)}"
+                )
+    return ""
+
+
+def _relu_words(g: Grader, words: str) -> str:
+    neuron = words.rstrip(",").rsplit(" ", 1)[-1]
+    z = g.net.neurons[neuron].preact
+    return f"they differ where {z} < 0: the relu's slope Heaviside({z}) of {neuron} is missing"
+
+
+def _region(g: Grader, samples, pairs) -> str:
+    """Return where the two agree and differ, when one relu's sign of z separates them."""
+    wrong = [not close(a, t) for a, t in pairs]
+    for neuron in _relus(g):
+        z = g.net.neurons[neuron].preact
+        signs = [env.get(z, 0.0) for _, env in samples]
+        if all(w == (s < 0) for w, s in zip(wrong, signs, strict=True)):
+            return f"they agree where {z} > 0 and differ where {z} < 0"
+        if all(w == (s > 0) for w, s in zip(wrong, signs, strict=True)):
+            return f"they agree where {z} < 0 and differ where {z} > 0"
+    return ""
+
+
+def _slope(activation: str, neuron: str, preact: str, env: dict[str, float]) -> float:
+    formula = ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron))
+    if activation == "tanh" or activation == "sigmoid":  # in the output, whatever act it has
+        return number(formula, {neuron: env[neuron]})
+    return number(formula, env)
+
+
+def slope_text(activation: str, neuron: str, preact: str) -> str:
+    """Return a neuron's slope as a student writes it: ``O1·(1 − O1)``, ``1 − O1²``."""
+    formula = ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron))
+    text = sp.sstr(formula).replace("**2", "²").replace("*", "·").replace(" - ", " − ")
+    return re.sub(r"Heaviside\((\w+), 0\)", r"Heaviside(\1)", text)
+
+
+def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:
+    """Return the simple constant c != 1 with answer = c * truth at every point, if there is one."""
+    usable = [(a, t) for a, t in pairs if abs(t) > 1e-12]
+    if len(usable) < 2:
+        return None
+    guess = Fraction(usable[0][0] / usable[0][1]).limit_denominator(12)
+    if guess == 1 or not all(close(a, float(guess) * t) for a, t in pairs):
+        return None
+    return guess
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+
+def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
+    """Grade a number as the derivative's value at the network's own values (its file's point).
+
+    A derivative that is not constant equals a number only at a point, and the
+    one point an answer can mean is the one the network file gives. The number
+    is right when it agrees within what its own digits allow: each decimal
+    written is off by at most half a unit in its last place, and those errors
+    carried through the answer's arithmetic bound how far it may be.
+    """
+    truth = at(g.derived(of, wrt), dict(g.net.values)).value
+    got = evaluate(side, {}, None)
+    slack = _slack(side, g.answer.text, got) * 1.001 + 1e-15 + REL_TOL * abs(truth)
+    off = abs(got - truth)
+    cut_off = abs(got) <= abs(truth) and off <= 2 * slack  # 0.00184 for 0.001848
+    where = f"d{of}/d{wrt} at the network's own values is {num(truth)}"
+    if math.isfinite(truth) and (off <= slack or cut_off):
+        g.notes.append(f"a number: {where}, the same to the digits written")
+        return []
+    return [
+        Reason(
+            "value_mismatch",
+            f"the answer is a number, {num(got)}, but {where} "
+            f"(d{of}/d{wrt} is not a constant: write its formula, or its value there)",
+        )
+    ]
+
+
+def _slack(side: Node, text: str, got: float) -> float:
+    """Return how far the answer's value can be from the true one given the digits written.
+
+    Each decimal is moved by half a unit in its last place, and the changes of
+    the answer's value add up: ``0.1*0.1*0.1`` may be off by 0.00075.
+    """
+    total = 0.0
+    for node in walk(side):
+        unit = _unit(node, text)
+        if unit:
+            moved = evaluate(side, {}, None, {id(node): float(node.value) + unit / 2})
+            total += abs(moved - got) if math.isfinite(moved) else math.inf
+    return total
+
+
+_NUMBER_TEXT = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def _unit(node: Node, text: str) -> float:
+    """Return one unit in the last written place of a decimal number (0 for a whole number)."""
+    if not isinstance(node, Number):
+        return 0.0
+    found = _NUMBER_TEXT.match(text, node.col - 1)
+    written = found.group() if found else ""
+    if "." not in written and "e" not in written.lower():
+        return 0.0
+    mantissa, _, exponent = written.lower().partition("e")
+    places = len(mantissa.partition(".")[2])
+    return 10.0 ** (int(exponent or 0) - places)
+
+
+def is_constant(side: Node) -> bool:
+    """Return whether a side is made of numbers only (``0.001848``, ``0.0058 + (-0.0040)``)."""
+    return not any(isinstance(n, Name | Deriv) for n in walk(side))
+
+
+# -- symbolic ---------------------------------------------------------------------------
+
+
+def _symbolic_note(g: Grader, side: Node, of: str, wrt: str) -> str:
+    """Return ', and equal symbolically' when SymPy shows it within bounded work, else ''."""
+    d = g.derived(of, wrt)
+    if d.where or sp.count_ops(d.concrete) > SYMBOLIC_OPS:
+        return ""
+    if size(side) > SYMBOLIC_NODES or not small_powers(side):
+        return ""
+    factors = {}
+    for f in derivs(side):
+        if f.of == f.wrt:
+            continue
+        if g.is_edge(f.of, f.wrt):
+            factors[(f.of, f.wrt)] = local_partial(g.net, f.of, f.wrt)
+        else:
+            inner = g.derived(f.of, f.wrt)
+            if inner.where:
+                return ""
+            factors[(f.of, f.wrt)] = inner.concrete
+    try:
+        mine = tree_to_sympy(side, factors)
+        if sp.count_ops(mine) > SYMBOLIC_OPS:
+            return ""
+        top = sp.fraction(sp.together(mine - d.concrete))[0]
+        if expanded_terms(top) > EXPAND_TERMS:
+            return ""
+        return ", and equal symbolically" if sp.expand(top) == 0 else ""
+    except (TypeError, ValueError, ZeroDivisionError, RecursionError):
+        return ""
+
+
+# -- small helpers ----------------------------------------------------------------------
+
+
+def close(a: float, b: float) -> bool:
+    """Return whether two values are equal up to rounding."""
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
+
+
+def num(value: float) -> str:
+    """Return a number as derive prints one: 4 significant figures, trailing zeros kept."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}" if value else "0"
+    if 1e-4 <= abs(value) < 1e5:
+        digits = 3 - math.floor(math.log10(abs(value)))
+        return f"{value:.{max(digits, 0)}f}"
+    return f"{value:.3e}"
+
+
+def _frac(value: Fraction) -> str:
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )

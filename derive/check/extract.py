@@ -1,0 +1,276 @@
+"""Find the answers in a homework file (plain text or Markdown) and grade each one.
+
+In a plain text file every line that is not blank or a ``#`` comment is an
+answer. In Markdown an answer is math whose left side is a derivative, or a
+line that starts with one; it may sit in a list item, a blockquote, bold, a
+``$...$``/``$$...$$`` block (also one over several lines, and
+``\\begin{aligned}`` rows), GitHub's ``$`...`$`` or a ```` ```math ```` fence.
+Prose that mentions a derivative is listed as skipped, so nothing is left
+out silently; a ``$$`` that never closes is reported and reading goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from derive.check.grade import check
+from derive.check.results import BatchResult, LineResult, NoLeftSide
+from derive.errors import DeriveError
+from derive.graph import Network
+
+_GITHUB_MATH = re.compile(r"\$`(.+?)`\$")
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$")
+_CODE = re.compile(r"`([^`]+)`")
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s+")  # matched at the start of a line only
+_QUOTE = re.compile(r"(?:>\s?)+")
+_BOLD = re.compile(r"(\*\*|__)(.+)\1([.,;:]?)")  # a whole line in bold
+_BOLD_LABEL = re.compile(r"(\*\*|__)[^=]*?\1\s*")  # **Q1.** before an answer
+_D = r"(?:d|∂|\\partial|\\mathrm\{d\})"
+# A derivative as written: dL/dW1, ∂L/∂W1, \partial L / \partial W_1, \frac{\partial L}{...}.
+_DERIVATIVE = re.compile(
+    rf"(?<![A-Za-z0-9]){_D}\s*[A-Za-z][A-Za-z0-9_{{}}]*\s*/\s*{_D}\s*[A-Za-z]"
+    rf"|\\[dt]?frac\s*\{{\s*{_D}\s*[A-Za-z\\]"
+)
+_FENCE = re.compile(r"(`{3,}|~{3,})\s*(\w*)")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?:aligned|align\*?|split|gathered|gather\*?)\}")
+_ROW_CONTINUES = re.compile(r"\s*(?:=|\+|-|−|\\cdot|\\times|·)")
+
+Entry = tuple[int, str, str]  # line number, text, kind: answer, skipped or unclosed
+
+
+def answers_in(text: str, markdown: bool = False) -> list[tuple[int, str]]:
+    """Return (line number, answer) for each answer in a file's text.
+
+    >>> answers_in("# two\\n\\ndL/dW4 = dL/dO2*dO2/dW4\\nSee $dL/dW1 = 0$.")
+    [(3, 'dL/dW4 = dL/dO2*dO2/dW4'), (4, 'dL/dW1 = 0')]
+    """
+    return [(n, t) for n, t, kind in entries(text, markdown) if kind == "answer"]
+
+
+def entries(text: str, markdown: bool) -> Iterator[Entry]:
+    """Yield (line number, text, kind) for every line that is not left out."""
+    lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines()]
+    i = 0
+    while i < len(lines):
+        number, line = i + 1, lines[i]
+        i += 1
+        if markdown:
+            line = _QUOTE.sub("", line, count=1) if line.startswith(">") else line
+        if not line or (line.startswith("#") and not markdown):
+            continue
+        if markdown and line.startswith("#") and not _DERIVATIVE.search(line):
+            continue  # a heading
+        fence = _FENCE.fullmatch(line) if markdown else None
+        if fence:
+            body, i = _fenced(fence.group(1), lines, i)
+            if fence.group(2) == "math":
+                yield from _from_math(number, body, markdown)
+            elif _DERIVATIVE.search(body):
+                yield number, line, "skipped"  # code, not an answer
+            continue
+        opener = _block_opener(_unmarked(line))
+        if opener:
+            body, end = _math_block(_unmarked(line), opener, lines, i, markdown)
+            if end is None:
+                yield number, f"{opener} opened on line {number} is never closed", "unclosed"
+                rest = _unmarked(line)[len(opener) :].strip()
+                if rest:
+                    yield from _from_line(number, rest, markdown)
+                continue  # and the lines after it are read as they are
+            i = end
+            yield from _from_math(number, body, markdown)
+            continue
+        yield from _from_line(number, line, markdown)
+
+
+def _unmarked(line: str) -> str:
+    """Return a line without a list marker, bold or a bold label in front of it."""
+    marker = _LIST_MARKER.match(line)
+    if marker:
+        line = line[marker.end() :]
+    bold = _BOLD.fullmatch(line)
+    if bold:
+        return bold.group(2).strip() + bold.group(3)
+    label = _BOLD_LABEL.match(line)
+    if label and label.end() < len(line):
+        return line[label.end() :]
+    return line
+
+
+def _from_line(number: int, line: str, markdown: bool) -> Iterator[Entry]:
+    bare = _unwrapped(_unmarked(line))
+    if _DERIVATIVE.match(bare) or (not markdown and "$" not in bare and "`" not in bare):
+        yield number, bare, "answer"  # an answer line, with or without math around it
+        return
+    maths = _math_in(line)
+    found = [m for m in maths if "=" in m and (not markdown or _answer_like(m))]
+    if found:
+        for m in found:
+            yield from _from_math(number, m, markdown)
+    elif not markdown:
+        yield number, bare, "answer"  # in a plain text file every line is an answer
+    elif _DERIVATIVE.search(line):
+        yield number, line, "skipped"
+
+
+def _from_math(number: int, math: str, markdown: bool) -> Iterator[Entry]:
+    """Yield the answers of a piece of math: one, or one per row of an aligned block."""
+    for row in _rows(math):
+        if not markdown or _answer_like(row) or _DERIVATIVE.match(row):
+            yield number, row, "answer"
+        elif _DERIVATIVE.search(row):
+            yield number, row, "skipped"
+
+
+def _rows(math: str) -> list[str]:
+    """Return the equations of a math block: ``\\begin{aligned}`` rows that start anew split it.
+
+    A row that starts with ``=`` or an operator (``&= ...``, ``&+ ...``) goes on the one before.
+    """
+    if not _ENVIRONMENT.search(math):
+        return [math.strip()]
+    body = _ENVIRONMENT.sub(" ", math)
+    rows: list[str] = []
+    for row in body.split("\\\\"):
+        row = row.replace("&", " ").strip()
+        if not row:
+            continue
+        if rows and _ROW_CONTINUES.match(row):
+            rows[-1] += " " + row
+        else:
+            rows.append(row)
+    return rows
+
+
+def _unwrapped(text: str) -> str:
+    """Return a line without the math or code markers around all of it (``$dL/dW7$``)."""
+    for left, right in (("$`", "`$"), ("$$", "$$"), ("$", "$"), ("`", "`")):
+        inner = text[len(left) : -len(right)]
+        if text.startswith(left) and text.endswith(right) and len(text) > 2 * len(left):
+            if left not in inner and right not in inner:
+                return inner.strip()
+    return text
+
+
+def _fenced(marker: str, lines: list[str], i: int) -> tuple[str, int]:
+    parts = []
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith(marker):
+            break
+        parts.append(line)
+    return " ".join(parts).strip(), i
+
+
+def _block_opener(line: str) -> str:
+    """Return the delimiter ($ or $$) a line opens a math block with, or ''."""
+    for delimiter in ("$$", "$"):
+        if line.startswith(delimiter) and line.count(delimiter) == 1:
+            return delimiter
+    return ""
+
+
+def _math_block(
+    first: str, delimiter: str, lines: list[str], i: int, markdown: bool
+) -> tuple[str, int | None]:
+    """Return a block's math and the index after it, or None for the index when it never closes."""
+    parts = [first[len(delimiter) :]]
+    while i < len(lines):
+        line = lines[i]
+        if markdown and line.startswith(">"):
+            line = _QUOTE.sub("", line, count=1)
+        i += 1
+        if line.endswith(delimiter):
+            parts.append(line[: -len(delimiter)])
+            return " ".join(parts).strip(), i
+        if line.startswith(delimiter):
+            # "$$ and more": the block closes here too, so the lines after it are still read.
+            parts.append(line[len(delimiter) :])
+            return " ".join(parts).strip(), i
+        parts.append(line)
+    return "", None
+
+
+def _math_in(line: str) -> list[str]:
+    maths = _GITHUB_MATH.findall(line)
+    line = _GITHUB_MATH.sub(" ", line)
+    maths += [a or b for a, b in _DISPLAY.findall(line)]
+    maths += _CODE.findall(_DISPLAY.sub(" ", line))
+    return [m.strip() for m in maths]
+
+
+def _answer_like(math: str) -> bool:
+    return "=" in math and bool(_DERIVATIVE.match(math.partition("=")[0].strip()))
+
+
+# -- grading them -----------------------------------------------------------------------
+
+
+def check_text(net: Network, text: str, *, markdown: bool = False, source: str = "") -> BatchResult:
+    """Return the verdict on every answer in a text, one per line (see :func:`answers_in`).
+
+    Markdown prose that mentions a derivative is listed as ``skipped``; an
+    unclosed ``$$`` as ``unreadable``.
+    """
+    lines = []
+    for number, answer, kind in entries(text, markdown):
+        if kind == "answer":
+            lines.append(_check_line(net, number, answer))
+        elif kind == "unclosed":
+            hint = "close it with $$, or the answers after it are read as prose"
+            lines.append(LineResult(number, answer, "unreadable", f"{answer}: {hint}"))
+        else:
+            lines.append(LineResult(number, answer, "skipped", _SKIPPED, _mentioned(answer)))
+    return BatchResult(net.name, tuple(lines), source)
+
+
+def check_file(net: Network, path: str | Path) -> BatchResult:
+    """Return the verdict on every answer in a file; ``.md`` files are read as Markdown.
+
+    Raises
+    ------
+    DeriveError
+        When the file cannot be read or holds no answers.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DeriveError(f"cannot read {path}: {err}", file=str(path)) from err
+    markdown = path.suffix.lower() in (".md", ".markdown")
+    batch = check_text(net, text, markdown=markdown, source=str(path))
+    if not batch.graded:
+        raise DeriveError(
+            f"no answers found in {path}", file=str(path),
+            hint="write one dA/dB = ... per line (in Markdown, at the start of a line or in $...$)",
+        )  # fmt: skip
+    return batch
+
+
+def _check_line(net: Network, number: int, text: str) -> LineResult:
+    try:
+        result = check(net, text)
+    except NoLeftSide as err:
+        return LineResult(number, text, "no_answer", f"write {err.suggestion}", err.derivative)
+    except DeriveError as err:
+        return LineResult(number, text, "unreadable", f"unreadable: {err}", _lhs_guess(text))
+    verdict = "match" if result.match else "mismatch"
+    reason = "; ".join(r.message for r in result.reasons)
+    return LineResult(number, text, verdict, reason, f"d{result.of}/d{result.wrt}", result)
+
+
+_MENTION = re.compile(r"(?<![A-Za-z0-9])[d∂][A-Za-z][A-Za-z0-9_]*/[d∂][A-Za-z][A-Za-z0-9_]*")
+_SKIPPED = "not graded: prose; an answer starts its line (or its $...$) with dA/dB = ..."
+
+
+def _mentioned(line: str) -> str:
+    found = _MENTION.search(line)
+    return found.group() if found else ""
+
+
+def _lhs_guess(text: str) -> str:
+    lhs = text.partition("=")[0].strip()
+    return lhs if _DERIVATIVE.match(lhs) and len(lhs) <= 40 else _mentioned(lhs)

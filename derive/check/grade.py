@@ -1,0 +1,529 @@
+"""Grade one answer: its written factors read as SPEC section 4 says, compared with derive's.
+
+A written factor dA/dB over an edge B -> A of the graph is the **local
+partial** ∂A/∂B, one variable; any other dA/dB is the **whole derivative**,
+the sum over the paths from B up to A of the products of local partials.
+Reading every factor so turns an answer into a polynomial in the local
+partials; it is right when that polynomial is the derived expansion. Whatever
+differs is named in the network's own words: a missing path, a path counted
+twice, paths multiplied instead of added, a factor that is 0, or an edge
+factor that the answer needed to mean the whole derivative.
+
+A right-hand side with no dA/dB factors is a formula, graded by
+:mod:`derive.check.concrete`.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from itertools import islice
+
+import networkx as nx
+import sympy as sp
+
+from derive.check import algebra, concrete
+from derive.check.algebra import (
+    PRIME,
+    Edge,
+    Factor,
+    Poly,
+    RandomEdges,
+    TooManyTerms,
+    add,
+    chain_ends,
+    edges,
+    link,
+    mod,
+    mul,
+    path_of,
+    restates,
+    scale,
+    small_fraction,
+    split_paths,
+    written_poly,
+)
+from derive.check.answer import parse_answer
+from derive.check.results import CheckResult, NoLeftSide, Reason
+from derive.check.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
+from derive.expand import Derivative, derive
+from derive.graph import Network
+from derive.paths import between, count_paths, iter_paths
+
+MAX_LISTED = 8  # reasons of one kind listed before "and N more"
+
+
+def check(
+    net: Network, text: str, *, detail: bool | None = None, points: int = concrete.POINTS
+) -> CheckResult:
+    """Return the verdict on a hand-written answer such as ``dL/dW1 = dL/dO2*dO2/dO1*dO1/dW1``.
+
+    Raises
+    ------
+    DeriveError
+        When the answer cannot be read (with its column).
+    NoLeftSide
+        When the answer does not start with the derivative it answers
+        (``dL/dW1 = ...``): without it, restating the question would pass.
+
+    Examples
+    --------
+    >>> from derive.graph import load_network
+    >>> check(load_network("simple"), "dL/dW4 = dL/dO2 * dO2/dW4").match
+    True
+    """
+    answer = parse_answer(text, net.names, net.latex_names)
+    return grade(net, answer, detail=detail, points=points)
+
+
+def grade(
+    net: Network, answer: Answer, *, detail: bool | None = None, points: int = concrete.POINTS
+) -> CheckResult:
+    """Return the verdict on a parsed answer (see :func:`check`).
+
+    ``detail`` puts the z nodes in the graph; by default they are there
+    exactly when the answer names a pre-activation.
+    """
+    return Grader(net, answer, points, detail).run()
+
+
+def local(a: str, b: str) -> str:
+    """Return how a local partial is written: ∂A/∂B."""
+    return f"∂{a}/∂{b}"
+
+
+def whole(a: str, b: str) -> str:
+    """Return how a whole derivative is written: dA/dB."""
+    return f"d{a}/d{b}"
+
+
+class Grader:
+    """Grades every right-hand side of one answer against its left-hand side."""
+
+    def __init__(self, net: Network, answer: Answer, points: int, detail: bool | None) -> None:
+        self.net = net
+        self.answer = answer
+        self.points = points
+        self.detail = needs_detail(net, answer) or bool(detail)
+        self.graph: nx.DiGraph = net.graph(self.detail)
+        self.order = {name: i for i, name in enumerate(net.names)}  # paths as notes list them
+        self._paths: dict[Factor, Poly] = {}
+        self._derived: dict[Factor, Derivative] = {}
+        self.notes: list[str] = []
+
+    def run(self) -> CheckResult:
+        written = [written_poly(side) for side in self.answer.rhs]
+        of, wrt = self._target(written)
+        reasons: list[Reason] = []
+        modes = []
+        for index, (side, poly) in enumerate(zip(self.answer.rhs, written, strict=True)):
+            if poly is not None and derivs(side):
+                found, mode = self._grade_expansion(side, poly, of, wrt), "expansion"
+            else:
+                found, mode = concrete.grade_concrete(self, side, of, wrt), "concrete"
+            modes.append(mode)
+            prefix = f"right-hand side {index + 1}: " if len(self.answer.rhs) > 1 else ""
+            reasons += [Reason(r.kind, prefix + r.message, r.path) for r in found]
+        mode = modes[0] if len(set(modes)) == 1 else "mixed"
+        expected = self.expected_expansion(of, wrt) if "expansion" in modes else ""
+        if expected in ("", local(of, wrt)):  # one local partial: its formula says more
+            expected = concrete.expected_formula(self, of, wrt)
+        times = " · " if mode == "expansion" else "*"
+        return CheckResult(
+            network=self.net.name,
+            of=of,
+            wrt=wrt,
+            match=not reasons,
+            mode=mode,
+            reasons=tuple(reasons),
+            expected=expected,
+            answer=" = ".join(format_node(s, self.shown, times) for s in self.answer.rhs),
+            text=self.answer.text,
+            notes=tuple(dict.fromkeys(self.notes)),
+            path_count=self.count(of, wrt),
+        )
+
+    # -- what is being checked, and how a factor reads --
+
+    def _target(self, written: list[Poly | None]) -> Factor:
+        if self.answer.lhs is not None:
+            return self.answer.lhs.of, self.answer.lhs.wrt
+        ends = None
+        for mono in written[0] or ():
+            ends = chain_ends(mono)
+            if ends:
+                break
+        shown = format_node(self.answer.rhs[0])
+        raise NoLeftSide(f"d{ends[0]}/d{ends[1]}" if ends else "", shown)
+
+    def count(self, of: str, wrt: str) -> int:
+        """Return the number of paths from ``of`` down to ``wrt`` (1 from a node to itself)."""
+        return 1 if of == wrt else count_paths(self.graph, of, wrt)
+
+    def is_edge(self, of: str, wrt: str) -> bool:
+        """Return whether a factor d(of)/d(wrt) is a local partial: wrt -> of is an edge."""
+        return self.graph.has_edge(wrt, of)
+
+    def ambiguous(self, of: str, wrt: str) -> bool:
+        """Return whether a factor's two readings differ: an edge with other paths beside it."""
+        return self.is_edge(of, wrt) and self.count(of, wrt) > 1
+
+    def shown(self, d: Deriv) -> str:
+        """Return a written factor as it is read: ∂A/∂B for a local partial, dA/dB for a whole."""
+        return local(d.of, d.wrt) if self.is_edge(d.of, d.wrt) else whole(d.of, d.wrt)
+
+    def reading(self, factor: Factor) -> Poly:
+        """Return what a written factor stands for, in local partials (SPEC section 4)."""
+        of, wrt = factor
+        if of != wrt and self.is_edge(of, wrt):
+            return {(factor,): Fraction(1)}
+        return self.paths_poly(factor)
+
+    def paths_poly(self, factor: Factor) -> Poly:
+        """Return the expansion of one whole derivative: the sum of its paths' edge products."""
+        if factor not in self._paths:
+            of, wrt = factor
+            if of == wrt:
+                self._paths[factor] = {(): Fraction(1)}
+            else:
+                if count_paths(self.graph, of, wrt) > algebra.MAX_TERMS:
+                    raise TooManyTerms(
+                        f"d{of}/d{wrt} has too many paths to compare term by term",
+                        hint="check a smaller derivative, or write the answer as a formula",
+                    )  # fmt: skip
+                self._paths[factor] = {
+                    tuple(sorted(edges(p))): Fraction(1)
+                    for p in iter_paths(self.graph, of, wrt, self.order)
+                }
+        return self._paths[factor]
+
+    # -- expansion mode --
+
+    def _grade_expansion(self, side: Node, written: Poly, of: str, wrt: str) -> list[Reason]:
+        if of != wrt and restates(written, of, wrt):
+            return [self._restated(of, wrt)]
+        zero = self.zero_factors(side)
+        try:
+            expected = self.paths_poly((of, wrt))
+            got = self._substitute(written, self.reading)
+        except TooManyTerms:
+            return zero + self._grade_by_sampling(written, of, wrt)
+        if got == expected and not zero:
+            return []
+        wrong_side = self._wrong_lhs(got, of, wrt, written)
+        if not expected and of != wrt:
+            return zero + [self.zero_lhs(of, wrt)] + ([wrong_side] if wrong_side else [])
+        if wrong_side:
+            return zero + [wrong_side]
+        as_whole = self._whole_reading(side, written, expected)
+        if as_whole:
+            return zero + as_whole + self._path_reasons(got, expected, of, wrt, True)
+        scaled = scale(got, expected)
+        if scaled is not None:
+            return zero + [self._scaled_reason(scaled, of, wrt)]
+        multiplied = self._multiplied_paths(written, of, wrt, side)
+        broken = self._broken_chains(written, of, wrt, side, skip=multiplied[1])
+        problems = multiplied[0] + broken
+        return zero + problems + self._path_reasons(got, expected, of, wrt, bool(problems))
+
+    def _substitute(self, written: Poly, read) -> Poly:
+        out: Poly = {}
+        for mono, coef in written.items():
+            term: Poly = {(): coef}
+            for factor in mono:
+                term = mul(term, read(factor))
+            out = add(out, term)
+        return out
+
+    def _whole_reading(self, side: Node, written: Poly, expected: Poly) -> list[Reason]:
+        """Return the reasons for an answer that matches only if its edge factors were whole.
+
+        ``dL/dx1 = dL/dyhat*dyhat/dx1`` where x1 feeds yhat directly and through
+        h1: dyhat/dx1 is the local partial, so the path through h1 is missing.
+        """
+        doubtful = [f for f in dict.fromkeys((d.of, d.wrt) for d in derivs(side))]
+        doubtful = [f for f in doubtful if self.ambiguous(*f)]
+        if not doubtful:
+            return []
+
+        def as_whole(factor: Factor) -> Poly:
+            return self.paths_poly(factor) if factor in doubtful else self.reading(factor)
+
+        if self._substitute(written, as_whole) != expected:
+            return []
+        return [self._local_reason(a, b) for a, b in doubtful]
+
+    def _local_reason(self, a: str, b: str) -> Reason:
+        """Return the reason naming an edge factor read as the local partial, and its whole sum."""
+        beside = sorted(
+            {p for p in self.graph.predecessors(a) if p != b and p in between(self.graph, a, b)},
+            key=self.net.rank,
+        )
+        held = f", {' and '.join(beside)} held fixed" if beside else ""
+        terms = [
+            "·".join(local(x, y) for x, y in edges(p))
+            for p in islice(iter_paths(self.graph, a, b, self.order), MAX_LISTED)
+        ]
+        more = " + ..." if self.count(a, b) > len(terms) else ""
+        return Reason(
+            "local_partial",
+            f"{local(a, b)} is read as the local partial ({b} feeds {a} directly: {a}'s own "
+            f"formula differentiated by {b}{held}); the answer would match only if it meant "
+            f"the whole derivative {whole(a, b)} = {' + '.join(terms)}{more}, "
+            f"so write that sum in its place",
+        )
+
+    def _grade_by_sampling(self, written: Poly, of: str, wrt: str) -> list[Reason]:
+        """Compare as polynomials without multiplying out, by evaluating at random edge values.
+
+        Two different polynomials of degree d agree at a random point modulo a
+        61-bit prime with probability at most d / 2^61 (Schwartz-Zippel); each
+        whole derivative is evaluated by one sweep over the graph, so the size
+        of the network does not matter.
+        """
+        ratios = set()
+        for seed in range(3):
+            edge = RandomEdges(seed)
+            truth = self._sampled(of, wrt, edge)
+            got = (
+                sum(
+                    mod(coef) * math.prod(self._factor_sampled(a, b, edge) for a, b in mono)
+                    for mono, coef in written.items()
+                )
+                % PRIME
+            )
+            ratios.add(got * pow(truth, -1, PRIME) % PRIME if truth else (None if got else 1))
+        if ratios == {1}:
+            return []
+        broken = self._broken_chains(written, of, wrt)
+        constant = small_fraction(ratios)
+        if constant is not None and not broken:
+            return [self._scaled_reason(constant, of, wrt)]
+        count = self.count(of, wrt)
+        return broken + [
+            Reason(
+                "not_the_expansion",
+                f"the answer is not the expansion of {whole(of, wrt)} ({count} paths, "
+                "too many to list which differ)",
+            )
+        ]
+
+    def _factor_sampled(self, of: str, wrt: str, edge: RandomEdges) -> int:
+        if of != wrt and self.is_edge(of, wrt):
+            return edge(of, wrt)
+        return self._sampled(of, wrt, edge)
+
+    def _sampled(self, of: str, wrt: str, edge: RandomEdges) -> int:
+        """Return d(of)/d(wrt) with every local partial set to ``edge(top, bottom)``, mod a prime."""
+        nodes = between(self.graph, of, wrt)
+        if not nodes:
+            return 0
+        inside = set(nodes)
+        ways = {wrt: 1}
+        for node in nodes[1:]:
+            below = (p for p in self.graph.predecessors(node) if p in inside)
+            ways[node] = sum(ways[p] * edge(node, p) for p in below) % PRIME
+        return ways[of]
+
+    def _restated(self, of: str, wrt: str) -> Reason:
+        """Return the reason for ``dL/dW1 = dL/dW1``: a restatement is no expansion."""
+        message = f"the answer restates {whole(of, wrt)} instead of expanding it"
+        if self.count(of, wrt) == 1 and self.is_edge(of, wrt):
+            formula = sp.sstr(self.derived(of, wrt).concrete)
+            message += f"; it is one local partial, so write its formula: {formula}"
+        elif self.count(of, wrt):
+            message += f": write the product of local partials along each path from {of} to {wrt}"
+        else:
+            message += f"; it is 0: {self._why_zero(of, wrt)}"
+        return Reason("restated", message)
+
+    def zero_factors(self, side: Node) -> list[Reason]:
+        out = []
+        for factor in dict.fromkeys((d.of, d.wrt) for d in derivs(side)):
+            of, wrt = factor
+            if of != wrt and not self.count(of, wrt):
+                out.append(
+                    Reason("zero_factor", f"{whole(of, wrt)} is 0: {self._why_zero(of, wrt)}")
+                )
+        return out
+
+    def zero_lhs(self, of: str, wrt: str) -> Reason:
+        why = self._why_zero(of, wrt)
+        return Reason("zero_derivative", f"{whole(of, wrt)} is 0, so the answer should be 0: {why}")
+
+    def _why_zero(self, of: str, wrt: str) -> str:
+        if of in nx.ancestors(self.graph, wrt):
+            return f"{of} comes before {wrt}, so it cannot depend on {wrt}"
+        feeds = sorted(self.graph.successors(wrt), key=self.net.rank)
+        if 0 < len(feeds) <= 3:
+            return f"{of} does not depend on {wrt} ({wrt} feeds only {' and '.join(feeds)})"
+        return f"{of} does not depend on {wrt}"
+
+    def _wrong_lhs(self, got: Poly, of: str, wrt: str, written: Poly) -> Reason | None:
+        ends = {chain_ends(mono) for mono in got}
+        if len(ends) != 1 or None in ends:
+            return None
+        (top, bottom) = ends.pop()
+        if (top, bottom) == (of, wrt) or got != self.paths_poly((top, bottom)):
+            return None
+        what = "" if restates(written, top, bottom) else "the expansion of "
+        return Reason(
+            "wrong_lhs",
+            f"the right-hand side is {what}{whole(top, bottom)}, "
+            f"but the left-hand side is {whole(of, wrt)}",
+        )
+
+    def _scaled_reason(self, factor: Fraction, of: str, wrt: str) -> Reason:
+        if factor == -1:
+            return Reason(
+                "wrong_coefficient", f"wrong sign: the answer is -1 times {whole(of, wrt)}"
+            )
+        if factor == 0:
+            return Reason("wrong_coefficient", f"the answer is 0, but {whole(of, wrt)} is not")
+        return Reason("wrong_coefficient", f"the answer is {frac(factor)} times {whole(of, wrt)}")
+
+    def _in_written_order(self, side: Node | None):
+        place = (
+            {(d.of, d.wrt): i for i, d in reversed(list(enumerate(derivs(side))))} if side else {}
+        )
+        return lambda mono: tuple(sorted(mono, key=lambda f: place.get(f, len(place))))
+
+    def _term(self, factors) -> str:
+        return "·".join(self.shown(Deriv(a, b, 0)) for a, b in factors if a != b)
+
+    def _multiplied_paths(
+        self, written: Poly, of: str, wrt: str, side: Node
+    ) -> tuple[list[Reason], set]:
+        """Return reasons for terms that multiply whole paths together, and those terms."""
+        ordered = self._in_written_order(side)
+        out, seen = [], set()
+        for mono in written:
+            pieces = split_paths(ordered(mono), of, wrt)
+            if pieces:
+                seen.add(mono)
+                shown = " and ".join(self._term(p) for p in pieces)
+                count = "these two paths" if len(pieces) == 2 else f"these {len(pieces)} paths"
+                out.append(
+                    Reason(
+                        "multiplied_paths",
+                        f"{shown}: {count} from {of} to {wrt} are multiplied; paths add "
+                        "(write + between them)",
+                    )
+                )
+        return capped(out, "term multiplying paths", "terms multiplying paths"), seen
+
+    def _broken_chains(
+        self, written: Poly, of: str, wrt: str, side: Node | None = None, skip: set = frozenset()
+    ) -> list[Reason]:
+        ordered = self._in_written_order(side)
+        out: list[Reason] = []
+        for mono in written:
+            if mono in skip or any(f[0] != f[1] and not self.count(*f) for f in mono):
+                continue  # multiplied paths or a zero factor, already named
+            as_written = ordered(mono)
+            problem = link(as_written, of, wrt)
+            if problem:
+                out.append(
+                    Reason("broken_chain", f"broken chain {self._term(as_written)}: {problem}")
+                )
+        return capped(out, "broken chain", "broken chains")
+
+    def _path_reasons(
+        self, got: Poly, expected: Poly, of: str, wrt: str, explained: bool
+    ) -> list[Reason]:
+        missing, counted, extra = [], [], []
+        for mono in expected:
+            path = path_of(mono, of)
+            coef = got.get(mono, Fraction(0))
+            if coef == 0:
+                missing.append(Reason("missing_path", f"missing path {arrow(path)}", path))
+            elif coef != 1:
+                counted.append(coefficient_reason(path, coef))
+        if not explained:  # else the reasons before say where the extra terms come from
+            extra = [
+                self._extra_reason(mono, coef, of, wrt)
+                for mono, coef in got.items()
+                if mono not in expected
+            ]
+        return (
+            capped(missing, "missing path", "missing paths")
+            + capped(counted, "path with a wrong coefficient", "paths with a wrong coefficient")
+            + capped(extra, "extra term", "extra terms")
+        )
+
+    def _extra_reason(self, mono: tuple[Edge, ...], coef: Fraction, of: str, wrt: str) -> Reason:
+        if not mono:
+            return Reason(
+                "extra_path",
+                f"extra term {frac(coef)}: a number added to the chain rule's products "
+                f"(each term of {whole(of, wrt)} is a product of partials along a path)",
+            )
+        path = path_of(mono, None)
+        if path is None:
+            term = "·".join(local(a, b) for a, b in mono)
+            return Reason("broken_chain", f"extra term {term} is not a chain of partials")
+        where = f"a path from {path[0]} to {path[-1]}, not from {of} to {wrt}"
+        return Reason("extra_path", f"extra term {arrow(path)}: {where}", path)
+
+    def expected_expansion(self, of: str, wrt: str) -> str:
+        """Return derive's expansion of the left side, in local partials (∂), as text."""
+        if of == wrt:
+            return "1"
+        paths = list(islice(iter_paths(self.graph, of, wrt, self.order), MAX_LISTED * 2))
+        if not paths:
+            return "0"
+        terms = [" · ".join(local(a, b) for a, b in edges(p)) for p in paths]
+        more = " + ..." if self.count(of, wrt) > len(paths) else ""
+        return " + ".join(terms) + more
+
+    def derived(self, of: str, wrt: str) -> Derivative:
+        """Return the core's derivative of ``of`` with respect to ``wrt`` (made once)."""
+        if (of, wrt) not in self._derived:
+            self._derived[(of, wrt)] = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
+        return self._derived[(of, wrt)]
+
+
+# -- words ------------------------------------------------------------------------------
+
+
+def arrow(path: tuple[str, ...] | None) -> str:
+    """Return a path as ``L ← O2 ← W4``."""
+    return " ← ".join(path or ())
+
+
+def coefficient_reason(path: tuple[str, ...] | None, coef: Fraction) -> Reason:
+    """Return the reason for a path that occurs with a coefficient other than 1."""
+    if coef.denominator == 1 and coef > 1:
+        times = "twice" if coef == 2 else f"{coef} times"
+        return Reason("duplicate_path", f"path {arrow(path)} is counted {times}", path)
+    message = f"path {arrow(path)} has coefficient {frac(coef)}, expected 1"
+    return Reason("wrong_coefficient", message, path)
+
+
+def capped(reasons: list[Reason], one: str, many: str) -> list[Reason]:
+    """Return at most ``MAX_LISTED`` reasons, and one saying how many more there are."""
+    if len(reasons) <= MAX_LISTED:
+        return reasons
+    more = len(reasons) - MAX_LISTED
+    kind = reasons[MAX_LISTED].kind
+    return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {plural(more, one, many)}")]
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """Return ``one`` for a count of 1, else ``many``."""
+    return one if count == 1 else many
+
+
+def frac(value: Fraction) -> str:
+    """Return a fraction as ``3`` or ``1/2``."""
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
+
+
+def needs_detail(net: Network, answer: Answer) -> bool:
+    """Return whether the answer names a pre-activation (so the z nodes must be in the graph)."""
+    sides = [*answer.rhs, *([answer.lhs] if answer.lhs else [])]
+    used = {n.name for s in sides for n in walk(s) if isinstance(n, Name)}
+    used |= {x for s in sides for d in derivs(s) for x in (d.of, d.wrt)}
+    return any(net.kind(name) == "preact" for name in used)

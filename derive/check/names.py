@@ -1,0 +1,88 @@
+"""The network's names and every way an answer may write each (``O11``, ``O_{11}``, its LaTeX)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+
+from derive.errors import DeriveError
+
+
+class NameTable:
+    """The network's names and every way of writing each (``O11``, ``O_{11}``, its LaTeX)."""
+
+    def __init__(self, names: Iterable[str], latex_names: Mapping[str, str]) -> None:
+        self.names = list(dict.fromkeys(names))
+        self.spellings: dict[str, str] = {}
+        for name in self.names:
+            for spelling in _spellings(name, latex_names.get(name)):
+                self.spellings.setdefault(spelling, name)
+        self._longest_first = sorted(self.spellings, key=len, reverse=True)
+
+    def exact(self, written: str) -> str | None:
+        """Return the name a whole written identifier stands for, or None."""
+        for form in _normal_forms(written):
+            if form in self.spellings:
+                return self.spellings[form]
+        return None
+
+    def prefixes(self, text: str, pos: int) -> list[tuple[str, int]]:
+        """Return (name, end) for every spelling that starts at ``pos``, longest first.
+
+        A spelling that would cut a run of digits (W9 in W99) does not count.
+        """
+        return [
+            (self.spellings[s], pos + len(s))
+            for s in self._longest_first
+            if text.startswith(s, pos) and not _cuts_digits(text, pos + len(s))
+        ]
+
+    def split(self, written: str) -> list[str] | None:
+        """Return the names a run of juxtaposed names (``W4O1``) is made of, or None."""
+        out: list[str] = []
+        pos = 0
+        while pos < len(written):
+            found = self.prefixes(written, pos)
+            if not found:
+                return None
+            name, pos = found[0]
+            out.append(name)
+        return out
+
+    def unknown(self, written: str, col: int, where: str = "") -> DeriveError:
+        """Return the error for a name the network does not have, suggesting close ones."""
+        close = difflib.get_close_matches(written, self.names, n=3, cutoff=0.3)
+        hint = ("did you mean " + " or ".join(close) + "?") if close else (
+            "expected one of the network's names: " + ", ".join(self.names[:12])
+            + (", ..." if len(self.names) > 12 else ""))  # fmt: skip
+        return DeriveError(f"unknown name '{written}'{where}", col=col, hint=hint)
+
+
+def _spellings(name: str, latex: str | None) -> list[str]:
+    out = [name]
+    digits = re.fullmatch(r"([A-Za-z]+?)(\d+)", name)
+    if digits:
+        base, sub = digits.groups()
+        out += [f"{base}_{{{sub}}}", f"{base}_{sub}"]
+    if "_" in name:
+        head, _, tail = name.partition("_")
+        out.append(f"{head}_{{{tail}}}")
+    if name.isalpha() and len(name) > 1:
+        out.append("\\" + name)  # Greek-named nodes: beta -> \beta
+    if latex:
+        out += [latex, latex.replace(" ", "")]
+    return out
+
+
+def is_digit(ch: str) -> bool:
+    return len(ch) == 1 and "0" <= ch <= "9"
+
+
+def _cuts_digits(text: str, end: int) -> bool:
+    return 0 < end < len(text) and is_digit(text[end - 1]) and is_digit(text[end])
+
+
+def _normal_forms(written: str) -> list[str]:
+    no_braces = written.replace("{", "").replace("}", "")
+    return [written, no_braces, no_braces.replace("_", "")]
