@@ -222,13 +222,18 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
             "give either an answer or --file, not both or neither",
             hint='derive check "dL/dW1 = ..." --net NET',
         )
-    if file_ is not None:
-        results = grader.check_file(net, file_)
-        click.echo(grader.format_file_report(results, fmt), nl=False)
-        sys.exit(0 if all(r.ok for r in results) else 1)
-    result = grader.check(net, answer, detail=detail or None)
-    click.echo(grader.format_report(result, fmt), nl=False)
-    sys.exit(0 if result.ok else 1)
+    try:
+        if file_ is not None:
+            results = grader.check_file(net, file_)
+            report, ok = grader.format_file_report(results, fmt), results.match
+        else:
+            result = grader.check(net, answer, detail=detail or None)
+            report, ok = grader.format_report(result, fmt), result.ok
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as err:
+        # Not a verdict: exit 2 like every failure that is not "does not match".
+        raise DeriveError(f"cannot grade this answer ({type(err).__name__}: {err})") from err
+    click.echo(report, nl=False)
+    sys.exit(0 if ok else 1)
 
 
 @main.command()

@@ -70,6 +70,8 @@ def factor_poly(node: Node) -> Poly | None:
                 return None
             if _too_big(constant(p), n):
                 return None
+            if not p:
+                return {(): Fraction(1)} if n == 0 else {}  # 0^0 is 1, as in the formulas
             if math.comb(len(p) + int(n) - 1, int(n)) > MAX_TERMS:
                 raise TooManyTerms("the answer expands to too many terms to compare")
             out: Poly = {(): Fraction(1)}

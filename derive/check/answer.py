@@ -55,6 +55,9 @@ _FRACS = ("\\frac", "\\dfrac", "\\tfrac")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9_,\-]*\}|[A-Za-z0-9]+))*")
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+# \text{...} holding words (a space or anything but a name): a comment, read as space.
+_TEXT_COMMENT = re.compile(r"\\(?:text|textrm|mbox)\{(?=[^{}]*[^A-Za-z0-9_{}])[^{}]*\}")
+_PRIMES = ("'", "′", "^{\\prime}", "^\\prime", "^{'}")
 _BRACED_MARK = re.compile(r"\{\s*(?:\\partial|\\mathrm\{d\}|∂|d)\s*")
 
 
@@ -449,7 +452,7 @@ class _Parser:
                           "\\exp, \\log, \\tanh or \\sigma")  # fmt: skip
 
     def _call(self, func: str, col: int) -> Call:
-        if self._eat("'"):
+        if self._eat_any(_PRIMES):
             if func not in _PRIMED:
                 raise self._error(f"{func}' is not supported", "expected sigma' or tanh'")
             func = _PRIMED[func]
@@ -457,9 +460,28 @@ class _Parser:
         if self._at_end():
             raise self._error(f"{func} needs an argument", "expected '(' after the function")
         ch = self._peek_char()
+        if func == "heaviside" and ch == "(":
+            return Call(func, self._heaviside_argument(), col)
         if ch in _OPENERS or ch == "{" or self._starts_any(_SIZERS):
             return Call(func, self._primary(), col)
         return Call(func, self._power(), col)
+
+    def _heaviside_argument(self) -> Node:
+        """Read ``(z)`` or SymPy's ``(z, 0)``: the second number is H(0), which never matters here."""
+        col = self.pos + 1
+        self.pos += 1
+        self._enter()
+        node = self._expr()
+        self._ws()
+        if self._eat(","):
+            self._ws()
+            if not (_is_number_start(self._peek_char()) and self._number() is not None):
+                raise self._error("expected a number after ',' in Heaviside(z, 0)", "expected 0")
+            self._ws()
+        if not self._eat(")"):
+            raise self._error(f"unbalanced '(' opened at column {col}", "expected ')'")
+        self.depth -= 1
+        return node
 
     # -- characters --------------------------------------------------------
 
@@ -474,7 +496,10 @@ class _Parser:
             if self.text[self.pos] in " ~&":
                 self.pos += 1
             elif not self._eat_any(_SPACING) and not self._eat_empty_sizer():
-                return
+                comment = _TEXT_COMMENT.match(self.text, self.pos)
+                if not comment:
+                    return
+                self.pos = comment.end()  # \text{(the chain rule)}: words, not maths
 
     def _eat_empty_sizer(self) -> bool:
         for sizer in ("\\left.", "\\right."):
@@ -540,6 +565,10 @@ class _Parser:
 
     def _error(self, message: str, hint: str) -> DeriveError:
         return DeriveError(message, col=self.pos + 1, hint=hint)
+
+
+def _is_number_start(ch: str) -> bool:
+    return is_digit(ch) or ch == "."
 
 
 def _depth(node: Node) -> int:

@@ -35,7 +35,7 @@ _DERIVATIVE = re.compile(
 )
 _FENCE = re.compile(r"(`{3,}|~{3,})\s*(\w*)")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?:aligned|align\*?|split|gathered|gather\*?)\}")
-_ROW_CONTINUES = re.compile(r"\s*(?:=|\+|-|−|\\cdot|\\times|·)")
+_ROW_CONTINUES = re.compile(r"\s*(?:\\q?quad\s*|\\[,;:! ]\s*)*(?:=|\+|-|−|\\cdot|\\times|·)")
 
 Entry = tuple[int, str, str]  # line number, text, kind: answer, skipped or unclosed
 
@@ -257,6 +257,9 @@ def _check_line(net: Network, number: int, text: str) -> LineResult:
         return LineResult(number, text, "no_answer", f"write {err.suggestion}", err.derivative)
     except DeriveError as err:
         return LineResult(number, text, "unreadable", f"unreadable: {err}", _lhs_guess(text))
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as err:
+        reason = f"unreadable: cannot grade this answer ({type(err).__name__})"
+        return LineResult(number, text, "unreadable", reason, _lhs_guess(text))
     verdict = "match" if result.match else "mismatch"
     reason = "; ".join(r.message for r in result.reasons)
     return LineResult(number, text, verdict, reason, f"d{result.of}/d{result.wrt}", result)

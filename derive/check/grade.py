@@ -110,6 +110,8 @@ class Grader:
         self._paths: dict[Factor, Poly] = {}
         self._derived: dict[Factor, Derivative] = {}
         self.notes: list[str] = []
+        self.sampled: list | None = None  # concrete mode's points: (point, forward values)
+        self.values: dict[tuple, float] = {}  # concrete mode's values, made once
 
     def run(self) -> CheckResult:
         written = [written_poly(side) for side in self.answer.rhs]

@@ -71,8 +71,30 @@ def _spellings(name: str, latex: str | None) -> list[str]:
     if name.isalpha() and len(name) > 1:
         out.append("\\" + name)  # Greek-named nodes: beta -> \beta
     if latex:
-        out += [latex, latex.replace(" ", "")]
+        out += _latex_spellings(latex)
     return out
+
+
+_SCRIPTS = re.compile(r"(.*?)(_(?:\{[^{}]*\}|\w))(\^(?:\{[^{}]*\}|\w))")
+_ONE_BRACED = re.compile(r"([_^])\{(\w)\}")
+_ONE_BARE = re.compile(r"([_^])(\w)(?![\w{])")
+
+
+def _latex_spellings(latex: str) -> list[str]:
+    """Return the ways of typing a LaTeX name: ``a_{0}^{(L-1)}``, ``a_0^{(L-1)}``, ``a^{(L-1)}_0``.
+
+    >>> _latex_spellings("a_{0}^{(L)}")[:3]
+    ['a_{0}^{(L)}', 'a_0^{(L)}', 'a^{(L)}_{0}']
+    """
+    tight = latex.replace(" ", "")
+    forms = [tight]
+    swapped = _SCRIPTS.fullmatch(tight)
+    if swapped:
+        forms.append(swapped.group(1) + swapped.group(3) + swapped.group(2))
+    out = [latex]
+    for form in forms:
+        out += [form, _ONE_BRACED.sub(r"\1\2", form), _ONE_BARE.sub(r"\1{\2}", form)]
+    return list(dict.fromkeys(out))
 
 
 def is_digit(ch: str) -> bool:
