@@ -48,7 +48,7 @@ ALPHABET = st.sampled_from(
 )  # fmt: skip
 
 FAST = settings(
-    max_examples=300,
+    max_examples=60,
     deadline=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

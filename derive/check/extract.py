@@ -70,12 +70,13 @@ def entries(text: str, markdown: bool) -> Iterator[Entry]:
             elif _DERIVATIVE.search(body):
                 yield number, line, "skipped"  # code, not an answer
             continue
-        opener = _block_opener(_unmarked(line))
+        start = _unmarked(line) if markdown else line
+        opener = _block_opener(start)
         if opener:
-            body, end = _math_block(_unmarked(line), opener, lines, i, markdown)
+            body, end = _math_block(start, opener, lines, i, markdown)
             if end is None:
                 yield number, f"{opener} opened on line {number} is never closed", "unclosed"
-                rest = _unmarked(line)[len(opener) :].strip()
+                rest = start[len(opener) :].strip()
                 if rest:
                     yield from _from_line(number, rest, markdown)
                 continue  # and the lines after it are read as they are
