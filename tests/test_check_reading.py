@@ -217,3 +217,10 @@ def test_derives_expected_line_pasted_back_matches(nets):
     net = nets["skip"]
     expected = check(net, "dL/dx1 = dL/dyhat*dyhat/dx1").expected
     assert check(net, f"dL/dx1 = {expected}").match
+
+
+def test_a_left_side_over_a_skip_edge_is_the_whole_derivative(nets):
+    result = check(nets["skip"], "dyhat/dx1 = yhat*(1 - yhat)*W4")  # the local partial's formula
+    assert [r.kind for r in result.reasons] == ["local_partial"]
+    assert "the left side dyhat/dx1 is the whole derivative, over all 2 paths" in messages(result)
+    assert check(nets["skip"], "dyhat/dx1 = yhat*(1 - yhat)*(W4 + W3*h1*(1 - h1)*W1)").match

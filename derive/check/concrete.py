@@ -171,6 +171,15 @@ def _value_reason(g: Grader, side, samples, pairs, of: str, wrt: str) -> Reason:
         return Reason("value_mismatch", f"the answer is 0, but {name} is not ({where})")
     if constant is not None:
         return Reason("value_mismatch", f"the answer is {_frac(constant)} times {name} ({where})")
+    if g.ambiguous(of, wrt) and all(
+        close(a, _factor_value(g, of, wrt, k)) for k, (a, _) in enumerate(pairs)
+    ):
+        return Reason(
+            "local_partial",
+            f"the answer is the local partial ∂{of}/∂{wrt} ({wrt} feeds {of} directly), but the "
+            f"left side d{of}/d{wrt} is the whole derivative, over all {g.count(of, wrt)} paths "
+            f"from {wrt} to {of} ({where})",
+        )
     named = _named_factor(g, samples, pairs)
     if named:
         return Reason("value_mismatch", f"{named} ({where})")

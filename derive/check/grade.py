@@ -223,10 +223,14 @@ class Grader:
         scaled = scale(got, expected)
         if scaled is not None:
             return zero + [self._scaled_reason(scaled, of, wrt)]
-        multiplied = self._multiplied_paths(written, of, wrt, side)
-        broken = self._broken_chains(written, of, wrt, side, skip=multiplied[1])
-        problems = multiplied[0] + broken
-        return zero + problems + self._path_reasons(got, expected, of, wrt, bool(problems))
+        multiplied, terms = self._multiplied_paths(written, of, wrt, side)
+        broken = self._broken_chains(written, of, wrt, side, skip=terms)
+        problems = multiplied + broken
+        # A path written but multiplied by another is not missing: "paths add" says it all.
+        named = {tuple(sorted(piece)) for mono in terms for piece in split_paths(mono, of, wrt)}
+        paths = self._path_reasons(got, expected, of, wrt, bool(problems))
+        paths = [r for r in paths if r.kind != "missing_path" or _edges_of(r.path) not in named]
+        return zero + problems + paths
 
     def _substitute(self, written: Poly, read) -> Poly:
         out: Poly = {}
@@ -483,6 +487,10 @@ class Grader:
         if (of, wrt) not in self._derived:
             self._derived[(of, wrt)] = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
         return self._derived[(of, wrt)]
+
+
+def _edges_of(path: tuple[str, ...] | None) -> tuple[Edge, ...]:
+    return tuple(sorted(edges(path or ())))
 
 
 # -- words ------------------------------------------------------------------------------

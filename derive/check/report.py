@@ -7,7 +7,9 @@ from typing import Any
 
 from derive.check.results import BatchResult, CheckResult, Reason
 
-NOTATION = "∂A/∂B is a local partial (B feeds A directly), dA/dB a whole derivative (every path)"
+NOTATION = (
+    "∂A/∂B is a local partial (B feeds A directly); dA/dB a whole derivative, over every path"
+)
 
 
 def format_check_text(result: CheckResult) -> str:
@@ -30,7 +32,7 @@ def format_check_text(result: CheckResult) -> str:
     lines.append(f"  expected: {lhs}{result.expected}")
     lines.append(f"  read as:  {lhs}{result.answer}")
     if result.mode != "concrete":
-        lines.append(f"  ({NOTATION})")
+        lines.append(f"  notation: {NOTATION}")
     return "\n".join(lines)
 
 
