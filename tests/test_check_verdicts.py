@@ -223,3 +223,7 @@ def test_check_result_renders_as_markdown_in_jupyter(nets):
 def test_the_report_explains_the_notation_once(nets):
     report = format_check_text(check(nets["simple"], "dL/dW1 = dL/dO2*dO2/dW4"))
     assert report.count("∂A/∂B is a local partial") == 1
+
+
+def test_unicode_formulas_with_superscript_powers_are_read(nets):
+    assert check(nets["tanh"], "dL/dW1 = 2·O2·W2·x1·(1 − O1²)·(1 − O2)·(O2 − y)").match

@@ -57,6 +57,8 @@ _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 # \text{...} holding words (a space or anything but a name): a comment, read as space.
 _TEXT_COMMENT = re.compile(r"\\(?:text|textrm|mbox)\{(?=[^{}]*[^A-Za-z0-9_{}])[^{}]*\}")
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"  # O1² is O1^2
+_FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 _PRIMES = ("'", "′", "^{\\prime}", "^\\prime", "^{'}")
 _BRACED_MARK = re.compile(r"\{\s*(?:\\partial|\\mathrm\{d\}|∂|d)\s*")
 
@@ -190,6 +192,15 @@ class _Parser:
             self._ws()
             exponent = self._exponent()
             base = Binary("^", base, exponent, col)
+        elif self._peek_char() and self._peek_char() in _SUPERSCRIPTS:
+            start = self.pos
+            while self._peek_char() and self._peek_char() in _SUPERSCRIPTS:
+                self.pos += 1
+            digits = self.text[start : self.pos].translate(_FROM_SUPERSCRIPT)
+            if len(digits) > 2:
+                raise DeriveError("exponent is too large", col=start + 1,
+                                  hint=f"expected an exponent of at most {MAX_EXPONENT}")  # fmt: skip
+            base = Binary("^", base, Number(Fraction(int(digits)), start + 1), col)
         self.depth -= 1
         return base
 
