@@ -15,6 +15,7 @@ from derive.check.grade import Grader
 from derive.check.report import format_check_text
 from derive.cli import main
 from derive.graph import load_network
+from derive.printing.words import NOTATION
 
 RELU = """
 name: relu_net
@@ -222,7 +223,7 @@ def test_check_result_renders_as_markdown_in_jupyter(nets):
 
 def test_the_report_explains_the_notation_once(nets):
     report = format_check_text(check(nets["simple"], "dL/dW1 = dL/dO2*dO2/dW4"))
-    assert report.count("∂A/∂B is a local partial") == 1
+    assert report.count(NOTATION) == 1
 
 
 def test_unicode_formulas_with_superscript_powers_are_read(nets):

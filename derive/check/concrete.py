@@ -27,6 +27,8 @@ from derive.check.tree import Deriv, Name, Node, Number, derivs, evaluate, size,
 from derive.check.tree import to_sympy as tree_to_sympy
 from derive.evaluate import at, forward, number, random_point
 from derive.expand import expanded_terms, local_partial, symbol
+from derive.printing.formulas import formula_text
+from derive.printing.words import num
 from derive.rules import ACTIVATIONS
 
 if TYPE_CHECKING:
@@ -71,9 +73,9 @@ def grade_concrete(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
 def expected_formula(g: Grader, of: str, wrt: str) -> str:
     """Return the derivative as one formula (with its ``where`` definitions when it has them)."""
     d = g.derived(of, wrt)
-    text = sp.sstr(d.concrete)
+    text = formula_text(d.concrete)
     if d.where:
-        text += "  where " + "; ".join(f"{s} = {sp.sstr(e)}" for s, e in d.where)
+        text += "  where " + "; ".join(f"{s} = {formula_text(e)}" for s, e in d.where)
     return text
 
 
@@ -386,16 +388,6 @@ def _symbolic_note(g: Grader, side: Node, of: str, wrt: str) -> str:
 def close(a: float, b: float) -> bool:
     """Return whether two values are equal up to rounding."""
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
-
-
-def num(value: float) -> str:
-    """Return a number as derive prints one: 4 significant figures, trailing zeros kept."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}" if value else "0"
-    if 1e-4 <= abs(value) < 1e5:
-        digits = 3 - math.floor(math.log10(abs(value)))
-        return f"{value:.{max(digits, 0)}f}"
-    return f"{value:.3e}"
 
 
 def _frac(value: Fraction) -> str:

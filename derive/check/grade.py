@@ -20,7 +20,6 @@ from fractions import Fraction
 from itertools import islice
 
 import networkx as nx
-import sympy as sp
 
 from derive.check import algebra, concrete
 from derive.check.algebra import (
@@ -46,9 +45,11 @@ from derive.check.algebra import (
 from derive.check.answer import parse_answer
 from derive.check.results import CheckResult, NoLeftSide, Reason
 from derive.check.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
-from derive.expand import Derivative, derive
+from derive.expand import Derivative, Local, Product, Sum, derive
 from derive.graph import Network
 from derive.paths import between, count_paths, iter_paths
+from derive.printing.formulas import formula_text
+from derive.printing.terms import UnicodePrinter
 
 MAX_LISTED = 8  # reasons of one kind listed before "and N more"
 
@@ -87,14 +88,26 @@ def grade(
     return Grader(net, answer, points, detail).run()
 
 
+_PRINTER = UnicodePrinter()  # the report writes derive's notation: ∂ local, d whole
+
+
 def local(a: str, b: str) -> str:
     """Return how a local partial is written: ∂A/∂B."""
-    return f"∂{a}/∂{b}"
+    return _PRINTER.local(a, b)
 
 
 def whole(a: str, b: str) -> str:
     """Return how a whole derivative is written: dA/dB."""
-    return f"d{a}/d{b}"
+    return _PRINTER.whole(a, b)
+
+
+def path_sum(paths: list[tuple[str, ...]], more: bool, inner: str = " · ") -> str:
+    """Return paths as derive writes an expansion: a sum of products of local partials."""
+    terms = Sum(tuple(Product(tuple(Local(a, b) for a, b in edges(p))) for p in paths))
+    text = _PRINTER.doprint(terms)
+    return (text if inner == _PRINTER.times else text.replace(_PRINTER.times, inner)) + (
+        " + ..." if more else ""
+    )
 
 
 class Grader:
@@ -266,16 +279,13 @@ class Grader:
             key=self.net.rank,
         )
         held = f", {' and '.join(beside)} held fixed" if beside else ""
-        terms = [
-            "·".join(local(x, y) for x, y in edges(p))
-            for p in islice(iter_paths(self.graph, a, b, self.order), MAX_LISTED)
-        ]
-        more = " + ..." if self.count(a, b) > len(terms) else ""
+        paths = list(islice(iter_paths(self.graph, a, b, self.order), MAX_LISTED))
+        terms = path_sum(paths, self.count(a, b) > len(paths), inner="·")
         return Reason(
             "local_partial",
             f"{local(a, b)} is read as the local partial ({b} feeds {a} directly: {a}'s own "
             f"formula differentiated by {b}{held}); the answer would match only if it meant "
-            f"the whole derivative {whole(a, b)} = {' + '.join(terms)}{more}, "
+            f"the whole derivative {whole(a, b)} = {terms}, "
             f"so write that sum in its place",
         )
 
@@ -335,7 +345,7 @@ class Grader:
         """Return the reason for ``dL/dW1 = dL/dW1``: a restatement is no expansion."""
         message = f"the answer restates {whole(of, wrt)} instead of expanding it"
         if self.count(of, wrt) == 1 and self.is_edge(of, wrt):
-            formula = sp.sstr(self.derived(of, wrt).concrete)
+            formula = formula_text(self.derived(of, wrt).concrete)
             message += f"; it is one local partial, so write its formula: {formula}"
         elif self.count(of, wrt):
             message += f": write the product of local partials along each path from {of} to {wrt}"
@@ -478,9 +488,7 @@ class Grader:
         paths = list(islice(iter_paths(self.graph, of, wrt, self.order), MAX_LISTED * 2))
         if not paths:
             return "0"
-        terms = [" · ".join(local(a, b) for a, b in edges(p)) for p in paths]
-        more = " + ..." if self.count(of, wrt) > len(paths) else ""
-        return " + ".join(terms) + more
+        return path_sum(paths, self.count(of, wrt) > len(paths))
 
     def derived(self, of: str, wrt: str) -> Derivative:
         """Return the core's derivative of ``of`` with respect to ``wrt`` (made once)."""

@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 from derive.check.results import BatchResult, CheckResult, Reason
+from derive.printing import words
 
-NOTATION = (
-    "∂A/∂B is a local partial (B feeds A directly); dA/dB a whole derivative, over every path"
-)
+NOTATION = words.NOTATION  # explained once, at the end of a report that uses it
 
 
 def format_check_text(result: CheckResult) -> str:
@@ -32,7 +31,7 @@ def format_check_text(result: CheckResult) -> str:
     lines.append(f"  expected: {lhs}{result.expected}")
     lines.append(f"  read as:  {lhs}{result.answer}")
     if result.mode != "concrete":
-        lines.append(f"  notation: {NOTATION}")
+        lines.append(f"  {NOTATION}")
     return "\n".join(lines)
 
 
