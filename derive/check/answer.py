@@ -29,6 +29,7 @@ from derive.check.tree import (
     Neg,
     Node,
     Number,
+    depth,
 )
 from derive.errors import DeriveError
 
@@ -115,7 +116,7 @@ class _Parser:
         if not self._at_end():
             raise self._error(f"unexpected '{self.text[self.pos]}'", self._expected_after())
         for start, node in sides:
-            if _depth(node) > MAX_TREE_DEPTH:
+            if depth(node) > MAX_TREE_DEPTH:
                 raise DeriveError("the answer has too many operations in a row", col=start + 1,
                                   hint=f"expected at most {MAX_TREE_DEPTH}")  # fmt: skip
         if len(sides) == 1:
@@ -580,21 +581,6 @@ class _Parser:
 
 def _is_number_start(ch: str) -> bool:
     return is_digit(ch) or ch == "."
-
-
-def _depth(node: Node) -> int:
-    """Return the depth of a tree, without recursion (the tree may be deep)."""
-    deepest = 0
-    stack: list[tuple[Node, int]] = [(node, 1)]
-    while stack:
-        current, depth = stack.pop()
-        deepest = max(deepest, depth)
-        match current:
-            case Binary(left=x, right=y):
-                stack += [(x, depth + 1), (y, depth + 1)]
-            case Neg(operand=x) | Call(arg=x):
-                stack.append((x, depth + 1))
-    return deepest
 
 
 def _literal_size(node: Node) -> Fraction:

@@ -287,3 +287,18 @@ def to_sympy(node: Node, factors: Mapping[tuple[str, str], sp.Expr] | None = Non
             a, b = to_sympy(x, factors), to_sympy(y, factors)
             return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a**b}[op]
     raise TypeError(node)  # pragma: no cover
+
+
+def depth(node: Node) -> int:
+    """Return the depth of a tree, without recursion (the tree may be deep)."""
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        match current:
+            case Binary(left=x, right=y):
+                stack += [(x, depth + 1), (y, depth + 1)]
+            case Neg(operand=x) | Call(arg=x):
+                stack.append((x, depth + 1))
+    return deepest
