@@ -406,3 +406,25 @@ def test_the_printed_latex_pastes_back_into_check(tmp_path, name):
         equation = f"{lhs} = {data[key]['latex']}"
         result = run(tmp_path, "check", equation, "--net", name)
         assert result.returncode == 0, (equation, result.stdout)
+
+
+SKIP = """\
+layers:
+  - inputs: [h]
+  - neurons: [E]
+  - neurons: [N]
+loss: {kind: squared_error}
+edges:
+  h -> E: W1
+  h -> N: W2
+  E -> N: W3
+"""
+
+
+def test_a_skip_networks_printed_equations_paste_back_into_check(tmp_path):
+    # h feeds N directly and through E: the local partial dN/dh and the whole one differ.
+    (tmp_path / "skip.yaml").write_text(SKIP)
+    out = run(tmp_path, "dN/dh", "--net", "skip.yaml").stdout
+    for equation in _printed_equations(out):
+        result = run(tmp_path, "check", equation, "--net", "skip.yaml")
+        assert result.returncode == 0, (equation, result.stdout)
