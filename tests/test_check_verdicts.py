@@ -13,6 +13,7 @@ from derive.check.answer import parse_answer
 from derive.check.concrete import sample_point, samples
 from derive.check.grade import Grader
 from derive.check.report import format_check_text
+from derive.check.tree import Call, walk
 from derive.cli import main
 from derive.graph import load_network
 from derive.printing.words import NOTATION
@@ -228,3 +229,13 @@ def test_the_report_explains_the_notation_once(nets):
 
 def test_unicode_formulas_with_superscript_powers_are_read(nets):
     assert check(nets["tanh"], "dL/dW1 = 2·O2·W2·x1·(1 − O1²)·(1 − O2)·(O2 − y)").match
+
+
+def test_function_spellings_come_from_the_rule_table():
+    tree = parse_answer("softplus(x) + H(x) + relu'(x) + sigmoid(x)", ["x"]).rhs[0]
+    assert sorted(n.func for n in walk(tree) if isinstance(n, Call)) == [
+        "relu_prime",
+        "relu_prime",
+        "sigma",
+        "softplus",
+    ]

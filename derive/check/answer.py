@@ -472,7 +472,7 @@ class _Parser:
         if self._at_end():
             raise self._error(f"{func} needs an argument", "expected '(' after the function")
         ch = self._peek_char()
-        if func == "heaviside" and ch == "(":
+        if func == FUNCTIONS["Heaviside"] and ch == "(":
             return Call(func, self._heaviside_argument(), col)
         if ch in _OPENERS or ch == "{" or self._starts_any(_SIZERS):
             return Call(func, self._primary(), col)

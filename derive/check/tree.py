@@ -21,12 +21,6 @@ from derive.rules import ACTIVATIONS
 MAX_EXPONENT = 64  # the largest power an answer may write
 
 # Function spellings -> canonical name. A trailing prime is the derivative (σ').
-FUNCTIONS = {
-    "exp": "exp", "log": "log", "ln": "log", "tanh": "tanh",
-    "sigma": "sigma", "sigmoid": "sigma", "σ": "sigma",
-    "Heaviside": "heaviside", "heaviside": "heaviside", "relu": "relu", "ReLU": "relu",
-}  # fmt: skip
-_PRIMED = {"sigma": "sigma_prime", "tanh": "tanh_prime"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,6 @@ def _plain_factor(d: Deriv) -> str:
 
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
-_SHOWN = {"sigma_prime": "sigma'", "tanh_prime": "tanh'", "heaviside": "Heaviside"}
 
 
 def _fmt(node: Node, outer: int, factor: Callable[[Deriv], str], times: str) -> str:
@@ -163,18 +156,25 @@ def _decimal(value: Fraction) -> str | None:
 # -- the tree: walking, evaluating, converting ------------------------------------
 
 _Z = sp.Dummy("z")
-_SIGMOID = ACTIVATIONS["sigmoid"].forward(_Z)
 # Each function as a formula in z, from the one table of activations and their slopes.
-_FORMULAS: dict[str, sp.Expr] = {
-    "exp": sp.exp(_Z),
-    "log": sp.log(_Z),
-    "tanh": sp.tanh(_Z),
-    "sigma": _SIGMOID,
-    "sigma_prime": ACTIVATIONS["sigmoid"].slope(_Z, _SIGMOID),
-    "tanh_prime": ACTIVATIONS["tanh"].slope(_Z, sp.tanh(_Z)),
-    "heaviside": ACTIVATIONS["relu"].slope(_Z, _Z),
-    "relu": ACTIVATIONS["relu"].forward(_Z),
-}
+_FORMULAS: dict[str, sp.Expr] = {"exp": sp.exp(_Z), "log": sp.log(_Z)}
+# Function spellings -> the tree's name; a trailing prime is the slope (sigma' -> sigma_prime).
+FUNCTIONS: dict[str, str] = {"exp": "exp", "log": "log", "ln": "log"}
+_PRIMED: dict[str, str] = {}
+_SHOWN: dict[str, str] = {}  # how the tree prints a slope: sigma', and Heaviside for relu's
+for _rule in ACTIVATIONS.values():  # every activation's spellings, from the one rule table
+    if _rule.couples or not _rule.spellings:
+        continue  # softmax couples a layer; linear has nothing to write
+    _name = "sigma" if _rule.name == "sigmoid" else _rule.name
+    _FORMULAS[_name] = _rule.forward(_Z)
+    _FORMULAS[f"{_name}_prime"] = _rule.slope(_Z, _FORMULAS[_name])
+    _PRIMED[_name] = f"{_name}_prime"
+    _SHOWN[f"{_name}_prime"] = _rule.slope_spellings[0] if _rule.slope_spellings else f"{_name}'"
+    for _spelling in _rule.spellings:
+        if "{" not in _spelling:
+            FUNCTIONS[_spelling.lstrip("\\")] = _name
+    for _spelling in _rule.slope_spellings:
+        FUNCTIONS[_spelling] = f"{_name}_prime"
 
 
 def walk(node: Node) -> Iterator[Node]:
