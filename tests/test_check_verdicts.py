@@ -26,6 +26,7 @@ layers:
     activation: relu
   - neurons: [O]
     activation: linear
+preactivations: {h1: z1, h2: z2, O: zO}
 loss: {kind: half_squared_error, target: y}
 """
 
