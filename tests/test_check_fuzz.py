@@ -45,6 +45,7 @@ VALID_3B1B = [
 ALPHABET = st.sampled_from(
     list("dLWOxyz0123456789/*+-^()[]{}=., _$'") + ["∂", "·", "×", "−", "σ", "₁", "\\"]
     + [r"\frac", r"\partial", r"\cdot", r"\left(", r"\right)", r"\times", "O31", "W1", "dL/d"]
+    + ["²", "⁰", r"\text{by the rule}", "Heaviside(", ", 0)", r"^{\prime}", r"\begin{aligned}", "&"]
 )  # fmt: skip
 
 FAST = settings(
