@@ -12,9 +12,9 @@ from derive.errors import DeriveError
 from derive.evaluate import random_point
 from derive.expand import derive, symbol
 from derive.graph import Network
-from derive.notes import chain, code, counts, exercises, sweep
+from derive.notes import chain, code, counts, exercises, layerform, sweep
 from derive.notes.chain import whole
-from derive.notes.content import Intro, Layer, Note, prose
+from derive.notes.content import Intro, Layer, Note, prose, tex_num
 from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.printing.document import check_latex_name
@@ -178,6 +178,7 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     others = [w for w in net.parameters if w not in names]
     other = derive(net, net.loss, others[-1] if others else names[-1], max_paths=chain.NOTE_PATHS)
     wide = len(net.parameters) > code.INLINE_VALUES
+    form, why = layerform.build(net, point, (best, tex_num(cvals.gradients[best])))
     return Note(
         name=net.name,
         title=prose(net.title, net),
@@ -205,8 +206,8 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
         sweep=sweep.worked_sweep(
             net, detail, dvals, point, source, best, chain.TABLE_ROWS, compact
         ),
-        layer_form=None,
-        layer_form_why="",
+        layer_form=form,
+        layer_form_why=why,
         graph_view=sweep.graph_view(net, detail, dvals),
         code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
         exercises=exercises.exercises(net, detail, dvals, cvals, ds[best], other),

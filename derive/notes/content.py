@@ -233,7 +233,7 @@ class LayerForm:
     equations: list[str]
     checks: list[str]
     matrices: list[str]
-    entry: str
+    entry: list[str]
 
 
 @dataclass

@@ -1,0 +1,117 @@
+"""The layer (matrix) form of the note: Nielsen's four equations in the network's letters.
+
+Built on :func:`derive.layers.layer_form` (names and shapes) and
+:func:`derive.layers.layer_values` (every matrix at the example point). A network
+with a skip connection or a tied weight has no layer form; the note says why.
+"""
+
+from __future__ import annotations
+
+from derive.errors import DeriveError
+from derive.graph import Network
+from derive.notes.content import LayerForm, tex_num
+
+# A matrix wider or taller than this is shown by its shape and corner entries.
+SHOWN = 4
+SLOPE = {
+    "sigmoid": r"\sigma'",
+    "tanh": r"\tanh'",
+    "relu": r"\operatorname{relu}'",
+    "linear": r"\operatorname{id}'",
+    "softplus": r"\operatorname{softplus}'",
+}
+
+
+def _matrix(rows: list[list[str]]) -> str:
+    """Return a pmatrix, cut to its corner (with dots) when large."""
+    cut = [r[:SHOWN] + ([r"\cdots"] if len(r) > SHOWN else []) for r in rows[:SHOWN]]
+    if len(rows) > SHOWN:
+        cut.append([r"\vdots"] + [""] * (len(cut[0]) - 1))
+    return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(r) for r in cut) + r" \end{pmatrix}"
+
+
+def _vector(names: list[str]) -> list[list[str]]:
+    return [[x] for x in names]
+
+
+def build(
+    net: Network, point: dict[str, float], example: tuple[str, str] | None
+) -> tuple[LayerForm | None, str]:
+    """Return the layer form of the note, or None and the one sentence saying why not.
+
+    ``example`` is a (weight, its value) worked path by path earlier, whose entry of
+    dL/dW^(l) the section points at.
+    """
+    from derive.layers import layer_form, layer_values
+
+    try:
+        form = layer_form(net)
+    except DeriveError as err:
+        return (
+            None,
+            f"This network has no layer form: {err.message}. The sweep above is all it needs.",
+        )
+    vals = layer_values(form, point)
+    t = net.latex_names
+    L = t[net.loss]
+    count = len(form.layers)
+    shapes, rows, checks, matrices = [], [], [], []
+    for i, layer in enumerate(form.layers):
+        n_l, n_prev = layer.shape
+        n = layer.index
+        names = [[t[w] if w else "0" for w in row] for row in layer.weights]
+        shapes.append(rf"W^{{({n})}} = {_matrix(names)} \quad ({n_l} \times {n_prev})")
+        a = _matrix(_vector([t[x] for x in layer.neurons]))
+        z = _matrix(_vector([t[x] for x in layer.preacts]))
+        rows.append(rf"a^{{({n})}} = {a}")
+        if i + 1 < count:
+            m = form.layers[i + 1].shape[0]
+            checks.append(
+                rf"\underbrace{{\delta^{{({n})}}}}_{{{n_l} \times 1}} = "
+                rf"\underbrace{{(W^{{({n + 1})}})^T}}_{{{n_l} \times {m}}}\,"
+                rf"\underbrace{{\delta^{{({n + 1})}}}}_{{{m} \times 1}} \odot "
+                rf"\underbrace{{{SLOPE.get(layer.activation, '')}(z^{{({n})}})}}_{{{n_l} \times 1}}"
+            )
+        checks.append(
+            (checks.pop() + r" \qquad " if i + 1 < count else "")
+            + rf"\underbrace{{\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({n})}}}}}}_{{{n_l} \times {n_prev}}} = "
+            rf"\underbrace{{\delta^{{({n})}}}}_{{{n_l} \times 1}}\,"
+            rf"\underbrace{{(a^{{({n - 1})}})^T}}_{{1 \times {n_prev}}}"
+        )
+        delta = _matrix([[tex_num(x)] for x in vals.delta[i]])
+        dW = _matrix([[tex_num(x) for x in row] for row in vals.dW[i]])
+        matrices.append(
+            rf"\delta^{{({n})}} = {delta}, \quad \frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({n})}}}} = {dW}"
+        )
+    last = form.layers[-1]
+    top = count
+    if form.softmax_cross_entropy:
+        first = rf"\delta^{{({top})}} = J^T \nabla_a {L} = a^{{({top})}} - y"
+    else:
+        first = rf"\delta^{{({top})}} = \nabla_a {L} \odot {SLOPE.get(last.activation, '')}(z^{{({top})}})"
+    hidden = {layer.activation for layer in form.layers[:-1]}
+    slope = SLOPE.get(hidden.pop(), "f'") if len(hidden) == 1 else "f'"
+    equations = [
+        first,
+        rf"\delta^{{(l)}} = (W^{{(l+1)}})^T \delta^{{(l+1)}} \odot {slope}(z^{{(l)}})",
+        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}b^{{(l)}}}} = \delta^{{(l)}}",
+        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{(l)}}}} = \delta^{{(l)}} (a^{{(l-1)}})^T",
+    ]
+    entry: list[str] = []
+    if example is not None:
+        w, value = example
+        for layer in form.layers:
+            for j, row in enumerate(layer.weights):
+                if w in row:
+                    k = row.index(w)
+                    entry = [
+                        f"({j + 1}, {k + 1})",
+                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({layer.index})}}}}",
+                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}{t[w]}}} = {value}",
+                    ]
+    return (
+        LayerForm(
+            shapes=[r",\quad ".join(shapes), r",\quad ".join(rows)], equations=equations, checks=checks, matrices=matrices, entry=entry
+        ),
+        "",
+    )
