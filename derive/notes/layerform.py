@@ -62,7 +62,6 @@ def build(
         names = [[t[w] if w else "0" for w in row] for row in layer.weights]
         shapes.append(rf"W^{{({n})}} = {_matrix(names)} \quad ({n_l} \times {n_prev})")
         a = _matrix(_vector([t[x] for x in layer.neurons]))
-        z = _matrix(_vector([t[x] for x in layer.preacts]))
         rows.append(rf"a^{{({n})}} = {a}")
         if i + 1 < count:
             m = form.layers[i + 1].shape[0]
@@ -111,7 +110,11 @@ def build(
                     ]
     return (
         LayerForm(
-            shapes=[r",\quad ".join(shapes), r",\quad ".join(rows)], equations=equations, checks=checks, matrices=matrices, entry=entry
+            shapes=[r",\quad ".join(shapes), r",\quad ".join(rows)],
+            equations=equations,
+            checks=checks,
+            matrices=matrices,
+            entry=entry,
         ),
         "",
     )

@@ -47,7 +47,8 @@ def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
     if fmt == "markdown":
 
         def fix(tex: str) -> str:
-            return tex if flavor == "github" else portable_math(tex)
+            # Portable Markdown math cannot hold \\ (a Markdown pass eats it): matrix rows end in \cr.
+            return tex if flavor == "github" else portable_math(tex.replace(r" \\ ", r" \cr "))
 
         def m(tex: str) -> str:
             return math_inline(fix(tex), flavor)
