@@ -38,7 +38,7 @@ import sympy as sp
 from derive.errors import DeriveError
 from derive.expand import local_partial
 from derive.graph import Network
-from derive.rules import ACTIVATIONS
+from derive.rules import ACTIVATIONS, LOSSES
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
 
@@ -321,20 +321,19 @@ def _fold(
 class _Slopes:
     """The value of each local partial at a point, from the network's structure.
 
-    Only what differs from neuron to neuron goes through the rule table (an
-    activation's slope, a loss's partials: once per neuron or output, via
-    :func:`derive.expand.local_partial`); what z = sum(w * s) + b gives
-    (dz/ds = w, dz/dw = s, dz/db = 1) is plain arithmetic, edge by edge.
+    What differs from neuron to neuron comes from the rule table, on floats (an
+    activation's slope or softmax's Jacobian, a loss's partial: once per neuron
+    or output); what z = sum(w * s) + b gives (dz/ds = w, dz/dw = s, dz/db = 1)
+    is plain arithmetic, edge by edge. No SymPy.
     """
 
     def __init__(self, net: Network, env: dict[str, float]) -> None:
-        from derive.evaluate import number
-
-        self.net, self.env, self.number = net, env, number
+        self.net, self.env = net, env
         self._dz: dict[str, dict[str, float]] = {}
         self._act: dict[tuple[str, str], float] = {}
         self._group: dict[str, list[str]] = {}
-        self._rules: dict[str, sp.Expr] = {}
+        self._outputs = {o: j for j, o in enumerate(net.outputs)}
+        self.loss = LOSSES[net.loss_kind]
 
     def __call__(self, top: str, bottom: str) -> float:
         net = self.net
@@ -349,7 +348,10 @@ class _Slopes:
             )
         if top in net.preacts:
             return self.dz(net.preacts[top]).get(bottom, 0.0)
-        return self.number(local_partial(net, top, bottom), self.env)  # the loss
+        # The loss: its partial in one output (the sweep has no line for a target).
+        j = self._outputs[bottom]
+        env = self.env
+        return self.loss.by_output_value(env[bottom], env[net.targets[j]], len(net.outputs))
 
     def group(self, neuron: str) -> list[str]:
         if neuron not in self._group:
@@ -375,19 +377,13 @@ class _Slopes:
         key = (neuron, of)
         if key not in self._act:
             n = self.net.neurons[neuron]
-            if n.activation == "softmax":
-                z = self.net.neurons[of].preact
-                self._act[key] = self.number(local_partial(self.net, neuron, z), self.env)
+            rule = ACTIVATIONS[n.activation]
+            env = self.env
+            if rule.couples:  # softmax: the Jacobian's entry dO_j/dz_k
+                self._act[key] = rule.jacobian(env[neuron], env[of], neuron == of)
             else:
-                # One slope formula per activation, in plain z and a, evaluated per neuron.
-                rule = self._rule(n.activation)
-                self._act[key] = self.number(rule, {"z": self.env[n.preact], "a": self.env[neuron]})
+                self._act[key] = rule.slope_value(env[n.preact], env[neuron])
         return self._act[key]
-
-    def _rule(self, activation: str) -> sp.Expr:
-        if activation not in self._rules:
-            self._rules[activation] = ACTIVATIONS[activation].slope(sp.Symbol("z"), sp.Symbol("a"))
-        return self._rules[activation]
 
 
 def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
