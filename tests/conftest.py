@@ -38,3 +38,21 @@ def pytest_collection_modifyitems(items):
         for fixture in getattr(item, "fixturenames", ()):
             if fixture in _MARKERS:
                 item.add_marker(_MARKERS[fixture])
+
+
+def small_networks() -> list[str]:
+    """Return the names of the bundled networks small enough to test every derivative of.
+
+    A wide network (a layer given as a count, SPEC section 1: mnist's 79,510
+    parameters) is left out; its behaviour at scale is tested on its own.
+    """
+    import yaml
+
+    from derive.graph import bundled_networks
+
+    def wide(path) -> bool:
+        layers = yaml.safe_load(path.read_text(encoding="utf-8")).get("layers", [])
+        sizes = [layer.get("inputs", layer.get("neurons")) for layer in layers]
+        return any(type(size) is int for size in sizes)  # a count, not a list of names
+
+    return [p.stem for p in bundled_networks() if not wide(p)]

@@ -10,6 +10,7 @@ import math
 
 import pytest
 import reference as ref
+from conftest import small_networks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_property import SETTINGS, load, network_files, pick_point
@@ -17,9 +18,9 @@ from test_property import SETTINGS, load, network_files, pick_point
 from derive.backprop import backward, gradient_line, values
 from derive.evaluate import at
 from derive.expand import derive
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 
-BUNDLED = [p.stem for p in bundled_networks() if p.stem != "mnist"]
+BUNDLED = small_networks()
 
 
 def close(got: float, want: float) -> bool:

@@ -16,10 +16,11 @@ import reference as ref
 import sympy as sp
 import yaml
 from clirun import run, script
+from conftest import small_networks
 
-from derive.graph import bundled_networks, load_network
+from derive.graph import bundled_networks, load_network, resolve
 
-NETWORKS = [p.stem for p in bundled_networks()]
+NETWORKS = small_networks()
 SPEC_KEYS = {
     "network",
     "of",
@@ -94,7 +95,7 @@ def test_dL_dW1_two_hidden_text_spells_out_each_path(tmp_path):
 def test_bare_bundled_name_and_file_path_give_the_same_output(tmp_path):
     by_name = run(tmp_path, "dL/dW1", "--net", "two_hidden").stdout
     copy = tmp_path / "mine.yaml"
-    copy.write_text((bundled_networks()[NETWORKS.index("two_hidden")]).read_text())
+    copy.write_text(resolve("two_hidden").read_text())
     by_path = run(tmp_path, "dL/dW1", "--net", str(copy)).stdout
     assert by_name == by_path
 

@@ -8,12 +8,13 @@ from functools import cache
 import pytest
 import reference as ref
 import sympy as sp
+from conftest import small_networks
 
 from derive.expand import derive, multiply_out
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 from derive.printing import to_json
 
-NETWORKS = [p.stem for p in bundled_networks()]
+NETWORKS = small_networks()
 
 
 @cache

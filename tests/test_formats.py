@@ -7,14 +7,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import small_networks
 from renderers import extract_markdown_math, markdown_escapes, markdown_math_errors
 
 from derive.evaluate import at
 from derive.expand import derive
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 from derive.printing import report
 
-NETWORKS = [p.stem for p in bundled_networks()]
+NETWORKS = small_networks()
 
 
 @cache

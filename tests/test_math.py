@@ -14,13 +14,14 @@ import pytest
 import reference as ref
 import sympy as sp
 import yaml
+from conftest import small_networks
 
 from derive.evaluate import at
 from derive.expand import derive
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 from derive.printing import to_json
 
-NETWORKS = [p.stem for p in bundled_networks()]
+NETWORKS = small_networks()
 SEEDS = (1, 2, 3)
 
 

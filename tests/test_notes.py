@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import small_networks
 from renderers import extract_markdown_math, markdown_escapes, markdown_math_errors
 
 from derive import notes
@@ -25,13 +26,13 @@ from derive.backprop import values
 from derive.cli import main
 from derive.errors import DeriveError
 from derive.evaluate import forward
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 from derive.notes.build import example_point
 from derive.notes.write import read_course
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-NETWORKS = [p.stem for p in bundled_networks()]
+NETWORKS = small_networks()
 # The bundled networks and a deeper one the issue names (four hidden layers of three).
 ALL = [*NETWORKS, str(HERE / "four_hidden.yaml")]
 FLAVORS = ["github", "portable"]

@@ -15,11 +15,12 @@ import reference as ref
 import sympy as sp
 import yaml
 from click.testing import CliRunner
+from conftest import small_networks
 
 from derive.cli import main
 from derive.evaluate import at, gradients, random_point
 from derive.expand import derive
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 
 
 def fully_connected(inputs: int, hidden: list[int]) -> str:
@@ -162,7 +163,7 @@ def test_a_deep_chain_into_softmax_answers_without_multiplying_out(tmp_path):
     assert answer["value"] == pytest.approx(want, rel=1e-9)
 
 
-@pytest.mark.parametrize("source", [p.stem for p in bundled_networks()])
+@pytest.mark.parametrize("source", small_networks())
 def test_gradients_in_one_sweep_equal_each_parameters_own_derivative(source):
     net = load_network(source)
     point = random_point(net, seed=3)
