@@ -121,6 +121,13 @@ class Sweep:
             for edge in row.terms
         }
 
+    def formula(self, edge: tuple[str, str]) -> sp.Expr:
+        """Return one local partial's formula (SymPy), built on first use and kept."""
+        cache = self.__dict__.setdefault("_formulas", {})
+        if edge not in cache:
+            cache[edge] = local_partial(self.net, *edge)
+        return cache[edge]
+
     def line(self, node: str) -> Line:
         """Return the line of a node (KeyError when the loss does not depend on it)."""
         return self._by_node[node]

@@ -19,7 +19,8 @@ from derive.printing.words import NOTATION, NOTATION_TEX, notation, num, plural
 
 # Human output lists at most this many lines and gradients; JSON lists every one.
 SHOWN = 40
-# Local partials' formulas (SymPy) are written for sweeps up to this many edges.
+# JSON gives every local partial's formula (SymPy) for sweeps up to this many edges;
+# human output gives those of the lines it shows.
 FORMULAS = 4000
 
 
@@ -108,11 +109,10 @@ def text_report(shown: Shown) -> str:
     if v is not None:
         out += ["", *_text_point(shown)]
     lines, grads, more_lines, more_grads = _rows(sweep)
-    formulas = _formulas(sweep)
     for title, rows, more in (("Sweep:", lines, more_lines), ("Gradients:", grads, more_grads)):
         out += ["", title]
         for row in rows:
-            out += _text_row(p, shown, row, formulas)
+            out += _text_row(p, shown, row)
         if more:
             out.append(f"  ... and {more:,} more (--format json lists every one)")
     if shown.layers is not None:
@@ -137,7 +137,7 @@ def _text_point(shown: Shown) -> list[str]:
     return out
 
 
-def _text_row(p: TermPrinter, shown: Shown, row: Line | Gradient, formulas: bool) -> list[str]:
+def _text_row(p: TermPrinter, shown: Shown, row: Line | Gradient) -> list[str]:
     sweep, v = shown.sweep, shown.values
     node = row_node(row)
     lhs = p.whole(sweep.of, node)
@@ -149,13 +149,10 @@ def _text_row(p: TermPrinter, shown: Shown, row: Line | Gradient, formulas: bool
         terms = f" = {_numbers(p, sweep, v, row)}" if shown_terms else ""
         out.append(f"{pad}{terms} = {num(value)}")
     for edge in row.terms:
-        text = f"      {p.local(*edge)}"
-        if formulas:
-            text += f" = {formula_text(sweep.local[edge])}"
+        text = f"      {p.local(*edge)} = {formula_text(sweep.formula(edge))}"
         if v is not None:
             text += f" = {num(v.local[edge])}"
-        if formulas or v is not None:
-            out.append(text)
+        out.append(text)
     if shown.lr is not None and v is not None and isinstance(row, Gradient):
         old, grad = v.point[node], v.gradients[node]
         new = old - shown.lr * grad
@@ -232,7 +229,6 @@ def json_report(shown: Shown) -> str:
 
 def _doc_rows(shown: Shown, p: LatexPrinter, rows: list) -> list[dict[str, Any]]:
     sweep, v = shown.sweep, shown.values
-    formulas = _formulas(sweep)
     out = []
     for row in rows:
         node = row_node(row)
@@ -250,7 +246,7 @@ def _doc_rows(shown: Shown, p: LatexPrinter, rows: list) -> list[dict[str, Any]]
         item["local"] = [
             (
                 p.local(*e),
-                formula_latex(sweep.local[e], sweep.net) if formulas else "",
+                formula_latex(sweep.formula(e), sweep.net),
                 num(v.local[e]) if v is not None else "",
             )
             for e in row.terms
