@@ -295,7 +295,7 @@ def values(
     missing = [n for n in needed(net, sweep) if n not in point]
     if missing:
         raise DeriveError(
-            "missing values for " + ", ".join(missing),
+            "missing values for " + _listed(missing),
             hint="give them in a point file or name=value pairs, or in the network's values:",
         )
     env = forward(net, point)
@@ -306,6 +306,17 @@ def values(
         delta[row.node] = _fold(row.terms, delta, local, slope)
     gradients = {g.param: _fold(g.terms, delta, local, slope) for g in sweep.gradients}
     return Values(sweep, dict(point), env, delta, gradients, local)
+
+
+def _listed(names: list[str], most: int = 10) -> str:
+    """Return names for an error message: all of them, or the first ``most`` and a count.
+
+    >>> _listed([f"x{i}" for i in range(1, 13)], most=3)
+    'x1, x2, x3 and 9 more'
+    """
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most:,} more"
 
 
 def _fold(

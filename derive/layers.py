@@ -166,14 +166,14 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     >>> round(v.dW[-1][0][0], 6)
     -0.125349
     """
-    from derive.backprop import _Slopes, needed
+    from derive.backprop import _listed, _Slopes, needed
     from derive.evaluate import forward
 
     net = form.net
     missing = [n for n in needed(net) if n not in point]
     if missing:
         raise DeriveError(
-            "missing values for " + ", ".join(missing),
+            "missing values for " + _listed(missing),
             hint="give them in a point file or name=value pairs, or in the network's values:",
         )
     env = forward(net, point)
