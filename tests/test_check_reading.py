@@ -128,7 +128,7 @@ def test_spec_broken_chain_is_named(nets):
 def test_spec_identically_zero_factor_is_named(nets):
     answer = "dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1 + dL/dO31*dO31/dO22*dO22/dO12*dO12/dW1"
     result = check(nets["two_hidden"], answer)
-    assert "dO12/dW1 is 0: O12 does not depend on W1" in messages(result)
+    assert "dO12/dW1 is 0 (O12 does not depend on W1: W1 feeds only O11)" in messages(result)
 
 
 # -- where the two readings differ -------------------------------------------------------------

@@ -50,6 +50,7 @@ from derive.graph import Network
 from derive.paths import between, count_paths, iter_paths
 from derive.printing.formulas import formula_text
 from derive.printing.terms import UnicodePrinter
+from derive.printing.words import why_zero
 
 MAX_LISTED = 8  # reasons of one kind listed before "and N more"
 
@@ -350,7 +351,7 @@ class Grader:
         elif self.count(of, wrt):
             message += f": write the product of local partials along each path from {of} to {wrt}"
         else:
-            message += f"; it is 0: {self._why_zero(of, wrt)}"
+            message += f"; it is 0 ({self._why_zero(of, wrt)})"
         return Reason("restated", message)
 
     def zero_factors(self, side: Node) -> list[Reason]:
@@ -359,21 +360,19 @@ class Grader:
             of, wrt = factor
             if of != wrt and not self.count(of, wrt):
                 out.append(
-                    Reason("zero_factor", f"{whole(of, wrt)} is 0: {self._why_zero(of, wrt)}")
+                    Reason("zero_factor", f"{whole(of, wrt)} is 0 ({self._why_zero(of, wrt)})")
                 )
         return out
 
     def zero_lhs(self, of: str, wrt: str) -> Reason:
         why = self._why_zero(of, wrt)
-        return Reason("zero_derivative", f"{whole(of, wrt)} is 0, so the answer should be 0: {why}")
+        return Reason(
+            "zero_derivative", f"{whole(of, wrt)} is 0, so the answer should be 0 ({why})"
+        )
 
     def _why_zero(self, of: str, wrt: str) -> str:
-        if of in nx.ancestors(self.graph, wrt):
-            return f"{of} comes before {wrt}, so it cannot depend on {wrt}"
-        feeds = sorted(self.graph.successors(wrt), key=self.net.rank)
-        if 0 < len(feeds) <= 3:
-            return f"{of} does not depend on {wrt} ({wrt} feeds only {' and '.join(feeds)})"
-        return f"{of} does not depend on {wrt}"
+        """Return why d(of)/d(wrt) is 0, in printing's words (the one place they are made)."""
+        return why_zero(self.derived(of, wrt)) or f"{of} does not depend on {wrt}"
 
     def _wrong_lhs(self, got: Poly, of: str, wrt: str, written: Poly) -> Reason | None:
         ends = {chain_ends(mono) for mono in got}
