@@ -11,11 +11,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import small_networks
 
 from derive.check import check
 from derive.check.report import format_check_text
 from derive.cli import main
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 
 SKIP = """
 name: skip
@@ -202,7 +203,7 @@ def _json(net_path, derivative):
     return json.loads(out.output)
 
 
-@pytest.mark.parametrize("source", [*(p.stem for p in bundled_networks()), "skip", "tied"])
+@pytest.mark.parametrize("source", [*small_networks(), "skip", "tied"])
 def test_derives_own_expansion_and_factored_form_pasted_back_match(nets, source):
     net = nets.get(source) or load_network(source)
     for param in net.parameters[:: max(1, len(net.parameters) // 3)]:  # a few per network
