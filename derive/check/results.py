@@ -29,8 +29,10 @@ class Reason:
 
     Kinds: restated (the right side is the left side again), zero_factor,
     zero_derivative, missing_path, duplicate_path, wrong_coefficient,
-    extra_path, broken_chain, wrong_lhs, not_the_expansion (too many paths to
-    say more), value_mismatch, not_finite.
+    extra_path, broken_chain, multiplied_paths (paths multiplied, not added),
+    local_partial (an edge factor the answer needed to be the whole
+    derivative), wrong_lhs, not_the_expansion (too many paths to say more),
+    value_mismatch, not_finite.
     """
 
     kind: str
