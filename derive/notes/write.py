@@ -130,7 +130,7 @@ def tex_markup(text: str) -> str:
 
     Math, verbatim and pictures are left as they are.
 
-    >>> tex_markup('a **b** *c* `d` "e" \(x*y\)')
+    >>> tex_markup(r'a **b** *c* `d` "e" \(x*y\)')
     "a \\textbf{b} \\emph{c} \\texttt{d} ``e'' \\(x*y\\)"
     """
 
