@@ -1,4 +1,5 @@
-"""Render what derive writes the way readers will see it: KaTeX for Markdown, pdflatex for LaTeX.
+"""Render what derive writes the way readers will see it: KaTeX and Mermaid for Markdown,
+pdflatex for LaTeX.
 
 The notes tests call these helpers; each one that needs an outside tool checks for it
 with `need_tool`, which skips locally and fails in CI (CI=true), where `.ci/run` has
@@ -20,12 +21,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX_SCRIPT = Path(__file__).resolve().parent / "katex_render.mjs"
+MERMAID_SCRIPT = Path(__file__).resolve().parent / "mermaid_render.mjs"
+PUPPETEER_CONFIG = Path(__file__).resolve().parent / "puppeteer.json"
 
 _INSTALL_HINTS = {
     "node": "install Node.js (node 20 or newer)",
     "katex": "run `npm install` in the repository root (package.json pins katex)",
     "pdflatex": "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures",
     "pdftoppm": "apt-get install poppler-utils",
+    "mermaid": "run `PUPPETEER_SKIP_DOWNLOAD=1 npm ci` in the repository root (package.json pins"
+    " @mermaid-js/mermaid-cli and puppeteer)",
+    "chromium": "apt-get install chromium (tests/puppeteer.json names /usr/bin/chromium)",
 }
 
 
@@ -38,13 +44,31 @@ def _missing(name: str) -> str | None:
             if (ROOT / "node_modules" / "katex" / "package.json").is_file()
             else f"katex is not installed in {ROOT / 'node_modules'}"
         )
+    if name == "mermaid":
+        modules = ROOT / "node_modules"
+        return (
+            _missing("node")
+            or _missing("chromium")
+            or next(
+                (
+                    f"{package} is not installed in {modules}"
+                    for package in ("@mermaid-js/mermaid-cli", "puppeteer")
+                    if not (modules / package / "package.json").is_file()
+                ),
+                None,
+            )
+        )
+    if name == "chromium":
+        browser = Path(json.loads(PUPPETEER_CONFIG.read_text())["executablePath"])
+        return None if os.access(browser, os.X_OK) else f"{browser} is not there"
     if shutil.which(name) is None:
         return f"{name} is not on PATH"
     return None
 
 
 def need_tool(name: str) -> None:
-    """Return if tool `name` (node, katex, pdflatex, pdftoppm) is usable; else skip, or fail in CI.
+    """Return if tool `name` (node, katex, mermaid, pdflatex, pdftoppm) is usable; else skip,
+    or fail in CI.
 
     A missing tool skips the test on a developer's machine, but CI has installed every
     tool (`.ci/run`), so there a missing one is a broken build, never a silent skip.
@@ -85,6 +109,68 @@ def render_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
     results = json.loads(proc.stdout)
     assert len(results) == len(formulas), "katex_render.mjs returned a wrong number of results"
     return results
+
+
+# --- Mermaid -------------------------------------------------------------------------------
+
+
+def render_mermaid(
+    diagrams: list[str], out: Path | None = None, fmt: str = "svg"
+) -> list[str | None]:
+    """Render each Mermaid diagram in headless Chromium; one entry per diagram: None or the error.
+
+    One browser renders the whole batch (its start is most of the cost), with the Mermaid
+    that the pinned @mermaid-js/mermaid-cli resolves. With `out`, diagram i is written to
+    `out/<i>.<fmt>` (svg or png), to look at.
+    """
+    need_tool("mermaid")
+    if not diagrams:
+        return []
+    payload = json.dumps({"diagrams": diagrams, "out": str(out) if out else None, "format": fmt})
+    proc = subprocess.run(
+        ["node", str(MERMAID_SCRIPT)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{MERMAID_SCRIPT.name} exited {proc.returncode}:\n{proc.stderr}")
+    results = json.loads(proc.stdout)
+    assert len(results) == len(diagrams), "mermaid_render.mjs returned a wrong number of results"
+    return results
+
+
+_MERMAID_BLOCK = re.compile(r"^```mermaid\n(.*?)^```", re.S | re.M)
+
+
+def mermaid_blocks(md: str) -> list[str]:
+    """Every ```` ```mermaid ```` block of Markdown `md`, in order.
+
+    >>> mermaid_blocks("a\\n```mermaid\\nflowchart LR\\n  a --> b\\n```\\nb\\n")
+    ['flowchart LR\\n  a --> b\\n']
+    """
+    return _MERMAID_BLOCK.findall(md)
+
+
+def mermaid_errors(documents: dict[str, str]) -> list[str]:
+    """One readable line per Mermaid block that does not render, over named Markdown documents.
+
+    Every block of every document goes to one browser.
+    """
+    blocks = [
+        (name, i, block)
+        for name, md in documents.items()
+        for i, block in enumerate(mermaid_blocks(md), 1)
+    ]
+    results = render_mermaid([block for _, _, block in blocks])
+    return [
+        f"{name}: diagram {i}: {error}\n{block}"
+        for (name, i, block), error in zip(blocks, results, strict=True)
+        if error is not None
+    ]
 
 
 # --- Markdown math -----------------------------------------------------------------------

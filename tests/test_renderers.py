@@ -5,8 +5,10 @@ from renderers import (
     extract_markdown_math,
     markdown_escapes,
     markdown_math_errors,
+    mermaid_blocks,
     need_tool,
     pdf_to_png,
+    render_mermaid,
 )
 
 # --- KaTeX ---------------------------------------------------------------------------------
@@ -223,3 +225,37 @@ def test_missing_tool_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI needs no-such-tool-xyz"):
         need_tool("no-such-tool-xyz")
+
+
+# --- Mermaid -------------------------------------------------------------------------------
+
+GOOD_FLOWCHART = (
+    'flowchart LR\n  n0(("x₁")) -- "W₁" --> n1(("O₁₁"))\n  linkStyle 0 stroke:#d97706\n'
+)
+BROKEN_FLOWCHART = 'flowchart LR\n  n0(("x1") -- "W1" --> n1\n'
+
+
+@pytest.fixture(scope="module")
+def mermaid_batch():
+    """One browser start for the module: a good diagram, a broken one, a good one."""
+    return render_mermaid([GOOD_FLOWCHART, BROKEN_FLOWCHART, "flowchart TB\n  a --> b\n"])
+
+
+@pytest.mark.browser
+def test_valid_mermaid_renders_and_results_stay_in_order(mermaid_batch):
+    assert mermaid_batch[0] is None and mermaid_batch[2] is None
+
+
+@pytest.mark.browser
+def test_mermaid_syntax_error_fails_with_mermaids_message(mermaid_batch):
+    assert "Parse error on line 2" in mermaid_batch[1]
+
+
+def test_empty_mermaid_batch_starts_no_browser(monkeypatch):
+    monkeypatch.setattr("renderers.need_tool", lambda name: None)
+    assert render_mermaid([]) == []
+
+
+def test_mermaid_blocks_are_read_from_markdown():
+    md = f"# A\n```mermaid\n{GOOD_FLOWCHART}```\n\n```python\nx = 1\n```\n"
+    assert mermaid_blocks(md) == [GOOD_FLOWCHART]
