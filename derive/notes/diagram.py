@@ -1,131 +1,384 @@
 """The network diagram: nodes placed in columns, weight labels no line crosses, highlights.
 
 Markdown draws it with Mermaid and LaTeX with TikZ; both get the same
-:class:`Diagram` from :func:`diagram`.
+:class:`Diagram` from :func:`diagram`. Names are drawn in the network's own
+notation (its ``latex:`` names: TeX for TikZ, the same in Unicode for Mermaid).
+A softmax layer's pre-activations are drawn as nodes, each joined to every
+output, so that a highlighted path can be followed through the coupling; a
+network with a layer of more than :data:`WIDE` nodes is drawn as one block per
+layer.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from derive.expand import Derivative
 from derive.graph import Network
 
+# A layer of more nodes than this makes the whole network a row of layer blocks.
+WIDE = 8
+
 
 @dataclass
 class Diagram:
-    """A drawing of the network: nodes placed in columns, edges, and what is highlighted."""
+    """A drawing of the network: nodes placed in columns, edges, and what is highlighted.
+
+    Each node has ``id``, ``name`` (the file's), ``tex`` (its TeX), ``label`` (Unicode,
+    for Mermaid), ``tikz`` (the TikZ node's text), ``kind``, ``x``, ``y`` and ``on``; each
+    edge ``a``, ``b`` (node ids), ``src``, ``dst``, ``weight``, ``tex`` and ``label`` (its
+    weight label, empty for none), ``kind``, ``index``, ``pos`` and ``on``.
+    """
 
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
     on_nodes: list[str] = field(default_factory=list)
     on_edges: list[int] = field(default_factory=list)
+    blocks: bool = False
+
+
+def is_wide(net: Network) -> bool:
+    """Return whether the network is drawn as layer blocks: a layer has more than WIDE nodes."""
+    return max(len(names) for names in [net.inputs, *net.layers, net.targets]) > WIDE
+
+
+# -- Unicode names, for Mermaid -------------------------------------------------------
+
+_SUP = dict(
+    zip(
+        "0123456789+−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ",
+        strict=True,
+    )
+)
+_SUB = dict(
+    zip("0123456789+−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True)
+)
+_GREEK = {
+    g: chr(0x3B1 + i)
+    for i, g in enumerate(
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+        " rho varsigma sigma tau upsilon phi chi psi omega".split()
+    )
+}
+_GREEK.update({g.capitalize(): chr(0x391 + i) for i, g in enumerate(_GREEK) if g != "varsigma"})
+_ACCENTS = {"hat": "\u0302", "tilde": "\u0303", "bar": "\u0304", "vec": "\u20d7", "dot": "\u0307"}
+_PLAIN = {"mathrm", "text", "mathit", "mathbf", "operatorname", "boldsymbol"}
+_SYMBOLS = {"ell": "ℓ", "prime": "′", "cdot": "·", "times": "×", "ldots": "…", "dots": "…"}
+
+
+class _NotPlain(ValueError):
+    """The TeX has something the Unicode reading does not know."""
+
+
+def unicode_name(tex: str) -> str | None:
+    """Return a name's TeX as Unicode text (``a^{(L-1)}`` is ``a⁽ᴸ⁻¹⁾``), or None if it can't.
+
+    A sub- or superscript with a character Unicode has no small form of is written
+    out: ``x_{b}`` is ``x_b``, ``a^{(Q)}`` is ``a^(Q)``.
+
+    >>> unicode_name("w_{jk}^{(L)}"), unicode_name(r"\\hat{y}_{2}"), unicode_name("C_{0}")
+    ('wⱼₖ⁽ᴸ⁾', 'ŷ₂', 'C₀')
+    >>> unicode_name(r"\\frac{a}{b}") is None
+    True
+    """
+    try:
+        text, rest = _read(tex.replace(" ", ""), 0)
+    except _NotPlain:
+        return None
+    # Precomposed where Unicode has it (y and a combining hat are ŷ).
+    return unicodedata.normalize("NFC", text) if rest == len(tex.replace(" ", "")) else None
+
+
+def _read(tex: str, i: int, stop: str = "") -> tuple[str, int]:
+    """Read TeX from ``i`` up to ``stop`` (or the end); return its text and where it ended."""
+    out = ""
+    while i < len(tex) and tex[i] != stop:
+        c = tex[i]
+        if c in "_^":
+            script, i = _atom(tex, i + 1)
+            table = _SUB if c == "_" else _SUP
+            small = "".join(table.get(ch, "") for ch in script)
+            if len(small) == len(script) and script:
+                out += small
+            else:
+                out += c + (script if len(script) == 1 or script.startswith("(") else f"({script})")
+            continue
+        text, i = _atom(tex, i)
+        out += text
+    return out, i
+
+
+def _atom(tex: str, i: int) -> tuple[str, int]:
+    """Read one character, command or braced group at ``i``."""
+    if i >= len(tex):
+        raise _NotPlain(tex)
+    c = tex[i]
+    if c == "{":
+        text, end = _read(tex, i + 1, "}")
+        if end >= len(tex):
+            raise _NotPlain(tex)
+        return text, end + 1
+    if c == "\\":
+        j = i + 1
+        while j < len(tex) and tex[j].isalpha():
+            j += 1
+        command = tex[i + 1 : j]
+        if command in _GREEK:
+            return _GREEK[command], j
+        if command in _SYMBOLS:
+            return _SYMBOLS[command], j
+        if command in _ACCENTS or command in _PLAIN:
+            text, end = _atom(tex, j)
+            return (text + _ACCENTS[command] if command in _ACCENTS else text), end
+        raise _NotPlain(command)
+    if c in "}&$%#~":
+        raise _NotPlain(c)
+    return ("−" if c == "-" else c), i + 1
+
+
+def _label(net: Network, name: str) -> str:
+    """Return a name as Mermaid shows it: its TeX in Unicode, else the file's name."""
+    return unicode_name(net.latex_names[name]) or name
+
+
+# -- layout ---------------------------------------------------------------------------
+
+
+def _node(name: str, kind: str, tex: str, label: str, x: float, y: float) -> dict[str, Any]:
+    return {
+        "id": "",
+        "name": name,
+        "tex": tex,
+        "label": label,
+        "tikz": rf"\({tex}\)",
+        "kind": kind,
+        "x": round(x, 2),
+        "y": round(y, 2),
+        "on": False,
+    }
+
+
+def _edge(a: dict, b: dict, kind: str, weight: str = "", tex: str = "", label: str = "") -> dict:
+    return {
+        "a": a["id"],
+        "b": b["id"],
+        "src": a["name"],
+        "dst": b["name"],
+        "weight": weight,
+        "tex": tex,
+        "label": label,
+        "below": "",
+        "kind": kind,
+        "on": False,
+        "pos": 0.5,
+    }
+
+
+def _softmax(net: Network, layer: list[str]) -> bool:
+    return net.neurons[layer[0]].activation == "softmax" and len(layer) > 1
 
 
 @functools.lru_cache(maxsize=8)
 def _layout(net: Network) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
     """Return the network's drawn nodes and edges, labels placed: the same for every weight."""
-    columns = [net.inputs, *net.layers, [net.loss]]
+    nodes, edges = _blocks(net) if is_wide(net) else _neurons(net)
+    for i, node in enumerate(nodes):
+        node["id"] = f"n{i}"
+    by_name = {node["name"]: node for node in nodes}
+    for e in edges:
+        e["a"], e["b"] = by_name[e["src"]]["id"], by_name[e["dst"]]["id"]
+    for i, e in enumerate(edges):
+        e["index"] = i
+    if not is_wide(net):
+        place_labels(nodes, edges)
+    return tuple(nodes), tuple(edges)
+
+
+def _neurons(net: Network) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every node drawn: inputs, neurons (a softmax layer's z's too), biases, targets, loss."""
+    t = net.latex_names
+    # A softmax layer gets a column of its z's just before it: the coupling is drawn.
+    columns: list[tuple[str, list[str]]] = [("input", net.inputs)]
+    for layer in net.layers:
+        if _softmax(net, layer):
+            columns.append(("preact", [net.neurons[n].preact for n in layer]))
+        columns.append(("neuron", layer))
+    columns.append(("loss", [net.loss]))
     nodes: list[dict[str, Any]] = []
-    ids: dict[str, str] = {}
+    at: dict[str, dict[str, Any]] = {}
 
     def add(name: str, kind: str, x: float, y: float) -> None:
-        ids[name] = f"n{len(nodes)}"
-        nodes.append(
-            {
-                "id": ids[name],
-                "name": name,
-                "tex": net.latex_names[name],
-                "kind": kind,
-                "x": round(x, 2),
-                "y": round(y, 2),
-                "on": False,
-            }
-        )
+        at[name] = _node(name, kind, t[name], _label(net, name), x, y)
+        nodes.append(at[name])
 
     # Names with superscripts (a^{(L-1)}) are wide, and biases sit above their neuron: more room.
-    wide = any("^" in net.latex_names[n] for names in columns for n in names)
+    wide = any("^" in t[n] for _, names in columns for n in names)
     dx, dy = (4.2 if wide else 3.0), (2.2 if wide or net.biases else 1.7)
-    for col, names in enumerate(columns):
+    x = 0.0
+    for col, (kind, names) in enumerate(columns):
+        if col:
+            # The coupling fan needs less room than a column of labelled weights.
+            x += dx * (0.7 if kind == "neuron" and columns[col - 1][0] == "preact" else 1.0)
         for row, name in enumerate(names):
-            add(name, net.kind(name), dx * col, dy * ((len(names) - 1) / 2 - row))
-    loss_x = dx * (len(columns) - 1)
+            add(name, kind, x, dy * ((len(names) - 1) / 2 - row))
+    loss_x = x
     bottom = min(node["y"] for node in nodes if node["x"] >= loss_x - dx) - 1.3
-    for row, t in enumerate(net.targets):
-        add(t, "target", loss_x + 1.1 * (row - (len(net.targets) - 1) / 2), min(-1.4, bottom))
+    for row, y in enumerate(net.targets):
+        add(y, "target", loss_x + 1.1 * (row - (len(net.targets) - 1) / 2), min(-1.4, bottom))
     for b, n in net.biases.items():
-        owner = next(node for node in nodes if node["name"] == n)
+        owner = at[net.neurons[n].preact] if net.neurons[n].preact in at else at[n]
         add(b, "bias", owner["x"], owner["y"] + 0.95)
+
     edges: list[dict[str, Any]] = []
+
+    def into(n: str) -> dict[str, Any]:  # where a neuron's inputs arrive: its z, if drawn
+        return at.get(net.neurons[n].preact, at[n])
+
     for w, pairs in net.weight_edges.items():
         for src, dst in pairs:
-            edges.append(
-                {
-                    "a": ids[src],
-                    "b": ids[dst],
-                    "src": src,
-                    "dst": dst,
-                    "weight": w,
-                    "tex": net.latex_names[w],
-                    "kind": "weight",
-                }
-            )
+            edges.append(_edge(at[src], into(dst), "weight", w, t[w], _label(net, w)))
     edges.sort(key=lambda e: (net.rank(e["dst"]), net.rank(e["src"])))
     for b, n in net.biases.items():
-        edges.append(
-            {"a": ids[b], "b": ids[n], "src": b, "dst": n, "weight": "", "tex": "", "kind": "bias"}
-        )
+        edges.append(_edge(at[b], into(n), "bias"))
+    for layer in net.layers:
+        if _softmax(net, layer):
+            edges += [
+                _edge(at[net.neurons[j].preact], at[k], "coupling") for j in layer for k in layer
+            ]
     for name in [*net.outputs, *net.targets]:
-        edges.append(
-            {
-                "a": ids[name],
-                "b": ids[net.loss],
-                "src": name,
-                "dst": net.loss,
-                "weight": "",
-                "tex": "",
-                "kind": "loss",
-            }
-        )
-    for i, e in enumerate(edges):
-        e["index"], e["on"] = i, False
-    place_labels(nodes, edges)
-    return tuple(nodes), tuple(edges)
+        edges.append(_edge(at[name], at[net.loss], "loss"))
+    return nodes, edges
+
+
+def _blocks(net: Network) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One block per layer ("784 inputs", "100 relu"), joined by arrows labelled W^(l)."""
+    t = net.latex_names
+    layers = [net.inputs, *net.layers]
+    nodes: list[dict[str, Any]] = []
+    block_of: dict[str, str] = {}
+    dx = 4.0
+
+    def add(members: list[str], kind: str, words: str, x: float, y: float) -> dict[str, Any]:
+        first, last = members[0], members[-1]
+        tex = t[first] if len(members) == 1 else rf"{t[first]} \ldots {t[last]}"
+        label = _label(net, first) + ("" if len(members) == 1 else f" … {_label(net, last)}")
+        node = _node(f"block{len(nodes)}", kind, tex, f"{label}<br/>{words}", x, y)
+        node["tikz"] = rf"\({tex}\)\\{words}"
+        node["members"] = members
+        nodes.append(node)
+        block_of.update((m, node["name"]) for m in members)
+        return node
+
+    def many(n: int, word: str, plural: str = "s") -> str:
+        return f"{n} {word}{plural * (n > 1)}"
+
+    add(net.inputs, "input block", many(len(net.inputs), "input"), 0, 0)
+    for k, names in enumerate(net.layers, 1):
+        add(names, "block", f"{len(names)} {net.neurons[names[0]].activation}", dx * k, 0)
+    loss = add([net.loss], "loss", "loss", dx * len(layers) - 1.6, 0)
+    loss["tikz"], loss["label"] = rf"\({t[net.loss]}\)", _label(net, net.loss)
+    add(net.targets, "target block", many(len(net.targets), "target"), loss["x"], -2.0)
+    for k, names in enumerate(net.layers, 1):
+        biases = list(dict.fromkeys(net.neurons[n].bias for n in names if net.neurons[n].bias))
+        if biases:
+            add(biases, "bias block", many(len(biases), "bias", "es"), dx * k - 1.6, 1.9)
+    by_name = {node["name"]: node for node in nodes}
+
+    edges: list[dict[str, Any]] = []
+    joins: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for w, pairs in net.weight_edges.items():
+        for src, dst in pairs:
+            joins.setdefault((block_of[src], block_of[dst]), []).append((src, dst, w))
+    for (a, b), under in joins.items():
+        weights = {w for _, _, w in under}
+        sources, dests = by_name[a]["members"], by_name[b]["members"]
+        full = len(weights) == len(under) == len(sources) * len(dests)
+        k = layers.index(dests)
+        if full and layers.index(sources) == k - 1:
+            tex, shape = rf"W^{{({k})}}", rf"{len(dests)} \times {len(sources)}"
+            label = f"W{''.join(_SUP[c] for c in f'({k})')} {len(dests)}×{len(sources)}"
+        else:
+            label = many(len(weights), "weight")
+            tex, shape = rf"{len(weights)}", r"\text{weight" + "s" * (len(weights) > 1) + "}"
+        e = _edge(by_name[a], by_name[b], "block", "", tex, label)
+        e["below"] = shape  # TikZ writes the shape under the arrow, the matrix over it
+        e["under"] = under
+        edges.append(e)
+    for node in nodes:
+        if node["kind"] == "bias block":
+            owner = block_of[net.biases[node["members"][0]]]
+            e = _edge(node, by_name[owner], "bias")
+            e["under"] = [(b, net.biases[b], "") for b in node["members"]]
+            edges.append(e)
+    last = by_name[block_of[net.outputs[0]]]
+    for source in (last, by_name[block_of[net.targets[0]]]):
+        e = _edge(source, loss, "loss")
+        e["under"] = [(m, net.loss, "") for m in source["members"]]
+        edges.append(e)
+    return nodes, edges
+
+
+# -- highlighting ---------------------------------------------------------------------
 
 
 def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     """Return the network's diagram; with ``d``, the edges and nodes of its paths highlighted.
 
-    An edge is highlighted when the loss's dependence on ``d.wrt`` runs along it, which is
-    exact without listing a single path: it joins two nodes of ``d.nodes``.
+    An edge is highlighted when the dependence of ``d.of`` on ``d.wrt`` runs along it,
+    which is exact without listing a single path: it ends at a node of ``d.nodes`` (the
+    nodes between the two) and starts at one, or carries the weight ``d.wrt``.
     """
     base_nodes, base_edges = _layout(net)
     # The layout is the network's; each diagram only highlights, on its own copies.
     nodes = [dict(node) for node in base_nodes]
     edges = [dict(e) for e in base_edges]
-    pic = Diagram(nodes, edges)
+    pic = Diagram(nodes, edges, blocks=is_wide(net))
     if d is None or d.is_zero:
         return pic
     inside = set(d.nodes)
-    g = d.graph
+    # A softmax z lies on a path when an argument of it does and an output of its layer does.
+    for n, neuron in net.neurons.items():
+        if neuron.preact not in inside and any(a in inside for a in net.args(n)):
+            if any(k in inside for k in net.group(n)):
+                inside.add(neuron.preact)
+
+    def on(src: str, dst: str, weight: str = "") -> bool:
+        return dst in inside and (src in inside or weight in inside)
+
     for node in nodes:
-        node["on"] = node["name"] in inside
-    pic.on_nodes = [node["id"] for node in nodes if node["on"]]
+        node["on"] = any(m in inside for m in node.get("members", [node["name"]]))
     for e in edges:
-        dst, src, w = e["dst"], e["src"], e["weight"]
-        via = [x for x in (src, w) if x and x in inside and g.has_edge(x, dst)]
-        e["on"] = dst in inside and bool(via)
+        if "under" in e:
+            e["on"] = any(on(*u) for u in e["under"])
+        else:
+            e["on"] = on(e["src"], e["dst"], e["weight"])
+    pic.on_nodes = [node["id"] for node in nodes if node["on"]]
     pic.on_edges = [e["index"] for e in edges if e["on"]]
     return pic
 
 
+# -- label placement (TikZ) -----------------------------------------------------------
+
 # Sizes in the TikZ picture, in cm: half a weight label's length and height, and how far
 # a node reaches from its centre (TikZ draws an arrow from border to border).
 LABEL_HALF = (0.3, 0.14)
-NODE_REACH = {"input": 0.45, "neuron": 0.45, "loss": 0.4, "target": 0.35, "bias": 0.2}
+NODE_REACH = {
+    "input": 0.45,
+    "neuron": 0.45,
+    "preact": 0.35,
+    "loss": 0.4,
+    "target": 0.35,
+    "bias": 0.2,
+    "block": 1.25,
+    "input block": 1.25,
+    "target block": 0.9,
+    "bias block": 0.9,
+}
 # Where on its arrow a label may sit (0 at the tail), in the order they are tried.
 LABEL_POS = (0.25, 0.3, 0.2, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.15, 0.8)
 
