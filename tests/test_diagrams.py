@@ -11,6 +11,7 @@ from derive.expand import derive
 from derive.graph import bundled_networks, load_network
 from derive.notes.diagram import WIDE, diagram, unicode_name
 from derive.printing.document import environment
+from derive.printing.network import mermaid as jupyter_mermaid
 
 NETWORKS = [path.stem for path in bundled_networks()]
 
@@ -45,8 +46,7 @@ def macros():
 
 def mermaid(pic) -> str:
     """The Mermaid block the notes print for a diagram, fences stripped."""
-    block = macros()[0](pic)
-    return block.strip().removeprefix("```mermaid").removesuffix("```").lstrip("\n")
+    return fences_off(macros()[0](pic))
 
 
 def tikz(pic) -> str:
@@ -244,10 +244,10 @@ def test_wide_network_is_drawn_as_one_block_per_layer(wide):
 
 def test_a_layer_of_WIDE_neurons_is_still_drawn_neuron_by_neuron(tmp_path):
     path = tmp_path / "eight.yaml"
-    path.write_text(wide_yaml(inputs=WIDE, hidden=WIDE, outputs=2))
+    path.write_text(wide_yaml(inputs=WIDE, hidden=3, outputs=2))
     pic = diagram(load_network(path))
     assert not pic.blocks
-    assert sum(n["kind"] == "neuron" for n in pic.nodes) == WIDE + 2
+    assert sum(n["kind"] == "input" for n in pic.nodes) == WIDE
 
 
 def test_partly_connected_layers_are_labelled_with_their_weight_count(tmp_path):
@@ -275,10 +275,16 @@ def drawings(net) -> list:
     return [diagram(net)] + [diagram(net, derive(net, net.loss, p)) for p in sorted(ends)]
 
 
+def fences_off(block: str) -> str:
+    return block.strip().removeprefix("```mermaid").removesuffix("```").lstrip("\n")
+
+
 @pytest.mark.browser
 def test_bundled_and_wide_diagrams_render_in_a_browser(wide):
+    """The notes' diagrams, and the one a network shows of itself in Jupyter."""
     nets = [load_network(name) for name in NETWORKS] + [wide]
     blocks = [(net.name, mermaid(pic)) for net in nets for pic in drawings(net)]
+    blocks += [(f"{net.name} (Jupyter)", fences_off(jupyter_mermaid(net))) for net in nets]
     results = render_mermaid([block for _, block in blocks])
     failed = [
         f"{name}:\n{block}\n{error}"
