@@ -343,9 +343,11 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     inside = set(d.nodes)
     # A softmax z lies on a path when an argument of it does and an output of its layer does.
     for n, neuron in net.neurons.items():
-        if neuron.preact not in inside and any(a in inside for a in net.args(n)):
-            if any(k in inside for k in net.group(n)):
-                inside.add(neuron.preact)
+        if neuron.activation != "softmax":
+            continue
+        args = [neuron.bias, *(x for pair in neuron.inputs for x in pair)]
+        if any(a in inside for a in args) and any(k in inside for k in net.group(n)):
+            inside.add(neuron.preact)
 
     def on(src: str, dst: str, weight: str = "") -> bool:
         return dst in inside and (src in inside or weight in inside)
