@@ -5,7 +5,7 @@ import re
 from functools import cache
 
 import pytest
-from renderers import render_mermaid
+from renderers import ROOT, mermaid_blocks, render_mermaid
 
 from derive.expand import derive
 from derive.graph import bundled_networks, load_network
@@ -280,10 +280,18 @@ def fences_off(block: str) -> str:
 
 
 @pytest.mark.browser
-def test_bundled_and_wide_diagrams_render_in_a_browser(wide):
-    """The notes' diagrams, and the one a network shows of itself in Jupyter."""
+def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide):
+    """Every diagram of the shipped notes (output/, which test_notes keeps equal to what
+    the documented command writes), the wide network's, and the one a network shows of
+    itself in Jupyter: one browser for all of them."""
+    blocks = [
+        (f"{md.name} diagram {i}", block)
+        for md in sorted((ROOT / "output").glob("*.md"))
+        for i, block in enumerate(mermaid_blocks(md.read_text(encoding="utf-8")), 1)
+    ]
+    assert len(blocks) >= 2 * len(NETWORKS)
+    blocks += [("wide", mermaid(pic)) for pic in drawings(wide)]
     nets = [load_network(name) for name in NETWORKS] + [wide]
-    blocks = [(net.name, mermaid(pic)) for net in nets for pic in drawings(net)]
     blocks += [(f"{net.name} (Jupyter)", fences_off(jupyter_mermaid(net))) for net in nets]
     results = render_mermaid([block for _, block in blocks])
     failed = [
