@@ -5,15 +5,16 @@ import re
 from functools import cache
 
 import pytest
+from conftest import small_networks
 from renderers import ROOT, mermaid_blocks, render_mermaid
 
 from derive.expand import derive
-from derive.graph import bundled_networks, load_network
+from derive.graph import load_network
 from derive.notes.diagram import WIDE, diagram, unicode_name
 from derive.printing.document import environment
 from derive.printing.network import mermaid as jupyter_mermaid
 
-NETWORKS = [path.stem for path in bundled_networks()]
+NETWORKS = small_networks()  # mnist.yaml's 79,510 parameters are tested on their own
 
 
 def wide_yaml(inputs: int = 12, hidden: int = 10, outputs: int = 3) -> str:
