@@ -12,14 +12,13 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
 import sympy as sp
 
 from derive.errors import DeriveError
 from derive.expand import Derivative, local_partial
 from derive.graph import Network
 from derive.netfile import NUMBER, read_numbers
-from derive.paths import sweep
+from derive.paths import ancestors, sweep
 from derive.rules import ACTIVATIONS, LOSSES
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
@@ -59,7 +58,7 @@ def number(expr: sp.Expr, env: dict[str, float]) -> float:
 
 def needed(net: Network, d: Derivative) -> list[str]:
     """Return the inputs, parameters and targets whose values the derivative involves."""
-    names = nx.ancestors(net.graph(d.detail), d.of) | {d.of, d.wrt}
+    names = ancestors(net.graph(d.detail), d.of) | {d.of, d.wrt}
     return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
 
 
@@ -97,28 +96,64 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
     return env
 
 
+RANDOM_RULE = (
+    "weights and biases uniform in ±1/sqrt(fan-in) of their neuron, inputs uniform in [0, 1], "
+    "targets in the loss's range (one-hot for cross-entropy, 0 or 1 for bce, [0, 1] otherwise), "
+    "each rounded to 3 significant digits"
+)
+"""How :func:`random_point` draws its values, in one line for a report."""
+
+
 def random_point(net: Network, seed: int = 0) -> dict[str, float]:
-    """Return a reproducible random point: inputs, weights, biases and fitting targets."""
+    """Return a reproducible random point: inputs, weights, biases and fitting targets.
+
+    The rule is :data:`RANDOM_RULE` (the usual initialisation, so that a wide
+    network's neurons are neither saturated nor dead): the same seed gives the
+    same point.
+
+    >>> from derive.graph import load_network
+    >>> point = random_point(load_network("softmax"), seed=7)
+    >>> sorted(point[t] for t in ("y1", "y2", "y3")), 0 <= point["x1"] <= 1
+    ([0.0, 0.0, 1.0], True)
+    """
     rng = random.Random(seed)
+    fan_in: dict[str, int] = {}
+    for n in net.neurons.values():
+        for _, w in n.inputs:
+            fan_in.setdefault(w, len(n.inputs))
+        if n.bias:
+            fan_in.setdefault(n.bias, len(n.inputs))
     point = {}
     for name in net.names:
         kind = net.kind(name)
-        if kind in ("input", "weight", "bias"):
-            point[name] = round(rng.uniform(-1, 1), 3)
-    if net.loss_kind == "cross_entropy":
+        if kind == "input":
+            point[name] = float(f"{rng.uniform(0, 1):.3g}")
+        elif kind in ("weight", "bias"):
+            scale = 1 / math.sqrt(fan_in[name])
+            point[name] = float(f"{rng.uniform(-scale, scale):.3g}")
+    targets = LOSSES[net.loss_kind].targets
+    if targets == "onehot":
         hot = rng.randrange(len(net.targets))
         point.update({t: float(i == hot) for i, t in enumerate(net.targets)})
-    elif net.loss_kind == "bce":
+    elif targets == "binary":
         point.update({t: float(rng.random() < 0.5) for t in net.targets})
     else:
-        point.update({t: round(rng.uniform(0, 1), 3) for t in net.targets})
+        point.update({t: float(f"{rng.uniform(0, 1):.3g}") for t in net.targets})
     return point
 
 
 def read_point(text: str | None, net: Network) -> dict[str, float]:
-    """Return the values an ``--at`` option gives over the file's ``values:``.
+    """Return the values a point gives, over the network file's own ``values:``.
 
-    ``text`` is a YAML file of ``name: value`` or ``name=value,name=value``.
+    ``text`` is a YAML file of ``name: value`` lines, a network file (its
+    ``values:``), or ``name=value,name=value``. Only inputs, parameters and
+    targets take values: the forward pass computes every other node.
+
+    Raises
+    ------
+    DeriveError
+        For an unknown name, a value given twice, a non-number, or a value for a
+        computed node.
 
     >>> from derive.graph import load_network
     >>> read_point("W4=0.5, y=0", load_network("simple"))["W4"]
@@ -128,34 +163,49 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
     if not text:
         return point
     if Path(text).is_file():
-        point.update(read_numbers(text, net.names))
+        point.update(read_numbers(text, net.order, lambda name: _computed(net, name)))
         return point
     if "=" not in text:
         raise DeriveError(
-            f"--at '{text}' is neither a file nor name=value pairs",
+            f"the point '{text}' is neither a file nor name=value pairs",
             hint="give a YAML file of name: value, or x1=0.5,W1=0.1",
         )
-    given: set[str] = set()
+    given: dict[str, float] = {}
     for col, part in _parts(text):
         name, eq, value = (x.strip() for x in part.partition("="))
         if not eq:
             raise DeriveError(
-                f"--at: cannot read '{part}'", col=col, hint="write name=value,name=value"
+                f"cannot read '{part}' in the point", col=col, hint="write name=value,name=value"
             )
-        if name not in net.names:
+        if name not in net.order:
             close = difflib.get_close_matches(name, net.names, n=3)
             hint = ("did you mean " + " or ".join(close) + "?") if close else "see: derive show"
-            raise DeriveError(f"--at: '{name}' is not a name in the network", col=col, hint=hint)
+            raise DeriveError(f"'{name}' is not a name in the network", col=col, hint=hint)
         if name in given:
-            raise DeriveError(f"--at: {name} is given twice", col=col, hint="give each value once")
+            raise DeriveError(
+                f"{name} is given twice in the point", col=col, hint="give each value once"
+            )
         if not NUMBER.match(value):
             where = col + part.index("=") + 1
-            raise DeriveError(
-                f"--at: the value of {name} must be a number, not '{value}'", col=where
-            )
-        given.add(name)
-        point[name] = float(value)
+            raise DeriveError(f"the value of {name} must be a number, not '{value}'", col=where)
+        why = _computed(net, name)
+        if why:
+            raise DeriveError(why[0], col=col, hint=why[1])
+        given[name] = float(value)
+    point.update(given)
     return point
+
+
+def _computed(net: Network, name: str) -> tuple[str, str] | None:
+    """Return (message, hint) if ``name`` is computed by the forward pass, else None."""
+    kind = net.kind(name)
+    if kind in LEAF_KINDS:
+        return None
+    what = {"neuron": "a neuron", "preact": "a pre-activation", "loss": "the loss"}[kind]
+    return (
+        f"{name} is {what}: the forward pass computes it, so it takes no value",
+        "give values for inputs, weights, biases and targets only",
+    )
 
 
 def _parts(text: str):
@@ -204,7 +254,7 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     if missing:
         raise DeriveError(
             "missing values for " + ", ".join(missing),
-            hint="give them with --at name=value,... or a YAML file, or in the network's values:",
+            hint="give them in the point (name=value,... or a YAML file) or in the network's values:",
         )
     env = forward(net, point)
     local = {edge: number(d.local[edge], env) for edge in d.edges}

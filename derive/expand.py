@@ -23,7 +23,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.graph import Network
-from derive.paths import between, count_paths, iter_joined, iter_paths, sweep, ways
+from derive.paths import ancestors, between, count_paths, iter_joined, iter_paths, sweep, ways
 from derive.rules import ACTIVATIONS, LOSSES
 
 # A factored subterm with more local partials than this is named (dA/dB) and defined apart.
@@ -69,6 +69,23 @@ class Sum:
 
 
 Term = Local | Whole | Product | Sum
+
+
+@dataclass(frozen=True)
+class ZeroReason:
+    """Why d(of)/d(wrt) is 0, for printing to put in words.
+
+    ``kind`` is ``leaf`` (of is an input, parameter or target: it depends on
+    nothing), ``reversed`` (wrt is computed from of), ``unused`` (nothing is
+    computed from wrt) or ``elsewhere`` (wrt feeds only ``feeds``, none of
+    which reaches of). ``of_kind`` is what ``of`` is (input, neuron, ...).
+    """
+
+    kind: str
+    of: str
+    wrt: str
+    feeds: tuple[str, ...] = ()
+    of_kind: str = ""
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -161,15 +178,15 @@ class Derivative:
     @cached_property
     def path_count(self) -> int:
         """Return the exact number of paths, counted without listing them."""
-        return count_paths(self.graph, self.of, self.wrt) if self.of != self.wrt else 1
+        return count_paths(self.graph, self.of, self.wrt, self.nodes) if self.of != self.wrt else 1
 
     def iter_paths(self) -> Iterator[tuple[str, ...]]:
         """Yield every path from ``of`` down to ``wrt``, lazily, in network order."""
-        return iter_paths(self.graph, self.of, self.wrt, self.net._rank)
+        return iter_paths(self.graph, self.of, self.wrt, self.net.order, self.nodes)
 
     def iter_joined(self, piece: Callable[[str, str], str]) -> Iterator[str]:
         """Yield each path's edges rendered by ``piece`` and joined, lazily, in network order."""
-        return iter_joined(self.graph, self.of, self.wrt, piece, self.net._rank)
+        return iter_joined(self.graph, self.of, self.wrt, piece, self.net.order, self.nodes)
 
     @cached_property
     def paths(self) -> list[tuple[str, ...]]:
@@ -186,6 +203,25 @@ class Derivative:
         """Return whether no path joins the two nodes (the derivative is 0)."""
         return self.path_count == 0
 
+    @cached_property
+    def zero_reason(self) -> ZeroReason | None:
+        """Return why the derivative is 0, as data (None when it is not 0).
+
+        >>> from derive.graph import load_network
+        >>> derive(load_network("two_hidden"), "O11", "W5").zero_reason
+        ZeroReason(kind='elsewhere', of='O11', wrt='W5', feeds=('O12',), of_kind='neuron')
+        """
+        if not self.is_zero or self.of == self.wrt:
+            return None
+        net, of, wrt = self.net, self.of, self.wrt
+        of_kind = net.kind(of)
+        if of_kind in ("input", "weight", "bias", "target"):
+            return ZeroReason("leaf", of, wrt, (), of_kind)
+        if of in ancestors(self.graph, wrt):
+            return ZeroReason("reversed", of, wrt, (), of_kind)
+        feeds = tuple(sorted(self.graph.successors(wrt), key=net.rank))
+        return ZeroReason("elsewhere" if feeds else "unused", of, wrt, feeds, of_kind)
+
     def why_zero(self) -> str:
         """Return, in plain words, why the derivative is 0 (empty when it is not).
 
@@ -193,17 +229,17 @@ class Derivative:
         >>> derive(load_network("two_hidden"), "O11", "W5").why_zero()
         'O11 does not depend on W5: W5 feeds only O12'
         """
-        if not self.is_zero or self.of == self.wrt:
+        reason = self.zero_reason
+        if reason is None:
             return ""
-        net, of, wrt = self.net, self.of, self.wrt
-        if net.kind(of) in ("input", "weight", "bias", "target"):
-            return f"{of} is {_article(net.kind(of))}: it depends on nothing"
-        if wrt in nx.ancestors(self.graph, of) or of in nx.ancestors(self.graph, wrt):
+        of, wrt = reason.of, reason.wrt
+        if reason.kind == "leaf":
+            return f"{of} is {_article(reason.of_kind)}: it depends on nothing"
+        if reason.kind == "reversed":
             return f"{of} does not depend on {wrt}: {wrt} is computed from {of}, not the other way round"
-        feeds = sorted(self.graph.successors(wrt), key=net.rank)
-        if not feeds:
+        if reason.kind == "unused":
             return f"{of} does not depend on {wrt}: nothing is computed from {wrt}"
-        return f"{of} does not depend on {wrt}: {wrt} feeds only {_words(feeds)}"
+        return f"{of} does not depend on {wrt}: {wrt} feeds only {_words(list(reason.feeds))}"
 
     # -- expansion and factored form --
 
@@ -500,5 +536,5 @@ def derive(
     net.check_name(of, detail)
     net.check_name(wrt, detail)
     if max_paths is not None and max_paths < 0:
-        raise DeriveError("--max-paths must be a whole number of 0 or more, or 'all'")
+        raise DeriveError("the number of paths to list must be 0 or more, or all of them")
     return Derivative(net, of, wrt, detail=detail, max_paths=max_paths)

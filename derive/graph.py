@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +20,7 @@ import networkx as nx
 from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.netfile import NetworkSpec, read_spec
-
-KINDS = ("input", "weight", "bias", "neuron", "preact", "target", "loss")
+from derive.rules import ACTIVATIONS
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,56 @@ def load_network(source: str | Path) -> Network:
     return Network(read_spec(resolve(source)))
 
 
-def default_latex(name: str) -> str:
-    """Return how a name is typeset by default: trailing digits or ``_x`` become a subscript.
+def parse_derivative(text: str) -> tuple[str, str]:
+    """Return (of, wrt) of a derivative written ``dA/dB`` or ``∂A/∂B``.
 
-    >>> default_latex("O11"), default_latex("a_L"), default_latex("W")
-    ('O_{11}', 'a_{L}', 'W')
+    Raises
+    ------
+    DeriveError
+        When the text is not of that form.
+
+    Examples
+    --------
+    >>> parse_derivative("dL/dW1"), parse_derivative(" ∂O31/∂O11 ")
+    (('L', 'W1'), ('O31', 'O11'))
     """
+    match = DERIVATIVE.fullmatch(text.strip())
+    if not match:
+        raise DeriveError(
+            f"cannot read the derivative '{text}'",
+            hint="write it as dA/dB, for example dL/dW1",
+        )
+    return match.group(1), match.group(2)
+
+
+DERIVATIVE = re.compile(r"[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)")
+INDEXED = re.compile(r"([A-Za-z])(\d+)_(\d+)(?:_(\d+))?")
+
+
+def default_latex(name: str, indexed: bool = False) -> str:
+    r"""Return how a name is typeset by default.
+
+    Trailing digits become a subscript, a word after an underscore an upright
+    subscript; in a layer-indexed network ``a1_3`` is ``a^{(1)}_{3}`` and the
+    weight ``w2_5_17`` (into neuron 5 of layer 2 from neuron 17) is
+    ``w^{(2)}_{5,17}``: the two indices always with a comma between them.
+
+    >>> default_latex("O11"), default_latex("a_L"), default_latex("W"), default_latex("y_hat")
+    ('O_{11}', 'a_{L}', 'W', 'y_{\\mathrm{hat}}')
+    >>> default_latex("a1_3", indexed=True), default_latex("w2_5_17", indexed=True)
+    ('a^{(1)}_{3}', 'w^{(2)}_{5,17}')
+    """
+    if indexed:
+        match = INDEXED.fullmatch(name)
+        if match:
+            letter, layer, j, k = match.groups()
+            return f"{letter}^{{({layer})}}_{{{j},{k}}}" if k else f"{letter}^{{({layer})}}_{{{j}}}"
     if "_" in name:
         head, _, tail = name.partition("_")
-        tail = tail.replace("_", r"\_")
+        if re.fullmatch(r"[A-Za-z]{2,}", tail):
+            tail = rf"\mathrm{{{tail}}}"  # y_hat: a word, not the product h*a*t
+        else:
+            tail = tail.replace("_", r"\_")
         return f"{_latex_word(head)}_{{{tail}}}"
     match = re.fullmatch(r"([A-Za-z]+?)(\d+)", name)
     if match:
@@ -97,8 +138,142 @@ def _latex_word(word: str) -> str:
     return word if len(word) == 1 else rf"\mathit{{{word}}}"
 
 
+class _LatexNames(Mapping):
+    """Every name's LaTeX, worked out on first use (a wide network has 80,000 names)."""
+
+    def __init__(self, names: dict[str, int], overrides: dict[str, str], indexed: bool) -> None:
+        self._names = names
+        self._done = dict(overrides)
+        self._indexed = indexed
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._done:
+            if name not in self._names:
+                raise KeyError(name)
+            self._done[name] = default_latex(name, self._indexed)
+        return self._done[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _kinds(spec: NetworkSpec) -> Iterator[tuple[str, str, int, str | None]]:
+    """Yield (name, kind, layer, activation) for every name, in network order."""
+    seen: set[str] = set()
+    for x in spec.inputs:
+        seen.add(x)
+        yield x, "input", 0, None
+    feeds = _feeds(spec)
+    for index, layer in enumerate(spec.layers, start=1):
+        biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
+        for n, bias in zip(layer.neurons, biases, strict=True):
+            for _, w in feeds[n]:
+                if w not in seen:
+                    seen.add(w)
+                    yield w, "weight", index, None
+            if bias and bias not in seen:
+                seen.add(bias)
+                yield bias, "bias", index, None
+            yield spec.preactivations[n], "preact", index, layer.activation
+            yield n, "neuron", index, layer.activation
+    for t in spec.targets:
+        yield t, "target", len(spec.layers) + 1, None
+    yield spec.loss, "loss", len(spec.layers) + 1, None
+
+
+def _feeds(spec: NetworkSpec) -> dict[str, list[tuple[str, str]]]:
+    """Return, for each neuron, its (source, weight) pairs in the order listed."""
+    cached = spec.__dict__.get("_feeds")
+    if cached is None:
+        cached = {n: [] for layer in spec.layers for n in layer.neurons}
+        for src, dst, weight in spec.edges:
+            cached[dst].append((src, weight))
+        spec.__dict__["_feeds"] = cached
+    return cached
+
+
+def build_graph(spec: NetworkSpec, detail: bool = False) -> nx.DiGraph:
+    """Return the network as a dependency DAG: an edge u -> v when v is computed from u.
+
+    Nodes carry ``kind`` (input, weight, bias, neuron, preact, target, loss),
+    ``layer`` (0 for inputs, the loss last), ``activation`` (neurons and their
+    z's) and ``latex``; an edge from a source into a neuron (its z with
+    ``detail``) carries the ``weight`` it is multiplied by. Without ``detail``
+    the z's are left out and each neuron depends on its z's arguments directly
+    (a softmax neuron on those of every z of its layer).
+
+    >>> from derive.netfile import read_spec
+    >>> g = build_graph(read_spec("t.yaml", "layers:\\n  - inputs: [x]\\n  - neurons: [O]\\n"))
+    >>> g.nodes["O"]["kind"], g.edges["x", "O"]["weight"], sorted(g.predecessors("L"))
+    ('neuron', 'W1', ['O', 'y'])
+    """
+    g = nx.DiGraph(name=spec.name)
+    nodes = []
+    for name, kind, layer, activation in _kinds(spec):
+        if kind == "preact" and not detail:
+            continue
+        attrs = {"kind": kind, "layer": layer, "latex": spec.latex.get(name)}
+        if attrs["latex"] is None:
+            attrs["latex"] = default_latex(name, spec.indexed)
+        if activation is not None:
+            attrs["activation"] = activation
+        nodes.append((name, attrs))
+    g.add_nodes_from(nodes)
+    feeds = _feeds(spec)
+    edges: list[tuple] = []
+    for layer in spec.layers:
+        biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
+        zs = [spec.preactivations[n] for n in layer.neurons]
+        for n, z, bias in zip(layer.neurons, zs, biases, strict=True):
+            into = z if detail else n
+            for src, weight in feeds[n]:
+                edges.append((src, into, {"weight": weight}))
+                edges.append((weight, into, {}))
+            if bias:
+                edges.append((bias, into, {}))
+        if not ACTIVATIONS[layer.activation].couples:
+            if detail:
+                edges.extend((z, n, {}) for z, n in zip(zs, layer.neurons, strict=True))
+        elif detail:  # every output of a softmax layer depends on every z of it
+            edges.extend((z, n, {}) for n in layer.neurons for z in zs)
+        else:
+            args = {a: None for n in layer.neurons for a in _args(feeds[n], spec, n)}
+            edges.extend((a, n, {}) for n in layer.neurons for a in args)
+    outputs = spec.layers[-1].neurons
+    edges.extend((o, spec.loss, {}) for o in outputs)
+    edges.extend((t, spec.loss, {}) for t in spec.targets)
+    g.add_edges_from(edges)
+    return g
+
+
+def _args(feeds: list[tuple[str, str]], spec: NetworkSpec, neuron: str) -> Iterator[str]:
+    for src, weight in feeds:
+        yield src
+        yield weight
+    bias = spec.__dict__.setdefault("_bias", _bias_of(spec)).get(neuron)
+    if bias:
+        yield bias
+
+
+def _bias_of(spec: NetworkSpec) -> dict[str, str]:
+    return {
+        n: b
+        for layer in spec.layers
+        if isinstance(layer.bias, list)
+        for n, b in zip(layer.neurons, layer.bias, strict=True)
+    }
+
+
 class Network:
-    """A loaded network: its neurons, parameters, loss, and dependency graphs."""
+    """A loaded network: a thin view over its dependency graph (:func:`build_graph`).
+
+    Names in network order (``names``, ``order``, ``rank``), what each name is
+    (``kind``), each neuron's inputs, bias, activation and z (``neurons``), and
+    the compact and detailed graphs themselves (``graph(detail)``).
+    """
 
     def __init__(self, spec: NetworkSpec) -> None:
         self.spec = spec
@@ -116,74 +291,52 @@ class Network:
         self.weight_edges: dict[str, list[tuple[str, str]]] = {}
         for src, dst, weight in spec.edges:
             self.weight_edges.setdefault(weight, []).append((src, dst))
+        feeds = _feeds(spec)
         self.neurons: dict[str, Neuron] = {}
         for index, layer in enumerate(spec.layers, start=1):
             biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
             for n, bias in zip(layer.neurons, biases, strict=True):
-                feeds = tuple((s, w) for s, d, w in spec.edges if d == n)
                 preact = spec.preactivations[n]
-                self.neurons[n] = Neuron(n, index, layer.activation, preact, feeds, bias)
-        self.biases = {n.bias: n.name for n in self.neurons.values() if n.bias}
+                self.neurons[n] = Neuron(n, index, layer.activation, preact, tuple(feeds[n]), bias)
+        # A bias shared by several neurons (bias: [b1, b1]) is one parameter.
+        self.bias_neurons: dict[str, list[str]] = {}
+        for n in self.neurons.values():
+            if n.bias:
+                self.bias_neurons.setdefault(n.bias, []).append(n.name)
+        self.biases = {b: ns[0] for b, ns in self.bias_neurons.items()}
         self.preacts = {n.preact: n.name for n in self.neurons.values()}
-        self._rank = {name: i for i, name in enumerate(self.names)}
-        self.latex_names = {name: default_latex(name) for name in self.names}
-        self.latex_names.update(spec.latex)
+        self._kind: dict[str, str] = {name: kind for name, kind, _, _ in _kinds(spec)}
+        self.names: list[str] = list(self._kind)
+        self.order: dict[str, int] = {name: i for i, name in enumerate(self.names)}
+        self.latex_names: Mapping[str, str] = _LatexNames(self.order, spec.latex, spec.indexed)
 
     # -- names -----------------------------------------------------------------
-
-    @cached_property
-    def names(self) -> list[str]:
-        """Every name in network order: inputs, then per layer weights, biases, z's, neurons; targets, loss."""
-        order: list[str] = list(self.inputs)
-        seen = set(order)
-        for layer in self.layers:
-            for n in layer:
-                neuron = self.neurons[n]
-                for name in [w for _, w in neuron.inputs] + [neuron.bias, neuron.preact, n]:
-                    if name and name not in seen:
-                        seen.add(name)
-                        order.append(name)
-        return order + self.targets + [self.loss]
 
     @property
     def weights(self) -> list[str]:
         """Return the weight names in numbering order."""
         return list(self.weight_edges)
 
-    @property
+    @cached_property
     def parameters(self) -> list[str]:
         """Return every weight and bias, in network order."""
-        return [n for n in self.names if self.kind(n) in ("weight", "bias")]
+        return [n for n in self.names if self._kind[n] in ("weight", "bias")]
 
     def kind(self, name: str) -> str:
         """Return what a name is: input, weight, bias, neuron, preact, target or loss."""
-        if name in self.neurons:
-            return "neuron"
-        if name in self.weight_edges:
-            return "weight"
-        if name in self.biases:
-            return "bias"
-        if name in self.preacts:
-            return "preact"
-        if name in self.targets:
-            return "target"
-        if name == self.loss:
-            return "loss"
-        if name in self.inputs:
-            return "input"
-        raise KeyError(name)
+        return self._kind[name]
 
     def rank(self, name: str) -> int:
         """Return a name's position in network order (for sorting paths as notes read them)."""
-        return self._rank[name]
+        return self.order[name]
 
     def check_name(self, name: str, detail: bool = False) -> str:
         """Return ``name`` if the network has it, else raise with the closest names."""
-        if name in self._rank:
-            if self.kind(name) == "preact" and not detail:
+        if name in self.order:
+            if self._kind[name] == "preact" and not detail:
                 raise DeriveError(
                     f"'{name}' is a pre-activation, shown only in the detailed view",
-                    hint="add --detail",
+                    hint="ask for the detailed view",
                 )
             return name
         close = difflib.get_close_matches(name, self.names, n=3, cutoff=0.5)
@@ -199,46 +352,29 @@ class Network:
     def group(self, neuron: str) -> list[str]:
         """Return the neurons whose z's a neuron's output depends on (its whole layer for softmax)."""
         n = self.neurons[neuron]
-        if n.activation == "softmax":
+        if ACTIVATIONS[n.activation].couples:
             return list(self.layers[n.layer - 1])
         return [neuron]
 
     def args(self, neuron: str) -> list[str]:
         """Return what a neuron's z is a direct function of: sources, weights, bias."""
         n = self.neurons[neuron]
-        out: list[str] = []
+        out: dict[str, None] = {}
         for src, weight in n.inputs:
-            for name in (src, weight):
-                if name not in out:
-                    out.append(name)
+            out[src] = None
+            out[weight] = None
         if n.bias:
-            out.append(n.bias)
-        return out
+            out[n.bias] = None
+        return list(out)
 
     def graph(self, detail: bool = False) -> nx.DiGraph:
-        """Return the dependency DAG; with ``detail`` the z nodes are in it too."""
+        """Return the dependency DAG (see :func:`build_graph`); with ``detail`` the z's too."""
         return self._detail_graph if detail else self._compact_graph
 
     @cached_property
     def _compact_graph(self) -> nx.DiGraph:
-        return self._build(detail=False)
+        return build_graph(self.spec)
 
     @cached_property
     def _detail_graph(self) -> nx.DiGraph:
-        return self._build(detail=True)
-
-    def _build(self, detail: bool) -> nx.DiGraph:
-        g = nx.DiGraph(name=self.name)
-        for name in self.names:
-            if detail or self.kind(name) != "preact":
-                g.add_node(name, kind=self.kind(name), latex=self.latex_names[name])
-        for n in self.neurons:
-            if detail:
-                z = self.neurons[n].preact
-                g.add_edges_from((a, z) for a in self.args(n))
-                g.add_edges_from((self.neurons[k].preact, n) for k in self.group(n))
-            else:
-                g.add_edges_from((a, n) for k in self.group(n) for a in self.args(k))
-        g.add_edges_from((o, self.loss) for o in self.outputs)
-        g.add_edges_from((t, self.loss) for t in self.targets)
-        return g
+        return build_graph(self.spec, detail=True)

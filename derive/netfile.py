@@ -1,12 +1,12 @@
 """Stage 1: read a network file into a checked, plain description.
 
-The YAML is composed (not constructed) so that every value keeps its line and
-column; each mistake becomes one :class:`DeriveError` pointing at it.
+Names, layer sizes (counts give layer-indexed names), shared parameters, the
+size limit and the ``latex:`` allow-list are checked here, each mistake one
+:class:`DeriveError` at its line and column (see :mod:`derive.yamlread`).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +15,18 @@ import yaml
 
 from derive.errors import DeriveError
 from derive.rules import ACTIVATIONS, LOSSES
+from derive.yamlread import IDENT, NUMBER, Reader, compose, known_name, read_numbers, suggest
 
-IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+__all__ = ["NUMBER", "IDENT", "NetworkSpec", "LayerSpec", "read_spec", "read_numbers"]
+
 EDGE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*->\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z")
-NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\Z")
 
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
 LOSS_KINDS = tuple(LOSSES)
+LAYER_KEYS = ("neurons", "activation", "bias")
+# A network past this many weights and biases is refused before any name is made: every
+# parameter is a named node of a graph (about 1 kB each), so 10^7 would need gigabytes.
+MAX_PARAMETERS = 10_000_000
 TOP_KEYS = (
     "name",
     "title",
@@ -41,7 +46,8 @@ class LayerSpec:
 
     neurons: list[str]
     activation: str = "sigmoid"
-    bias: bool | list[str] = False
+    bias: bool | list[str] = False  # a list may name one bias several times (shared)
+    counted: bool = False  # given as a count (neurons: 100), names a<l>_<j>
 
 
 @dataclass
@@ -61,114 +67,7 @@ class NetworkSpec:
     latex: dict[str, str] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     preactivations: dict[str, str] = field(default_factory=dict)
-
-
-class _Located:
-    """A composed YAML node with the file name, to raise errors at it."""
-
-    def __init__(self, node: yaml.Node, file: str) -> None:
-        self.node = node
-        self.file = file
-
-    def error(self, message: str, hint: str | None = None) -> DeriveError:
-        mark = self.node.start_mark
-        return DeriveError(
-            message, file=self.file, line=mark.line + 1, col=mark.column + 1, hint=hint
-        )
-
-
-def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    lowered = {c.lower(): c for c in choices}
-    close = [
-        lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.5)
-    ]
-    if close:
-        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-    return "use one of " + ", ".join(choices)
-
-
-class _Reader:
-    """Turns composed YAML nodes into checked Python values."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def at(self, node: yaml.Node) -> _Located:
-        return _Located(node, self.file)
-
-    def mapping(self, node: yaml.Node, what: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.at(node).error(f"{what} must be a mapping (key: value lines)")
-        seen: dict[str, yaml.Node] = {}
-        for key, _ in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.at(key).error(f"a key in {what} must be a plain name")
-            if key.value in seen:
-                first = seen[key.value].start_mark.line + 1
-                raise self.at(key).error(
-                    f"key '{key.value}' is written twice in {what}",
-                    hint=f"remove one of the two (the first is on line {first})",
-                )
-            seen[key.value] = key
-        return node.value
-
-    def scalar(self, node: yaml.Node, what: str) -> str:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.at(node).error(f"{what} must be a single value")
-        return node.value
-
-    def text(self, node: yaml.Node, what: str) -> str:
-        return self.scalar(node, what)
-
-    def ident(self, node: yaml.Node, what: str) -> str:
-        value = self.scalar(node, what)
-        if not IDENT.match(value):
-            raise self.at(node).error(
-                f"{what} '{value}' is not a valid name",
-                hint="names start with a letter and use only letters, digits and _",
-            )
-        return value
-
-    def ident_list(self, node: yaml.Node, what: str) -> list[str]:
-        if isinstance(node, yaml.ScalarNode):
-            return [self.ident(node, what)]
-        if not isinstance(node, yaml.SequenceNode) or not node.value:
-            raise self.at(node).error(f"{what} must be a non-empty list of names, like [x1, x2]")
-        return [self.ident(item, what) for item in node.value]
-
-    def number(self, node: yaml.Node, what: str) -> float:
-        value = self.scalar(node, what)
-        # YAML 1.1 reads 1e-3 as a string; any plain number-looking scalar is a number here.
-        if not NUMBER.match(value.strip()) or node.style not in (None, ""):
-            raise self.at(node).error(f"{what} must be a number, not '{value}'")
-        return float(value)
-
-    def boolean(self, node: yaml.Node) -> bool | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
-            return node.value.lower() in ("true", "yes", "on")
-        return None
-
-
-def _compose(text: str, file: str) -> yaml.Node:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise DeriveError(
-            f"malformed YAML: {problem}",
-            file=file,
-            line=mark.line + 1 if mark else None,
-            col=mark.column + 1 if mark else None,
-            hint="check the indentation and the ':' after each key",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise DeriveError(f"malformed YAML: {exc}", file=file) from None
-    if node is None:
-        raise DeriveError(
-            "the file is empty", file=file, line=1, col=1, hint="start with 'layers:'"
-        )
-    return node
+    indexed: bool = False  # some layer is a count: layer-indexed names (SPEC section 1)
 
 
 def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
@@ -194,12 +93,12 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
             raise DeriveError(f"cannot read the network file: {exc.strerror}", file=file) from None
         except UnicodeDecodeError:
             raise DeriveError("the network file is not UTF-8 text", file=file) from None
-    r = _Reader(file)
-    root = _compose(text, file)
+    r = Reader(file)
+    root = compose(text, file)
     top: dict[str, tuple[yaml.ScalarNode, yaml.Node]] = {}
     for key, value in r.mapping(root, "the network file"):
         if key.value not in TOP_KEYS:
-            raise r.at(key).error(f"unknown key '{key.value}'", hint=_suggest(key.value, TOP_KEYS))
+            raise r.at(key).error(f"unknown key '{key.value}'", hint=suggest(key.value, TOP_KEYS))
         top[key.value] = (key, value)
     if "layers" not in top:
         raise r.at(root).error(
@@ -214,8 +113,11 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
     description = r.text(get("description"), "description") if get("description") else ""
 
     names: dict[str, yaml.Node] = {}
+    shared: dict[str, str] = {}  # a bias or weight name that may be given again, and its kind
 
-    def declare(node: yaml.Node, ident: str) -> None:
+    def declare(node: yaml.Node, ident: str, shared_as: str | None = None) -> None:
+        if ident in names and shared_as is not None and shared.get(ident) == shared_as:
+            return  # one tied parameter, named again
         if ident in names and node is root:
             mark = names[ident].start_mark
             raise DeriveError(
@@ -228,8 +130,15 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
                 hint=f"rename one (the first is at line {first.line + 1}, column {first.column + 1})",
             )
         names[ident] = node
+        if shared_as is not None:
+            shared[ident] = shared_as
 
-    inputs, layers = _read_layers(r, get("layers"), declare)
+    inputs, layers, indexed = _read_layers(
+        r,
+        get("layers"),
+        lambda node, ident, shared=None: declare(node, ident, shared),
+        bool(get("edges")),
+    )
     loss, loss_kind, targets = _read_loss(r, get("loss"), root, layers[-1].neurons, declare)
     edges = _read_edges(r, get("edges"), inputs, layers, declare) if get("edges") else None
     spec = NetworkSpec(
@@ -243,69 +152,83 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
         loss_kind=loss_kind,
         targets=targets,
         edges=edges,
+        indexed=indexed,
     )
     _name_auto_parameters(spec, declare, root, r)
     neurons = [n for layer in layers for n in layer.neurons]
     if get("preactivations"):
+        neuron_set = set(neurons)
         for key, value in r.mapping(get("preactivations"), "preactivations"):
-            _known(r, key, neurons)
+            known_name(r, key, neuron_set)
             z = r.ident(value, "a pre-activation name")
             declare(value, z)
             spec.preactivations[key.value] = z
-    for n in neurons:
-        if n not in spec.preactivations:
-            z = _default_preact(n, names)
-            names[z] = root
-            spec.preactivations[n] = z
-    known = list(names)
+    for n, z in _default_preacts(spec, names).items():
+        _declare_auto(
+            r,
+            declare,
+            root,
+            z,
+            f"the pre-activation of {n}",
+            "rename it, or name the pre-activations with 'preactivations:'",
+        )
+        spec.preactivations[n] = z
+    known = set(names)
     if get("latex"):
         for key, value in r.mapping(get("latex"), "latex"):
-            _known(r, key, known)
-            spec.latex[key.value] = r.text(value, f"the LaTeX of {key.value}")
+            known_name(r, key, known)
+            tex = r.text(value, f"the LaTeX of {key.value}")
+            problem = latex_problem(tex)
+            if problem:
+                raise r.at(value).error(
+                    f"the LaTeX of {key.value} {problem}",
+                    hint="use math only: letters, digits, _ ^ { }, and commands such as "
+                    r"\hat, \mathrm, \alpha",
+                )
+            spec.latex[key.value] = tex
     if get("values"):
+        computed = set(neurons) | set(spec.preactivations.values()) | {loss}
         for key, value in r.mapping(get("values"), "values"):
-            _known(r, key, known)
+            known_name(r, key, known)
+            if key.value in computed:
+                raise r.at(key).error(
+                    f"{key.value} is computed by the forward pass, so it takes no value",
+                    hint="give values for inputs, weights, biases and targets only",
+                )
             spec.values[key.value] = r.number(value, f"the value of {key.value}")
     return spec
 
 
-def _default_preact(neuron: str, taken: dict) -> str:
-    # SPEC: z + what follows the leading letters (O11 -> z11, aL -> zL, a_L -> z_L);
-    # "leading letters" is the first run of one case, so aL keeps its L.
-    rest = neuron[re.match(r"[a-z]+|[A-Z]+", neuron).end() :]
-    candidate = "z" + rest
-    if not rest or candidate in taken:
-        candidate = f"z_{neuron}"
-    return candidate
+def _default_preacts(spec: NetworkSpec, taken: dict) -> dict[str, str]:
+    """Return the default pre-activation name of each neuron not renamed (SPEC section 1).
 
-
-def read_numbers(path: str | Path, known: list[str]) -> dict[str, float]:
-    """Return the ``name: number`` pairs of a point file, each name checked against ``known``.
-
-    Raises
-    ------
-    DeriveError
-        At the line and column of a key written twice, an unknown name or a non-number.
+    z followed by what follows the neuron name's leading letters (O11 -> z11,
+    aL -> zL; "leading letters" is the first run of one case, so aL keeps its L).
+    If any two would clash, or one would be bare z or a name already taken, every
+    neuron gets z_<neuron>, so that one network never mixes the two styles.
+    Layer-indexed networks use z<l>_<j>.
     """
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeriveError(f"cannot read the point file: {exc}", file=file) from None
-    r = _Reader(file)
-    values = {}
-    for key, value in r.mapping(_compose(text, file), "the point file"):
-        _known(r, key, known)
-        values[key.value] = r.number(value, f"the value of {key.value}")
-    return values
+    if spec.indexed:
+        return {
+            n: f"z{index}_{j}"
+            for index, layer in enumerate(spec.layers, start=1)
+            for j, n in enumerate(layer.neurons, start=1)
+            if n not in spec.preactivations
+        }
+    todo = [n for layer in spec.layers for n in layer.neurons if n not in spec.preactivations]
+    short = {n: "z" + n[re.match(r"[a-z]+|[A-Z]+", n).end() :] for n in todo}
+    clash = len(set(short.values())) < len(short) or any(
+        z == "z" or z in taken for z in short.values()
+    )
+    return {n: f"z_{n}" for n in todo} if clash else short
 
 
-def _known(r: _Reader, key: yaml.ScalarNode, known: list[str]) -> None:
-    if key.value not in known:
-        raise r.at(key).error(f"unknown name '{key.value}'", hint=_suggest(key.value, known))
-
-
-def _read_layers(r: _Reader, node: yaml.Node, declare) -> tuple[list[str], list[LayerSpec]]:
+# One line of a plain point file, `name: number  # comment`, read without YAML's composer
+# (pure Python, about 1 ms a line: 80,000 values would take over a minute).
+def _read_layers(
+    r: Reader, node: yaml.Node, declare, has_edges: bool
+) -> tuple[list[str], list[LayerSpec], bool]:
+    """Return the inputs, the layers, and whether any layer is a count (indexed names)."""
     if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
         raise r.at(node).error(
             "'layers' must be a list of at least two layers",
@@ -316,61 +239,107 @@ def _read_layers(r: _Reader, node: yaml.Node, declare) -> tuple[list[str], list[
         raise r.at(node.value[0]).error(
             "the first layer must hold only 'inputs'", hint="write '- inputs: [x1, x2]'"
         )
-    inputs = r.ident_list(first["inputs"][1], "an input")
-    for item in (
-        first["inputs"][1].value if isinstance(first["inputs"][1], yaml.SequenceNode) else []
-    ):
-        declare(item, item.value)
-    if isinstance(first["inputs"][1], yaml.ScalarNode):
-        declare(first["inputs"][1], inputs[0])
-    layers: list[LayerSpec] = []
+    layer_fields = []
     for index, layer_node in enumerate(node.value[1:], start=2):
         fields = {}
         for key, value in r.mapping(layer_node, f"layer {index}"):
-            if key.value not in ("neurons", "activation", "bias"):
+            if key.value not in LAYER_KEYS:
                 if key.value == "inputs":
                     raise r.at(key).error(
                         "only the first layer holds inputs", hint="use 'neurons:'"
                     )
                 raise r.at(key).error(
                     f"unknown key '{key.value}' in layer {index}",
-                    hint=_suggest(key.value, ("neurons", "activation", "bias")),
+                    hint=suggest(key.value, LAYER_KEYS),
                 )
             fields[key.value] = value
         if "neurons" not in fields:
             raise r.at(layer_node).error(
                 f"layer {index} has no 'neurons:'", hint="add 'neurons: [O1]'"
             )
-        neuron_node = fields["neurons"]
-        neurons = r.ident_list(neuron_node, "a neuron")
-        items = neuron_node.value if isinstance(neuron_node, yaml.SequenceNode) else [neuron_node]
+        layer_fields.append((index, layer_node, fields))
+    # Sizes first, so that a network too large to hold is refused before any name is made.
+    input_node = first["inputs"][1]
+    sizes = [r.count(input_node, "the number of inputs")]
+    sizes += [
+        r.count(f["neurons"], f"the number of neurons in layer {i}") for i, _, f in layer_fields
+    ]
+    indexed = any(size is not None for size in sizes)
+    if not has_edges:
+        _check_size(r, node, sizes, input_node, layer_fields)
+    if sizes[0] is not None:
+        inputs = [f"x{i}" for i in range(1, sizes[0] + 1)]
+        for x in inputs:
+            declare(input_node, x)
+    else:
+        inputs = r.ident_list(input_node, "an input")
+        items = input_node.value if isinstance(input_node, yaml.SequenceNode) else [input_node]
         for item in items:
             declare(item, item.value)
-        spec = LayerSpec(neurons=neurons)
+    layers: list[LayerSpec] = []
+    for (index, _, fields), size in zip(layer_fields, sizes[1:], strict=True):
+        neuron_node = fields["neurons"]
+        if size is not None:
+            neurons = [f"a{index - 1}_{j}" for j in range(1, size + 1)]
+            for n in neurons:
+                declare(neuron_node, n)
+        else:
+            neurons = r.ident_list(neuron_node, "a neuron")
+            items = (
+                neuron_node.value if isinstance(neuron_node, yaml.SequenceNode) else [neuron_node]
+            )
+            for item in items:
+                declare(item, item.value)
+        spec = LayerSpec(neurons=neurons, counted=size is not None)
         if "activation" in fields:
             act = r.scalar(fields["activation"], "activation")
             if act not in ACTIVATION_NAMES:
                 raise r.at(fields["activation"]).error(
-                    f"unknown activation '{act}'", hint=_suggest(act, ACTIVATION_NAMES)
+                    f"unknown activation '{act}'", hint=suggest(act, ACTIVATION_NAMES)
                 )
             spec.activation = act
         if "bias" in fields:
-            bias_node = fields["bias"]
-            flag = r.boolean(bias_node)
-            if flag is not None:
-                spec.bias = flag
-            else:
-                biases = r.ident_list(bias_node, "a bias")
-                if len(biases) != len(neurons):
-                    raise r.at(bias_node).error(
-                        f"layer {index} has {len(neurons)} neurons but {len(biases)} bias names",
-                        hint="give one bias name per neuron, or write 'bias: true'",
-                    )
-                for item in bias_node.value:
-                    declare(item, item.value)
-                spec.bias = biases
+            spec.bias = _read_bias(r, fields["bias"], index, neurons, declare)
         layers.append(spec)
-    return inputs, layers
+    return inputs, layers, indexed
+
+
+def _read_bias(r: Reader, node: yaml.Node, index: int, neurons: list[str], declare):
+    flag = r.boolean(node)
+    if flag is not None:
+        return flag
+    biases = r.ident_list(node, "a bias")
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if len(biases) == 1 and len(neurons) > 1:  # bias: b1, one bias shared by the layer
+        biases, items = biases * len(neurons), items * len(neurons)
+    if len(biases) != len(neurons):
+        raise r.at(node).error(
+            f"layer {index} has {len(neurons)} neurons but {len(biases)} bias names",
+            hint="give one bias name per neuron (a name repeated is one shared bias), "
+            "or write 'bias: true'",
+        )
+    for item, bias in zip(items, biases, strict=True):
+        declare(item, bias, shared="bias")
+    return biases
+
+
+def _check_size(r: Reader, node: yaml.Node, sizes, input_node, layer_fields) -> None:
+    """Refuse, before naming anything, a fully connected network past MAX_PARAMETERS."""
+    widths = []
+    for size, value in zip(
+        sizes, [input_node] + [f["neurons"] for _, _, f in layer_fields], strict=True
+    ):
+        if size is not None:
+            widths.append(size)
+        else:
+            widths.append(len(value.value) if isinstance(value, yaml.SequenceNode) else 1)
+    total = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    if total > MAX_PARAMETERS:
+        raise r.at(node).error(
+            f"the network would have about {total:,} parameters, over the limit of "
+            f"{MAX_PARAMETERS:,}",
+            hint="derive names every weight; use narrower layers",
+        )
 
 
 def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
@@ -380,7 +349,7 @@ def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
             if key.value not in ("name", "kind", "target"):
                 raise r.at(key).error(
                     f"unknown key '{key.value}' in loss",
-                    hint=_suggest(key.value, ("name", "kind", "target")),
+                    hint=suggest(key.value, ("name", "kind", "target")),
                 )
             fields[key.value] = value
     loss = "L"
@@ -392,7 +361,7 @@ def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
         kind = r.scalar(fields["kind"], "the loss kind")
         if kind not in LOSS_KINDS:
             raise r.at(fields["kind"]).error(
-                f"unknown loss kind '{kind}'", hint=_suggest(kind, LOSS_KINDS)
+                f"unknown loss kind '{kind}'", hint=suggest(kind, LOSS_KINDS)
             )
     if "target" in fields:
         targets = r.ident_list(fields["target"], "a target")
@@ -418,7 +387,6 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
         for n in layer.neurons:
             layer_of[n] = index
     edges: list[tuple[str, str, str]] = []
-    weights: dict[str, yaml.Node] = {}
     seen: dict[tuple[str, str], yaml.Node] = {}
     for key, value in r.mapping(node, "edges"):
         match = EDGE.match(key.value)
@@ -431,7 +399,7 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
             if end not in layer_of:
                 raise r.at(key).error(
                     f"the edge '{key.value}' names an unknown node '{end}'",
-                    hint=_suggest(end, list(layer_of)),
+                    hint=suggest(end, list(layer_of)),
                 )
         if layer_of[dst] == 0:
             raise r.at(key).error(
@@ -449,9 +417,7 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
             )
         seen[(src, dst)] = key
         weight = r.ident(value, "a weight")
-        if weight not in weights:
-            declare(value, weight)
-            weights[weight] = value
+        declare(value, weight, "weight")
         edges.append((src, dst, weight))
     fed = {dst for _, dst, _ in edges}
     for layer in layers:
@@ -463,7 +429,7 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
     return edges
 
 
-def _declare_auto(r: _Reader, declare, root: yaml.Node, name: str, what: str, hint: str) -> None:
+def _declare_auto(r: Reader, declare, root: yaml.Node, name: str, what: str, hint: str) -> None:
     """Declare an automatic name; a clash is reported at the user's own use of the name."""
     try:
         declare(root, name)
@@ -477,17 +443,21 @@ def _declare_auto(r: _Reader, declare, root: yaml.Node, name: str, what: str, hi
         ) from None
 
 
-def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: _Reader) -> None:
-    """Fill in default weight and bias names (SPEC section 1)."""
+def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: Reader) -> None:
+    """Fill in default weight and bias names (SPEC section 1).
+
+    W1, W2, ... and b1, b2, ... over the whole network; in a layer-indexed
+    network w<l>_<j>_<k> (into neuron j of layer l from neuron k below) and b<l>_<j>.
+    """
     if spec.edges is None:
         spec.edges = []
         count = 0
         previous = spec.inputs
-        for layer in spec.layers:
-            for dst in layer.neurons:
-                for src in previous:
+        for index, layer in enumerate(spec.layers, start=1):
+            for j, dst in enumerate(layer.neurons, start=1):
+                for k, src in enumerate(previous, start=1):
                     count += 1
-                    weight = f"W{count}"
+                    weight = f"w{index}_{j}_{k}" if spec.indexed else f"W{count}"
                     _declare_auto(
                         r,
                         declare,
@@ -499,12 +469,12 @@ def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: _Reade
                     spec.edges.append((src, dst, weight))
             previous = layer.neurons
     count = 0
-    for layer in spec.layers:
+    for index, layer in enumerate(spec.layers, start=1):
         if layer.bias is True:
             names = []
-            for _ in layer.neurons:
+            for j in range(1, len(layer.neurons) + 1):
                 count += 1
-                names.append(f"b{count}")
+                names.append(f"b{index}_{j}" if spec.indexed else f"b{count}")
                 _declare_auto(
                     r,
                     declare,
@@ -514,3 +484,51 @@ def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: _Reade
                     "rename it, or list the bias names: 'bias: [...]'",
                 )
             layer.bias = names
+
+
+# The commands a name's ``latex:`` may use: letters, accents, fonts, spacing. An allow-list,
+# so that \input, \write18, \catcode, \def, \csname and whatever TeX adds next stay out.
+SAFE_TEX_COMMANDS = frozenset(
+    """
+    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
+    xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta
+    Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell partial nabla infty prime star ast
+    circ bullet cdot dots ldots cdots hat bar tilde vec dot ddot check breve acute grave
+    widehat widetilde overline underline mathit mathrm mathbf mathsf mathtt mathcal mathbb
+    mathfrak boldsymbol text textit textrm textbf operatorname textunderscore quad qquad
+    hbar imath jmath
+""".split()
+)
+
+
+def latex_problem(tex: str) -> str | None:
+    r"""Return why a ``latex:`` override is unsafe or would break a formula, or None.
+
+    Only the commands in :data:`SAFE_TEX_COMMANDS` and the spacing symbols are allowed,
+    braces must balance, and ``% # & $ ~`` (which end or break a formula) are refused.
+
+    >>> latex_problem(r"\hat{y}_{\mathrm{out}}") is None
+    True
+    >>> latex_problem(r"\input{secret}")
+    'uses \\input, which is not allowed'
+    """
+    depth = 0
+    for match in re.finditer(r"\\(?:[A-Za-z]+|.?)|.", tex, re.S):
+        token = match.group(0)
+        if token.startswith("\\"):
+            word = token[1:]
+            if word.isalpha() and word not in SAFE_TEX_COMMANDS:
+                return f"uses {token}, which is not allowed"
+            if not word.isalpha() and word not in (",", ";", "!", " ", "_", "{", "}"):
+                return f"uses the control symbol {token!r}, which is not allowed"
+        elif token in "%#&$~":
+            return f"uses the character {token!r}, which ends or breaks a formula"
+        elif token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if depth < 0:
+                return "has a '}' that closes nothing"
+        elif not token.isprintable() or ord(token) > 126:
+            return f"uses the character {token!r}, which is not plain ASCII"
+    return "has a '{' that is never closed" if depth else None

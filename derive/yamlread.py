@@ -1,0 +1,241 @@
+"""YAML read with positions: every value keeps its line and column for errors; point files.
+
+The YAML is composed (not constructed) so that each mistake becomes one
+:class:`DeriveError` pointing at it. A point file of plain ``name: number``
+lines is read without YAML at all, line by line: PyYAML's composer is pure
+Python and takes over a minute for an MNIST network's 80,000 values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import yaml
+
+from derive.errors import DeriveError
+
+IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\Z")
+
+
+class _Located:
+    """A composed YAML node with the file name, to raise errors at it."""
+
+    def __init__(self, node: yaml.Node, file: str) -> None:
+        self.node = node
+        self.file = file
+
+    def error(self, message: str, hint: str | None = None) -> DeriveError:
+        mark = self.node.start_mark
+        return DeriveError(
+            message, file=self.file, line=mark.line + 1, col=mark.column + 1, hint=hint
+        )
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    lowered = {c.lower(): c for c in choices}
+    close = [
+        lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.5)
+    ]
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return "use one of " + ", ".join(choices)
+
+
+class Reader:
+    """Turns composed YAML nodes into checked Python values."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def at(self, node: yaml.Node) -> _Located:
+        return _Located(node, self.file)
+
+    def mapping(self, node: yaml.Node, what: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.at(node).error(f"{what} must be a mapping (key: value lines)")
+        seen: dict[str, yaml.Node] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise self.at(key).error(f"a key in {what} must be a plain name")
+            if key.value in seen:
+                first = seen[key.value].start_mark.line + 1
+                raise self.at(key).error(
+                    f"key '{key.value}' is written twice in {what}",
+                    hint=f"remove one of the two (the first is on line {first})",
+                )
+            seen[key.value] = key
+        return node.value
+
+    def scalar(self, node: yaml.Node, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.at(node).error(f"{what} must be a single value")
+        return node.value
+
+    def text(self, node: yaml.Node, what: str) -> str:
+        return self.scalar(node, what)
+
+    def ident(self, node: yaml.Node, what: str) -> str:
+        value = self.scalar(node, what)
+        if not IDENT.match(value):
+            raise self.at(node).error(
+                f"{what} '{value}' is not a valid name",
+                hint="names start with a letter and use only letters, digits and _",
+            )
+        return value
+
+    def ident_list(self, node: yaml.Node, what: str) -> list[str]:
+        if isinstance(node, yaml.ScalarNode):
+            return [self.ident(node, what)]
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            raise self.at(node).error(f"{what} must be a non-empty list of names, like [x1, x2]")
+        return [self.ident(item, what) for item in node.value]
+
+    def number(self, node: yaml.Node, what: str) -> float:
+        value = self.scalar(node, what)
+        # YAML 1.1 reads 1e-3 as a string; any plain number-looking scalar is a number here.
+        if not NUMBER.match(value.strip()) or node.style not in (None, ""):
+            raise self.at(node).error(f"{what} must be a number, not '{value}'")
+        return float(value)
+
+    def count(self, node: yaml.Node, what: str) -> int | None:
+        """Return a layer size written as a number, or None for a list or a single name."""
+        if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):
+            return None
+        value = node.value.strip()
+        if not NUMBER.match(value):
+            return None
+        if not re.fullmatch(r"[-+]?\d+", value) or int(value) < 1:
+            raise self.at(node).error(
+                f"{what} must be a whole number of 1 or more, not '{value}'",
+                hint="write a count such as 100, or a list of names",
+            )
+        return int(value)
+
+    def boolean(self, node: yaml.Node) -> bool | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() in ("true", "yes", "on")
+        return None
+
+
+def compose(text: str, file: str) -> yaml.Node:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise DeriveError(
+            f"malformed YAML: {problem}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            col=mark.column + 1 if mark else None,
+            hint="check the indentation and the ':' after each key",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise DeriveError(f"malformed YAML: {exc}", file=file) from None
+    except RecursionError:
+        raise DeriveError(
+            "the YAML is nested too deeply to read",
+            file=file,
+            hint="a network file needs only a few levels: layers, a layer, its neurons",
+        ) from None
+    if node is None:
+        raise DeriveError(
+            "the file is empty", file=file, line=1, col=1, hint="start with 'layers:'"
+        )
+    return node
+
+
+_POINT_LINE = re.compile(
+    r"([A-Za-z][A-Za-z0-9_]*)[ \t]*:[ \t]+([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"[ \t]*(?:#.*)?"
+)
+
+
+def read_numbers(path: str | Path, known, refuse=None) -> dict[str, float]:
+    """Return the ``name: number`` pairs of a point file, each name checked against ``known``.
+
+    A network file may serve as a point file: its ``values:`` are read. A plain
+    file of ``name: number`` lines is read line by line (fast: 80,000 values in
+    well under a second); anything else goes through YAML, with the same checks.
+
+    ``refuse(name)``, if given, returns (message, hint) for a known name that takes
+    no value, or None.
+
+    Raises
+    ------
+    DeriveError
+        At the line and column of a key written twice, an unknown or refused name
+        or a non-number.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeriveError(f"cannot read the point file: {exc}", file=file) from None
+    known = known if isinstance(known, set | frozenset | dict) else set(known)
+    plain = _plain_numbers(text, file, known, refuse)
+    if plain is not None:
+        return plain
+    r = Reader(file)
+    root = compose(text, file)
+    pairs = r.mapping(root, "the point file")
+    if any(key.value == "layers" for key, _ in pairs):  # a network file: its values
+        given = [value for key, value in pairs if key.value == "values"]
+        if not given:
+            raise r.at(root).error(
+                "the network file has no 'values:' to use as a point",
+                hint="add 'values:' with name: number lines",
+            )
+        pairs = r.mapping(given[0], "values")
+    values = {}
+    for key, value in pairs:
+        known_name(r, key, known)
+        why = refuse(key.value) if refuse else None
+        if why:
+            raise r.at(key).error(why[0], hint=why[1])
+        values[key.value] = r.number(value, f"the value of {key.value}")
+    return values
+
+
+def _plain_numbers(text: str, file: str, known, refuse) -> dict[str, float] | None:
+    """Return the values of a file of plain ``name: number`` lines, or None if it is not one."""
+    values: dict[str, float] = {}
+    lines: dict[str, int] = {}
+    match = _POINT_LINE.fullmatch
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = match(line)
+        if found is None:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            return None
+        name = found.group(1)
+        if name in values:
+            raise DeriveError(
+                f"key '{name}' is written twice in the point file",
+                file=file,
+                line=number,
+                col=1,
+                hint=f"remove one of the two (the first is on line {lines[name]})",
+            )
+        if name not in known:
+            raise DeriveError(
+                f"unknown name '{name}'",
+                file=file,
+                line=number,
+                col=1,
+                hint=suggest(name, sorted(known)),
+            )
+        why = refuse(name) if refuse else None
+        if why:
+            raise DeriveError(why[0], file=file, line=number, col=1, hint=why[1])
+        values[name] = float(found.group(2))
+        lines[name] = number
+    return values if values else None
+
+
+def known_name(r: Reader, key: yaml.ScalarNode, known) -> None:
+    if key.value not in known:
+        raise r.at(key).error(f"unknown name '{key.value}'", hint=suggest(key.value, sorted(known)))
