@@ -142,10 +142,20 @@ def expand(
     limit = _max_paths(max_paths)
     streamed = limit is None and fmt in ("text", "json")
     # A streamed derivative lists no path itself: they are written as they are found.
-    d = derive(net, of, wrt, detail=detail, max_paths=0 if streamed else limit)
+    try:
+        d = derive(net, of, wrt, detail=detail, max_paths=0 if streamed else limit)
+    except DeriveError as err:
+        if "detailed view" in err.message:  # the library names no flag; the command line does
+            err.hint = "add --detail"
+        raise
     numbers = None
     if at_ is not None or lr is not None:
-        numbers = at(d, read_point(at_, net), lr=lr)
+        try:
+            point = read_point(at_, net)
+        except DeriveError as err:
+            err.message = f"--at: {err.message}"
+            raise
+        numbers = at(d, point, lr=lr)
     if streamed:
         stream(d, fmt, numbers, sys.stdout)
         return

@@ -181,7 +181,7 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
             problem = latex_problem(tex)
             if problem:
                 raise r.at(value).error(
-                    f"the LaTeX of {key.value} {problem}",
+                    f"latex: {key.value} {problem}",
                     hint="use math only: letters, digits, _ ^ { }, and commands such as "
                     r"\hat, \mathrm, \alpha",
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from derive.errors import DeriveError
-from derive.graph import Network, load_network
+from derive.graph import Network, bundled_networks, load_network, parse_derivative
 from derive.netfile import read_spec
 
 GOOD = """\
@@ -82,6 +83,22 @@ BAD = [
         "automatic name of the weight",
     ),
     ("bias_count", GOOD + "    bias: [b1, b2]\n", (4, 11), "1 neurons but 2 bias names"),
+    ("count_zero", "layers:\n  - inputs: 0\n  - neurons: [O1]\n", (2, 13), "1 or more, not '0'"),
+    ("count_negative", "layers:\n  - inputs: [x]\n  - neurons: -3\n", (3, 14), "not '-3'"),
+    ("count_not_whole", "layers:\n  - inputs: [x]\n  - neurons: 2.5\n", (3, 14), "whole number"),
+    (
+        "latex_input_refused",
+        GOOD + 'latex:\n  O1: "\\\\input{/etc/passwd}"\n',
+        (5, 7),
+        "uses \\input, which is not allowed",
+    ),
+    (
+        "latex_write18_refused",
+        GOOD + 'latex:\n  x1: "x\\\\write18{ls}"\n',
+        (5, 7),
+        "uses \\write, which",
+    ),
+    ("value_for_a_neuron", GOOD + "values:\n  O1: 0.5\n", (5, 3), "computed by the forward pass"),
     (
         "first_layer_not_inputs",
         "layers:\n  - neurons: [O1]\n  - neurons: [O2]\n",
@@ -187,3 +204,167 @@ def test_bare_name_finds_a_bundled_network_from_any_folder(tmp_path: Path, monke
 def test_unknown_network_name_suggests_bundled_ones():
     with pytest.raises(DeriveError, match="did you mean two_hidden"):
         load_network("two_hiden")
+
+
+# -- layer sizes (SPEC section 1) -------------------------------------------------------
+
+COUNTED = """\
+layers:
+  - inputs: 3
+  - neurons: 2
+    activation: relu
+    bias: true
+  - neurons: 2
+    activation: softmax
+loss: {kind: cross_entropy}
+"""
+
+
+def test_counted_layers_get_layer_indexed_names(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text(COUNTED)
+    net = load_network(path)
+    assert net.inputs == ["x1", "x2", "x3"]
+    assert net.layers == [["a1_1", "a1_2"], ["a2_1", "a2_2"]]
+    assert net.neurons["a1_2"].preact == "z1_2"
+    assert net.neurons["a1_2"].bias == "b1_2"
+    assert net.weight_edges["w1_2_3"] == [("x3", "a1_2")]
+    assert net.weight_edges["w2_1_2"] == [("a1_2", "a2_1")]
+    assert net.targets == ["y1", "y2"]
+
+
+def test_layer_indexed_names_typeset_with_the_layer_as_a_superscript(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text(COUNTED)
+    tex = load_network(path).latex_names
+    assert (tex["a1_2"], tex["w2_1_2"], tex["b1_1"], tex["x3"]) == (
+        "a^{(1)}_{2}",
+        "w^{(2)}_{1,2}",
+        "b^{(1)}_{1}",
+        "x_{3}",
+    )
+
+
+def test_network_over_ten_million_parameters_is_refused_before_it_is_built(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers:\n  - inputs: 100000\n  - neurons: 200\n")
+    with pytest.raises(DeriveError, match="20,000,200 parameters, over the limit") as caught:
+        read_spec(path)
+    assert (caught.value.line, caught.value.col) == (2, 3)
+
+
+def test_words_after_an_underscore_are_typeset_upright(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers:\n  - inputs: [a_prev]\n  - neurons: [y_hat]\n")
+    tex = load_network(path).latex_names
+    assert (tex["y_hat"], tex["a_prev"]) == (r"y_{\mathrm{hat}}", r"a_{\mathrm{prev}}")
+
+
+def test_shared_bias_is_one_parameter_of_several_neurons(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers:\n  - inputs: [x1, x2]\n  - neurons: [h1, h2]\n    bias: [b1, b1]\n")
+    net = load_network(path)
+    assert net.bias_neurons == {"b1": ["h1", "h2"]}
+    assert net.parameters.count("b1") == 1
+    assert sorted(net.graph().successors("b1")) == ["h1", "h2"]
+
+
+def test_preactivations_take_one_style_when_short_names_would_clash(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers:\n  - inputs: [x]\n  - neurons: [h1]\n  - neurons: [o1]\n")
+    net = load_network(path)
+    assert (net.neurons["h1"].preact, net.neurons["o1"].preact) == ("z_h1", "z_o1")
+
+
+def test_deeply_nested_file_is_one_clean_error(tmp_path: Path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(DeriveError) as caught:
+        read_spec(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_graph_nodes_carry_kind_layer_activation_and_latex_edges_their_weight():
+    g = load_network("two_hidden").graph()
+    assert g.nodes["O21"] == {
+        "kind": "neuron",
+        "layer": 2,
+        "activation": "sigmoid",
+        "latex": "O_{21}",
+    }
+    assert g.nodes["W7"]["kind"] == "weight"
+    assert g.edges["O11", "O21"]["weight"] == "W7"
+    assert load_network("two_hidden").rank("x1") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("dL/dW1", ("L", "W1")), ("∂O31/∂O11", ("O31", "O11")), (" dC0 / db2", ("C0", "b2"))],
+)
+def test_parse_derivative_reads_d_and_partial(text: str, answer):
+    assert parse_derivative(text) == answer
+
+
+def test_parse_derivative_refuses_anything_else():
+    with pytest.raises(DeriveError, match="cannot read the derivative"):
+        parse_derivative("L/W1")
+
+
+# -- fuzzing: a mutated network file is a DeriveError or a network, never a traceback ---
+
+
+def _mutations(text: str, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(12):
+        chars = list(text)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(chars))
+            chars[i : i + rng.randint(0, 3)] = rng.choice(
+                ["", ":", "-", "[", "]", "{", " ", "\n", "0", "x", "'", "&a", "*a", "!!int "]
+            )
+        out.append("".join(chars))
+    return out
+
+
+@pytest.mark.parametrize("path", bundled_networks(), ids=lambda p: p.stem)
+def test_mutated_bundled_networks_never_raise_anything_but_derive_error(tmp_path: Path, path):
+    for i, text in enumerate(_mutations(path.read_text(), seed=hash(path.stem) % 1000)):
+        try:
+            Network(read_spec(tmp_path / f"m{i}.yaml", text)).graph()
+        except DeriveError:
+            pass
+
+
+# -- points (--at) ---------------------------------------------------------------------
+
+
+def test_a_value_for_a_computed_node_is_refused_saying_the_forward_pass_computes_it(tmp_path):
+    from derive.evaluate import read_point
+
+    net = load_network("simple")
+    with pytest.raises(DeriveError, match="the forward pass computes it"):
+        read_point("O1=5", net)
+    point = tmp_path / "p.yaml"
+    point.write_text("x1: 0.5\nO1: 2\n")
+    with pytest.raises(DeriveError, match="the forward pass computes it") as caught:
+        read_point(str(point), net)
+    assert (caught.value.line, caught.value.col) == (2, 1)
+
+
+def test_a_point_file_key_given_twice_is_an_error_at_its_line(tmp_path):
+    from derive.evaluate import read_point
+
+    point = tmp_path / "p.yaml"
+    point.write_text("x1: 0.5\nW1: 1e-3\nx1: 2\n")
+    with pytest.raises(DeriveError, match="written twice") as caught:
+        read_point(str(point), load_network("simple"))
+    assert caught.value.line == 3
+
+
+def test_a_network_file_serves_as_a_point_with_its_values():
+    from derive.evaluate import read_point
+
+    net = load_network("two_hidden")
+    path = str(bundled_networks()[[p.stem for p in bundled_networks()].index("two_hidden")])
+    assert read_point(path, net) == net.values

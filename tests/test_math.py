@@ -437,3 +437,18 @@ def test_tidy_never_makes_a_concrete_formula_larger(tmp_path):
     d = derive(load_network(path), "L", "W2")
     assert d.path_count == 8
     assert sp.count_ops(d.concrete) <= sp.count_ops(d.to_sympy(d.factored))
+
+
+def test_a_shared_bias_gradient_sums_over_its_neurons(tmp_path):
+    net_file = tmp_path / "shared.yaml"
+    net_file.write_text(
+        "layers:\n  - inputs: [i1, i2]\n  - neurons: [h1, h2]\n    bias: [b1, b1]\n"
+        "  - neurons: [o1, o2]\n    bias: [b2, b2]\nloss: {kind: half_squared_error}\n"
+    )
+    net = load_network(net_file)
+    point = ref.random_point(net, 3)
+    for bias in ("b1", "b2"):
+        got = at(derive(net, "L", bias), point).value
+        want = ref.sympy_value(sp.diff(ref.composed_loss(net), sp.Symbol(bias)), point)
+        assert got == pytest.approx(want, rel=1e-9)
+        assert got == pytest.approx(ref.central_difference(net, "L", bias, point), rel=1e-5)

@@ -173,3 +173,71 @@ def test_gradients_in_one_sweep_equal_each_parameters_own_derivative(source):
         assert got[p] == pytest.approx(
             at(derive(net, net.loss, p, max_paths=0), point).value, rel=1e-12, abs=1e-15
         )
+
+
+# -- an MNIST-sized network given by counts (SPEC section 1, issue 10) ----------------
+
+MNIST = """\
+layers:
+  - inputs: 784
+  - neurons: 100
+    activation: relu
+    bias: true
+  - neurons: 10
+    activation: softmax
+    bias: true
+loss: {kind: cross_entropy}
+"""
+
+
+@pytest.fixture(scope="module")
+def mnist(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mnist")
+    net_file = folder / "mnist.yaml"
+    net_file.write_text(MNIST)
+    net = load_network(net_file)
+    point = random_point(net, seed=5)
+    point_file = folder / "point.yaml"
+    point_file.write_text("".join(f"{k}: {v!r}\n" for k, v in point.items()))
+    return net, point, point_file
+
+
+def test_mnist_has_79510_parameters_and_one_weight_has_ten_paths(mnist):
+    net, _, _ = mnist
+    assert len(net.parameters) == 79_510
+    d = derive(net, "L", "w1_5_300")
+    assert d.path_count == 10
+    assert d.paths[0] == ("L", "a2_1", "a1_5", "w1_5_300")
+
+
+def test_mnist_point_file_reads_every_value_and_the_derivative_matches_differences(mnist):
+    from derive.evaluate import read_point
+
+    net, point, point_file = mnist
+    assert read_point(str(point_file), net) == point
+    # The weight into a live relu neuron, so the derivative is not 0 by the relu.
+    live = next(j for j in range(1, 101) if ref.forward(net, point)[f"z1_{j}"] > 0)
+    wrt = f"w1_{live}_300"
+    value = at(derive(net, "L", wrt, max_paths=0), point).value
+    assert value == pytest.approx(ref.central_difference(net, "L", wrt, point), rel=1e-5)
+
+
+def test_random_point_follows_its_rule(mnist):
+    from derive.evaluate import RANDOM_RULE
+
+    net, point, _ = mnist
+    assert "1/sqrt(fan-in)" in RANDOM_RULE
+    assert all(abs(point[w]) <= 1 / 784**0.5 for w in net.weights if w.startswith("w1_"))
+    assert all(abs(point[w]) <= 1 / 100**0.5 for w in net.weights if w.startswith("w2_"))
+    assert all(0 <= point[x] <= 1 for x in net.inputs)
+    assert sorted(point[t] for t in net.targets) == [0.0] * 9 + [1.0]
+    assert random_point(net, seed=5) == point
+
+
+def test_mnist_show_summarises_layers_as_matrix_shapes(mnist):
+    from derive.show import describe
+
+    net, _, _ = mnist
+    text = describe(net)
+    assert "100 x 784" in text and "10 x 100" in text
+    assert len(text.splitlines()) < 30
