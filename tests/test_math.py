@@ -318,9 +318,9 @@ def test_hidden_softmax_value_equals_sympy_diff(hidden_softmax, wrt, detail):
     [
         ("O1", "h2", False),
         ("L", "h3", False),
-        ("O2", "z1", True),
-        ("h1", "z2", True),
-        ("L", "z3", True),
+        ("O2", "z_h1", True),
+        ("h1", "z_h2", True),
+        ("L", "z_h3", True),
     ],
 )
 def test_hidden_softmax_inner_derivative_equals_central_differences(

@@ -110,10 +110,11 @@ def _numbers(
     summed: bool,
 ) -> Iterator[str]:
     point = ", ".join(f"{k} = {num(n.point[k])}" for k in n.used)
+    used = set(n.used)  # a set: an MNIST point has 80,000 names
     computed = [
         k
         for k in d.net.names
-        if k in n.values and k not in n.used and d.net.kind(k) in ("neuron", "preact", "loss")
+        if k in n.values and k not in used and d.net.kind(k) in ("neuron", "preact", "loss")
     ]
     lhs = p.whole(d.of, d.wrt)
     yield "At the point:"
