@@ -18,7 +18,7 @@ from pathlib import Path
 from derive.check.grade import check
 from derive.check.results import BatchResult, LineResult, NoLeftSide
 from derive.errors import DeriveError
-from derive.graph import Network
+from derive.graph import DERIVATIVE, Network
 
 _GITHUB_MATH = re.compile(r"\$`(.+?)`\$")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$")
@@ -266,13 +266,15 @@ def _check_line(net: Network, number: int, text: str) -> LineResult:
     return LineResult(number, text, verdict, reason, f"d{result.of}/d{result.wrt}", result)
 
 
-_MENTION = re.compile(r"(?<![A-Za-z0-9])[d∂][A-Za-z][A-Za-z0-9_]*/[d∂][A-Za-z][A-Za-z0-9_]*")
 _SKIPPED = "not graded: prose; an answer starts its line (or its $...$) with dA/dB = ..."
 
 
 def _mentioned(line: str) -> str:
-    found = _MENTION.search(line)
-    return found.group() if found else ""
+    """Return the first derivative a line mentions (``dL/dW1``), by graph's one recogniser."""
+    for found in DERIVATIVE.finditer(line):
+        if not found.start() or not line[found.start() - 1].isalnum():
+            return f"d{found.group(1)}/d{found.group(2)}"
+    return ""
 
 
 def _lhs_guess(text: str) -> str:
