@@ -313,3 +313,11 @@ def test_wide_diagrams_compile_with_pdflatex(pdflatex, wide, tmp_path):
         encoding="utf-8",
     )
     assert pdflatex(tex, tmp_path / "build").read_bytes().startswith(b"%PDF")
+
+
+def test_mnist_by_counts_is_three_layer_blocks_in_nielsens_letters():
+    pic = diagram(load_network("mnist"))
+    labels, edges, _, _ = drawn(mermaid(pic))
+    assert "a⁽¹⁾₁ … a⁽¹⁾₁₀₀<br/>100 relu" in labels.values()
+    assert {label for _, _, label in edges if label} == {"W⁽¹⁾ 100×784", "W⁽²⁾ 10×100"}
+    assert len(pic.nodes) == 7  # inputs, two layers, their two bias blocks, targets, loss
