@@ -8,17 +8,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sympy as sp
 
-from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, read_point
 from derive.expand import Derivative, derive
-from derive.graph import Network, load_network
+from derive.graph import Network, load_network, parse_derivative
 from derive.printing import (
     AsciiPrinter,
     LatexPrinter,
@@ -29,25 +27,6 @@ from derive.printing import (
     to_json,
 )
 from derive.printing.network import network_markdown
-
-DERIVATIVE = re.compile(
-    r"\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*[d∂]\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z"
-)
-
-
-def parse_derivative(text: str) -> tuple[str, str]:
-    """Return (of, wrt) from ``dL/dW1`` or ``∂L/∂W1``.
-
-    >>> parse_derivative("∂L/∂W1")
-    ('L', 'W1')
-    """
-    match = DERIVATIVE.match(text)
-    if not match:
-        raise DeriveError(
-            f"cannot read the derivative '{text}'",
-            hint="write it as dL/dW1 or ∂L/∂W1, with names from the network",
-        )
-    return match.group(1), match.group(2)
 
 
 def load(source: str | Path) -> Network:

@@ -4,7 +4,7 @@ The policy: a string from a network file (title, description, a name's words)
 is user text, and reaches a document only through the language's ``t`` filter
 (:func:`markdown_text` or :func:`tex_text`), which no command or markup
 survives; formulas are typeset by the printers from identifiers and from
-``latex:`` overrides that are checked (:func:`check_latex_name`) before use.
+``latex:`` overrides that the file reader checked (:func:`derive.netfile.latex_problem`).
 
 Templates hold wording and layout and receive finished values; this module
 builds those values for a single derivative (``--format markdown|latex``).
@@ -22,10 +22,11 @@ import jinja2
 from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.evaluate import path_product
+from derive.netfile import latex_problem
 from derive.printing.formulas import formula_latex
 from derive.printing.json import expansion_terms
 from derive.printing.terms import LatexPrinter, sweep_line
-from derive.printing.text import sweep_children
+from derive.printing.text import POINT_SHOWN, sweep_children
 from derive.printing.words import NOTATION_TEX, notation, num, why_zero
 
 
@@ -103,10 +104,12 @@ def _numbers_tex(d: Any, numbers: Any, p: Any) -> dict[str, Any]:
     if numbers is None:
         return {"forward": [], "local_values": [], "products": []}
     kinds = ("neuron", "preact", "loss")
+    # The point's own values, the first POINT_SHOWN of them (a wide network has thousands).
+    used = set(numbers.used[:POINT_SHOWN])
     forward = [
         (p.name(k), num(numbers.values[k]))
         for k in d.net.names
-        if k in numbers.values and (k in numbers.used or d.net.kind(k) in kinds)
+        if k in numbers.values and (k in used or d.net.kind(k) in kinds)
     ]
     listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
     local_values = [(p.local(*e), num(v)) for e, v in numbers.local.items() if e in listed]
@@ -125,21 +128,12 @@ def _update_tex(wrt: str, lhs: str, numbers: Any) -> str:
     )
 
 
-def check_names(net: Any) -> None:
-    """Raise a DeriveError for a ``latex:`` override that is unsafe in a document."""
-    for name, tex in net.spec.latex.items():
-        problem = check_latex_name(tex)
-        if problem:
-            raise DeriveError(f"latex: {name}: {problem}", file=str(net.file))
-
-
 def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") -> str:
     """Return one derivative as a Markdown section or a LaTeX fragment.
 
     Every network-file string is escaped for the language (``t``); names are
     typeset from identifiers or checked ``latex:`` overrides.
     """
-    check_names(d.net)
     p = LatexPrinter(d.net)
     lhs = p.whole(d.of, d.wrt)
     terms = expansion_terms(d, p)
@@ -272,50 +266,18 @@ def tex_text(text: str) -> str:
     return "".join(out)
 
 
-# The commands a network file's ``latex:`` may use: letters, accents, fonts, spacing.
-SAFE_TEX_COMMANDS = frozenset(
-    """
-    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
-    xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta
-    Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell partial nabla infty prime star ast
-    circ bullet cdot dots ldots cdots hat bar tilde vec dot ddot check breve acute grave
-    widehat widetilde overline underline mathit mathrm mathbf mathsf mathtt mathcal mathbb
-    boldsymbol text textit textrm textbf operatorname textunderscore quad qquad
-""".split()
-)
-
-
 def check_latex_name(tex: str) -> str | None:
     r"""Return why a ``latex:`` override is unsafe or broken in a document, or None if it is fine.
 
-    Only the commands in :data:`SAFE_TEX_COMMANDS` and the spacing symbols are allowed,
-    braces must balance, and ``% # & $ ~`` (which end or break a formula) are refused.
+    The file reader refuses such an override already (:func:`derive.netfile.latex_problem`,
+    the one allow-list); this asks it again for a name typeset from elsewhere.
 
     >>> check_latex_name(r"a^{(L)}") is None
     True
     >>> check_latex_name(r"\input{secret}")
-    "the command \\input is not allowed in a name's LaTeX"
+    'uses \\input, which is not allowed'
     """
-    depth = 0
-    for match in re.finditer(r"\\(?:[A-Za-z]+|.?)|.", tex, re.S):
-        token = match.group(0)
-        if token.startswith("\\"):
-            word = token[1:]
-            if word.isalpha() and word not in SAFE_TEX_COMMANDS:
-                return f"the command {token} is not allowed in a name's LaTeX"
-            if not word.isalpha() and word not in (",", ";", "!", " ", "_", "{", "}"):
-                return f"the control symbol {token!r} is not allowed in a name's LaTeX"
-        elif token in "%#&$~":
-            return f"the character {token!r} is not allowed in a name's LaTeX"
-        elif token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth < 0:
-                return "a '}' closes nothing"
-        elif not token.isprintable() or ord(token) > 126:
-            return f"the character {token!r} is not plain ASCII"
-    return "a '{' is never closed" if depth else None
+    return latex_problem(tex)
 
 
 def render_template(env: jinja2.Environment, name: str, /, **values: Any) -> str:

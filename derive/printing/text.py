@@ -11,6 +11,9 @@ from derive.printing.formulas import formula_text
 from derive.printing.terms import TermPrinter, UnicodePrinter, sweep_line
 from derive.printing.words import NOTATION, num, why_zero
 
+# The values of the point listed by name; past this many, a count.
+POINT_SHOWN = 40
+
 
 def text_report(d: Any, numbers: Any = None) -> str:
     """Return the whole text report of a derivative."""
@@ -109,7 +112,10 @@ def _numbers(
     shown: dict,
     summed: bool,
 ) -> Iterator[str]:
-    point = ", ".join(f"{k} = {num(n.point[k])}" for k in n.used)
+    # A wide network's point has thousands of values: the first few and a count.
+    point = ", ".join(f"{k} = {num(n.point[k])}" for k in n.used[:POINT_SHOWN])
+    if len(n.used) > POINT_SHOWN:
+        point += f", ... and {len(n.used) - POINT_SHOWN:,} more (--format json lists all)"
     used = set(n.used)  # a set: an MNIST point has 80,000 names
     computed = [
         k
