@@ -116,15 +116,22 @@ def test_portable_markdown_has_no_escapes_a_markdown_pass_would_eat(source):
     assert [f for f, _, _ in formulas if markdown_escapes(f)] == []
 
 
-def test_course_notes_compile_with_pdflatex_within_the_page_goals(pdflatex, course, tmp_path):
-    pages = {}
-    for tex in sorted(course.glob("*.tex")):
-        pdf = pdflatex(tex, tmp_path / tex.stem)
-        pages[tex.stem] = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
-    assert set(pages) >= set(NETWORKS)
-    over = {k: (pages[k], goal) for k, goal in PAGE_GOALS.items() if k in pages and pages[k] > goal}
-    if over:
-        pytest.xfail(f"pages over issue 12's goals (pages, goal): {over}")
+# One test per note of the documented course (output/ is checked to be what it writes),
+# so that the pdflatex runs spread over the test workers.
+COURSE_TEX = sorted(p.stem for p in (ROOT / "output").glob("*.tex"))
+
+
+@pytest.mark.parametrize("stem", COURSE_TEX)
+def test_course_notes_compile_with_pdflatex_within_the_page_goals(pdflatex, course, tmp_path, stem):
+    pdf = pdflatex(course / f"{stem}.tex", tmp_path / stem)
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
+    goal = PAGE_GOALS.get(stem)
+    if goal is not None and pages > goal:
+        pytest.xfail(f"{stem} has {pages} pages; issue 12's goal is {goal}")
+
+
+def test_the_course_covers_every_bundled_small_network():
+    assert set(COURSE_TEX) >= set(NETWORKS)
 
 
 def test_four_hidden_layers_compile_with_pdflatex(pdflatex, tmp_path):

@@ -33,7 +33,7 @@ OUTPUT_ACTIVATIONS = {
 }
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
