@@ -58,7 +58,7 @@ def number(expr: sp.Expr, env: dict[str, float]) -> float:
 
 def needed(net: Network, d: Derivative) -> list[str]:
     """Return the inputs, parameters and targets whose values the derivative involves."""
-    names = ancestors(net.graph(d.detail), d.of) | {d.of, d.wrt}
+    names = ancestors(net.adjacency(d.detail), d.of) | {d.of, d.wrt}
     return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
 
 

@@ -170,7 +170,7 @@ class Derivative:
         self.wrt = wrt
         self.detail = detail
         self.max_paths = max_paths
-        self.graph: nx.DiGraph = net.graph(detail)
+        self.graph: nx.DiGraph = net.span_graph(wrt, detail)
         self.nodes = between(self.graph, of, wrt)
 
     # -- paths --
@@ -217,9 +217,11 @@ class Derivative:
         of_kind = net.kind(of)
         if of_kind in ("input", "weight", "bias", "target"):
             return ZeroReason("leaf", of, wrt, (), of_kind)
-        if of in ancestors(self.graph, wrt):
+        # The span graph holds only what is above wrt: ask the whole network's lists.
+        adj = net.adjacency(self.detail)
+        if of in ancestors(adj, wrt):
             return ZeroReason("reversed", of, wrt, (), of_kind)
-        feeds = tuple(sorted(self.graph.successors(wrt), key=net.rank))
+        feeds = tuple(sorted({adj.edges[i][1] for i in adj.out[wrt]}, key=net.rank))
         return ZeroReason("elsewhere" if feeds else "unused", of, wrt, feeds, of_kind)
 
     def why_zero(self) -> str:
