@@ -48,10 +48,10 @@ def stages(point_file: Path) -> list[Row]:
     """Time each stage of ``derive backprop --format json`` in this process (CPU time)."""
     clock = time.process_time  # CPU time: the machine may be shared
     t0 = clock()
-    from derive.backprop import backward, values
     from derive.evaluate import read_point
     from derive.graph import load_network
     from derive.printing.backprop import Shown, json_report
+    from derive.sweep import backward, values
 
     t1 = clock()
     net = load_network("mnist")

@@ -6,12 +6,14 @@ modules above it:
 =====================  ==========================================================
 ``errors``             DeriveError: a user's mistake, with file, line, column, hint
 ``rules``              one row per activation and loss: forward, slope, TeX, words
+``yamlread``           YAML with line and column on every value; fast point files
 ``netfile``            YAML -> a checked spec (names, counts, the latex allow-list)
 ``graph``              spec -> the networkx graph and its thin Network view; dA/dB
 ``paths``              paths between two nodes: count, list lazily, one generic sweep
 ``expand``             terms as data: the expansion over paths, the factored form
 ``evaluate``           numbers at a point: forward pass, local partials, values
-``backprop``           the backward sweep as data and numbers; ``layers`` its matrix form
+``sweep``              the backward sweep as data and numbers (``derive backprop``)
+``layers``             the sweep per layer: W^(l), delta^(l), the matrix form
 ``check/``             grade a hand-written answer (read, never evaluated)
 ``printing/``          one printer per output language: text, JSON, Markdown, LaTeX
 ``notes/``             study notes: content, diagrams, writing files
@@ -21,7 +23,7 @@ modules above it:
 =====================  ==========================================================
 
 The package imports nothing heavy until used, so ``derive --help`` starts fast:
-``derive.load``, ``derive.differentiate``, ``derive.check_answer`` and
+``derive.load``, ``derive.differentiate``, ``derive.backprop``, ``derive.check_answer`` and
 ``derive.write_notes`` are looked up on first access. (No submodule shares those
 names, so importing a submodule never hides one of them.)
 """
@@ -34,13 +36,7 @@ __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write
 
 
 def __getattr__(name: str) -> Any:
-    if name == "backprop":
-        # The module derive.backprop is callable: derive.backprop(net, at=...) is
-        # derive.api.backprop, whether or not the module was imported first.
-        import derive.backprop
-
-        return derive.backprop
-    if name in ("load", "differentiate", "Result"):
+    if name in ("load", "differentiate", "Result", "backprop"):
         from derive import api
 
         return getattr(api, name)

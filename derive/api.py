@@ -152,8 +152,8 @@ def differentiate(
 class Backprop:
     """The backward sweep of a network, with its numbers at a point; shows itself in Jupyter.
 
-    ``sweep`` is :func:`derive.backprop.backward`'s data, ``values`` its numbers
-    (:class:`derive.backprop.Values`, or None without a point), ``layers`` and
+    ``sweep`` is :func:`derive.sweep.backward`'s data, ``values`` its numbers
+    (:class:`derive.sweep.Values`, or None without a point), ``layers`` and
     ``layer_values`` the layer form (with ``matrix=True``).
     """
 
@@ -174,7 +174,7 @@ class Backprop:
 
     @property
     def multiplications(self) -> dict[str, int]:
-        """Return ``{"sweep": n, "paths": m}`` (see :attr:`derive.backprop.Sweep.multiplications`)."""
+        """Return ``{"sweep": n, "paths": m}`` (see :attr:`derive.sweep.Sweep.multiplications`)."""
         return self.shown.sweep.multiplications
 
     def report(self, fmt: str = "text", flavor: str = "github") -> str:
@@ -229,8 +229,8 @@ def backprop(
     >>> r.multiplications, round(r.gradients["W1"], 6)
     ({'sweep': 18, 'paths': 46}, 0.001848)
     """
-    from derive.backprop import backward, read_at, values
     from derive.printing.backprop import Shown
+    from derive.sweep import backward, read_at, values
 
     if not isinstance(net, Network):
         net = load_network(net)

@@ -166,8 +166,8 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     >>> round(v.dW[-1][0][0], 6)
     -0.125349
     """
-    from derive.backprop import _listed, _Slopes, needed
     from derive.evaluate import forward
+    from derive.sweep import _listed, _Slopes, needed
 
     net = form.net
     missing = [n for n in needed(net) if n not in point]

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_property import SETTINGS, load, network_files, pick_point
 
-from derive.backprop import backward, gradient_line, values
 from derive.evaluate import at
 from derive.expand import derive
 from derive.graph import load_network
+from derive.sweep import backward, gradient_line, values
 
 BUNDLED = small_networks()
 

@@ -169,7 +169,7 @@ def test_every_gradient_equals_plain_matrix_backprop(tmp_path):
     want = _reference(sizes, acts, point, [point[t] for t in net.targets])
     form = layer_form(net)
     got = dict(_entries(form, layer_values(form, point)))
-    from derive.backprop import values
+    from derive.sweep import values
 
     scalar = values(net, point).gradients
     assert set(got) == set(want) == set(scalar)

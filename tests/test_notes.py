@@ -22,13 +22,13 @@ from conftest import small_networks
 from renderers import extract_markdown_math, markdown_escapes, markdown_math_errors
 
 from derive import notes
-from derive.backprop import values
 from derive.cli import main
 from derive.errors import DeriveError
 from derive.evaluate import forward
 from derive.graph import load_network
 from derive.notes.build import example_point
 from derive.notes.write import read_course
+from derive.sweep import values
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -232,7 +232,7 @@ def test_update_step_is_consistent_with_the_figures_shown():
 
 
 def test_multiplication_counts_are_those_of_derive_backprop():
-    from derive.backprop import backward
+    from derive.sweep import backward
 
     n = note("two_hidden")
     assert (n.sweep.mul_sweep, n.sweep.mul_paths) == (18, 46)

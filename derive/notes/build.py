@@ -1,13 +1,12 @@
 """One note's content, assembled: the network, the chain rule, the sweep, code, exercises.
 
 Every gradient and every local partial's value comes from one backward sweep
-(:func:`derive.backprop.values`); SymPy is used only for the formulas of the few
+(:func:`derive.sweep.values`); SymPy is used only for the formulas of the few
 derivatives worked in full.
 """
 
 from __future__ import annotations
 
-from derive.backprop import backward, values
 from derive.errors import DeriveError
 from derive.evaluate import random_point
 from derive.expand import derive, symbol
@@ -19,6 +18,7 @@ from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.printing.document import check_latex_name
 from derive.rules import ACTIVATIONS, LOSSES
+from derive.sweep import backward, values
 
 # The seed of the random point used when the file's values: are incomplete.
 SEED = 0

@@ -1,7 +1,7 @@
 """The chain-rule sections: one path, several paths, weights worked in full, the table.
 
 Every number comes from one backward sweep at the example point
-(:func:`derive.backprop.values`): a path's product is the product of the sweep's
+(:func:`derive.sweep.values`): a path's product is the product of the sweep's
 local partials along it, a gradient is the sweep's.
 """
 

@@ -1,6 +1,6 @@
 """Operation counts: what the sweep, the path-by-path expansions and finite differences cost.
 
-Counted the way :attr:`derive.backprop.Sweep.multiplications` counts them, so the
+Counted the way :attr:`derive.sweep.Sweep.multiplications` counts them, so the
 numbers of the note's network and of the bigger networks in the scaling table are
 comparable: the sweep pays one multiplication per edge below the loss, a path of
 ``k`` edges costs ``k - 1``.

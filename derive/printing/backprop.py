@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from derive.backprop import Gradient, Line, Sweep, Values, row_node
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, UnicodePrinter
 from derive.printing.words import NOTATION, NOTATION_TEX, notation, num, plural
+from derive.sweep import Gradient, Line, Sweep, Values, row_node
 
 # Human output lists at most this many lines and gradients; JSON lists every one.
 SHOWN = 40
@@ -44,7 +44,7 @@ def rhs(
     ``wholes`` caches each child's ``dL/dc`` and the times sign (a wide network
     writes the same few tens of thousands of times).
 
-    >>> from derive.backprop import backward
+    >>> from derive.sweep import backward
     >>> from derive.graph import load_network
     >>> s = backward(load_network("two_hidden"))
     >>> rhs(UnicodePrinter(), s, s.line("O11"))

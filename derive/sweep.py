@@ -26,11 +26,8 @@ Line(node='O21', terms=(('O31', 'O21'),))
 from __future__ import annotations
 
 import math
-import sys
-import types
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import networkx as nx
 import sympy as sp
@@ -432,20 +429,3 @@ def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
         seed = int(seed_text)
         return random_point(net, seed), f"random, seed {seed} ({RANDOM_RULE})"
     return read_point(text, net), ""
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable: ``derive.backprop(net, at=...)`` is :func:`derive.api.backprop`.
-
-    ``derive.backprop`` names both this module (``derive.backprop.backward``, for
-    code) and the notebook function; importing a submodule sets the package's
-    attribute to the module, so the module itself answers the call.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from derive.api import backprop
-
-        return backprop(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
