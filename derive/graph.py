@@ -216,7 +216,7 @@ def build_graph(spec: NetworkSpec, detail: bool = False) -> nx.DiGraph:
     """
     g = nx.DiGraph(name=spec.name)
     g.add_nodes_from(_nodes(spec, detail))
-    g.add_edges_from(_edges(spec, detail))
+    g.add_edges_from((u, v, {"weight": w} if w else {}) for u, v, w in _edges(spec, detail))
     return g
 
 
@@ -233,8 +233,11 @@ def _nodes(spec: NetworkSpec, detail: bool, keep: set | None = None) -> Iterator
         yield name, attrs
 
 
-def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, dict]]:
-    """Return build_graph's edges and their attributes, in the order they are added."""
+def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]:
+    """Return build_graph's edges in the order they are added, each with its weight or None.
+
+    (No attribute dicts: 79,510 of them are a quarter of a second on MNIST.)
+    """
     feeds = _feeds(spec)
     edges: list[tuple] = []
     for layer in spec.layers:
@@ -243,21 +246,21 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, dict]]:
         for n, z, bias in zip(layer.neurons, zs, biases, strict=True):
             into = z if detail else n
             for src, weight in feeds[n]:
-                edges.append((src, into, {"weight": weight}))
-                edges.append((weight, into, {}))
+                edges.append((src, into, weight))
+                edges.append((weight, into, None))
             if bias:
-                edges.append((bias, into, {}))
+                edges.append((bias, into, None))
         if not ACTIVATIONS[layer.activation].couples:
             if detail:
-                edges.extend((z, n, {}) for z, n in zip(zs, layer.neurons, strict=True))
+                edges.extend((z, n, None) for z, n in zip(zs, layer.neurons, strict=True))
         elif detail:  # every output of a softmax layer depends on every z of it
-            edges.extend((z, n, {}) for n in layer.neurons for z in zs)
+            edges.extend((z, n, None) for n in layer.neurons for z in zs)
         else:
             args = {a: None for n in layer.neurons for a in _args(feeds[n], spec, n)}
-            edges.extend((a, n, {}) for n in layer.neurons for a in args)
+            edges.extend((a, n, None) for n in layer.neurons for a in args)
     outputs = spec.layers[-1].neurons
-    edges.extend((o, spec.loss, {}) for o in outputs)
-    edges.extend((t, spec.loss, {}) for t in spec.targets)
+    edges.extend((o, spec.loss, None) for o in outputs)
+    edges.extend((t, spec.loss, None) for t in spec.targets)
     return edges
 
 
@@ -265,12 +268,12 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, dict]]:
 class Adjacency:
     """The dependency DAG as plain lists, without networkx (what a wide network can afford).
 
-    ``edges`` are build_graph's, ``out`` gives the index in ``edges`` of each
+    ``edges`` are build_graph's (source, target, weight or None), ``out`` gives the index in ``edges`` of each
     node's out-edges and ``pred`` each node's predecessors in the DiGraph's order
     (so ``paths.ancestors`` reads it like a DiGraph's).
     """
 
-    edges: list[tuple[str, str, dict]]
+    edges: list[tuple[str, str, str | None]]
     out: dict[str, list[int]]
     pred: dict[str, list[str]]
 
@@ -437,7 +440,9 @@ class Network:
         g = nx.DiGraph(name=self.spec.name)
         g.add_nodes_from(_nodes(self.spec, detail, keep))
         index = sorted(i for n in keep for i in adj.out[n] if adj.edges[i][1] in keep)
-        g.add_edges_from(adj.edges[i] for i in index)
+        g.add_edges_from(
+            (u, v, {"weight": w} if w else {}) for u, v, w in (adj.edges[i] for i in index)
+        )
         return g
 
     @cached_property
