@@ -224,25 +224,6 @@ class Derivative:
         feeds = tuple(sorted({adj.edges[i][1] for i in adj.out[wrt]}, key=net.rank))
         return ZeroReason("elsewhere" if feeds else "unused", of, wrt, feeds, of_kind)
 
-    def why_zero(self) -> str:
-        """Return, in plain words, why the derivative is 0 (empty when it is not).
-
-        >>> from derive.graph import load_network
-        >>> derive(load_network("two_hidden"), "O11", "W5").why_zero()
-        'O11 does not depend on W5: W5 feeds only O12'
-        """
-        reason = self.zero_reason
-        if reason is None:
-            return ""
-        of, wrt = reason.of, reason.wrt
-        if reason.kind == "leaf":
-            return f"{of} is {_article(reason.of_kind)}: it depends on nothing"
-        if reason.kind == "reversed":
-            return f"{of} does not depend on {wrt}: {wrt} is computed from {of}, not the other way round"
-        if reason.kind == "unused":
-            return f"{of} does not depend on {wrt}: nothing is computed from {wrt}"
-        return f"{of} does not depend on {wrt}: {wrt} feeds only {_words(list(reason.feeds))}"
-
     # -- expansion and factored form --
 
     @cached_property
@@ -402,14 +383,6 @@ class _Factorer:
             ]
             factors.append(Sum(tuple(terms)))
         return factors[0] if len(factors) == 1 else Product(tuple(factors))
-
-
-def _article(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
-
-
-def _words(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _product(*parts: Term) -> Product:

@@ -56,3 +56,18 @@ def small_networks() -> list[str]:
         return any(type(size) is int for size in sizes)  # a count, not a list of names
 
     return [p.stem for p in bundled_networks() if not wide(p)]
+
+
+# A skip connection: h feeds N directly and through E, so the local partial ∂N/∂h and the
+# whole derivative dN/dh differ (the case that printing and check must keep apart).
+SKIP = """\
+layers:
+  - inputs: [h]
+  - neurons: [E]
+  - neurons: [N]
+loss: {kind: squared_error}
+edges:
+  h -> E: W1
+  h -> N: W2
+  E -> N: W3
+"""

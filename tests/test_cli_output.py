@@ -16,7 +16,7 @@ import reference as ref
 import sympy as sp
 import yaml
 from clirun import run, script
-from conftest import small_networks
+from conftest import SKIP, small_networks
 
 from derive.graph import bundled_networks, load_network, resolve
 
@@ -407,19 +407,6 @@ def test_the_printed_latex_pastes_back_into_check(tmp_path, name):
         equation = f"{lhs} = {data[key]['latex']}"
         result = run(tmp_path, "check", equation, "--net", name)
         assert result.returncode == 0, (equation, result.stdout)
-
-
-SKIP = """\
-layers:
-  - inputs: [h]
-  - neurons: [E]
-  - neurons: [N]
-loss: {kind: squared_error}
-edges:
-  h -> E: W1
-  h -> N: W2
-  E -> N: W3
-"""
 
 
 def test_a_skip_networks_printed_equations_paste_back_into_check(tmp_path):

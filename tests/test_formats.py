@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import small_networks
+from conftest import SKIP, small_networks
 from renderers import extract_markdown_math, markdown_escapes, markdown_math_errors
 
 from derive.evaluate import at
@@ -87,19 +87,6 @@ def test_json_has_the_stable_keys_of_spec_section_3():
     assert out["paths"] == [["L", "O31", "O21", "O11", "W1"], ["L", "O31", "O22", "O11", "W1"]]
     assert out["factored"]["text"] == "dL/dO31*(dO31/dO21*dO21/dO11 + dO31/dO22*dO22/dO11)*dO11/dW1"
     assert out["update"]["new"] == pytest.approx(out["update"]["old"] - 0.1 * out["value"])
-
-
-SKIP = """\
-layers:
-  - inputs: [h]
-  - neurons: [E]
-  - neurons: [N]
-loss: {kind: squared_error}
-edges:
-  h -> E: W1
-  h -> N: W2
-  E -> N: W3
-"""
 
 
 @pytest.fixture

@@ -81,8 +81,6 @@ def why_zero(d: Any) -> str:
     >>> why_zero(derive(load_network("two_hidden"), "O11", "W5"))
     'O11 does not depend on W5: W5 feeds only O12'
     """
-    if not hasattr(d, "zero_reason"):
-        return d.why_zero()  # a derivative from before the structured reason
     reason = d.zero_reason
     if reason is None:
         return ""
