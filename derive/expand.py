@@ -124,7 +124,7 @@ def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
         *[
             _da_dz(net, top, k) * _dz(net, k, bottom)
             for k in net.group(neuron.name)
-            if bottom in net.args(k)
+            if net.takes(k, bottom)
         ]
     )
 

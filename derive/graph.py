@@ -387,14 +387,23 @@ class Network:
 
     def args(self, neuron: str) -> list[str]:
         """Return what a neuron's z is a direct function of: sources, weights, bias."""
-        n = self.neurons[neuron]
-        out: dict[str, None] = {}
-        for src, weight in n.inputs:
-            out[src] = None
-            out[weight] = None
-        if n.bias:
-            out[n.bias] = None
-        return list(out)
+        return list(self._arg_sets[neuron])
+
+    def takes(self, neuron: str, name: str) -> bool:
+        """Return whether a neuron's z is a direct function of ``name`` (a set lookup)."""
+        return name in self._arg_sets[neuron]
+
+    @cached_property
+    def _arg_sets(self) -> dict[str, dict[str, None]]:
+        out: dict[str, dict[str, None]] = {}
+        for name, n in self.neurons.items():
+            args = out[name] = {}
+            for src, weight in n.inputs:
+                args[src] = None
+                args[weight] = None
+            if n.bias:
+                args[n.bias] = None
+        return out
 
     def graph(self, detail: bool = False) -> nx.DiGraph:
         """Return the dependency DAG (see :func:`build_graph`); with ``detail`` the z's too."""

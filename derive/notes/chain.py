@@ -300,7 +300,7 @@ def table(net: Network, skip: list[str], values, sweep, counts: dict[str, int]) 
         if w in skip:
             continue
         terms = sweep.gradient(w).terms
-        formula = " + ".join(formula_latex(sweep.local[e], net) for e in terms) or "0"
+        formula = " + ".join(formula_latex(sweep.formula(e), net) for e in terms) or "0"
         rows.append(
             Cell(
                 lhs=p.name(w),
