@@ -171,7 +171,6 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
             )
         )
         first_full = False
-    table = chain.table(net, names, cvals, compact, path_count)
     t = net.latex_names
     loss = LOSSES[net.loss_kind]
     loss_value = loss.value([symbol(o) for o in net.outputs], [symbol(y) for y in net.targets])
@@ -201,10 +200,9 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
         one_path=chain.one_path(net, {single: ds[single]}, cvals) if single else None,
         several=several,
         worked=worked,
-        table=table,
-        more_table=len(net.parameters) - len(names) - len(table),
+        others=len(net.parameters) - len(names),
         sweep=sweep.worked_sweep(
-            net, detail, dvals, point, source, best, chain.TABLE_ROWS, compact
+            net, detail, dvals, point, source, best, chain.TABLE_ROWS, path_count, compact
         ),
         layer_form=form,
         layer_form_why=why,

@@ -289,35 +289,9 @@ def cancel_steps(d: Derivative, p: LatexTermPrinter) -> list[str]:
     ]
 
 
-# -- every other parameter --------------------------------------------------------------------
-
-
-def table(net: Network, skip: list[str], values, sweep, counts: dict[str, int]) -> list[Cell]:
-    """Return one row per other parameter: paths, its line of the sweep, formula, value."""
-    p = LatexTermPrinter(net)
-    rows = []
-    for w in net.parameters:
-        if w in skip:
-            continue
-        terms = sweep.gradient(w).terms
-        formula = " + ".join(formula_latex(sweep.formula(e), net) for e in terms) or "0"
-        rows.append(
-            Cell(
-                lhs=p.name(w),
-                rhs=sweep_line(p, net, w, terms),
-                value=tex_num(values.gradients[w]),
-                extra=f"{counts[w]:,}",
-                formula=formula,
-            )
-        )
-        if len(rows) >= TABLE_ROWS:
-            break
-    return rows
-
-
 def derivatives(net: Network, params: list[str]) -> dict[str, Derivative]:
     """Return d(loss)/d(param) for each parameter, at most :data:`NOTE_PATHS` paths listed."""
     return {w: derive(net, net.loss, w, max_paths=NOTE_PATHS) for w in params}
 
 
-__all__ = ["Local", "chosen", "derivatives", "one_path", "several_paths", "table", "worked"]
+__all__ = ["Local", "chosen", "derivatives", "one_path", "several_paths", "worked"]

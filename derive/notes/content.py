@@ -137,6 +137,7 @@ class Cell:
     value: str = ""
     extra: str = ""
     formula: str = ""
+    count: str = ""  # how many paths reach the parameter
 
 
 @dataclass
@@ -212,7 +213,8 @@ class Sweep:
     loss: str
     detail: bool
     rows: list[str]
-    gradients: list[Cell]
+    gradients: list[Cell]  # every parameter: paths, error times input, value, after a step
+    more_gradients: int  # the gradients a wide network leaves out of that table
     lr: str
     update_example: str
     mul_sweep: int
@@ -231,7 +233,7 @@ class LayerForm:
 
     shapes: list[str]
     equations: list[str]
-    checks: list[str]
+    checks: list[Cell]  # per layer: the shapes of delta's equation and of dL/dW's
     matrices: list[str]
     entry: list[str]
 
@@ -294,8 +296,7 @@ class Note:
     one_path: OnePath | None
     several: SeveralPaths | None
     worked: list[Worked]
-    table: list[Cell]
-    more_table: int
+    others: int  # the parameters not worked in full (their rows are in the sweep's table)
     sweep: Sweep
     layer_form: LayerForm | None
     layer_form_why: str

@@ -40,6 +40,12 @@ class Diagram:
     on_edges: list[int] = field(default_factory=list)
     blocks: bool = False
 
+    @property
+    def width(self) -> float:
+        """Return how wide the drawing is in TikZ units (node centres, plus a node)."""
+        xs = [n["x"] for n in self.nodes]
+        return max(xs) - min(xs) + 1 if xs else 0.0
+
 
 def is_wide(net: Network) -> bool:
     """Return whether the network is drawn as layer blocks: a layer has more than WIDE nodes."""

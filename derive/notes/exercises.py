@@ -196,7 +196,7 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
             T("Expand "),
             M(whole(p, d.of, d.wrt)),
             T(
-                " path by path (its line of the sweep is in the table above), then check your answer with "
+                " path by path (its line of the sweep is in the table of every gradient), then check your answer with "
             ),
             (
                 "code",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from derive.errors import DeriveError
 from derive.graph import Network
-from derive.notes.content import LayerForm, tex_num
+from derive.notes.content import Cell, LayerForm, tex_num
 
 # A matrix wider or taller than this is shown by its shape and corner entries.
 SHOWN = 4
@@ -63,19 +63,20 @@ def build(
         shapes.append(rf"W^{{({n})}} = {_matrix(names)} \quad ({n_l} \times {n_prev})")
         a = _matrix(_vector([t[x] for x in layer.neurons]))
         rows.append(rf"a^{{({n})}} = {a}")
+        # The shapes of the sweep's two equations for this layer, checked in a table row.
         if i + 1 < count:
             m = form.layers[i + 1].shape[0]
-            checks.append(
-                rf"\underbrace{{\delta^{{({n})}}}}_{{{n_l} \times 1}} = "
-                rf"\underbrace{{(W^{{({n + 1})}})^T}}_{{{n_l} \times {m}}}\,"
-                rf"\underbrace{{\delta^{{({n + 1})}}}}_{{{m} \times 1}} \odot "
-                rf"\underbrace{{{SLOPE.get(layer.activation, '')}(z^{{({n})}})}}_{{{n_l} \times 1}}"
-            )
+            back = rf"({n_l} \times {m})({m} \times 1) \odot ({n_l} \times 1)"
+        elif form.softmax_cross_entropy:  # a - y
+            back = rf"({n_l} \times 1) - ({n_l} \times 1)"
+        else:  # the gradient in the outputs, times the slopes
+            back = rf"({n_l} \times 1) \odot ({n_l} \times 1)"
         checks.append(
-            (checks.pop() + r" \qquad " if i + 1 < count else "")
-            + rf"\underbrace{{\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({n})}}}}}}_{{{n_l} \times {n_prev}}} = "
-            rf"\underbrace{{\delta^{{({n})}}}}_{{{n_l} \times 1}}\,"
-            rf"\underbrace{{(a^{{({n - 1})}})^T}}_{{1 \times {n_prev}}}"
+            Cell(
+                lhs=str(n),
+                rhs=rf"{n_l} \times 1 = {back}",
+                value=rf"{n_l} \times {n_prev} = ({n_l} \times 1)(1 \times {n_prev})",
+            )
         )
         delta = _matrix([[tex_num(x)] for x in vals.delta[i]])
         dW = _matrix([[tex_num(x) for x in row] for row in vals.dW[i]])

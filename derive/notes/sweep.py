@@ -106,8 +106,10 @@ def sweep_rows(net: Network, sweep, vals) -> list[str]:
     return rows
 
 
-def gradient_rows(net: Network, sweep, vals, limit: int, lr: float = LR) -> list[Cell]:
-    """Return every gradient as dL/dz times what the parameter multiplies, and its update."""
+def gradient_rows(
+    net: Network, sweep, vals, limit: int, paths: dict[str, int], lr: float = LR
+) -> list[Cell]:
+    """Return every gradient: its paths, dL/dz times what the parameter multiplies, its update."""
     p = LatexTermPrinter(net)
     rows = []
     for g in sweep.gradients[:limit]:
@@ -126,6 +128,7 @@ def gradient_rows(net: Network, sweep, vals, limit: int, lr: float = LR) -> list
                 value=tex_num(grad),
                 extra=" + ".join(nums),
                 formula=tex_num(new),
+                count=f"{paths[g.param]:,}",
             )
         )
     return rows
@@ -155,7 +158,15 @@ def given(net: Network, point: dict[str, float]) -> list[tuple[str, list[str]]]:
 
 
 def worked_sweep(
-    net: Network, sweep, vals, point, source: str, showcase: str, limit: int, compact=None
+    net: Network,
+    sweep,
+    vals,
+    point,
+    source: str,
+    showcase: str,
+    limit: int,
+    paths: dict[str, int],
+    compact=None,
 ) -> Sweep:
     """Return the backward sweep as the worked example, with its costs."""
     env = vals.forward
@@ -188,7 +199,8 @@ def worked_sweep(
         loss=loss_tex,
         detail=sweep.detail,
         rows=sweep_rows(net, sweep, vals),
-        gradients=gradient_rows(net, sweep, vals, limit),
+        gradients=gradient_rows(net, sweep, vals, limit, paths),
+        more_gradients=max(0, len(sweep.gradients) - limit),
         lr=f"{LR:g}",
         update_example=rf"{_new(w)} = {tex_num(old)} - {LR:g} \cdot {factor(g)} = {tex_num(old - LR * g)}",
         mul_sweep=m["sweep"],

@@ -102,6 +102,9 @@ def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
     }
 
 
+_MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", re.S)
+
+
 def _split(tex: str) -> str:
     r"""Return display math broken before top-level ``=`` signs when it is long (for ``split``)."""
     parts = []
@@ -115,7 +118,9 @@ def _split(tex: str) -> str:
             parts.append(tex[start:i])
             start = i + 1
     parts.append(tex[start:])
-    visible = len(re.sub(r"\\[A-Za-z]+|[{}]", "", tex))
+    # A matrix is as wide as its widest row, not as long as its source.
+    flat = _MATRIX.sub(lambda m: max(m.group(1).split(r"\\"), key=len), tex)
+    visible = len(re.sub(r"\\[A-Za-z]+|[{}]", "", flat))
     if len(parts) < 3 or visible < 90:
         return tex if len(parts) < 2 else f"{parts[0]} &= " + "=".join(parts[1:])
     return f"{parts[0]} &= {parts[1]} \\\\\n  &= " + " \\\\\n  &= ".join(parts[2:])
