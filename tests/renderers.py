@@ -8,6 +8,7 @@ installed everything.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -442,3 +443,26 @@ def pdf_to_png(pdf: Path, page: int = 1, dpi: int = 100) -> Path:
     png = prefix.with_suffix(".png")
     assert png.is_file(), f"pdftoppm made no {png}"
     return png
+
+
+# --- repetition -----------------------------------------------------------------------
+
+
+def text_lines(md: str) -> list[str]:
+    """The Markdown's text lines: outside fenced blocks, not blank, not pure table rules."""
+    out, fence = [], False
+    for line in md.splitlines():
+        s = line.strip()
+        if s.startswith("```"):
+            fence = not fence
+            continue
+        if fence or not s or re.fullmatch(r"[|:\- ]+", s) or s in ("</details>",):
+            continue
+        out.append(s)
+    return out
+
+
+def repeated_share(md: str) -> float:
+    lines = text_lines(md)
+    counts = collections.Counter(lines)
+    return sum(n - 1 for n in counts.values()) / len(lines)

@@ -7,7 +7,6 @@ printed in the note, never against the machinery that produced them.
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import shlex
@@ -19,7 +18,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import small_networks
-from renderers import extract_markdown_math, markdown_escapes, markdown_math_errors
+from renderers import (
+    extract_markdown_math,
+    markdown_escapes,
+    markdown_math_errors,
+    repeated_share,
+)
 
 from derive import notes
 from derive.cli import main
@@ -70,26 +74,6 @@ def central(net, point: dict, name: str, step: float = 1e-6) -> float:
 def number(tex: str) -> float:
     """A number as the notes typeset it: ``-0.08042`` or ``1.235 \\times 10^{-5}``."""
     return float(tex.replace(r" \times 10^{", "e").rstrip("}"))
-
-
-def text_lines(md: str) -> list[str]:
-    """The Markdown's text lines: outside fenced blocks, not blank, not pure table rules."""
-    out, fence = [], False
-    for line in md.splitlines():
-        s = line.strip()
-        if s.startswith("```"):
-            fence = not fence
-            continue
-        if fence or not s or re.fullmatch(r"[|:\- ]+", s) or s in ("</details>",):
-            continue
-        out.append(s)
-    return out
-
-
-def repeated_share(md: str) -> float:
-    lines = text_lines(md)
-    counts = collections.Counter(lines)
-    return sum(n - 1 for n in counts.values()) / len(lines)
 
 
 @pytest.fixture(scope="module")

@@ -159,6 +159,7 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     several = chain.several_paths(net, ds[best], cvals, point)
     first_full = True
     worked = []
+    seen: set[tuple[str, str]] = set()
     for w in names:
         worked.append(
             chain.worked(
@@ -168,6 +169,7 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
                 compact,
                 shown=_shown(w, best, single, several),
                 cancel=first_full,
+                seen=seen,
             )
         )
         first_full = False

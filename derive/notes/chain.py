@@ -30,7 +30,7 @@ from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
 
 # A worked derivative lists at most this many paths (the count stays exact).
-NOTE_PATHS = 6
+NOTE_PATHS = 4
 # A formula longer than this (in visible characters) is not written out: the sweep carries it.
 LONGEST = 150
 
@@ -186,15 +186,28 @@ def chosen(net: Network, wrt: list[str], ds: dict[str, Derivative]) -> list[str]
 
 
 def worked(
-    net: Network, d: Derivative, values, sweep, shown: bool, cancel: bool, n_paths: int = NOTE_PATHS
+    net: Network,
+    d: Derivative,
+    values,
+    sweep,
+    shown: bool,
+    cancel: bool,
+    seen: set[tuple[str, str]],
+    n_paths: int = NOTE_PATHS,
 ) -> Worked:
-    """Return one derivative worked in full, its numbers from the sweep's ``values``."""
+    """Return one derivative worked in full, its numbers from the sweep's ``values``.
+
+    ``seen`` holds the local partials tabulated for earlier weights: they are not
+    repeated, and this weight's are added to it.
+    """
     p = LatexTermPrinter(net)
     listed = d.paths[:n_paths]
     # The local partials of the first two paths: the others have the same forms.
     edges = list(dict.fromkeys(e for path in listed[:2] for e in zip(path, path[1:], strict=False)))
+    new = [e for e in edges if e not in seen]
+    seen.update(edges)
     cells = [
-        Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e])) for e in edges
+        Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e])) for e in new
     ]
     factored = d.factored if not d.is_zero else None
     differs = factored is not None and factored != _as_product(d)
@@ -224,7 +237,8 @@ def worked(
         if differs
         else [],
         local=cells,
-        more_local=len(d.local) - len(cells),
+        more_local=len(d.local) - len(edges),
+        earlier_local=[local(p, *e) for e in edges if e not in new],
         cancel=cancel_steps(d, p) if cancel else [],
         concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where]
         if len(d.where) <= 2

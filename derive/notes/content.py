@@ -158,8 +158,9 @@ class Worked:
     factored: str
     too_long: bool
     factored_where: list[str]
-    local: list[Cell]
-    more_local: int
+    local: list[Cell]  # the local partials of its first paths not tabulated for an earlier weight
+    more_local: int  # those beyond the first paths (the same forms)
+    earlier_local: list[str]  # those in an earlier weight's table
     cancel: list[str]
     concrete_where: list[str]
     concrete: str

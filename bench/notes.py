@@ -1,0 +1,119 @@
+"""Benchmarks for issue 12 (notes that teach backpropagation), each goal against its figure.
+
+    python bench/notes.py
+
+Writes the documented course (output/course.yaml), the network of four hidden
+layers of three (tests/four_hidden.yaml) and the bundled mnist (784-100-10, given
+by counts) into a temporary folder with ``derive notes --format both --pdf``, from
+this checkout, in a subprocess; then counts each PDF's pages and the share of
+each Markdown note's text lines that repeat (as tests/test_notes.py does). The
+mnist row times the whole command, pdflatex included. Nothing here is a test:
+the page goals are also checked by tests/test_notes.py, which marks a miss xfail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from renderers import repeated_share  # noqa: E402
+from run import Row, secs, table, timed  # noqa: E402
+
+DERIVE = [sys.executable, "-m", "derive"]
+# Issue 12's page goals.
+PAGES = {"two_hidden": 8, "softmax": 12, "four_hidden": 12, "mnist": 30}
+
+
+def pages(pdf: Path) -> int:
+    """Return how many pages a PDF has, as poppler's pdfinfo reads it."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+
+
+def notes(source: str, out: Path) -> tuple[float, float, int]:
+    """Run ``derive notes`` on a network or course; return wall time, CPU time and status."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cmd = [*DERIVE, "notes", "--net", source, "--out", str(out), "--format", "both", "--pdf"]
+    wall, _, code = timed(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), code
+
+
+def main() -> int:
+    start = time.perf_counter()
+    os.chdir(ROOT)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="derive-bench-notes-") as tmp:
+        out = Path(tmp)
+        wall, cpu, code = notes("output/course.yaml", out / "course")
+        rows.append(
+            Row(
+                "12 derive notes --net output/course.yaml --format both --pdf",
+                f"{secs(wall)} wall, {secs(cpu)} CPU",
+                "",
+                None if code == 0 else False,
+            )
+        )
+        for pdf in sorted((out / "course").glob("*.pdf")):
+            goal = PAGES.get(pdf.stem)
+            n = pages(pdf)
+            rows.append(
+                Row(
+                    f"12   course note {pdf.stem}: PDF pages",
+                    str(n),
+                    f"<= {goal}" if goal else "",
+                    (n <= goal) if goal else None,
+                )
+            )
+        shares = {p.stem: repeated_share(p.read_text()) for p in (out / "course").glob("*.md")}
+        worst = max(shares, key=shares.get)
+        rows.append(
+            Row(
+                "12   course: most repeated Markdown text lines",
+                f"{shares[worst]:.1%} ({worst})",
+                "<= 10%",
+                shares[worst] <= 0.10,
+            )
+        )
+        for name, source in [
+            ("four_hidden", "tests/four_hidden.yaml"),
+            ("two_hidden", "two_hidden"),
+            ("mnist", "mnist"),
+        ]:
+            wall, cpu, code = notes(source, out / name)
+            n = pages(out / name / f"{name}.pdf") if code == 0 else 0
+            goal = PAGES[name]
+            rows.append(
+                Row(
+                    f"12 derive notes --net {source} --format both --pdf: PDF pages (on its own)",
+                    str(n),
+                    f"<= {goal}",
+                    code == 0 and n <= goal,
+                )
+            )
+            if name == "mnist":
+                rows.append(
+                    Row(
+                        "12 derive notes --net mnist --format both --pdf: time, pdflatex included",
+                        f"{secs(wall)} wall, {secs(cpu)} CPU",
+                        "< 30 s",
+                        code == 0 and min(wall, cpu) < 30,
+                    )
+                )
+    print(table(rows))
+    print(f"\n{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s")
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
