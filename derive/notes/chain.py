@@ -25,7 +25,16 @@ from derive.expand import (
     tidy,
 )
 from derive.graph import Network
-from derive.notes.content import Cell, Mistake, OnePath, SeveralPaths, Worked, factor, tex_num
+from derive.notes.content import (
+    Cell,
+    Mistake,
+    OnePath,
+    SeveralPaths,
+    Worked,
+    factor,
+    sum_tex,
+    tex_num,
+)
 from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
 
@@ -207,7 +216,8 @@ def worked(
     new = [e for e in edges if e not in seen]
     seen.update(edges)
     cells = [
-        Cell(local(p, *e), formula_latex(d.local[e], net), tex_num(values.local[e])) for e in new
+        Cell(local(p, *e), formula_latex(d.local[e], net, terms=4), tex_num(values.local[e]))
+        for e in new
     ]
     factored = d.factored if not d.is_zero else None
     differs = factored is not None and factored != _as_product(d)
@@ -283,8 +293,8 @@ def cancel_steps(d: Derivative, p: LatexTermPrinter) -> list[str]:
         simple = sp.collect(sp.expand(sp.cancel(sp.Add(*[a * b for a, b in pairs]))), symbol(o))
         hot = one_hot(simple, [symbol(y) for y in net.targets])
         steps = [
-            " + ".join(rf"{local(p, loss, j)} \cdot {local(p, j, z)}" for j in group),
-            " + ".join(rf"{_paren(a, net)} \cdot {_paren(b, net)}" for a, b in pairs),
+            sum_tex([rf"{local(p, loss, j)} \cdot {local(p, j, z)}" for j in group]),
+            sum_tex([rf"{_paren(a, net)} \cdot {_paren(b, net)}" for a, b in pairs]),
             formula_latex(simple, net),
         ]
         if net.loss_kind == "cross_entropy" and hot != simple:

@@ -34,6 +34,17 @@ def factor(x: float) -> str:
     return rf"\left({tex_num(x)}\right)" if x < 0 else tex_num(x)
 
 
+def sum_tex(parts: list[str], keep: int = 4) -> str:
+    r"""Return terms joined by +, the middle ones as \cdots when there are more than ``keep``.
+
+    >>> sum_tex(["a", "b", "c", "d", "e"])
+    'a + b + \\cdots + e'
+    """
+    if len(parts) > keep:
+        parts = [*parts[:2], r"\cdots", parts[-1]]
+    return " + ".join(parts)
+
+
 def rounded(x: float) -> float:
     """Return the number a reader sees: ``x`` rounded to 4 significant figures."""
     return float(num(x))

@@ -12,7 +12,7 @@ from derive.evaluate import forward
 from derive.graph import Network
 from derive.notes import counts
 from derive.notes.chain import local, whole
-from derive.notes.content import Cell, GraphView, Sweep, factor, rounded, tex_num
+from derive.notes.content import Cell, GraphView, Sweep, factor, rounded, sum_tex, tex_num
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.rules import LOSSES
 
@@ -86,7 +86,7 @@ def _line(net: Network, p, vals, line) -> list[str]:
     if len(parts) <= 1:
         return [f"{lhs} = {parts[0]}" + (f" = {numbers}" if numbers else "") + f" = {value}"]
     return [
-        f"{lhs} = " + " + ".join(parts),
+        f"{lhs} = " + sum_tex(parts),
         f"{lhs} = " + (f"{numbers} = " if numbers else "") + value,
     ]
 

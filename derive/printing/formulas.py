@@ -46,6 +46,21 @@ def formula_text(expr: sp.Expr) -> str:
     return StrPrinter().doprint(expr)
 
 
-def formula_latex(expr: sp.Expr, net: Any) -> str:
-    """Return a formula in LaTeX with the network's names."""
-    return FormulaLatex(net.latex_names).doprint(expr)
+def formula_latex(expr: sp.Expr, net: Any, terms: int | None = None) -> str:
+    r"""Return a formula in LaTeX with the network's names.
+
+    With ``terms``, a sum of more terms than that shows its first two and its last,
+    with ``\cdots`` between (a softmax layer of ten makes sums of ten).
+    """
+    printer = FormulaLatex(net.latex_names)
+    if terms is None or not isinstance(expr, sp.Add) or len(expr.args) <= terms:
+        return printer.doprint(expr)
+    ordered = printer._as_ordered_terms(expr)
+    out = printer._print(ordered[0])
+    for term in [*ordered[1:2], None, ordered[-1]]:
+        if term is None:
+            out += r" + \cdots"
+            continue
+        tex = printer._print(term)
+        out += f" - {tex[1:].lstrip()}" if tex.startswith("-") else f" + {tex}"
+    return out
