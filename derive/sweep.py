@@ -109,6 +109,15 @@ class Sweep:
         paths = sum(edges[g.param] - ways[g.param] for g in self.gradients if g.terms)
         return {"sweep": sweep, "paths": paths}
 
+    @cached_property
+    def local(self) -> dict[tuple[str, str], sp.Expr]:
+        """Return the formula of every local partial of the sweep (SymPy, built on first use)."""
+        return {
+            edge: local_partial(self.net, *edge)
+            for row in [*self.lines, *self.gradients]
+            for edge in row.terms
+        }
+
     def formula(self, edge: tuple[str, str]) -> sp.Expr:
         """Return one local partial's formula (SymPy), built on first use and kept."""
         cache = self.__dict__.setdefault("_formulas", {})
