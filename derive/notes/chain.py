@@ -41,13 +41,78 @@ from derive.printing import LatexTermPrinter, formula_latex
 # A worked derivative lists at most this many paths (the count stays exact).
 NOTE_PATHS = 4
 # A formula longer than this (in visible characters) is not written out: the sweep carries it.
-LONGEST = 150
+LONGEST = 190
 
 
 def visible(tex: str) -> int:
-    """Return about how many characters a formula prints: LaTeX commands and braces left out."""
-    tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", tex)
+    """Return about how many characters wide a formula prints (a fraction as its wider part)."""
+    frac = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+    tex = frac.sub(lambda m: "x" * max(_chars(m.group(1)), _chars(m.group(2))), tex)
+    return _chars(tex)
+
+
+def _chars(tex: str) -> int:
     return len(re.sub(r"\\[A-Za-z]+|[{}_^]|\s", "", tex))
+
+
+# A display line holds about this many visible characters (17 cm of 10 pt math, measured).
+LINE = 68
+_PAREN = re.compile(r"\\left\(|\\right\)")
+
+
+def fold(tex: str, limit: int = LINE) -> str:
+    r"""Return a display formula that is too wide with its widest bracketed sum one term a line.
+
+    The terms go in an ``aligned`` block inside the brackets, which then span the lines.
+
+    >>> fold(r"x \left(a + b\right)", limit=3)
+    'x \\left(\\begin{aligned} &a \\\\ &+ b \\end{aligned}\\right)'
+    """
+    if visible(tex) <= limit:
+        return tex
+    best: tuple[int, int, list[str]] | None = None
+    stack: list[int] = []
+    for m in _PAREN.finditer(tex):
+        if m.group() == r"\left(":
+            stack.append(m.end())
+        elif stack:
+            start = stack.pop()
+            terms = _terms(tex[start : m.start()])
+            if len(terms) > 1 and (best is None or m.start() - start > best[1] - best[0]):
+                best = (start, m.start(), terms)
+    if best is None:
+        return tex
+    start, end, terms = best
+    room = max(limit - visible(tex[:start]), 20)  # what is left of the line after the bracket
+    body = " \\\\ ".join("&" + fold(t, room) for t in terms)
+    return tex[:start] + rf"\begin{{aligned}} {body} \end{{aligned}}" + tex[end:]
+
+
+def _terms(tex: str) -> list[str]:
+    """Return a sum's top-level terms, each after the first with its sign: ['a', '+ b', '- c']."""
+    terms, depth, start = [], 0, 0
+    i = 0
+    while i < len(tex):
+        if tex.startswith(r"\left", i):
+            depth += 1
+        elif tex.startswith(r"\right", i):
+            depth -= 1
+        elif tex[i] == "{":
+            depth += 1
+        elif tex[i] == "}":
+            depth -= 1
+        elif (
+            depth == 0
+            and tex[i] in "+-"
+            and i > 0
+            and tex[i - 1] == " "
+            and tex[i + 1 : i + 2] == " "
+        ):
+            terms.append(tex[start:i].strip())
+            start = i
+        i += 1
+    terms.append(tex[start:].strip())
+    return [t for t in terms if t]
 
 
 # The table of the other parameters has at most this many rows.
@@ -241,7 +306,7 @@ def worked(
         terms=[product(p, path) for path in listed]
         + ([r"\dots"] if d.path_count > len(listed) else []),
         expansion_shown=shown,
-        factored=factored_tex if visible(factored_tex) <= LONGEST else "",
+        factored=fold(factored_tex) if visible(factored_tex) <= LONGEST else "",
         too_long=visible(factored_tex) > LONGEST or visible(concrete) > LONGEST or len(d.where) > 2,
         factored_where=[f"{p.term(w)} = {p.term(x)}" for w, x in d.factored_where]
         if differs
@@ -253,7 +318,7 @@ def worked(
         concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where]
         if len(d.where) <= 2
         else [],
-        concrete=concrete if visible(concrete) <= LONGEST and len(d.where) <= 2 else "",
+        concrete=fold(concrete) if visible(concrete) <= LONGEST and len(d.where) <= 2 else "",
         value=tex_num(values.gradients[d.wrt]),
         sweep_line=sweep_line(p, net, d.wrt, sweep.gradient(d.wrt).terms),
     )

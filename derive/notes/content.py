@@ -261,7 +261,8 @@ class GraphView:
     fork: str
     fork_parts: int
     gate: str
-    gate_rule: str
+    gate_test: str  # the relu's z against 0 at the example point ("" without a relu)
+    gate_result: str  # what its gate passes down
     params: int
     forward_mode: str
 

@@ -30,6 +30,23 @@ def _matrix(rows: list[list[str]]) -> str:
     return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(r) for r in cut) + r" \end{pmatrix}"
 
 
+# About how many characters of matrices fit on one line of the note.
+LINE = 80
+
+
+def _lines(items: list[str], widths: list[int]) -> list[str]:
+    """Return the items joined by commas, as many on a line as fit in :data:`LINE`."""
+    lines: list[list[str]] = [[]]
+    used = 0
+    for item, width in zip(items, widths, strict=True):
+        if lines[-1] and used + width > LINE:
+            lines.append([])
+            used = 0
+        lines[-1].append(item)
+        used += width
+    return [r",\quad ".join(line) for line in lines]
+
+
 def _vector(names: list[str]) -> list[list[str]]:
     return [[x] for x in names]
 
@@ -56,11 +73,14 @@ def build(
     L = t[net.loss]
     count = len(form.layers)
     shapes, rows, checks, matrices = [], [], [], []
+    widths: list[int] = []  # about how many characters wide each W^(l) prints
     for i, layer in enumerate(form.layers):
         n_l, n_prev = layer.shape
         n = layer.index
         names = [[t[w] if w else "0" for w in row] for row in layer.weights]
         shapes.append(rf"W^{{({n})}} = {_matrix(names)} \quad ({n_l} \times {n_prev})")
+        shown = min(n_prev, SHOWN) + (n_prev > SHOWN)
+        widths.append(14 + shown * (2 + max(len(x) for row in names for x in row)))
         a = _matrix(_vector([t[x] for x in layer.neurons]))
         rows.append(rf"a^{{({n})}} = {a}")
         # The shapes of the sweep's two equations for this layer, checked in a table row.
@@ -111,7 +131,7 @@ def build(
                     ]
     return (
         LayerForm(
-            shapes=[r",\quad ".join(shapes), r",\quad ".join(rows)],
+            shapes=[*_lines(shapes, widths), r",\quad ".join(rows)],
             equations=equations,
             checks=checks,
             matrices=matrices,

@@ -250,14 +250,14 @@ def graph_view(net: Network, sweep, vals) -> GraphView:
         fork_tex = rf"{whole(p, net.loss, fork.node)} = {nums} = {tex_num(vals.delta[fork.node])}"
         parts = len(fork.terms)
     relu = next((m for m in net.neurons.values() if m.activation == "relu"), None)
-    gate, rule = "", ""
+    gate, test, result = "", "", ""
     if relu is not None:
         zr = vals.forward[relu.preact]
         gate = rf"{t[relu.name]} = \max(0, {t[relu.preact]})"
-        rule = (
-            rf"{t[relu.preact]} = {tex_num(zr)} > 0 \text{{, so the gradient passes: }} {whole(p, net.loss, relu.preact)} = {whole(p, net.loss, relu.name)}"
-            if zr > 0
-            else rf"{t[relu.preact]} = {tex_num(zr)} \le 0 \text{{, so the gate passes nothing: }} {whole(p, net.loss, relu.preact)} = 0"
+        sign = ">" if zr > 0 else r"\le"
+        test = rf"{t[relu.preact]} = {tex_num(zr)} {sign} 0"
+        result = rf"{whole(p, net.loss, relu.preact)} = " + (
+            whole(p, net.loss, relu.name) if zr > 0 else "0"
         )
     return GraphView(
         neuron=t[n.name],
@@ -272,7 +272,8 @@ def graph_view(net: Network, sweep, vals) -> GraphView:
         fork=fork_tex,
         fork_parts=parts,
         gate=gate,
-        gate_rule=rule,
+        gate_test=test,
+        gate_result=result,
         params=len(net.parameters),
         forward_mode=rf"\frac{{\mathrm{{d}}{t[net.loss]}}}{{\mathrm{{d}}{t[w]}}}",
     )

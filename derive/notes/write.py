@@ -22,6 +22,7 @@ import yaml
 from derive.errors import DeriveError
 from derive.graph import Network, load_network
 from derive.notes.build import build_note
+from derive.notes.code import INLINE_VALUES, point_json
 from derive.notes.content import Link, Note
 from derive.printing.document import (
     environment,
@@ -358,9 +359,8 @@ def write_course(
             data = compile_pdf(tex, f"{note.name}.pdf", warn)
             if data is not None:
                 files.append((f"{note.name}.pdf", data))
-        if len(net.parameters) > 120:
+        if len(net.parameters) > INLINE_VALUES:
             from derive.notes.build import example_point
-            from derive.notes.code import point_json
 
             files.append((f"{note.name}.point.json", point_json(net, example_point(net)[0])))
     if len(notes) > 1:
