@@ -132,6 +132,11 @@ def equations(net: Network) -> list[str]:
     return out
 
 
+def _columns(eqs: list[str]) -> int:
+    """Return 2 when more than six equations are each short enough to go two to a line."""
+    return 2 if len(eqs) > 6 and max(chain.visible(e) for e in eqs) <= 30 else 1
+
+
 def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     """Return everything one note shows, finished, for the templates.
 
@@ -191,6 +196,7 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
         next=None,
         layers=layers(net),
         equations=equations(net),
+        equation_columns=_columns(equations(net)),
         more_equations=len(net.neurons) - len(equations(net)),
         diagram=diagram(net),
         loss_kind=LOSS_WORDS[net.loss_kind],

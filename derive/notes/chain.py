@@ -303,7 +303,8 @@ def worked(
         paths=[p.path(path) for path in listed],
         truncated=d.path_count > len(listed),
         diagram=diagram(net, d),
-        terms=[product(p, path) for path in listed]
+        # With more paths than listed, two products show the pattern.
+        terms=[product(p, path) for path in (listed[:2] if d.path_count > len(listed) else listed)]
         + ([r"\dots"] if d.path_count > len(listed) else []),
         expansion_shown=shown,
         factored=fold(factored_tex) if visible(factored_tex) <= LONGEST else "",

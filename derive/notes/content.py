@@ -300,6 +300,7 @@ class Note:
     next: Link | None
     layers: list[Layer]
     equations: list[str]
+    equation_columns: int  # two side by side when there are many short ones
     more_equations: int
     diagram: object
     loss_kind: str

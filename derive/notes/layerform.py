@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from derive.errors import DeriveError
 from derive.graph import Network
+from derive.notes.chain import visible
 from derive.notes.content import Cell, LayerForm, tex_num
 
 # A matrix wider or taller than this is shown by its shape and corner entries.
@@ -80,7 +81,7 @@ def build(
         names = [[t[w] if w else "0" for w in row] for row in layer.weights]
         shapes.append(rf"W^{{({n})}} = {_matrix(names)} \quad ({n_l} \times {n_prev})")
         shown = min(n_prev, SHOWN) + (n_prev > SHOWN)
-        widths.append(14 + shown * (2 + max(len(x) for row in names for x in row)))
+        widths.append(10 + shown * (2 + max(visible(x) for row in names for x in row)))
         a = _matrix(_vector([t[x] for x in layer.neurons]))
         rows.append(rf"a^{{({n})}} = {a}")
         # The shapes of the sweep's two equations for this layer, checked in a table row.

@@ -183,6 +183,7 @@ def render_index(
         notes=notes,
         links=list(zip(notes, links, strict=True)),
         intro=intro or notes[0].intro,
+        scaling=notes[0].sweep.scaling,
         lang=lang,
         flavor=flavor,
         layout=f"notes_layout_{lang}.j2",
