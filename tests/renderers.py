@@ -352,12 +352,11 @@ def markdown_math_errors(md: str, flavor: str) -> list[str]:
 # --- LaTeX -------------------------------------------------------------------------------
 
 
-# What LaTeX, hyperref and longtable write when a second run would change the document.
-RERUN = re.compile(rb"Rerun to get|Rerun LaTeX|Label\(s\) may have changed")
-
-
 def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
-    """The PDF that pdflatex makes from `tex_path` (run a second time when LaTeX asks to).
+    """The PDF that one pdflatex run makes from `tex_path`.
+
+    One run finds every error and fixes the page count (the notes have no table of
+    contents); a second would only settle hyperref's outline, at the same cost again.
 
     pdflatex runs in the file's directory, so figures beside it are found, and writes into
     `out_dir` (a new temporary directory by default), so the source stays clean. A failed
@@ -379,24 +378,19 @@ def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
         tex_path.name,
     ]
     log = out / f"{tex_path.stem}.log"
-    for _ in range(2):
-        proc = subprocess.run(
-            command,
-            cwd=tex_path.parent,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            env=env,
-            timeout=300,
+    proc = subprocess.run(
+        command,
+        cwd=tex_path.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        text = log.read_text("latin-1") if log.exists() else proc.stdout.decode("latin-1")
+        raise AssertionError(
+            f"pdflatex failed on {tex_path} (exit {proc.returncode}):\n{latex_errors(text)}"
         )
-        if proc.returncode != 0:
-            text = log.read_text("latin-1") if log.exists() else proc.stdout.decode("latin-1")
-            raise AssertionError(
-                f"pdflatex failed on {tex_path} (exit {proc.returncode}):\n{latex_errors(text)}"
-            )
-        # A second run costs as much as the first; LaTeX and hyperref say when it is needed
-        # ("Rerun to get cross-references right", "Rerun to get outlines right").
-        if not RERUN.search(log.read_bytes()):
-            break
     pdf = out / f"{tex_path.stem}.pdf"
     assert pdf.is_file(), f"pdflatex made no PDF from {tex_path}; log: {log}"
     return pdf
