@@ -142,6 +142,14 @@ def random_point(net: Network, seed: int = 0) -> dict[str, float]:
     return point
 
 
+def _is_file(text: str) -> bool:
+    """Return whether ``text`` names a file (pairs too long for a file name are not one)."""
+    try:
+        return Path(text).is_file()
+    except OSError:  # "File name too long"
+        return False
+
+
 def read_point(text: str | None, net: Network) -> dict[str, float]:
     """Return the values a point gives, over the network file's own ``values:``.
 
@@ -162,7 +170,7 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
     point = dict(net.values)
     if not text:
         return point
-    if Path(text).is_file():
+    if _is_file(text):
         point.update(read_numbers(text, net.order, lambda name: _computed(net, name)))
         return point
     if "=" not in text:

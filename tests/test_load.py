@@ -353,6 +353,15 @@ def test_a_value_for_a_computed_node_is_refused_saying_the_forward_pass_computes
     assert (caught.value.line, caught.value.col) == (2, 1)
 
 
+def test_pairs_longer_than_a_file_name_are_read_as_pairs():
+    from derive.evaluate import read_point
+
+    # Path.is_file raises "File name too long" on such a string: it is still pairs.
+    pairs = "W4=0.5," + " " * 5000 + "y=0"
+    point = read_point(pairs, load_network("simple"))
+    assert (point["W4"], point["y"]) == (0.5, 0.0)
+
+
 def test_a_point_file_key_given_twice_is_an_error_at_its_line(tmp_path):
     from derive.evaluate import read_point
 
