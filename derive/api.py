@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from derive.evaluate import Numbers, at, read_point
+from derive.evaluate import Numbers, at, read_at, read_point
 from derive.expand import Derivative, derive
 from derive.graph import Network, load_network, parse_derivative
 from derive.printing import (
@@ -130,7 +130,7 @@ def differentiate(
 ) -> Result:
     """Return the derivative ``"dL/dW1"`` of a network, with numbers if a point is given.
 
-    ``at_point`` is a mapping, a YAML file or ``"x1=0.5,W1=0.1"``; the
+    ``at_point`` is a mapping, a YAML file, ``"x1=0.5,W1=0.1"`` or ``"random:7"``; the
     network's ``values:`` fill in what it does not give.
     """
     if not isinstance(net, Network):
@@ -143,7 +143,7 @@ def differentiate(
         if isinstance(at_point, dict):
             point.update(at_point)
         elif at_point is not None:
-            point = read_point(at_point, net)
+            point, _ = read_at(at_point, net)
         numbers = at(d, point, lr=lr)
     return Result(d, numbers)
 
@@ -230,7 +230,7 @@ def backprop(
     ({'sweep': 18, 'paths': 46}, 0.001848)
     """
     from derive.printing.backprop import Shown
-    from derive.sweep import backward, read_at, values
+    from derive.sweep import backward, values
 
     if not isinstance(net, Network):
         net = load_network(net)

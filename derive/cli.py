@@ -101,7 +101,12 @@ def main() -> None:
 @NET
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
-@click.option("--at", "at_", metavar="POINT", help="Values: a YAML file or name=value,name=value.")
+@click.option(
+    "--at",
+    "at_",
+    metavar="POINT",
+    help="Values: a YAML file, name=value,name=value, or random / random:SEED.",
+)
 @click.option(
     "--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·dL/dW."
 )
@@ -132,7 +137,7 @@ def expand(
 ) -> None:
     """Expand dA/dB over every path, factor it and make it concrete."""
     from derive.api import parse_derivative
-    from derive.evaluate import at, read_point
+    from derive.evaluate import at, read_at
     from derive.expand import derive
     from derive.graph import load_network
     from derive.printing import report, stream
@@ -151,7 +156,7 @@ def expand(
     numbers = None
     if at_ is not None or lr is not None:
         try:
-            point = read_point(at_, net)
+            point, _ = read_at(at_, net)
         except DeriveError as err:
             err.message = f"--at: {err.message}"
             raise

@@ -320,3 +320,29 @@ def gradients(net: Network, point: dict[str, float]) -> dict[str, float]:
         reverse=True,
     )
     return {p: delta.get(p, 0.0) for p in net.parameters}
+
+
+def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
+    """Return the point a ``--at`` value gives and where it came from (empty unless random).
+
+    ``random`` or ``random:SEED`` draws a reproducible point with
+    :func:`random_point` (seed 0 by default); anything else is
+    read by :func:`read_point` (a file, or name=value pairs,
+    over the network's ``values:``).
+
+    Raises
+    ------
+    DeriveError
+        When the seed is not a whole number.
+    """
+    if text is not None and (text == "random" or text.startswith("random:")):
+        seed_text = text.partition(":")[2].strip() if ":" in text else "0"
+        if not seed_text.isdigit():
+            raise DeriveError(
+                f"cannot read the seed in '{text}'",
+                col=len("random:") + 1,
+                hint="write random or random:SEED, with SEED a whole number such as 7",
+            )
+        seed = int(seed_text)
+        return random_point(net, seed), f"random, seed {seed} ({RANDOM_RULE})"
+    return read_point(text, net), ""

@@ -399,33 +399,3 @@ class _Slopes:
             else:
                 self._act[key] = rule.slope_value(env[n.preact], env[neuron])
         return self._act[key]
-
-
-def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
-    """Return the point a ``--at`` value gives and where it came from (empty unless random).
-
-    ``random`` or ``random:SEED`` draws a reproducible point with
-    :func:`derive.evaluate.random_point` (seed 0 by default); anything else is
-    read by :func:`derive.evaluate.read_point` (a file, or name=value pairs,
-    over the network's ``values:``).
-
-    Raises
-    ------
-    DeriveError
-        When the seed is not a whole number.
-    """
-    from derive.evaluate import read_point
-
-    if text is not None and (text == "random" or text.startswith("random:")):
-        seed_text = text.partition(":")[2].strip() if ":" in text else "0"
-        if not seed_text.isdigit():
-            raise DeriveError(
-                f"cannot read the seed in '{text}'",
-                col=len("random:") + 1,
-                hint="write random or random:SEED, with SEED a whole number such as 7",
-            )
-        from derive.evaluate import RANDOM_RULE, random_point
-
-        seed = int(seed_text)
-        return random_point(net, seed), f"random, seed {seed} ({RANDOM_RULE})"
-    return read_point(text, net), ""

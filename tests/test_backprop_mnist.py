@@ -10,9 +10,10 @@ import math
 
 from test_backprop_layers import _entries, _reference
 
+from derive.evaluate import read_at
 from derive.graph import load_network
 from derive.layers import layer_form, layer_values
-from derive.sweep import backward, read_at, values
+from derive.sweep import backward, values
 
 
 def test_every_mnist_gradient_equals_plain_matrix_backprop():

@@ -69,7 +69,14 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
     yield ""
     head = f"Paths: {d.path_count:,}"
     if truncated:
-        listed = f"the first {len(d.paths):,} are listed" if d.paths else "none are listed"
+        n = len(d.paths)
+        listed = (
+            "none are listed"
+            if not n
+            else "the first is listed"
+            if n == 1
+            else f"the first {n:,} are listed"
+        )
         head += f" ({listed}; --max-paths all lists every one)"
     yield head + f", from {d.of} down to {d.wrt}"
     width = len(str(d.path_count if every_path else len(d.paths)))
