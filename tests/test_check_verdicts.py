@@ -173,6 +173,14 @@ def test_a_product_of_rough_numbers_gets_the_tolerance_of_its_own_digits(nets):
     assert check(nets["two_hidden"], "dL/dW1 = 0.00185").match
 
 
+def test_a_lone_zero_or_cut_off_digits_of_the_wrong_size_are_not_the_value(nets):
+    # 0.001848 rounds to 0.0 at one decimal, but 0.0 says the gradient is zero; 0.0018
+    # is the value cut off, 0.06 is not.
+    for wrong in ["0.0", "0.00", "0", "0.06", "-0.0018"]:
+        assert not check(nets["two_hidden"], f"dL/dW1 = {wrong}").match, wrong
+    assert check(nets["two_hidden"], "dL/dW1 = 0.0018").match
+
+
 @pytest.mark.parametrize("answer", ["dL/dW1 = 0^0", "dL/dW1 = (1 - 1)^0"])
 def test_zero_to_the_zero_is_graded_not_a_crash(nets, answer):
     result = CliRunner().invoke(main, ["check", answer, "--net", "two_hidden"])

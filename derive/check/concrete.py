@@ -297,9 +297,13 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     slack = _slack(side, g.answer.text, got) * 1.001 + 1e-15 + REL_TOL * abs(truth)
     off = abs(got - truth)
     single = sum(isinstance(n, Number) for n in walk(side)) == 1
-    cut_off = single and abs(got) <= abs(truth) and off <= 2 * slack  # 0.00184 for 0.001848
+    # Cut off rather than rounded (0.00184 for 0.001848): the digits kept must be right,
+    # so at least one of them is not 0 and the sign is the truth's (0.0 is not 0.067).
+    cut_off = single and 0 < got * truth and abs(got) <= abs(truth) and off <= 2 * slack
     where = f"d{of}/d{wrt} at the network's own values is {num(truth)}"
-    if math.isfinite(truth) and (off <= slack or cut_off):
+    # A lone 0.0 says the derivative is zero: rounding does not excuse that.
+    zero = single and got == 0 and abs(truth) > 1e-12
+    if math.isfinite(truth) and (off <= slack or cut_off) and not zero:
         g.notes.append(f"a number: {where}, the same to the digits written")
         return []
     return [
