@@ -90,9 +90,18 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
             for n in ready:
                 env[n] = rule.value(env[net.neurons[n].preact])
     if all(n in env for n in net.outputs + net.targets):
-        env[net.loss] = LOSSES[net.loss_kind].number(
-            [env[o] for o in net.outputs], [env[t] for t in net.targets]
-        )
+        outs, targets = [env[o] for o in net.outputs], [env[t] for t in net.targets]
+        try:
+            env[net.loss] = LOSSES[net.loss_kind].number(outs, targets)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            env[net.loss] = math.inf
+        if not math.isfinite(env[net.loss]):
+            shown = ", ".join(f"{o} = {env[o]!r}" for o in net.outputs[:4])
+            raise DeriveError(
+                f"the loss is infinite at this point: {shown} "
+                "(an output at 0 or 1 to machine precision, against a target that is not)",
+                hint="use smaller weights or inputs, so that no neuron saturates",
+            )
     return env
 
 
@@ -196,6 +205,11 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
         if not NUMBER.match(value):
             where = col + part.index("=") + 1
             raise DeriveError(f"the value of {name} must be a number, not '{value}'", col=where)
+        if not math.isfinite(float(value)):
+            where = col + part.index("=") + 1
+            raise DeriveError(
+                f"the value of {name} is too large to compute with: '{value}'", col=where
+            )
         why = _computed(net, name)
         if why:
             raise DeriveError(why[0], col=col, hint=why[1])
@@ -265,7 +279,16 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
             hint="give them in the point (name=value,... or a YAML file) or in the network's values:",
         )
     env = forward(net, point)
-    local = {edge: number(d.local[edge], env) for edge in d.edges}
+    local = {}
+    for edge in d.edges:
+        try:
+            local[edge] = number(d.local[edge], env)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            raise DeriveError(
+                f"∂{edge[0]}/∂{edge[1]} has no value at this point: its formula divides by 0 "
+                "(an output at 0 or 1 to machine precision)",
+                hint="use smaller weights or inputs, so that no neuron saturates",
+            ) from None
     products = [path_product(p, local) for p in d.paths]
     value = backprop(d, local)
     numbers = Numbers(point, env, local, products, value, used=used)

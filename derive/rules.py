@@ -260,12 +260,16 @@ LOSSES: dict[str, Loss] = {
             ),
             by_output=lambda o, y, n: -y / o + (1 - y) / (1 - o),
             by_target=lambda o, y, n: sp.log(1 - o) - sp.log(o),
+            # A term whose weight (y or 1 - y) is 0 is 0, even where its log has no value.
             number=lambda o, y: (
                 -math.fsum(
-                    b * math.log(a) + (1 - b) * math.log(1 - a) for a, b in zip(o, y, strict=True)
+                    (b * math.log(a) if b else 0.0) + ((1 - b) * math.log(1 - a) if b != 1 else 0.0)
+                    for a, b in zip(o, y, strict=True)
                 )
             ),
-            by_output_value=lambda o, y, n: -y / o + (1 - y) / (1 - o),
+            by_output_value=lambda o, y, n: (
+                (-y / o if y else 0.0) + ((1 - y) / (1 - o) if y != 1 else 0.0)
+            ),
             formula=r"-\sum_j \left[ y_j \log O_j + (1 - y_j) \log (1 - O_j) \right]",
             text="-sum_j [y_j log O_j + (1 - y_j) log(1 - O_j)]",
             words="binary cross-entropy",
@@ -277,7 +281,7 @@ LOSSES: dict[str, Loss] = {
             by_output=lambda o, y, n: -y / o,
             by_target=lambda o, y, n: -sp.log(o),
             number=lambda o, y: -math.fsum(b * math.log(a) for a, b in zip(o, y, strict=True) if b),
-            by_output_value=lambda o, y, n: -y / o,
+            by_output_value=lambda o, y, n: -y / o if y else 0.0,
             formula=r"-\sum_j y_j \log O_j",
             text="-sum_j y_j log O_j",
             words="cross-entropy",

@@ -9,6 +9,7 @@ Python and takes over a minute for an MNIST network's 80,000 values.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from pathlib import Path
 
@@ -98,7 +99,10 @@ class Reader:
         # YAML 1.1 reads 1e-3 as a string; any plain number-looking scalar is a number here.
         if not NUMBER.match(value.strip()) or node.style not in (None, ""):
             raise self.at(node).error(f"{what} must be a number, not '{value}'")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise self.at(node).error(f"{what} is too large to compute with: '{value}'")
+        return number
 
     def count(self, node: yaml.Node, what: str) -> int | None:
         """Return a layer size written as a number, or None for a list or a single name."""
