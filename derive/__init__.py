@@ -24,8 +24,9 @@ modules above it:
 
 The package imports nothing heavy until used, so ``derive --help`` starts fast:
 ``derive.load``, ``derive.differentiate``, ``derive.backprop``, ``derive.check_answer`` and
-``derive.write_notes`` are looked up on first access. (No submodule shares those
-names, so importing a submodule never hides one of them.)
+``derive.write_notes`` are looked up on first access, and so is each module of the
+layout (``derive.sweep.backward(net)`` works after ``import derive``). (No submodule
+shares those five names, so importing a submodule never hides one of them.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
+# The modules of the layout above, reachable as attributes on first use.
+_MODULES = (
+    "errors rules yamlread netfile graph paths expand evaluate sweep layers check printing"
+    " notes show data api cli"
+).split()
 
 
 def __getattr__(name: str) -> Any:
@@ -48,6 +54,10 @@ def __getattr__(name: str) -> Any:
         from derive.notes import write_course
 
         return write_course
+    if name in _MODULES:  # derive.sweep.backward(net) without importing derive.sweep first
+        import importlib
+
+        return importlib.import_module(f"derive.{name}")
     raise AttributeError(f"module 'derive' has no attribute {name!r}")
 
 

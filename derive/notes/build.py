@@ -24,6 +24,8 @@ from derive.sweep import backward, values
 SEED = 0
 # The network section writes at most this many neuron equations.
 EQUATIONS = 12
+# The exercise that expands a weight by hand picks one with at most this many paths.
+EXERCISE_PATHS = 12
 
 LOSS_WORDS = {
     "squared_error": "squared error",
@@ -182,7 +184,11 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     loss = LOSSES[net.loss_kind]
     loss_value = loss.value([symbol(o) for o in net.outputs], [symbol(y) for y in net.targets])
     others = [w for w in net.parameters if w not in names]
-    other = derive(net, net.loss, others[-1] if others else names[-1], max_paths=chain.NOTE_PATHS)
+    # The exercise's weight to expand by hand: the last one with few enough paths to write
+    # out (its answer lists every path, so that derive check agrees with it).
+    few = [w for w in others if path_count[w] <= EXERCISE_PATHS]
+    pick = few[-1] if few else min(others or names, key=lambda w: path_count[w])
+    other = derive(net, net.loss, pick, max_paths=None)
     wide = len(net.parameters) > code.INLINE_VALUES
     form, why = layerform.build(net, point, (best, tex_num(cvals.gradients[best])))
     return Note(
@@ -216,6 +222,8 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
         layer_form_why=why,
         graph_view=sweep.graph_view(net, detail, dvals),
         code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
+        code_every=code.checked_every(net) if wide else 1,
+        params=len(net.parameters),
         exercises=exercises.exercises(net, detail, dvals, cvals, ds[best], other),
         covered=[t[w] for w in names],
         has_biases=bool(net.biases),

@@ -71,7 +71,7 @@ for _, neurons in reversed(LAYERS):
     for name, _, _ in neurons:
         print({dv} + name, d.get(name, 0), {dz} + name, d["z_" + name])
 eps, worst = 1e-6, 0.0  # the finite-difference step
-for p in PARAMS:
+for p in PARAMS{every}
     up, down = {{**VALUES, p: VALUES[p] + eps}}, {{**VALUES, p: VALUES[p] - eps}}
     numeric = (forward(up)[{Lq}] - forward(down)[{Lq}]) / (2 * eps)
     error = abs(grad[p] - numeric) / max(abs(grad[p]), abs(numeric), 1e-12)
@@ -162,8 +162,21 @@ def program(net: Network, point: dict[str, float], point_file: str = "") -> str:
         Lq=json.dumps(net.loss),
         dv=json.dumps(f"d{net.loss}/d"),
         dz=json.dumps(f"d{net.loss}/dz_"),
+        every=f"[::{checked_every(net)}]:  # a sample: two forward passes each"
+        if point_file
+        else ":",
         **parts,
     )
+
+
+# A wide network's program checks about this many gradients against central differences:
+# each costs two forward passes, and all of mnist's 79,510 would take about an hour.
+CHECKED = 50
+
+
+def checked_every(net: Network) -> int:
+    """Return k: a wide network's program checks every k-th parameter's gradient."""
+    return max(1, -(-len(net.parameters) // CHECKED))
 
 
 def _activations(rows: list[Activation]) -> dict[str, str]:

@@ -316,6 +316,8 @@ class Note:
     layer_form_why: str
     graph_view: GraphView | None
     code: str
+    code_every: int  # the program checks every k-th gradient against central differences
+    params: int
     exercises: list[Exercise]
     covered: list[str]
     has_biases: bool
