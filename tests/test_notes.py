@@ -383,7 +383,7 @@ def test_seeds_are_still_covered(course):
         "local",  # seed 003: local gradients
         "average",  # seed 004: many training examples
         "gradient",  # seed 004: the gradient vector
-        "Seed 000",  # seed 000's example 3, corrected
+        "expands the derivative lane by lane",  # seed 000's example 3, corrected
         "bias",  # seed 004: dC0/db
     ]:
         assert topic in text, topic

@@ -292,6 +292,7 @@ def worked(
     else:
         where = ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[d.wrt])
     factored_tex = p.term(factored) if differs else ""
+    steps, familiar = cancel_steps(d, p) if cancel else ([], False)
     concrete = formula_latex(d.concrete, net)
     return Worked(
         wrt=d.wrt,
@@ -315,7 +316,8 @@ def worked(
         local=cells,
         more_local=len(d.local) - len(edges),
         earlier_local=[local(p, *e) for e in edges if e not in new],
-        cancel=cancel_steps(d, p) if cancel else [],
+        cancel=steps,
+        cancel_familiar=familiar,
         concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where]
         if len(d.where) <= 2
         else [],
@@ -337,22 +339,24 @@ def _paren(expr: sp.Expr, net: Network) -> str:
     return rf"\left({tex}\right)" if expr.is_Add or tex.startswith("-") else tex
 
 
-def cancel_steps(d: Derivative, p: LatexTermPrinter) -> list[str]:
+def cancel_steps(d: Derivative, p: LatexTermPrinter) -> tuple[list[str], bool]:
     """Return the loss's partial times the output's activation slope, simplified by SymPy.
 
     This product is where the familiar ``O - y`` comes from: bce's fraction cancels
     against sigmoid's ``O (1 - O)``, cross-entropy's against softmax's slopes when the
     targets are one-hot; squared error keeps its ``2 (O - y)``. One line, for the first
-    output on the paths.
+    output on the paths, and whether it came out as output minus target.
     """
     net = d.net
     outs = [o for o in net.outputs if o in set(d.nodes)]
     if d.is_zero or not outs:
-        return []
+        return [], False
     loss, o = net.loss, outs[0]
     n = net.neurons[o]
     z = n.preact
-    lhs = rf"\frac{{\partial {p.name(loss)}}}{{\partial {p.name(z)}}}"
+    difference = symbol(o) - symbol(net.targets[net.outputs.index(o)])
+    # The loss reaches z only through the outputs: the product is a whole derivative.
+    lhs = whole(p, loss, z)
     if n.activation == "softmax":
         group = [k for k in net.group(o) if k in net.outputs]
         pairs = [(local_partial(net, loss, j), local_partial(net, j, z)) for j in group]
@@ -365,18 +369,19 @@ def cancel_steps(d: Derivative, p: LatexTermPrinter) -> list[str]:
         ]
         if net.loss_kind == "cross_entropy" and hot != simple:
             steps.append(formula_latex(hot, net))
-        return [lhs, *steps]
+        return [lhs, *steps], sp.expand(hot - difference) == 0
     a, b = sp.factor_terms(local_partial(net, loss, o)), local_partial(net, o, z)
     if b == 1:
-        return []
+        return [], False
     cancels = sp.fraction(sp.together(a))[1] != 1
     simple = tidy(sp.cancel(a * b)) if cancels else tidy(a * b)
-    return [
+    steps = [
         lhs,
         rf"{local(p, loss, o)} \cdot {local(p, o, z)}",
         rf"{_paren(a, net)} \cdot {_paren(b, net)}",
         formula_latex(simple, net),
     ]
+    return steps, sp.expand(simple - difference) == 0
 
 
 def derivatives(net: Network, params: list[str]) -> dict[str, Derivative]:

@@ -173,6 +173,7 @@ class Worked:
     more_local: int  # those beyond the first paths (the same forms)
     earlier_local: list[str]  # those in an earlier weight's table
     cancel: list[str]
+    cancel_familiar: bool  # it comes out as output minus target
     concrete_where: list[str]
     concrete: str
     value: str

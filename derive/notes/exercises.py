@@ -171,7 +171,7 @@ def seed_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
     return Exercise(
         question=[
             T(
-                "Seed 000 (a student's notes) expands the derivative lane by lane: one path through the first neuron of every layer, one through the second. Written in this network's names it gives "
+                "A common mistake in students' notes expands the derivative lane by lane: one path through the first neuron of every layer, one through the second. Written in this network's names it gives "
             ),
             M(tex_num(wrong)),
             T(" instead of "),
