@@ -65,7 +65,7 @@ def resolve(source: str | Path) -> Path:
         if close
         else ("give a path to a .yaml file, or one of: " + ", ".join(bundled))
     )
-    raise DeriveError(f"no network file '{source}'", file=str(source), hint=hint)
+    raise DeriveError("no such network file", file=str(source), hint=hint)
 
 
 def load_network(source: str | Path) -> Network:

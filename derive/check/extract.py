@@ -240,7 +240,8 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        raise DeriveError(f"cannot read {path}: {err}", file=str(path)) from err
+        why = err.strerror.lower() if isinstance(err, OSError) and err.strerror else str(err)
+        raise DeriveError(f"cannot read the answers: {why}", file=str(path)) from err
     markdown = path.suffix.lower() in (".md", ".markdown")
     batch = check_text(net, text, markdown=markdown, source=str(path))
     if not batch.graded:
