@@ -455,3 +455,16 @@ def test_unsafe_latex_override_is_refused(tmp_path):
     )
     result = CliRunner().invoke(main, ["notes", "--net", str(source), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "input" in result.output
+
+
+def test_a_skip_network_where_every_weight_has_one_path_shows_an_input_adding_paths(tmp_path):
+    from conftest import SKIP
+
+    source = tmp_path / "skip.yaml"
+    source.write_text(SKIP + "values: {h: 0.5, W1: 0.4, W2: -0.7, W3: 0.9, y: 1}\n")
+    net = load_network(str(source))
+    n = notes.build_note(net)
+    s = n.several
+    assert s is not None and not s.parameter and (s.wrt_tex, s.path_count) == ("h", 2)
+    assert number(s.value) == pytest.approx(central(net, dict(net.values), "h"), rel=1e-3)
+    assert "(next)" in notes.render_note(n, "markdown", "github")

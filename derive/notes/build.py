@@ -8,7 +8,7 @@ derivatives worked in full.
 from __future__ import annotations
 
 from derive.errors import DeriveError
-from derive.evaluate import random_point
+from derive.evaluate import at, random_point
 from derive.expand import derive, symbol
 from derive.graph import Network
 from derive.notes import chain, code, counts, exercises, layerform, sweep
@@ -163,7 +163,17 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     ones = [w for w in net.parameters if path_count[w] == 1]
     single = max(ones, key=lambda w: (lengths[w], -net.rank(w))) if ones else None
     ds = chain.derivatives(net, list(dict.fromkeys([*names, best, *([single] if single else [])])))
-    several = chain.several_paths(net, ds[best], cvals, point)
+    if path_count[best] > 1:
+        several = chain.several_paths(net, ds[best], cvals, point)
+    else:
+        # Every parameter has one path (a skip network): an input or neuron may have more.
+        forks = [v for v in net.order if v != net.loss and ways.get(v, 0) > 1]
+        fork = max(forks, key=lambda v: (ways[v], -net.rank(v)), default=None)
+        several = None
+        if fork is not None and ways[fork] <= chain.NOTE_PATHS:
+            d_fork = derive(net, net.loss, fork, max_paths=None)
+            numbers = at(d_fork, point)
+            several = chain.several_paths(net, d_fork, numbers, point, truth=numbers.value)
     first_full = True
     worked = []
     seen: set[tuple[str, str]] = set()

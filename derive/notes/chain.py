@@ -177,17 +177,25 @@ def one_path(net: Network, ds: dict[str, Derivative], values) -> OnePath | None:
 # -- several paths ----------------------------------------------------------------------------
 
 
-def several_paths(net: Network, d: Derivative, values, point) -> SeveralPaths | None:
-    """Return the multivariable chain rule on ``d``, and seed 000's lane mistake where it errs."""
+def several_paths(
+    net: Network, d: Derivative, values, point, truth: float | None = None
+) -> SeveralPaths | None:
+    """Return the multivariable chain rule on ``d``, and seed 000's lane mistake where it errs.
+
+    ``values`` holds the local partials' values (the sweep's, or :func:`derive.evaluate.at`'s
+    for an input, which the sweep does not reach); ``truth`` is d's value when d is not a
+    parameter's gradient.
+    """
     if d.path_count < 2 or d.truncated:
         return None
     p = LatexTermPrinter(net)
     products = [path_value(path, values.local) for path in d.paths]
-    lanes = lane_formula(net, d, values)
+    parameter = truth is None
+    truth = values.gradients[d.wrt] if parameter else truth
+    lanes = lane_formula(net, d, values) if parameter else None
     mistake, lanes_right = None, False
     if lanes is not None:
         terms, wrong = lanes
-        truth = values.gradients[d.wrt]
         if abs(wrong - truth) > 1e-9 * max(abs(truth), 1e-12):
             mistake = Mistake(
                 lhs=whole(p, d.of, d.wrt),
@@ -206,9 +214,10 @@ def several_paths(net: Network, d: Derivative, values, point) -> SeveralPaths | 
             for path, x in zip(d.paths, products, strict=True)
         ],
         products=" + ".join(factor(x) for x in products),
-        value=tex_num(values.gradients[d.wrt]),
+        value=tex_num(truth),
         mistake=mistake,
         lanes_right=lanes_right,
+        parameter=parameter,
     )
 
 

@@ -214,6 +214,7 @@ class SeveralPaths:
     value: str
     mistake: Mistake | None
     lanes_right: bool
+    parameter: bool = True  # False: every weight has one path, and this is an input's
 
 
 @dataclass
