@@ -8,6 +8,7 @@ folded solution. The filters ``m`` (inline math), ``block``, ``lines``, ``t`` (t
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -156,11 +157,19 @@ def tex_markup(text: str) -> str:
     return outside(text, _ENVS, lambda c: outside(c, _SPANS, words))
 
 
+@functools.lru_cache(maxsize=16)
+def _environment(templates: str | None, fmt: str, flavor: str):
+    """Return the notes' Jinja environment for one language: made, and its templates
+    compiled, once per process (a course renders every note twice with it)."""
+    env = environment(templates)
+    env.filters.update(_filters(fmt, flavor))
+    return env
+
+
 def render_note(note: Note, fmt: str, flavor: str = "github", templates: str | None = None) -> str:
     """Return one note as Markdown (``flavor`` github or portable) or LaTeX."""
-    env = environment(templates)
+    env = _environment(templates, fmt, flavor)
     lang = "md" if fmt == "markdown" else "tex"
-    env.filters.update(_filters(fmt, flavor))
     text = render_template(
         env, "notes.j2", note=note, lang=lang, flavor=flavor, layout=f"notes_layout_{lang}.j2"
     )
@@ -173,9 +182,8 @@ def render_index(
     notes: list[Note], fmt: str, templates: str | None = None, flavor: str = "github", intro=None
 ) -> str:
     """Return the course's introduction and reading order (``index.md`` or ``index.tex``)."""
-    env = environment(templates)
+    env = _environment(templates, fmt, flavor)
     lang = "md" if fmt == "markdown" else "tex"
-    env.filters.update(_filters(fmt, flavor))
     links = [Link(n.title_plain, f"{n.name}.md", f"{n.name}.tex") for n in notes]
     text = render_template(
         env,
