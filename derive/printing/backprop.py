@@ -265,7 +265,7 @@ def _doc_rows(shown: Shown, p: LatexPrinter, rows: list) -> list[dict[str, Any]]
 
 def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
     """Return the sweep as a Markdown section (``flavor`` github or portable) or LaTeX fragment."""
-    from derive.printing.document import environment, latex_escape, math_block, math_inline
+    from derive.printing.document import latex_escape, math_inline, shipped_environment
 
     sweep = shown.sweep
     net = sweep.net
@@ -293,12 +293,9 @@ def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
     }
     if shown.layers is not None:
         values["layers"] = document_layers(shown, fmt, flavor)
-    env = environment()
-    if fmt == "markdown":
-        env.filters["block"] = lambda tex: math_block(tex, flavor)
-        env.filters["inline"] = lambda tex: math_inline(tex, flavor)
-        return env.get_template("backprop.md.j2").render(**values)
-    return env.get_template("backprop.tex.j2").render(**values)
+    env = shipped_environment(fmt, flavor)  # compiled once per process
+    name = "backprop.md.j2" if fmt == "markdown" else "backprop.tex.j2"
+    return env.get_template(name).render(**values)
 
 
 def _markdown_escape(text: str) -> str:

@@ -60,7 +60,7 @@ def environment(
 
 
 @functools.lru_cache(maxsize=8)
-def _shipped_environment(fmt: str, flavor: str) -> jinja2.Environment:
+def shipped_environment(fmt: str, flavor: str) -> jinja2.Environment:
     """Return the shipped templates' environment for a language, kept: Jinja compiles a
     template once per environment (a tenth of a second), not once per document."""
     return environment(fmt=fmt, flavor=flavor)
@@ -165,7 +165,7 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         # One line: the LaTeX fragment has it in a % comment.
         "title": " ".join(f"d{d.of}/d{d.wrt} in {d.net.title}".split()),
     }
-    env = _shipped_environment(fmt, flavor)
+    env = shipped_environment(fmt, flavor)
     name = "derivative.md.j2" if fmt == "markdown" else "derivative.tex.j2"
     return env.get_template(name).render(**values)
 
