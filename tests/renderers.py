@@ -93,9 +93,24 @@ def render_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
     whole batch.
     """
     need_tool("katex")
+    # A formula KaTeX rendered once renders again: each distinct one goes to node once per
+    # worker (the notes repeat \frac{dL}{dW}-like formulas hundreds of times, and both
+    # Markdown flavors share most of them).
+    todo = list(dict.fromkeys((latex, bool(display)) for latex, display in formulas))
+    todo = [f for f in todo if f not in _KATEX_OK]
+    errors = dict(zip(todo, _run_katex(todo), strict=True))
+    _KATEX_OK.update(f for f, error in errors.items() if error is None)
+    return [errors.get((latex, bool(display))) for latex, display in formulas]
+
+
+# The (latex, display) pairs KaTeX has rendered without an error in this process.
+_KATEX_OK: set[tuple[str, bool]] = set()
+
+
+def _run_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
     if not formulas:
         return []
-    payload = json.dumps([[latex, bool(display)] for latex, display in formulas])
+    payload = json.dumps([[latex, display] for latex, display in formulas])
     proc = subprocess.run(
         ["node", str(KATEX_SCRIPT)],
         input=payload,
