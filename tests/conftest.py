@@ -1,6 +1,7 @@
 """Shared fixtures. Renderer fixtures skip when a tool is missing, and fail in CI."""
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -33,11 +34,22 @@ def pdflatex():
 _MARKERS = {"katex": "katex", "pdflatex": "latex", "browser": "browser", "chromium": "browser"}
 
 
+# Modules with the longest tests (a browser, KaTeX and pdflatex runs, sympy oracles) go
+# first, each kept whole: the xdist workers then end on short tests and finish together.
+_FIRST = ["test_diagrams", "test_notes", "test_math", "test_renderers", "test_formats"]
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         for fixture in getattr(item, "fixturenames", ()):
             if fixture in _MARKERS:
                 item.add_marker(_MARKERS[fixture])
+
+    def rank(item) -> int:
+        module = Path(str(item.fspath)).stem
+        return _FIRST.index(module) if module in _FIRST else len(_FIRST)
+
+    items.sort(key=rank)  # stable: each module's own order is kept
 
 
 def small_networks() -> list[str]:
