@@ -38,21 +38,22 @@ def test_batch_results_stay_in_order(katex):
     assert "nope" in results[1]
 
 
-@pytest.mark.parametrize(
-    ("latex", "code"),
-    [
-        ("é", "unicodeTextInMathMode"),  # accented letters need \text{} (or \acute{e})
-        (r"\'e", "mathVsTextAccents"),  # text accents are text-mode only
-        ("x % a comment", "commentAtEnd"),  # LaTeX would comment out the closing $
-        (r"\begin{array}{c} a & b \end{array}", "textEnv"),  # too few columns declared
-        (r"\htmlClass{a}{x}", "htmlExtension"),
-        ("’", "unknownSymbol"),  # a curly quote in math
-        (r"\text{∂}", "unknownSymbol"),  # ∂ is a math symbol only: write \partial
-    ],
-)
-def test_strict_mode_rejects_what_latex_would_not_accept(katex, latex, code):
-    [error] = katex([(latex, False)])
-    assert error is not None and code in error
+STRICT = [
+    ("é", "unicodeTextInMathMode"),  # accented letters need \text{} (or \acute{e})
+    (r"\'e", "mathVsTextAccents"),  # text accents are text-mode only
+    ("x % a comment", "commentAtEnd"),  # LaTeX would comment out the closing $
+    (r"\begin{array}{c} a & b \end{array}", "textEnv"),  # too few columns declared
+    (r"\htmlClass{a}{x}", "htmlExtension"),
+    ("’", "unknownSymbol"),  # a curly quote in math
+    (r"\text{∂}", "unknownSymbol"),  # ∂ is a math symbol only: write \partial
+]
+
+
+def test_strict_mode_rejects_what_latex_would_not_accept(katex):
+    # One KaTeX process for every case, each with its own error code.
+    errors = katex([(latex, False) for latex, _ in STRICT])
+    for (latex, code), error in zip(STRICT, errors, strict=True):
+        assert error is not None and code in error, (latex, error)
 
 
 # --- Markdown math ------------------------------------------------------------------------
