@@ -14,9 +14,7 @@ the page goals are also checked by tests/test_notes.py, which marks a miss xfail
 from __future__ import annotations
 
 import os
-import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,18 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from renderers import repeated_share  # noqa: E402
+from renderers import pdf_pages, repeated_share  # noqa: E402
 from run import Row, secs, table, timed  # noqa: E402
 
 DERIVE = [sys.executable, "-m", "derive"]
 # Issue 12's page goals.
 PAGES = {"two_hidden": 8, "softmax": 12, "four_hidden": 12, "mnist": 30}
-
-
-def pages(pdf: Path) -> int:
-    """Return how many pages a PDF has, as poppler's pdfinfo reads it."""
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
 
 
 def notes(source: str, out: Path) -> tuple[float, float, int]:
@@ -66,7 +58,7 @@ def main() -> int:
         )
         for pdf in sorted((out / "course").glob("*.pdf")):
             goal = PAGES.get(pdf.stem)
-            n = pages(pdf)
+            n = pdf_pages(pdf)
             rows.append(
                 Row(
                     f"12   course note {pdf.stem}: PDF pages",
@@ -91,7 +83,7 @@ def main() -> int:
             ("mnist", "mnist"),
         ]:
             wall, cpu, code = notes(source, out / name)
-            n = pages(out / name / f"{name}.pdf") if code == 0 else 0
+            n = pdf_pages(out / name / f"{name}.pdf") if code == 0 else 0
             # two_hidden's goal is for the course's note (above): on its own it adds the
             # introduction the course gives once.
             goal = PAGES[name] if name != "two_hidden" else None

@@ -30,6 +30,7 @@ _INSTALL_HINTS = {
     "katex": "run `npm install` in the repository root (package.json pins katex)",
     "pdflatex": "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures",
     "pdftoppm": "apt-get install poppler-utils",
+    "pdfinfo": "apt-get install poppler-utils",
     "mermaid": "run `PUPPETEER_SKIP_DOWNLOAD=1 npm ci` in the repository root (package.json pins"
     " @mermaid-js/mermaid-cli and puppeteer)",
     "chromium": "apt-get install chromium (tests/puppeteer.json names /usr/bin/chromium)",
@@ -409,6 +410,16 @@ def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
     pdf = out / f"{tex_path.stem}.pdf"
     assert pdf.is_file(), f"pdflatex made no PDF from {tex_path}; log: {log}"
     return pdf
+
+
+def pdf_pages(pdf: Path) -> int:
+    """How many pages `pdf` has, as poppler's pdfinfo reads it (pdflatex compresses its
+    page objects into object streams, so counting /Type /Page in the bytes finds none)."""
+    need_tool("pdfinfo")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    found = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    assert found, f"pdfinfo read no page count from {pdf}:\n{info.stdout}"
+    return int(found.group(1))
 
 
 def latex_errors(log: str, limit: int = 12) -> str:

@@ -3,11 +3,14 @@ render them."""
 
 import re
 from functools import cache
+from pathlib import Path
 
 import pytest
 from conftest import small_networks
+from randomnets import seeded_files
 from renderers import ROOT, mermaid_blocks, render_mermaid
 
+from derive import notes
 from derive.expand import derive
 from derive.graph import load_network
 from derive.notes.diagram import WIDE, diagram, unicode_name
@@ -291,6 +294,12 @@ def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide):
         for i, block in enumerate(mermaid_blocks(md.read_text(encoding="utf-8")), 1)
     ]
     assert len(blocks) >= 2 * len(NETWORKS)
+    # Random networks' notes (tied weights, skips, softmax): the network and one highlighted
+    # path each (their other highlights differ from that one only in which edges are lit).
+    for source in seeded_files():
+        md = notes.render_note(notes.build_note(load_network(source)), "markdown")
+        drawn = mermaid_blocks(md)[:2]
+        blocks += [(f"{Path(source).stem} diagram {i}", b) for i, b in enumerate(drawn, 1)]
     blocks += [("wide", mermaid(pic)) for pic in drawings(wide)]
     nets = [load_network(name) for name in NETWORKS] + [wide]
     blocks += [(f"{net.name} (Jupyter)", fences_off(jupyter_mermaid(net))) for net in nets]

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import small_networks
+from randomnets import seeded_files
 from renderers import (
     extract_markdown_math,
     markdown_escapes,
     markdown_math_errors,
+    pdf_pages,
     repeated_share,
 )
 
@@ -39,6 +41,8 @@ HERE = Path(__file__).resolve().parent
 NETWORKS = small_networks()
 # The bundled networks and a deeper one the issue names (four hidden layers of three).
 ALL = [*NETWORKS, str(HERE / "four_hidden.yaml")]
+# Random networks (tied weights, skips, biases, softmax): their notes must render too.
+RANDOM = seeded_files()
 FLAVORS = ["github", "portable"]
 # Issue 12's page goals: the course's notes as output/ has them, four_hidden on its own.
 # Any other course note stays within 10 pages.
@@ -91,7 +95,7 @@ def course(tmp_path_factory) -> Path:
 def test_every_markdown_formula_renders_with_katex(katex):
     """Every note's formulas, in one KaTeX run per flavor (a node start per note costs more)."""
     for flavor in FLAVORS:  # one test, so that the notes are built once for both
-        documents = {label(source): markdown(source, flavor) for source in ALL}
+        documents = {label(source): markdown(source, flavor) for source in ALL + RANDOM}
         # One document of all the notes, each under its own heading, so an error names its note.
         joined = "\n\n".join(f"# note {name}\n\n{md}" for name, md in documents.items())
         errors = markdown_math_errors(joined, flavor)
@@ -113,21 +117,24 @@ COURSE_TEX = sorted(p.stem for p in (ROOT / "output").glob("*.tex"))
 @pytest.mark.parametrize("stem", COURSE_TEX)
 def test_course_notes_compile_with_pdflatex_within_the_page_goals(pdflatex, course, tmp_path, stem):
     pdf = pdflatex(course / f"{stem}.tex", tmp_path / stem)
-    assert pages(pdf) <= PAGE_GOALS.get(stem, 10)
+    assert pdf_pages(pdf) <= PAGE_GOALS.get(stem, 10)
 
 
 def test_the_course_covers_every_bundled_small_network():
     assert set(COURSE_TEX) >= set(NETWORKS)
 
 
-def pages(pdf: Path) -> int:
-    return len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
-
-
 def test_four_hidden_layers_compile_with_pdflatex_within_the_page_goal(pdflatex, tmp_path):
     tex = tmp_path / "four_hidden.tex"
     tex.write_text(latex(ALL[-1]), encoding="utf-8")
-    assert pages(pdflatex(tex, tmp_path / "build")) <= PAGE_GOALS["four_hidden"]
+    assert pdf_pages(pdflatex(tex, tmp_path / "build")) <= PAGE_GOALS["four_hidden"]
+
+
+@pytest.mark.parametrize("source", RANDOM, ids=label)
+def test_random_networks_notes_compile_with_pdflatex(pdflatex, tmp_path, source):
+    tex = tmp_path / f"{label(source)}.tex"
+    tex.write_text(latex(source), encoding="utf-8")
+    assert pdf_pages(pdflatex(tex, tmp_path / "build")) > 0
 
 
 def test_hostile_description_and_title_cannot_break_or_hijack_latex(pdflatex, tmp_path):
@@ -187,7 +194,7 @@ def test_every_gradient_in_the_note_matches_central_differences(source):
         assert value == pytest.approx(truth, rel=2e-3, abs=1e-7), p
 
 
-@pytest.mark.parametrize("source", ALL, ids=label)
+@pytest.mark.parametrize("source", ALL + RANDOM, ids=label)
 def test_the_notes_python_program_prints_derives_numbers(source, tmp_path):
     md = markdown(source)
     [program] = re.findall(r"```python\n(.*?)```", md, re.S)

@@ -16,24 +16,13 @@ import sympy as sp
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from randomnets import network_spec
 
 from derive.evaluate import at
 from derive.expand import Local, Sum, Whole, derive, multiply_out
 from derive.graph import load_network
 from derive.printing import to_json, why_zero
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softplus")
-# The output activations that keep each loss finite (bce and cross_entropy take logs).
-OUTPUT_ACTIVATIONS = {
-    "squared_error": ref.ACTIVATIONS,
-    "half_squared_error": ref.ACTIVATIONS,
-    "mse": ref.ACTIVATIONS,
-    "bce": ("sigmoid", "softmax"),
-    "cross_entropy": ("sigmoid", "softmax", "softplus"),
-}
-
-# Each property on 20 random networks per run: CI runs in a fresh clone with no example
-# database, so every run draws new ones and over many runs the properties meet thousands.
 SETTINGS = settings(
     max_examples=20,
     deadline=None,
@@ -44,47 +33,11 @@ SETTINGS = settings(
 @st.composite
 def network_files(draw) -> dict:
     """Return a network file as a dict: layers, explicit edges (skips, ties), loss."""
-    inputs = [f"x{i}" for i in range(1, draw(st.integers(1, 3)) + 1)]
-    depth = draw(st.integers(1, 3))
-    loss_kind = draw(st.sampled_from(ref.LOSSES))
-    out_act = draw(st.sampled_from(OUTPUT_ACTIVATIONS[loss_kind]))
-    widths = [draw(st.integers(1, 3)) for _ in range(depth)]
-    out_width = draw(st.integers(2 if (out_act, loss_kind) == ("softmax", "bce") else 1, 3))
-    widths.append(out_width)
-    layers: list[dict] = [{"inputs": inputs}]
-    for index, width in enumerate(widths, 1):
-        last = index == len(widths)
-        layer = {
-            "neurons": [f"N{index}{j}" for j in range(1, width + 1)],
-            "activation": out_act if last else draw(st.sampled_from(HIDDEN_ACTIVATIONS)),
-        }
-        if draw(st.booleans()):
-            layer["bias"] = True
-        layers.append(layer)
-
-    sources = [inputs] + [layer["neurons"] for layer in layers[1:]]
-    edges: dict[str, str] = {}
-    weights: list[str] = []
-    for index in range(1, len(sources)):
-        for dst in sources[index]:
-            previous = sources[index - 1]
-            kept = [s for s in previous if draw(st.integers(0, 4)) > 0] or [previous[0]]
-            skips = [
-                s for layer in sources[: index - 1] for s in layer if draw(st.integers(0, 5)) == 0
-            ]
-            for src in kept + skips:
-                if weights and draw(st.integers(0, 5)) == 0:
-                    weight = draw(st.sampled_from(weights))  # a tied (shared) weight
-                else:
-                    weight = f"W{len(weights) + 1}"
-                    weights.append(weight)
-                edges[f"{src} -> {dst}"] = weight
-    return {
-        "name": "random",
-        "layers": layers,
-        "edges": edges,
-        "loss": {"name": "L", "kind": loss_kind},
-    }
+    return network_spec(
+        lambda lo, hi: draw(st.integers(lo, hi)),
+        lambda options: draw(st.sampled_from(options)),
+        lambda: draw(st.booleans()),
+    )
 
 
 def load(tmp_path, spec: dict):

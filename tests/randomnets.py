@@ -1,0 +1,95 @@
+"""Random network files for the tests: one generator, for Hypothesis and for seeded runs."""
+
+from __future__ import annotations
+
+import random
+
+import reference as ref
+
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softplus")
+# The output activations that keep each loss finite (bce and cross_entropy take logs).
+OUTPUT_ACTIVATIONS = {
+    "squared_error": ref.ACTIVATIONS,
+    "half_squared_error": ref.ACTIVATIONS,
+    "mse": ref.ACTIVATIONS,
+    "bce": ("sigmoid", "softmax"),
+    "cross_entropy": ("sigmoid", "softmax", "softplus"),
+}
+
+
+def network_spec(integer, choice, boolean) -> dict:
+    """Return a network file as a dict: layers, explicit edges (skips, ties), loss.
+
+    ``integer(lo, hi)``, ``choice(options)`` and ``boolean()`` make every random
+    choice: Hypothesis's draws in the property tests, a seeded ``random.Random`` in
+    :func:`seeded`.
+    """
+    inputs = [f"x{i}" for i in range(1, integer(1, 3) + 1)]
+    depth = integer(1, 3)
+    loss_kind = choice(ref.LOSSES)
+    out_act = choice(OUTPUT_ACTIVATIONS[loss_kind])
+    widths = [integer(1, 3) for _ in range(depth)]
+    out_width = integer(2 if (out_act, loss_kind) == ("softmax", "bce") else 1, 3)
+    widths.append(out_width)
+    layers: list[dict] = [{"inputs": inputs}]
+    for index, width in enumerate(widths, 1):
+        last = index == len(widths)
+        layer = {
+            "neurons": [f"N{index}{j}" for j in range(1, width + 1)],
+            "activation": out_act if last else choice(HIDDEN_ACTIVATIONS),
+        }
+        if boolean():
+            layer["bias"] = True
+        layers.append(layer)
+
+    sources = [inputs] + [layer["neurons"] for layer in layers[1:]]
+    edges: dict[str, str] = {}
+    weights: list[str] = []
+    for index in range(1, len(sources)):
+        for dst in sources[index]:
+            previous = sources[index - 1]
+            kept = [s for s in previous if integer(0, 4) > 0] or [previous[0]]
+            skips = [s for layer in sources[: index - 1] for s in layer if integer(0, 5) == 0]
+            for src in kept + skips:
+                if weights and integer(0, 5) == 0:
+                    weight = choice(weights)  # a tied (shared) weight
+                else:
+                    weight = f"W{len(weights) + 1}"
+                    weights.append(weight)
+                edges[f"{src} -> {dst}"] = weight
+    return {
+        "name": "random",
+        "layers": layers,
+        "edges": edges,
+        "loss": {"name": "L", "kind": loss_kind},
+    }
+
+
+def seeded(seed: int) -> dict:
+    """Return the random network file of one seed (the same on every run and worker)."""
+    rng = random.Random(seed)
+    return network_spec(
+        rng.randint, lambda options: rng.choice(list(options)), lambda: rng.random() < 0.5
+    )
+
+
+# Seeds whose networks cover a tied weight, a skip edge, biases, softmax, mse and bce, and
+# every elementwise activation but one between them (see the test modules that use them).
+NOTE_SEEDS = (1, 5, 6)
+
+
+def seeded_files(seeds=NOTE_SEEDS) -> list[str]:
+    """Write each seed's network file (named random<seed>) to a new folder; return the paths."""
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(tempfile.mkdtemp(prefix="derive-random-networks-"))
+    paths = []
+    for seed in seeds:
+        spec = {**seeded(seed), "name": f"random{seed}"}
+        path = folder / f"random{seed}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        paths.append(str(path))
+    return paths
