@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -26,22 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's derive
 
-from run import Row, secs, table, timed  # noqa: E402
+from run import Row, cpu_timed, finish, secs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DERIVE = [sys.executable, "-m", "derive"]
-
-
-def cpu_timed(cmd: list[str], **kw) -> tuple[float, float, int, int]:
-    """Return a command's wall time, CPU time (user + system), peak RSS in KB and status.
-
-    On a shared machine the wall time includes waiting for a CPU; the CPU time does not.
-    """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall, rss, code = timed(cmd, peak=True, **kw)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, rss, code
 
 
 def stages(point_file: Path) -> list[Row]:
@@ -107,9 +94,7 @@ def main() -> int:
                 code1 == 0 and min(wall1, cpu1) < 3,
             ),
         ]
-    print(table(rows))
-    print(f"\n{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s")
-    return 0 if all(r.ok is not False for r in rows) else 1
+    return finish(rows, start)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ the page goals are also checked by tests/test_notes.py, which marks a miss xfail
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from renderers import pdf_pages, repeated_share  # noqa: E402
-from run import Row, secs, table, timed  # noqa: E402
+from run import Row, cpu_timed, finish, secs  # noqa: E402
 
 DERIVE = [sys.executable, "-m", "derive"]
 # Issue 12's page goals.
@@ -34,11 +33,9 @@ PAGES = {"two_hidden": 8, "softmax": 12, "four_hidden": 12, "mnist": 30}
 
 def notes(source: str, out: Path) -> tuple[float, float, int]:
     """Run ``derive notes`` on a network or course; return wall time, CPU time and status."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [*DERIVE, "notes", "--net", source, "--out", str(out), "--format", "both", "--pdf"]
-    wall, _, code = timed(cmd)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), code
+    wall, cpu, _, code = cpu_timed(cmd)
+    return wall, cpu, code
 
 
 def main() -> int:
@@ -104,9 +101,7 @@ def main() -> int:
                         code == 0 and min(wall, cpu) < 30,
                     )
                 )
-    print(table(rows))
-    print(f"\n{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s")
-    return 0 if all(r.ok is not False for r in rows) else 1
+    return finish(rows, start)
 
 
 if __name__ == "__main__":

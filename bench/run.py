@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,6 +91,25 @@ def timed(cmd: list[str], stdout=subprocess.DEVNULL, peak: bool = False) -> tupl
         sys.stderr.write(proc.stderr)
     rss = int(proc.stderr.rsplit("peak_rss_kb=", 1)[1]) if peak else 0
     return wall, rss, proc.returncode
+
+
+def cpu_timed(cmd: list[str], **kw) -> tuple[float, float, int, int]:
+    """Return a command's wall time, CPU time (user + system), peak RSS in KB and status.
+
+    On a shared machine the wall time includes waiting for a CPU; the CPU time does not.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, rss, code = timed(cmd, peak=True, **kw)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, rss, code
+
+
+def finish(rows: list[Row], start: float) -> int:
+    """Print the rows as a table and the machine's CPUs; return 1 when a goal failed."""
+    print(table(rows))
+    print(f"\n{os.cpu_count()} CPUs; benchmark took {time.perf_counter() - start:.0f} s")
+    return 0 if all(r.ok is not False for r in rows) else 1
 
 
 def secs(x: float) -> str:
