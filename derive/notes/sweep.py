@@ -112,7 +112,7 @@ def gradient_rows(
     """Return every gradient: its paths, dL/dz times what the parameter multiplies, its update."""
     p = LatexTermPrinter(net)
     rows = []
-    for g in sweep.gradients[:limit]:
+    for g in _spread(net, sweep.gradients, limit):
         parts, nums = [], []
         for z, w in g.terms:
             what = vals.local[(z, w)]
@@ -132,6 +132,23 @@ def gradient_rows(
             )
         )
     return rows
+
+
+def _spread(net: Network, gradients: list, limit: int) -> list:
+    """Return at most ``limit`` gradient rows, as many from each layer as fit, in order.
+
+    A wide network's table would otherwise hold 40 weights of one neuron (mnist's
+    w1_1_1 to w1_1_40) and nothing of the layers above.
+    """
+    if len(gradients) <= limit:
+        return list(gradients)
+    by_layer: dict[int, list] = {}
+    for g in gradients:
+        neuron = net.neurons[net.preacts.get(g.terms[0][0], g.terms[0][0])] if g.terms else None
+        by_layer.setdefault(neuron.layer if neuron else 0, []).append(g)
+    share = max(1, limit // len(by_layer))
+    keep = {id(g) for rows in by_layer.values() for g in rows[:share]}
+    return [g for g in gradients if id(g) in keep][:limit]
 
 
 def _multiplies(net: Network, z: str, param: str) -> str:
