@@ -78,6 +78,19 @@ NET = click.option(
     metavar="NETWORK",
     help="A network file, or the name of a bundled one (see: derive networks).",
 )
+AT = click.option(
+    "--at",
+    "at_",
+    metavar="POINT",
+    help="Values: a YAML file, name=value,name=value, or random / random:SEED.",
+)
+MD_FLAVOR = click.option(
+    "--md-flavor",
+    type=click.Choice(("github", "portable")),
+    default="github",
+    show_default=True,
+    help="Math syntax for --format markdown.",
+)
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,12 +114,7 @@ def main() -> None:
 @NET
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
-@click.option(
-    "--at",
-    "at_",
-    metavar="POINT",
-    help="Values: a YAML file, name=value,name=value, or random / random:SEED.",
-)
+@AT
 @click.option(
     "--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·dL/dW."
 )
@@ -117,13 +125,7 @@ def main() -> None:
     metavar="N|all",
     help="List at most N paths (the count stays exact).",
 )
-@click.option(
-    "--md-flavor",
-    type=click.Choice(("github", "portable")),
-    default="github",
-    show_default=True,
-    help="Math syntax for --format markdown.",
-)
+@MD_FLAVOR
 @user_errors
 def expand(
     derivative: str,
@@ -178,20 +180,9 @@ def _max_paths(text: str) -> int | None:
 @main.command()
 @NET
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "--md-flavor",
-    type=click.Choice(("github", "portable")),
-    default="github",
-    show_default=True,
-    help="Math syntax for --format markdown.",
-)
+@MD_FLAVOR
 @click.option("--detail", is_flag=True, help="Run the sweep through the pre-activations z.")
-@click.option(
-    "--at",
-    "at_",
-    metavar="POINT",
-    help="Values: a YAML file, name=value,name=value, or random / random:SEED.",
-)
+@AT
 @click.option("--lr", type=float, help="Learning rate η: also show every parameter's update.")
 @click.option("--matrix", is_flag=True, help="Also show the layer (matrix) form.")
 @user_errors
