@@ -32,7 +32,7 @@ def _matrix(rows: list[list[str]]) -> str:
 
 
 # About how many characters of matrices fit on one line of the note.
-LINE = 80
+LINE = 70
 
 
 def _lines(items: list[str], widths: list[int]) -> list[str]:
