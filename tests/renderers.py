@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,20 +112,25 @@ _KATEX_OK: set[tuple[str, bool]] = set()
 def _run_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
     if not formulas:
         return []
-    payload = json.dumps([[latex, display] for latex, display in formulas])
+    payload = [[latex, display] for latex, display in formulas]
+    return _run_node(KATEX_SCRIPT, payload, len(formulas), timeout=120)
+
+
+def _run_node(script: Path, payload: Any, count: int, timeout: int) -> list[str | None]:
+    """Run one of the repository's node scripts on a JSON payload; return its `count` results."""
     proc = subprocess.run(
-        ["node", str(KATEX_SCRIPT)],
-        input=payload,
+        ["node", str(script)],
+        input=json.dumps(payload),
         capture_output=True,
         text=True,
         encoding="utf-8",
         cwd=ROOT,
-        timeout=120,
+        timeout=timeout,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{KATEX_SCRIPT.name} exited {proc.returncode}:\n{proc.stderr}")
+        raise RuntimeError(f"{script.name} exited {proc.returncode}:\n{proc.stderr}")
     results = json.loads(proc.stdout)
-    assert len(results) == len(formulas), "katex_render.mjs returned a wrong number of results"
+    assert len(results) == count, f"{script.name} returned a wrong number of results"
     return results
 
 
@@ -143,21 +149,8 @@ def render_mermaid(
     need_tool("mermaid")
     if not diagrams:
         return []
-    payload = json.dumps({"diagrams": diagrams, "out": str(out) if out else None, "format": fmt})
-    proc = subprocess.run(
-        ["node", str(MERMAID_SCRIPT)],
-        input=payload,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        timeout=300,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{MERMAID_SCRIPT.name} exited {proc.returncode}:\n{proc.stderr}")
-    results = json.loads(proc.stdout)
-    assert len(results) == len(diagrams), "mermaid_render.mjs returned a wrong number of results"
-    return results
+    payload = {"diagrams": diagrams, "out": str(out) if out else None, "format": fmt}
+    return _run_node(MERMAID_SCRIPT, payload, len(diagrams), timeout=300)
 
 
 _MERMAID_BLOCK = re.compile(r"^```mermaid\n(.*?)^```", re.S | re.M)

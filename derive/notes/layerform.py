@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from derive.errors import DeriveError
 from derive.graph import Network
-from derive.notes.chain import visible
+from derive.notes.chain import LINE, visible
 from derive.notes.content import Cell, LayerForm, tex_num
 
 # A matrix wider or taller than this is shown by its shape and corner entries.
@@ -31,12 +31,8 @@ def _matrix(rows: list[list[str]]) -> str:
     return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(r) for r in cut) + r" \end{pmatrix}"
 
 
-# About how many characters of matrices fit on one line of the note.
-LINE = 70
-
-
 def _lines(items: list[str], widths: list[int]) -> list[str]:
-    """Return the items joined by commas, as many on a line as fit in :data:`LINE`."""
+    """Return the items joined by commas, as many on a line as fit in a display line."""
     lines: list[list[str]] = [[]]
     used = 0
     for item, width in zip(items, widths, strict=True):
