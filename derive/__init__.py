@@ -6,6 +6,7 @@ modules above it:
 =====================  ==========================================================
 ``errors``             DeriveError: a user's mistake, with file, line, column, hint
 ``rules``              one row per activation and loss: forward, slope, TeX, words
+``formula/``           formulas as syntax trees: the one parser of files and answers
 ``yamlread``           YAML with line and column on every value; fast point files
 ``netfile``            YAML -> a checked spec (names, counts, the latex allow-list)
 ``graph``              spec -> the networkx graph and its thin Network view; dA/dB
@@ -36,7 +37,7 @@ from typing import Any
 __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
 # The modules of the layout above, reachable as attributes on first use.
 _MODULES = (
-    "errors rules yamlread netfile graph paths expand evaluate sweep layers check printing"
+    "errors rules formula yamlread netfile graph paths expand evaluate sweep layers check printing"
     " notes show data api cli"
 ).split()
 

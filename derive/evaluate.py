@@ -12,48 +12,14 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sympy as sp
-
 from derive.errors import DeriveError
 from derive.expand import Derivative, local_partial
 from derive.graph import Network
 from derive.netfile import NUMBER, read_numbers
 from derive.paths import ancestors, sweep
-from derive.rules import ACTIVATIONS, LOSSES
+from derive.rules import ACTIVATIONS, LOSSES, number
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
-
-
-def number(expr: sp.Expr, env: dict[str, float]) -> float:
-    """Return the value of a formula built by this package, with names looked up in ``env``.
-
-    >>> x = sp.Symbol("x")
-    >>> number(2 * x * (1 - x) + sp.exp(0 * x), {"x": 0.5})
-    1.5
-    """
-    if expr.is_Symbol:
-        return env[expr.name]
-    if expr.is_Number:
-        return float(expr)
-    args = [number(a, env) for a in expr.args]
-    if expr.is_Add:
-        return math.fsum(args)
-    if expr.is_Mul:
-        return math.prod(args)
-    if expr.is_Pow:
-        return args[0] ** args[1]
-    func = expr.func
-    if func is sp.exp:
-        return math.exp(args[0])
-    if func is sp.log:
-        return math.log(args[0])
-    if func is sp.tanh:
-        return math.tanh(args[0])
-    if func is sp.Heaviside:
-        return 1.0 if args[0] > 0 else (args[1] if len(args) > 1 else 0.0) if args[0] == 0 else 0.0
-    if func is sp.Max:
-        return max(args)
-    raise TypeError(f"cannot evaluate {func}")
 
 
 def needed(net: Network, d: Derivative) -> list[str]:

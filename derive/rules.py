@@ -46,6 +46,38 @@ def _softplus_value(z: float) -> float:
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
+def number(expr: sp.Expr, env: dict[str, float]) -> float:
+    """Return the value of a formula built by this package, with names looked up in ``env``.
+
+    >>> x = sp.Symbol("x")
+    >>> number(2 * x * (1 - x) + sp.exp(0 * x), {"x": 0.5})
+    1.5
+    """
+    if expr.is_Symbol:
+        return env[expr.name]
+    if expr.is_Number:
+        return float(expr)
+    args = [number(a, env) for a in expr.args]
+    if expr.is_Add:
+        return math.fsum(args)
+    if expr.is_Mul:
+        return math.prod(args)
+    if expr.is_Pow:
+        return args[0] ** args[1]
+    func = expr.func
+    if func is sp.exp:
+        return math.exp(args[0])
+    if func is sp.log:
+        return math.log(args[0])
+    if func is sp.tanh:
+        return math.tanh(args[0])
+    if func is sp.Heaviside:
+        return 1.0 if args[0] > 0 else (args[1] if len(args) > 1 else 0.0) if args[0] == 0 else 0.0
+    if func is sp.Max:
+        return max(args)
+    raise TypeError(f"cannot evaluate {func}")
+
+
 @dataclass(frozen=True)
 class Activation:
     """An elementwise activation a = act(z): its forward rule and local slope da/dz."""

@@ -23,7 +23,10 @@ from derive.check import (
     summary_line,
 )
 from derive.check.answer import parse_answer
-from derive.check.tree import (
+from derive.cli import main
+from derive.errors import DeriveError
+from derive.evaluate import forward, random_point
+from derive.formula.tree import (
     Binary,
     Call,
     Deriv,
@@ -33,9 +36,6 @@ from derive.check.tree import (
     format_node,
     to_sympy,
 )
-from derive.cli import main
-from derive.errors import DeriveError
-from derive.evaluate import forward, random_point
 from derive.graph import load_network
 
 SEED_000_EX3 = (

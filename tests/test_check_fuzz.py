@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from derive.check import check, check_text
 from derive.check.answer import parse_answer
-from derive.check.tree import format_node, small_powers, to_sympy
 from derive.errors import DeriveError
+from derive.formula.tree import format_node, small_powers, to_sympy
 from derive.graph import load_network
 
 SYMPIFY_MODULE = importlib.import_module("sympy.core.sympify")

@@ -13,8 +13,8 @@ from derive.check.answer import parse_answer
 from derive.check.concrete import sample_point, samples
 from derive.check.grade import Grader
 from derive.check.report import format_check_text
-from derive.check.tree import Call, walk
 from derive.cli import main
+from derive.formula.tree import Call, walk
 from derive.graph import load_network
 from derive.printing.words import NOTATION
 

@@ -18,8 +18,8 @@ import random
 from collections.abc import Iterator
 from fractions import Fraction
 
-from derive.check.tree import MAX_EXPONENT, Binary, Deriv, Neg, Node, Number
 from derive.errors import DeriveError
+from derive.formula.tree import MAX_EXPONENT, Binary, Deriv, Neg, Node, Number
 
 MAX_TERMS = 20_000  # monomials an answer may expand to before we give up
 PRIME = 2**61 - 1  # for comparing polynomials too large to multiply out

@@ -5,7 +5,7 @@ because a factor ``dL/dO31`` has no separator between the ``d`` and the name:
 names are matched against the network's own names, longest first. It reads
 ASCII (``d``, ``*``), Unicode (``∂``, ``·``, ``×``, ``−``, subscript digits)
 and LaTeX (``\\frac{\\partial L}{\\partial O_{2}}``, ``\\cdot``, ``\\left(``).
-Nothing the user writes is ever evaluated: the tree (:mod:`derive.check.tree`)
+Nothing the user writes is ever evaluated: the tree (:mod:`derive.formula.tree`)
 is plain data.
 """
 
@@ -13,39 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from derive.check.names import NameTable, is_digit
-from derive.check.tree import (
-    _PRIMED,
-    FUNCTIONS,
-    MAX_EXPONENT,
-    Answer,
-    Binary,
-    Call,
-    Deriv,
-    Name,
-    Neg,
-    Node,
-    Number,
-    depth,
-)
+from derive.check.names import NameTable
 from derive.errors import DeriveError
-
-MAX_LENGTH = 20_000
-MAX_DEPTH = 120
-MAX_TREE_DEPTH = 400  # operations in a row; keeps every later walk of the tree shallow
-
-# Characters rewritten one for one, so that columns stay the user's columns.
-_SAME_WIDTH = str.maketrans(
-    {
-        "₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4",
-        "₅": "5", "₆": "6", "₇": "7", "₈": "8", "₉": "9",
-        "−": "-", "–": "-", "⋅": "·", "∙": "·", "∗": "*", "÷": "/",
-        "\u00a0": " ", "\t": " ", "\r": " ", "\n": " ",
-    }
-)  # fmt: skip
+from derive.formula.parse import Parser, is_digit
+from derive.formula.tree import _PRIMED, FUNCTIONS, Answer, Binary, Call, Deriv, Name, Node, Number
 
 _SPACING = ("\\quad", "\\qquad", "\\displaystyle", "\\,", "\\;", "\\:", "\\!", "\\ ", "\\\\")
 _TIMES = ("\\cdot", "\\times", "*", "·", "×")
@@ -54,12 +27,9 @@ _OPENERS = {"(": ")", "[": "]"}
 _D_MARKS = ("\\partial", "\\mathrm{d}", "\\text{d}", "\\operatorname{d}", "∂", "d")
 _FRACS = ("\\frac", "\\dfrac", "\\tfrac")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[A-Za-z0-9_,\-]*\}|[A-Za-z0-9]+))*")
-_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 # \text{...} holding words (a space or anything but a name): a comment, read as space.
 _TEXT_COMMENT = re.compile(r"\\(?:text|textrm|mbox)\{(?=[^{}]*[^A-Za-z0-9_{}])[^{}]*\}")
-_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"  # O1² is O1^2
-_FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 _PRIMES = ("'", "′", "^{\\prime}", "^\\prime", "^{'}")
 _BRACED_MARK = re.compile(r"\{\s*(?:\\partial|\\mathrm\{d\}|∂|d)\s*")
 
@@ -87,18 +57,19 @@ def parse_answer(
     return _Parser(text, NameTable(names, latex_names or {})).answer()
 
 
-class _Parser:
-    """Recursive descent over the characters; ``pos`` is 0-based, errors report 1-based."""
+class _Parser(Parser):
+    """The formula grammar, and what answers write besides: dA/dB, LaTeX, juxtaposed products."""
+
+    WHAT = "answer"
+    TIMES = _TIMES
+    OPENERS = _OPENERS
+    BRACES = True
+    CLOSE_SIZERS = ("\\right", "\\bigr", "\\Bigr", "\\big", "\\Big")
+    PRIMARY = "expected a number, a name, dA/dB or '('"
 
     def __init__(self, text: str, table: NameTable) -> None:
-        if len(text) > MAX_LENGTH:
-            raise DeriveError(f"answer is too long ({len(text)} characters)", col=1,
-                              hint=f"expected at most {MAX_LENGTH}")  # fmt: skip
-        self.raw = text
-        self.text = text.translate(_SAME_WIDTH)
+        super().__init__(text)
         self.table = table
-        self.pos = 0
-        self.depth = 0
 
     # -- entry -------------------------------------------------------------
 
@@ -116,9 +87,7 @@ class _Parser:
         if not self._at_end():
             raise self._error(f"unexpected '{self.text[self.pos]}'", self._expected_after())
         for start, node in sides:
-            if depth(node) > MAX_TREE_DEPTH:
-                raise DeriveError("the answer has too many operations in a row", col=start + 1,
-                                  hint=f"expected at most {MAX_TREE_DEPTH}")  # fmt: skip
+            self._check_depth(node, start)
         if len(sides) == 1:
             return Answer(None, (sides[0][1],), self.raw)
         start, lhs = sides[0]
@@ -129,106 +98,8 @@ class _Parser:
 
     # -- grammar -----------------------------------------------------------
 
-    def _expr(self) -> Node:
-        self._enter()
-        col = self.pos + 1
-        node = self._signed()
-        while True:
-            self._ws()
-            op = self._peek_char()
-            if op not in ("+", "-"):
-                break
-            self.pos += 1
-            self._ws()
-            node = Binary(op, node, self._signed(), col)
-        self.depth -= 1
-        return node
-
-    def _signed(self) -> Node:
-        self._ws()
-        col = self.pos + 1
-        negative = self._signs()
-        node = self._term()
-        return Neg(node, col) if negative else node
-
-    def _signs(self) -> bool:
-        """Eat a run of + and - signs; return whether they make a minus."""
-        negative = False
-        while self._peek_char() in ("-", "+"):
-            negative ^= self.text[self.pos] == "-"
-            self.pos += 1
-            self._ws()
-        return negative
-
-    def _term(self) -> Node:
-        col = self.pos + 1
-        node = self._power()
-        while True:
-            self._ws()
-            if self._eat_any(_TIMES):
-                self._ws()
-                node = Binary("*", node, self._factor_operand(), col)
-            elif self._peek_char() == "/" and not self._starts_with("//"):
-                self.pos += 1
-                self._ws()
-                node = Binary("/", node, self._factor_operand(), col)
-            elif self._starts_primary():
-                node = Binary("*", node, self._power(), col)
-            else:
-                return node
-
-    def _factor_operand(self) -> Node:
-        # A sign right after * or / (``2*-x``) is allowed and binds to the operand.
-        col = self.pos + 1
-        negative = self._signs()
-        node = self._power()
-        return Neg(node, col) if negative else node
-
-    def _power(self) -> Node:
-        self._enter()
-        col = self.pos + 1
-        base = self._primary()
-        self._ws()
-        if self._eat("^") or self._eat("**"):
-            self._ws()
-            exponent = self._exponent()
-            base = Binary("^", base, exponent, col)
-        elif self._peek_char() and self._peek_char() in _SUPERSCRIPTS:
-            start = self.pos
-            while self._peek_char() and self._peek_char() in _SUPERSCRIPTS:
-                self.pos += 1
-            digits = self.text[start : self.pos].translate(_FROM_SUPERSCRIPT)
-            if len(digits) > 2:
-                raise DeriveError("exponent is too large", col=start + 1,
-                                  hint=f"expected an exponent of at most {MAX_EXPONENT}")  # fmt: skip
-            base = Binary("^", base, Number(Fraction(int(digits)), start + 1), col)
-        self.depth -= 1
-        return base
-
-    def _exponent(self) -> Node:
-        col = self.pos + 1
+    def _special(self, col: int) -> Node | None:
         if self._peek_char() == "{":
-            node = self._group("{", "}")
-        else:
-            node = self._factor_operand()
-        if _literal_size(node) > MAX_EXPONENT:
-            raise DeriveError("exponent is too large", col=col,
-                              hint=f"expected an exponent of at most {MAX_EXPONENT}")  # fmt: skip
-        return node
-
-    def _primary(self) -> Node:
-        self._ws()
-        col = self.pos + 1
-        if self._at_end():
-            raise self._error(
-                "the answer ends too early", "expected a number, a name, dA/dB or '('"
-            )
-        ch = self.text[self.pos]
-        if is_digit(ch) or (ch == "." and is_digit(self._peek_char(1))):
-            return self._number()
-        if ch in _OPENERS:
-            return self._group(ch, _OPENERS[ch])
-        if ch == "{":
             return self._group("{", "}")
         if self._eat_any(_SIZERS):
             self._ws()
@@ -238,43 +109,7 @@ class _Parser:
             return self._group(opener, _OPENERS[opener])
         if self._starts_any(_FRACS):
             return self._frac()
-        deriv = self._inline_deriv()
-        if deriv is not None:
-            return deriv
-        return self._word(col)
-
-    def _number(self) -> Number:
-        col = self.pos + 1
-        match = _NUMBER.match(self.text, self.pos)
-        assert match is not None
-        written = match.group()
-        if len(written) > 40:
-            raise DeriveError("number is too long", col=col, hint="expected at most 40 digits")
-        try:
-            exact = Decimal(written)
-        except InvalidOperation as err:  # pragma: no cover - the pattern admits only numbers
-            raise DeriveError(f"unreadable number '{written}'", col=col,
-                              hint="expected a number like 2, 0.5 or 1e-3") from err  # fmt: skip
-        if exact and not -300 <= exact.adjusted() <= 300:
-            raise DeriveError(f"number '{written}' is out of range", col=col,
-                              hint="expected a magnitude between 1e-300 and 1e300")  # fmt: skip
-        self.pos = match.end()
-        return Number(Fraction(exact), col)
-
-    def _group(self, opener: str, closer: str) -> Node:
-        col = self.pos + 1
-        self.pos += len(opener)
-        self._enter()
-        self._ws()
-        node = self._expr()
-        self._ws()
-        self._eat_any(("\\right", "\\bigr", "\\Bigr", "\\big", "\\Big"))
-        if not self._eat(closer):
-            found = self._peek_char() or "the end"
-            raise self._error(f"unbalanced '{opener}' opened at column {col}, found {found!r}",
-                              f"expected '{closer}'")  # fmt: skip
-        self.depth -= 1
-        return node
+        return self._inline_deriv()
 
     def _frac(self) -> Node:
         col = self.pos + 1
@@ -497,12 +332,6 @@ class _Parser:
 
     # -- characters --------------------------------------------------------
 
-    def _enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self._error("the answer is nested too deeply",
-                              f"expected at most {MAX_DEPTH // 3} levels of brackets")  # fmt: skip
-
     def _ws(self) -> None:
         while not self._at_end():
             if self.text[self.pos] in " ~&":
@@ -532,31 +361,6 @@ class _Parser:
             return True
         return False
 
-    def _at_end(self) -> bool:
-        return self.pos >= len(self.text)
-
-    def _peek_char(self, ahead: int = 0) -> str:
-        """Return the character ``ahead`` of the position, or '' past the end."""
-        at = self.pos + ahead
-        return self.text[at] if at < len(self.text) else ""
-
-    def _starts_with(self, s: str) -> bool:
-        return self.text.startswith(s, self.pos)
-
-    def _starts_any(self, options: Iterable[str]) -> bool:
-        return any(self.text.startswith(s, self.pos) for s in options)
-
-    def _eat(self, s: str) -> bool:
-        if self.text.startswith(s, self.pos):
-            if s.startswith("\\") and s[-1].isalpha() and self._peek_char(len(s)).isalpha():
-                return False  # \left must not eat the start of \leftarrow
-            self.pos += len(s)
-            return True
-        return False
-
-    def _eat_any(self, options: Iterable[str]) -> bool:
-        return any(self._eat(s) for s in options)
-
     def _starts_primary(self) -> bool:
         ch = self._peek_char()
         if not ch:
@@ -575,19 +379,6 @@ class _Parser:
     def _expected_after(self) -> str:
         return "expected an operator (+ - * / ^), '=' or the end"
 
-    def _error(self, message: str, hint: str) -> DeriveError:
-        return DeriveError(message, col=self.pos + 1, hint=hint)
-
 
 def _is_number_start(ch: str) -> bool:
     return is_digit(ch) or ch == "."
-
-
-def _literal_size(node: Node) -> Fraction:
-    """Return the magnitude of a literal exponent (0 when it is not a plain number)."""
-    match node:
-        case Number(value=v):
-            return abs(v)
-        case Neg(operand=Number(value=v)):
-            return abs(v)
-    return Fraction(0)

@@ -23,13 +23,23 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from derive.check.results import Reason
-from derive.check.tree import Deriv, Name, Node, Number, derivs, evaluate, size, small_powers, walk
-from derive.check.tree import to_sympy as tree_to_sympy
-from derive.evaluate import at, forward, number, random_point
+from derive.evaluate import at, forward, random_point
 from derive.expand import expanded_terms, local_partial, symbol
+from derive.formula.tree import (
+    Deriv,
+    Name,
+    Node,
+    Number,
+    derivs,
+    evaluate,
+    size,
+    small_powers,
+    walk,
+)
+from derive.formula.tree import to_sympy as tree_to_sympy
 from derive.printing.formulas import formula_text
 from derive.printing.words import num
-from derive.rules import ACTIVATIONS
+from derive.rules import ACTIVATIONS, number
 
 if TYPE_CHECKING:
     from derive.check.grade import Grader

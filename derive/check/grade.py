@@ -44,8 +44,8 @@ from derive.check.algebra import (
 )
 from derive.check.answer import parse_answer
 from derive.check.results import CheckResult, NoLeftSide, Reason
-from derive.check.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
 from derive.expand import Derivative, Local, Product, Sum, derive
+from derive.formula.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
 from derive.graph import Network
 from derive.paths import between, count_paths, iter_paths
 from derive.printing.formulas import formula_text

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from derive.errors import DeriveError
+from derive.formula.parse import is_digit
 
 
 class NameTable:
@@ -95,10 +96,6 @@ def _latex_spellings(latex: str) -> list[str]:
     for form in forms:
         out += [form, _ONE_BRACED.sub(r"\1\2", form), _ONE_BARE.sub(r"\1{\2}", form)]
     return list(dict.fromkeys(out))
-
-
-def is_digit(ch: str) -> bool:
-    return len(ch) == 1 and "0" <= ch <= "9"
 
 
 def _cuts_digits(text: str, end: int) -> bool:

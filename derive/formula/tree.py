@@ -1,6 +1,7 @@
-"""An answer as a small syntax tree: the nodes, and walking, printing and evaluating them.
+"""A formula as a small syntax tree: the nodes, and walking, printing and evaluating them.
 
-The tree is plain data made by :mod:`derive.check.answer`; nothing the user
+The tree is plain data made by :mod:`derive.formula.parse` (a network file's
+formulas) and :mod:`derive.check.answer` (an answer); nothing the user
 wrote is ever evaluated as code. A :class:`Deriv` is a written factor dA/dB;
 what it stands for (a local partial or a whole derivative, SPEC section 4) is
 decided by the grader, which knows the network.
@@ -15,8 +16,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from derive.evaluate import number
-from derive.rules import ACTIVATIONS
+from derive.rules import ACTIVATIONS, number
 
 MAX_EXPONENT = 64  # the largest power an answer may write
 
