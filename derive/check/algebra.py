@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 from derive.errors import DeriveError
@@ -151,6 +151,48 @@ def mul(p: Poly, q: Poly) -> Poly:
             else:
                 out.pop(mono, None)
     return out
+
+
+def fold(mono: tuple[Edge, ...], constant: Callable[[Edge], Fraction | None]) -> tuple:
+    """Return a monomial without its constant variables (∂z/∂b = 1), and their product.
+
+    >>> fold((("L", "z2"), ("z2", "b4")), {("z2", "b4"): Fraction(1)}.get)
+    ((('L', 'z2'),), Fraction(1, 1))
+    """
+    kept, value = [], Fraction(1)
+    for edge in mono:
+        c = constant(edge)
+        if c is None:
+            kept.append(edge)
+        else:
+            value *= c
+    return tuple(kept), value
+
+
+def with_constants(
+    got: Poly, expected: Poly, constant: Callable[[Edge], Fraction | None]
+) -> tuple[Poly, list[Edge]]:
+    """Return ``got`` with each term that is an expected one short of constant factors made it.
+
+    ``dL/db4 = dL/dz2`` leaves out ∂z2/∂b4 = 1: its terms become the expected
+    ones, so what still differs is named as usual. The edges left out are
+    returned too, for the report.
+    """
+    folded: dict[tuple, tuple[tuple, Fraction]] = {}
+    for mono in expected:
+        kept, value = fold(mono, constant)
+        folded.setdefault(kept, (mono, value))
+    out: Poly = {}
+    left_out: list[Edge] = []
+    for mono, coef in got.items():
+        if mono not in expected:
+            kept, value = fold(mono, constant)
+            if kept in folded:
+                target, target_value = folded[kept]
+                left_out += [e for e in target if e not in mono]
+                mono, coef = target, coef * value / target_value
+        out = add(out, {mono: coef})
+    return out, list(dict.fromkeys(left_out))
 
 
 def scale(got: Poly, expected: Poly) -> Fraction | None:

@@ -22,6 +22,7 @@ from derive.formula.tree import _PRIMED, FUNCTIONS, Answer, Binary, Call, Deriv,
 
 _SPACING = ("\\quad", "\\qquad", "\\displaystyle", "\\,", "\\;", "\\:", "\\!", "\\ ", "\\\\")
 _TIMES = ("\\cdot", "\\times", "*", "·", "×")
+_DELIMITERS = ("$", "\\(", "\\)", "\\[", "\\]")
 _SIZERS = ("\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\big", "\\Big")
 _OPENERS = {"(": ")", "[": "]"}
 _D_MARKS = ("\\partial", "\\mathrm{d}", "\\text{d}", "\\operatorname{d}", "∂", "d")
@@ -349,8 +350,9 @@ class _Parser(Parser):
         return False
 
     def _skip_dollars(self) -> None:
+        """Skip the math delimiters around an answer: ``$``, ``$$``, ``\\( \\)``, ``\\[ \\]``."""
         self._ws()
-        while self._eat("$"):
+        while self._eat_any(_DELIMITERS):
             self._ws()
 
     def _skip_full_stop(self) -> bool:

@@ -21,12 +21,12 @@ from derive.errors import DeriveError
 from derive.graph import DERIVATIVE, Network
 
 _GITHUB_MATH = re.compile(r"\$`(.+?)`\$")
-_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$")
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 _CODE = re.compile(r"`([^`]+)`")
 _LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,3}[.)])\s+")  # matched at the start of a line only
 _QUOTE = re.compile(r"(?:>\s?)+")
 _BOLD = re.compile(r"(\*\*|__)(.+)\1([.,;:]?)")  # a whole line in bold
-_BOLD_LABEL = re.compile(r"(\*\*|__)[^=]*?\1\s*")  # **Q1.** before an answer
+_BOLD_LABEL = re.compile(r"(\*\*|__)([^=]*?)\1\s*")  # **Q1.** before an answer
 _D = r"(?:d|∂|\\partial|\\mathrm\{d\})"
 # A derivative as written: dL/dW1, ∂L/∂W1, \partial L / \partial W_1, \frac{\partial L}{...}.
 _DERIVATIVE = re.compile(
@@ -96,7 +96,11 @@ def _unmarked(line: str) -> str:
         return bold.group(2).strip() + bold.group(3)
     label = _BOLD_LABEL.match(line)
     if label and label.end() < len(line):
-        return line[label.end() :]
+        rest = line[label.end() :]
+        inner = _unwrapped(label.group(2).strip())
+        if rest.startswith("=") and _DERIVATIVE.match(inner):
+            return f"{inner} {rest}"  # **dL/dc2** = ...: a bold left side, not a label
+        return rest
     return line
 
 
@@ -147,7 +151,7 @@ def _rows(math: str) -> list[str]:
 
 def _unwrapped(text: str) -> str:
     """Return a line without the math or code markers around all of it (``$dL/dW7$``)."""
-    for left, right in (("$`", "`$"), ("$$", "$$"), ("$", "$"), ("`", "`")):
+    for left, right in (("$`", "`$"), ("$$", "$$"), ("$", "$"), ("`", "`"), *_CLOSERS.items()):
         inner = text[len(left) : -len(right)]
         if text.startswith(left) and text.endswith(right) and len(text) > 2 * len(left):
             if left not in inner and right not in inner:
@@ -166,10 +170,14 @@ def _fenced(marker: str, lines: list[str], i: int) -> tuple[str, int]:
     return " ".join(parts).strip(), i
 
 
+_CLOSERS = {"\\[": "\\]", "\\(": "\\)"}  # LaTeX's display and inline math
+
+
 def _block_opener(line: str) -> str:
-    """Return the delimiter ($ or $$) a line opens a math block with, or ''."""
-    for delimiter in ("$$", "$"):
-        if line.startswith(delimiter) and line.count(delimiter) == 1:
+    """Return the delimiter ($, $$, \\[ or \\() a line opens a math block with, or ''."""
+    for delimiter in ("$$", "$", *_CLOSERS):
+        closer = _CLOSERS.get(delimiter, delimiter)
+        if line.startswith(delimiter) and line.count(closer) == (delimiter == closer):
             return delimiter
     return ""
 
@@ -179,17 +187,18 @@ def _math_block(
 ) -> tuple[str, int | None]:
     """Return a block's math and the index after it, or None for the index when it never closes."""
     parts = [first[len(delimiter) :]]
+    closer = _CLOSERS.get(delimiter, delimiter)
     while i < len(lines):
         line = lines[i]
         if markdown and line.startswith(">"):
             line = _QUOTE.sub("", line, count=1)
         i += 1
-        if line.endswith(delimiter):
-            parts.append(line[: -len(delimiter)])
+        if line.endswith(closer):
+            parts.append(line[: -len(closer)])
             return " ".join(parts).strip(), i
-        if line.startswith(delimiter):
+        if line.startswith(closer):
             # "$$ and more": the block closes here too, so the lines after it are still read.
-            parts.append(line[len(delimiter) :])
+            parts.append(line[len(closer) :])
             return " ".join(parts).strip(), i
         parts.append(line)
     return "", None
@@ -198,7 +207,7 @@ def _math_block(
 def _math_in(line: str) -> list[str]:
     maths = _GITHUB_MATH.findall(line)
     line = _GITHUB_MATH.sub(" ", line)
-    maths += [a or b for a, b in _DISPLAY.findall(line)]
+    maths += [next(filter(None, found), "") for found in _DISPLAY.findall(line)]
     maths += _CODE.findall(_DISPLAY.sub(" ", line))
     return [m.strip() for m in maths]
 

@@ -16,12 +16,13 @@ A right-hand side with no dA/dB factors is a formula, graded by
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
 from itertools import islice
 
 import networkx as nx
 
-from derive.check import algebra, concrete
+from derive.check import concrete
 from derive.check.algebra import (
     PRIME,
     Edge,
@@ -40,14 +41,16 @@ from derive.check.algebra import (
     scale,
     small_fraction,
     split_paths,
+    with_constants,
     written_poly,
 )
 from derive.check.answer import parse_answer
 from derive.check.results import CheckResult, NoLeftSide, Reason
-from derive.expand import Derivative, Local, Product, Sum, derive
+from derive.check.views import Shared, View
+from derive.expand import Local, Product, Sum
 from derive.formula.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
 from derive.graph import Network
-from derive.paths import between, count_paths, iter_paths
+from derive.paths import between, iter_paths
 from derive.printing.formulas import formula_text
 from derive.printing.terms import UnicodePrinter
 from derive.printing.words import why_zero
@@ -56,7 +59,13 @@ MAX_LISTED = 8  # reasons of one kind listed before "and N more"
 
 
 def check(
-    net: Network, text: str, *, detail: bool | None = None, points: int = concrete.POINTS
+    net: Network,
+    text: str,
+    *,
+    detail: bool | None = None,
+    points: int = concrete.POINTS,
+    shared: Shared | None = None,
+    at: Mapping[str, float] | None = None,
 ) -> CheckResult:
     """Return the verdict on a hand-written answer such as ``dL/dW1 = dL/dO2*dO2/dO1*dO1/dW1``.
 
@@ -68,6 +77,10 @@ def check(
         When the answer does not start with the derivative it answers
         (``dL/dW1 = ...``): without it, restating the question would pass.
 
+    ``shared`` keeps what grading on ``net`` computes for the next answer (a
+    class's files); ``at`` is the point a number is graded at (default: the
+    network file's ``values:``).
+
     Examples
     --------
     >>> from derive.graph import load_network
@@ -75,18 +88,24 @@ def check(
     True
     """
     answer = parse_answer(text, net.names, net.latex_names)
-    return grade(net, answer, detail=detail, points=points)
+    return grade(net, answer, detail=detail, points=points, shared=shared, at=at)
 
 
 def grade(
-    net: Network, answer: Answer, *, detail: bool | None = None, points: int = concrete.POINTS
+    net: Network,
+    answer: Answer,
+    *,
+    detail: bool | None = None,
+    points: int = concrete.POINTS,
+    shared: Shared | None = None,
+    at: Mapping[str, float] | None = None,
 ) -> CheckResult:
     """Return the verdict on a parsed answer (see :func:`check`).
 
     ``detail`` puts the z nodes in the graph; by default they are there
     exactly when the answer names a pre-activation.
     """
-    return Grader(net, answer, points, detail).run()
+    return Grader(net, answer, points, detail, shared, at).run()
 
 
 _PRINTER = UnicodePrinter()  # the report writes derive's notation: ∂ local, d whole
@@ -114,18 +133,40 @@ def path_sum(paths: list[tuple[str, ...]], more: bool, inner: str = " · ") -> s
 class Grader:
     """Grades every right-hand side of one answer against its left-hand side."""
 
-    def __init__(self, net: Network, answer: Answer, points: int, detail: bool | None) -> None:
+    def __init__(
+        self,
+        net: Network,
+        answer: Answer,
+        points: int,
+        detail: bool | None,
+        shared: Shared | None = None,
+        at: Mapping[str, float] | None = None,
+    ) -> None:
         self.net = net
         self.answer = answer
         self.points = points
         self.detail = needs_detail(net, answer) or bool(detail)
-        self.graph: nx.DiGraph = net.graph(self.detail)
-        self.order = {name: i for i, name in enumerate(net.names)}  # paths as notes list them
-        self._paths: dict[Factor, Poly] = {}
-        self._derived: dict[Factor, Derivative] = {}
+        self.view: View = (shared or Shared(net)).view(self.detail)
+        self.graph: nx.DiGraph = self.view.graph
+        self.order = self.view.order
+        self.at = at  # the point a number is graded at (default: the file's values)
         self.notes: list[str] = []
-        self.sampled: list | None = None  # concrete mode's points: (point, forward values)
-        self.values: dict[tuple, float] = {}  # concrete mode's values, made once
+        self.values = self.view.values  # concrete mode's values, made once per view
+        self.count = self.view.count
+        self.is_edge = self.view.is_edge
+        self.ambiguous = self.view.ambiguous
+        self.reading = self.view.reading
+        self.paths_poly = self.view.paths_poly
+        self.derived = self.view.derived
+
+    @property
+    def sampled(self) -> list | None:
+        """Return concrete mode's points, (point, forward values), once they are made."""
+        return self.view.samples.get(self.points)
+
+    @sampled.setter
+    def sampled(self, found: list) -> None:
+        self.view.samples[self.points] = found
 
     def run(self) -> CheckResult:
         written = [written_poly(side) for side in self.answer.rhs]
@@ -172,46 +213,9 @@ class Grader:
         shown = format_node(self.answer.rhs[0])
         raise NoLeftSide(f"d{ends[0]}/d{ends[1]}" if ends else "", shown)
 
-    def count(self, of: str, wrt: str) -> int:
-        """Return the number of paths from ``of`` down to ``wrt`` (1 from a node to itself)."""
-        return 1 if of == wrt else count_paths(self.graph, of, wrt)
-
-    def is_edge(self, of: str, wrt: str) -> bool:
-        """Return whether a factor d(of)/d(wrt) is a local partial: wrt -> of is an edge."""
-        return self.graph.has_edge(wrt, of)
-
-    def ambiguous(self, of: str, wrt: str) -> bool:
-        """Return whether a factor's two readings differ: an edge with other paths beside it."""
-        return self.is_edge(of, wrt) and self.count(of, wrt) > 1
-
     def shown(self, d: Deriv) -> str:
         """Return a written factor as it is read: ∂A/∂B for a local partial, dA/dB for a whole."""
         return local(d.of, d.wrt) if self.is_edge(d.of, d.wrt) else whole(d.of, d.wrt)
-
-    def reading(self, factor: Factor) -> Poly:
-        """Return what a written factor stands for, in local partials (SPEC section 4)."""
-        of, wrt = factor
-        if of != wrt and self.is_edge(of, wrt):
-            return {(factor,): Fraction(1)}
-        return self.paths_poly(factor)
-
-    def paths_poly(self, factor: Factor) -> Poly:
-        """Return the expansion of one whole derivative: the sum of its paths' edge products."""
-        if factor not in self._paths:
-            of, wrt = factor
-            if of == wrt:
-                self._paths[factor] = {(): Fraction(1)}
-            else:
-                if count_paths(self.graph, of, wrt) > algebra.MAX_TERMS:
-                    raise TooManyTerms(
-                        f"d{of}/d{wrt} has too many paths to compare term by term",
-                        hint="check a smaller derivative, or write the answer as a formula",
-                    )  # fmt: skip
-                self._paths[factor] = {
-                    tuple(sorted(edges(p))): Fraction(1)
-                    for p in iter_paths(self.graph, of, wrt, self.order)
-                }
-        return self._paths[factor]
 
     # -- expansion mode --
 
@@ -224,7 +228,9 @@ class Grader:
             got = self._substitute(written, self.reading)
         except TooManyTerms:
             return zero + self._grade_by_sampling(written, of, wrt)
+        got, left_out = with_constants(got, expected, self.view.constant)
         if got == expected and not zero:
+            self.notes += [self._constant_note(edge) for edge in left_out]
             return []
         wrong_side = self._wrong_lhs(got, of, wrt, written)
         if not expected and of != wrt:
@@ -245,6 +251,10 @@ class Grader:
         paths = self._path_reasons(got, expected, of, wrt, bool(problems))
         paths = [r for r in paths if r.kind != "missing_path" or _edges_of(r.path) not in named]
         return zero + problems + paths
+
+    def _constant_note(self, edge: Edge) -> str:
+        value = self.view.constant(edge)
+        return f"{local(*edge)} is left out: it is identically {frac(value)}"
 
     def _substitute(self, written: Poly, read) -> Poly:
         out: Poly = {}
@@ -275,8 +285,10 @@ class Grader:
 
     def _local_reason(self, a: str, b: str) -> Reason:
         """Return the reason naming an edge factor read as the local partial, and its whole sum."""
+        # A compact edge in the detailed view: what a's formula holds fixed is in the compact one.
+        graph = self.graph if self.graph.has_edge(b, a) else self.view.compact
         beside = sorted(
-            {p for p in self.graph.predecessors(a) if p != b and p in between(self.graph, a, b)},
+            {p for p in graph.predecessors(a) if p != b and p in between(graph, a, b)},
             key=self.net.rank,
         )
         held = f", {' and '.join(beside)} held fixed" if beside else ""
@@ -327,8 +339,19 @@ class Grader:
 
     def _factor_sampled(self, of: str, wrt: str, edge: RandomEdges) -> int:
         if of != wrt and self.is_edge(of, wrt):
-            return edge(of, wrt)
+            return (
+                sum(
+                    mod(coef) * math.prod(self._edge_sampled(e, edge) for e in mono)
+                    for mono, coef in self.view.local_poly(of, wrt).items()
+                )
+                % PRIME
+            )
         return self._sampled(of, wrt, edge)
+
+    def _edge_sampled(self, e: Edge, edge: RandomEdges) -> int:
+        """Return a local partial's sampled value: its constant where it is one, else random."""
+        value = self.view.constant(e)
+        return edge(*e) if value is None else mod(value)
 
     def _sampled(self, of: str, wrt: str, edge: RandomEdges) -> int:
         """Return d(of)/d(wrt) with every local partial set to ``edge(top, bottom)``, mod a prime."""
@@ -339,7 +362,7 @@ class Grader:
         ways = {wrt: 1}
         for node in nodes[1:]:
             below = (p for p in self.graph.predecessors(node) if p in inside)
-            ways[node] = sum(ways[p] * edge(node, p) for p in below) % PRIME
+            ways[node] = sum(ways[p] * self._edge_sampled((node, p), edge) for p in below) % PRIME
         return ways[of]
 
     def _restated(self, of: str, wrt: str) -> Reason:
@@ -488,12 +511,6 @@ class Grader:
         if not paths:
             return "0"
         return path_sum(paths, self.count(of, wrt) > len(paths))
-
-    def derived(self, of: str, wrt: str) -> Derivative:
-        """Return the core's derivative of ``of`` with respect to ``wrt`` (made once)."""
-        if (of, wrt) not in self._derived:
-            self._derived[(of, wrt)] = derive(self.net, of, wrt, detail=self.detail, max_paths=0)
-        return self._derived[(of, wrt)]
 
 
 def _edges_of(path: tuple[str, ...] | None) -> tuple[Edge, ...]:

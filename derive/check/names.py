@@ -79,6 +79,7 @@ def _spellings(name: str, latex: str | None) -> list[str]:
 _SCRIPTS = re.compile(r"(.*?)(_(?:\{[^{}]*\}|\w))(\^(?:\{[^{}]*\}|\w))")
 _ONE_BRACED = re.compile(r"([_^])\{(\w)\}")
 _ONE_BARE = re.compile(r"([_^])(\w)(?![\w{])")
+_PARENTHESISED = re.compile(r"\^\{(\([^{}()]*\))\}")  # ^{(L-1)}, typed ^(L-1) as 3Blue1Brown does
 
 
 def _latex_spellings(latex: str) -> list[str]:
@@ -86,6 +87,9 @@ def _latex_spellings(latex: str) -> list[str]:
 
     >>> _latex_spellings("a_{0}^{(L)}")[:3]
     ['a_{0}^{(L)}', 'a_0^{(L)}', 'a^{(L)}_{0}']
+    >>> _latex_spellings("w^{(L)}")[-1]
+    'w^(L)'
+
     """
     tight = latex.replace(" ", "")
     forms = [tight]
@@ -95,6 +99,7 @@ def _latex_spellings(latex: str) -> list[str]:
     out = [latex]
     for form in forms:
         out += [form, _ONE_BRACED.sub(r"\1\2", form), _ONE_BARE.sub(r"\1{\2}", form)]
+    out += [_PARENTHESISED.sub(r"^\1", form) for form in out if _PARENTHESISED.search(form)]
     return list(dict.fromkeys(out))
 
 
