@@ -41,4 +41,19 @@ class DeriveError(Exception):
         else:
             where = ":".join(str(p) for p in (self.file, self.line, self.col) if p is not None)
         text = f"{where}: {self.message}" if where else self.message
-        return f"{text}; {self.hint}" if self.hint else text
+        return one_line(f"{text}; {self.hint}" if self.hint else text)
+
+
+def one_line(text: str) -> str:
+    r"""Return ``text`` printable on one line: a line break, a NUL or a lone surrogate that a
+    user's input put in a message is shown as its escape (``\n``, ``\x00``, ``\ud800``).
+
+    >>> print(one_line("cannot read 'x1=1\nx2=2'"))
+    cannot read 'x1=1\nx2=2'
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else repr(ch)[1:-1]
+        for ch in text
+    )

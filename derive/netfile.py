@@ -15,9 +15,21 @@ import yaml
 
 from derive.errors import DeriveError
 from derive.rules import ACTIVATIONS, LOSSES
-from derive.yamlread import IDENT, NUMBER, Reader, compose, known_name, read_numbers, suggest
+from derive.yamlread import (
+    IDENT,
+    MAX_NODES,
+    NUMBER,
+    Reader,
+    compose,
+    known_name,
+    read_numbers,
+    read_text,
+    suggest,
+)
 
-__all__ = ["NUMBER", "IDENT", "NetworkSpec", "LayerSpec", "read_spec", "read_numbers"]
+__all__ = [
+    "NUMBER", "IDENT", "NetworkSpec", "LayerSpec", "read_spec", "read_numbers", "course_networks"
+]  # fmt: skip
 
 EDGE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*->\s*([A-Za-z][A-Za-z0-9_]*)\s*\Z")
 
@@ -25,8 +37,10 @@ ACTIVATION_NAMES = tuple(ACTIVATIONS)
 LOSS_KINDS = tuple(LOSSES)
 LAYER_KEYS = ("neurons", "activation", "bias")
 # A network past this many weights and biases is refused before any name is made: every
-# parameter is a named node of a graph (about 1 kB each), so 10^7 would need gigabytes.
-MAX_PARAMETERS = 10_000_000
+# parameter is a named node of a graph (about 1 kB each, and `derive show` of 784-300-100-10,
+# 266,610 of them, takes 2 s), so 784-4000-10 would take 20 s and 2 GB. A course's largest,
+# MNIST's 784-100-10, has 79,510.
+MAX_PARAMETERS = 300_000
 TOP_KEYS = (
     "name",
     "title",
@@ -87,12 +101,7 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
     path = Path(path)
     file = str(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DeriveError(f"cannot read the network file: {exc.strerror}", file=file) from None
-        except UnicodeDecodeError:
-            raise DeriveError("the network file is not UTF-8 text", file=file) from None
+        text = read_text(path, "the network file")
     r = Reader(file)
     root = compose(text, file)
     top: dict[str, tuple[yaml.ScalarNode, yaml.Node]] = {}
@@ -199,6 +208,32 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
     return spec
 
 
+def course_networks(path: str | Path) -> list[str] | None:
+    """Return the networks a course file lists (``networks: [...]``), or None for a network file.
+
+    Raises
+    ------
+    DeriveError
+        At the line and column of a mistake, as for a network file.
+    """
+    file = str(path)
+    text = read_text(path, "the network file")
+    if not re.search(r"^networks\s*:", text, re.M):  # a network file: composed once, later
+        return None
+    r = Reader(file)
+    root = compose(text, file)
+    pairs = r.mapping(root, "the file")
+    keys = {key.value: value for key, value in pairs}
+    if "networks" not in keys or "layers" in keys:
+        return None
+    node = keys["networks"]
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise r.at(node).error(
+            "networks: must be a list of network names or files", hint="networks: [simple, mnist]"
+        )
+    return [r.scalar(item, "a network of the course") for item in node.value]
+
+
 def _default_preacts(spec: NetworkSpec, taken: dict) -> dict[str, str]:
     """Return the default pre-activation name of each neuron not renamed (SPEC section 1).
 
@@ -265,8 +300,7 @@ def _read_layers(
         r.count(f["neurons"], f"the number of neurons in layer {i}") for i, _, f in layer_fields
     ]
     indexed = any(size is not None for size in sizes)
-    if not has_edges:
-        _check_size(r, node, sizes, input_node, layer_fields)
+    _check_size(r, node, sizes, input_node, layer_fields, has_edges)
     if sizes[0] is not None:
         inputs = [f"x{i}" for i in range(1, sizes[0] + 1)]
         for x in inputs:
@@ -323,8 +357,9 @@ def _read_bias(r: Reader, node: yaml.Node, index: int, neurons: list[str], decla
     return biases
 
 
-def _check_size(r: Reader, node: yaml.Node, sizes, input_node, layer_fields) -> None:
-    """Refuse, before naming anything, a fully connected network past MAX_PARAMETERS."""
+def _check_size(r: Reader, node: yaml.Node, sizes, input_node, layer_fields, has_edges) -> None:
+    """Refuse, before naming anything, a network past MAX_NODES nodes or (fully connected)
+    past MAX_PARAMETERS parameters, by the counts as declared."""
     widths = []
     for size, value in zip(
         sizes, [input_node] + [f["neurons"] for _, _, f in layer_fields], strict=True
@@ -333,7 +368,14 @@ def _check_size(r: Reader, node: yaml.Node, sizes, input_node, layer_fields) -> 
             widths.append(size)
         else:
             widths.append(len(value.value) if isinstance(value, yaml.SequenceNode) else 1)
-    total = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    if sum(widths) > MAX_NODES:
+        raise r.at(node).error(
+            f"the network would have {sum(widths):,} inputs and neurons, over the limit of "
+            f"{MAX_NODES:,}",
+            hint="derive names and draws every node; use narrower layers",
+        )
+    # With edges:, the parameters are the edges listed, which the file's size bounds.
+    total = 0 if has_edges else sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
     if total > MAX_PARAMETERS:
         raise r.at(node).error(
             f"the network would have about {total:,} parameters, over the limit of "
@@ -504,14 +546,24 @@ SAFE_TEX_COMMANDS = frozenset(
 def latex_problem(tex: str) -> str | None:
     r"""Return why a ``latex:`` override is unsafe or would break a formula, or None.
 
+    The value is checked as TeX reads it: ``^^`` (TeX's notation for any character,
+    ``^^5c`` a backslash) is refused outright, so no command can be spelled past the list.
     Only the commands in :data:`SAFE_TEX_COMMANDS` and the spacing symbols are allowed,
-    braces must balance, and ``% # & $ ~`` (which end or break a formula) are refused.
+    braces must balance, and only letters, digits, spaces and ``_ ^ { } ( ) [ ] + - = , . ; :
+    ! / * '`` may appear: ``% # & $ ~`` end or break a formula, and `` ` " < > | @ ?`` would
+    end Markdown's math, a Mermaid label or a table cell around it.
 
     >>> latex_problem(r"\hat{y}_{\mathrm{out}}") is None
     True
     >>> latex_problem(r"\input{secret}")
     'uses \\input, which is not allowed'
+    >>> latex_problem(r"^^5cinput{/etc/passwd}")
+    "uses TeX's ^^ notation, which could spell any command"
     """
+    if "^^" in tex:
+        return "uses TeX's ^^ notation, which could spell any command"
+    if tex.startswith(("^", "_")) or tex.endswith(("^", "_")):
+        return "starts or ends with '^' or '_', which would join the formula around it"
     depth = 0
     for match in re.finditer(r"\\(?:[A-Za-z]+|.?)|.", tex, re.S):
         token = match.group(0)
@@ -523,6 +575,8 @@ def latex_problem(tex: str) -> str | None:
                 return f"uses the control symbol {token!r}, which is not allowed"
         elif token in "%#&$~":
             return f"uses the character {token!r}, which ends or breaks a formula"
+        elif token in '`"<>|@?':
+            return f"uses the character {token!r}, which would break the notes around it"
         elif token == "{":
             depth += 1
         elif token == "}":

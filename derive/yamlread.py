@@ -21,6 +21,78 @@ IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\Z")
 
 
+# Sizes no real course reaches, so that a hostile file is refused at once instead of read for
+# minutes: PyYAML composes about 150 kB a second, and a plain point file (read line by line)
+# of 80,000 values, an MNIST network's, is about 2 MB.
+MAX_YAML_BYTES = 1_000_000
+MAX_POINT_BYTES = 20_000_000
+MAX_TEXT_BYTES = 1_000_000  # a file of hand-written answers
+# Nodes a network may have (inputs and neurons), checked on the declared counts before any
+# name is made; MNIST's 784-100-10 has 894.
+MAX_NODES = 100_000
+# Characters YAML refuses, and that no text derive reads should hold: C0 controls but tab,
+# line feed and carriage return; DEL; C1 controls; the non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def read_text(
+    path: str | Path,
+    what: str,
+    limit: int = MAX_YAML_BYTES,
+    bom: bool = False,
+    hint: str = "use layer counts (inputs: 784) instead of listing names",
+) -> str:
+    """Return a user's text file, checked: at most ``limit`` bytes, UTF-8, no control characters.
+
+    Only ``limit + 1`` bytes are ever read, so ``/dev/zero`` or a 50 MB file is refused
+    at once. ``what`` names the file in messages (``the network file``).
+
+    Raises
+    ------
+    DeriveError
+        Naming the file and, for a bad byte or a control character, its line and column.
+
+    >>> read_text("/dev/zero", "the point file", limit=10)
+    Traceback (most recent call last):
+    derive.errors.DeriveError: /dev/zero: the point file is larger than the limit of 10 bytes; ...
+    """
+    file = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise DeriveError(f"cannot read {what}: {exc.strerror or exc}", file=file) from None
+    if len(data) > limit:
+        raise DeriveError(
+            f"{what} is larger than the limit of {limit:,} bytes",
+            file=file,
+            hint=f"derive reads files of a course's size; {hint}",
+        )
+    try:
+        text = data.decode("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data[: exc.start].decode("utf-8", "replace"), None)
+        raise DeriveError(
+            f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            file=file, line=line, col=col, hint="save it as UTF-8",
+        ) from None  # fmt: skip
+    bad = _CONTROL.search(text)
+    if bad:
+        line, col = _line_col(text, bad.start())
+        raise DeriveError(
+            f"{what} holds the control character {bad.group()!r}",
+            file=file, line=line, col=col, hint="remove it; a network file is plain text",
+        )  # fmt: skip
+    return text
+
+
+def _line_col(text: str, pos: int | None) -> tuple[int, int]:
+    """Return the 1-based line and column of ``text[pos]`` (of the end of ``text`` if None)."""
+    head = text if pos is None else text[:pos]
+    return head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1
+
+
 class _Located:
     """A composed YAML node with the file name, to raise errors at it."""
 
@@ -73,6 +145,14 @@ class Reader:
     def scalar(self, node: yaml.Node, what: str) -> str:
         if not isinstance(node, yaml.ScalarNode):
             raise self.at(node).error(f"{what} must be a single value")
+        # A double-quoted "\ud800" or "\x00" makes what no file could hold: a lone surrogate
+        # (no encoder writes it) or a control character.
+        bad = _CONTROL.search(node.value) or _SURROGATE.search(node.value)
+        if bad:
+            raise self.at(node).error(
+                f"{what} holds the character {bad.group()!r}, which cannot be written out",
+                hint="remove it, or write the character itself",
+            )
         return node.value
 
     def text(self, node: yaml.Node, what: str) -> str:
@@ -101,7 +181,10 @@ class Reader:
             raise self.at(node).error(f"{what} must be a number, not '{value}'")
         number = float(value)
         if not math.isfinite(number):
-            raise self.at(node).error(f"{what} is too large to compute with: '{value}'")
+            raise self.at(node).error(
+                f"{what} is too large to compute with: '{value}'",
+                hint="a value must be a finite number, at most about 1.8e308",
+            )
         return number
 
     def count(self, node: yaml.Node, what: str) -> int | None:
@@ -111,6 +194,11 @@ class Reader:
         value = node.value.strip()
         if not NUMBER.match(value):
             return None
+        if len(value) > 12:  # past any size derive could build, and past int()'s digit limit
+            raise self.at(node).error(
+                f"{what} is {len(value)} digits long, far over the limit",
+                hint=f"a network may have at most {MAX_NODES:,} nodes",
+            )
         if not re.fullmatch(r"[-+]?\d+", value) or int(value) < 1:
             raise self.at(node).error(
                 f"{what} must be a whole number of 1 or more, not '{value}'",
@@ -137,6 +225,12 @@ def compose(text: str, file: str) -> yaml.Node:
             col=mark.column + 1 if mark else None,
             hint="check the indentation and the ':' after each key",
         ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses, at a character offset
+        line, col = _line_col(text, exc.position)
+        raise DeriveError(
+            f"the file holds the character {chr(exc.character)!r}, which YAML does not allow",
+            file=file, line=line, col=col, hint="remove it",
+        ) from None  # fmt: skip
     except yaml.YAMLError as exc:
         raise DeriveError(f"malformed YAML: {exc}", file=file) from None
     except RecursionError:
@@ -175,14 +269,18 @@ def read_numbers(path: str | Path, known, refuse=None) -> dict[str, float]:
         or a non-number.
     """
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DeriveError(f"cannot read the point file: {exc}", file=file) from None
+    text = read_text(path, "the point file", MAX_POINT_BYTES, hint="split it")
     known = known if isinstance(known, set | frozenset | dict) else set(known)
     plain = _plain_numbers(text, file, known, refuse)
     if plain is not None:
         return plain
+    if len(text) > MAX_YAML_BYTES:  # YAML's composer would take minutes
+        raise DeriveError(
+            f"the point file is over {MAX_YAML_BYTES:,} bytes and not plain 'name: number' lines",
+            file=file,
+            hint="write one 'name: number' a line (read fast, up to "
+            f"{MAX_POINT_BYTES:,} bytes), without YAML's other syntax",
+        )
     r = Reader(file)
     root = compose(text, file)
     pairs = r.mapping(root, "the point file")
@@ -236,6 +334,14 @@ def _plain_numbers(text: str, file: str, known, refuse) -> dict[str, float] | No
         if why:
             raise DeriveError(why[0], file=file, line=number, col=1, hint=why[1])
         values[name] = float(found.group(2))
+        if not math.isfinite(values[name]):
+            raise DeriveError(
+                f"the value of {name} is too large to compute with: '{found.group(2)}'",
+                file=file,
+                line=number,
+                col=found.start(2) + 1,
+                hint="a value must be a finite number, at most about 1.8e308",
+            )
         lines[name] = number
     return values if values else None
 

@@ -19,6 +19,7 @@ from derive.check.grade import check
 from derive.check.results import BatchResult, LineResult, NoLeftSide
 from derive.errors import DeriveError
 from derive.graph import DERIVATIVE, Network
+from derive.yamlread import MAX_TEXT_BYTES, read_text
 
 _GITHUB_MATH = re.compile(r"\$`(.+?)`\$")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
@@ -246,11 +247,7 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
         When the file cannot be read or holds no answers.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        why = err.strerror.lower() if isinstance(err, OSError) and err.strerror else str(err)
-        raise DeriveError(f"cannot read the answers: {why}", file=str(path)) from err
+    text = read_text(path, "the file of answers", MAX_TEXT_BYTES, bom=True, hint="split it")
     markdown = path.suffix.lower() in (".md", ".markdown")
     batch = check_text(net, text, markdown=markdown, source=str(path))
     if not batch.graded:

@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
 from derive.errors import DeriveError
 from derive.graph import Network, load_network
+from derive.netfile import course_networks
 from derive.notes.build import build_note
 from derive.notes.code import INLINE_VALUES, point_json
 from derive.notes.content import Link, Note
@@ -276,16 +275,10 @@ def read_course(sources: list[str]) -> list[str]:
     for s in sources:
         path = Path(s)
         if path.suffix in (".yaml", ".yml") and path.is_file():
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and "networks" in data and "layers" not in data:
-                items = data["networks"]
-                if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
-                    raise DeriveError(
-                        "networks: must be a list of network names or files", file=str(path)
-                    )
-                for x in items:
-                    near = path.parent / x
-                    out.append(str(near) if near.is_file() else x)
+            # The one loader of every command: a malformed file is one line, as in `show`.
+            items = course_networks(path)
+            if items is not None:
+                out += [str(path.parent / x) if (path.parent / x).is_file() else x for x in items]
                 continue
         out.append(s)
     return out
