@@ -91,7 +91,7 @@ class Result:
         return {"lr": n.lr, "old": n.old, "new": n.new}
 
     def to_json(self) -> dict:
-        """Return SPEC section 3's JSON object."""
+        """Return the JSON object of ``derive dA/dB --format json``."""
         return to_json(self.derivative, self.numbers)
 
     def __repr__(self) -> str:
@@ -184,7 +184,7 @@ class Backprop:
         return print_sweep(self.shown, fmt, flavor)
 
     def to_json(self) -> dict:
-        """Return SPEC section 5's JSON object."""
+        """Return the JSON object of ``derive backprop --format json``."""
         from derive.printing.backprop import to_json as sweep_json
 
         return sweep_json(self.shown)

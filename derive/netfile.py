@@ -81,7 +81,7 @@ class NetworkSpec:
     latex: dict[str, str] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     preactivations: dict[str, str] = field(default_factory=dict)
-    indexed: bool = False  # some layer is a count: layer-indexed names (SPEC section 1)
+    indexed: bool = False  # some layer is a count: layer-indexed names (a1_1, w1_1_1, ...)
 
 
 def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
@@ -235,7 +235,7 @@ def course_networks(path: str | Path) -> list[str] | None:
 
 
 def _default_preacts(spec: NetworkSpec, taken: dict) -> dict[str, str]:
-    """Return the default pre-activation name of each neuron not renamed (SPEC section 1).
+    """Return the default pre-activation name of each neuron not renamed.
 
     z followed by what follows the neuron name's leading letters (O11 -> z11,
     aL -> zL; "leading letters" is the first run of one case, so aL keeps its L).
@@ -486,7 +486,7 @@ def _declare_auto(r: Reader, declare, root: yaml.Node, name: str, what: str, hin
 
 
 def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: Reader) -> None:
-    """Fill in default weight and bias names (SPEC section 1).
+    """Fill in default weight and bias names (W1, W2, ...; b1, b2, ...).
 
     W1, W2, ... and b1, b2, ... over the whole network; in a layer-indexed
     network w<l>_<j>_<k> (into neuron j of layer l from neuron k below) and b<l>_<j>.

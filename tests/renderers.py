@@ -28,7 +28,8 @@ PUPPETEER_CONFIG = Path(__file__).resolve().parent / "puppeteer.json"
 
 _INSTALL_HINTS = {
     "node": "install Node.js (node 20 or newer)",
-    "katex": "run `npm install` in the repository root (package.json pins katex)",
+    "katex": "run `PUPPETEER_SKIP_DOWNLOAD=1 npm ci` in the repository root (package.json pins"
+    " katex)",
     "pdflatex": "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures",
     "pdftoppm": "apt-get install poppler-utils",
     "pdfinfo": "apt-get install poppler-utils",

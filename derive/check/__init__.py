@@ -1,4 +1,4 @@
-"""Stage 7: grade a hand-written answer against the derived one (SPEC section 4).
+"""Stage 7: grade a hand-written answer against the derived one.
 
 A written factor dA/dB over an edge B -> A is the local partial ∂A/∂B; any
 other dA/dB is the whole derivative (the sum over its paths). The answer is

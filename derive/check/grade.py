@@ -1,4 +1,4 @@
-"""Grade one answer: its written factors read as SPEC section 4 says, compared with derive's.
+"""Grade one answer: its written factors read as local partials or whole derivatives, compared.
 
 A written factor dA/dB over an edge B -> A of the graph is the **local
 partial** ∂A/∂B, one variable; any other dA/dB is the **whole derivative**,

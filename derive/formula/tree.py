@@ -3,7 +3,7 @@
 The tree is plain data made by :mod:`derive.formula.parse` (a network file's
 formulas) and :mod:`derive.check.answer` (an answer); nothing the user
 wrote is ever evaluated as code. A :class:`Deriv` is a written factor dA/dB;
-what it stands for (a local partial or a whole derivative, SPEC section 4) is
+what it stands for (a local partial or a whole derivative) is
 decided by the grader, which knows the network.
 """
 

@@ -10,7 +10,7 @@ The package, a module a job (imports run down this list, never up):
 - :mod:`~derive.printing.words`: the one number format (:func:`num`), the
   notation's one-line explanation, reasons in sentences.
 - :mod:`~derive.printing.text`: the text report, streamable.
-- :mod:`~derive.printing.json`: SPEC section 3's JSON, whole or streamed.
+- :mod:`~derive.printing.json`: the JSON of ``--format json``, whole or streamed.
 - :mod:`~derive.printing.document`: the Jinja environment, its filters and the
   one escaping policy (every network-file string reaching LaTeX or Markdown is
   escaped); Markdown and LaTeX documents.

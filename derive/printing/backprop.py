@@ -167,9 +167,9 @@ def _text_row(p: TermPrinter, shown: Shown, row: Line | Gradient) -> list[str]:
 
 
 def to_json(shown: Shown) -> dict[str, Any]:
-    """Return SPEC section 5's JSON object.
+    """Return the JSON object of ``derive backprop --format json``.
 
-    ``text`` fields are the right sides in SPEC section 3's ASCII spelling, ``latex``
+    ``text`` fields are the right sides in the ASCII spelling of ``derive dA/dB``'s JSON, ``latex``
     fields in LaTeX; ``local`` (the formula of each local partial) is given for sweeps of
     up to ``FORMULAS`` edges. ``value`` and ``update`` only with numbers; ``matrix`` only
     with the layer form.
@@ -464,7 +464,7 @@ def text_layers(shown: Shown) -> list[str]:
 
 
 def json_layers(shown: Shown) -> list[dict[str, Any]]:
-    """Return SPEC section 5's ``matrix`` list: per layer W, delta, dW, db (names, shapes, values)."""
+    """Return the JSON's ``matrix`` list: per layer W, delta, dW, db (names, shapes, values)."""
     form, lv = shown.layers, shown.layer_values
     out = []
     for i, layer in enumerate(form.layers):

@@ -1,6 +1,6 @@
 """Formula printers: SymPy's own printers, with the network's typesetting of names.
 
-``formula_text`` is SPEC section 3's ``concrete.text`` (parseable by
+``formula_text`` is the JSON's ``concrete.text`` (parseable by
 ``sympy.sympify`` with every network name passed as a Symbol); ``formula_latex``
 typesets each name as the network says (``O_{11}``, ``a^{(L)}``), never as a
 SymPy constant (``E``, ``I``, ``pi`` stay plain names).
@@ -36,7 +36,7 @@ class FormulaLatex(LatexPrinter):
 
 
 def formula_text(expr: sp.Expr) -> str:
-    """Return a formula as SymPy-parseable text (SPEC section 3's ``concrete.text``).
+    """Return a formula as SymPy-parseable text (the JSON's ``concrete.text``).
 
     ``Heaviside(z, 0)`` keeps its 0: without it SymPy reads H(0) as 1/2.
 

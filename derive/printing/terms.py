@@ -15,7 +15,7 @@ network ``dN/dh = ∂N/∂h + ∂N/∂E · dE/dh`` never shows one symbol for tw
 =========  ======================  ==========================================
 printer    local partial           whole derivative
 =========  ======================  ==========================================
-ASCII      ``dO11/dW1``            ``dL/dW1`` (SPEC section 3's ``text``: ``d`` for both)
+ASCII      ``dO11/dW1``            ``dL/dW1`` (the JSON's ``text``: ``d`` for both)
 Unicode    ``∂O11/∂W1``            ``dL/dW1``
 LaTeX      ``\frac{\partial O_{11}}{\partial W_{1}}``  ``\frac{\mathrm{d}L}{\mathrm{d}W_{1}}``
 =========  ======================  ==========================================
@@ -128,7 +128,7 @@ class TermPrinter:
 
 
 class AsciiPrinter(TermPrinter):
-    """``dL/dO31*dO31/dO21``: SPEC section 3's JSON ``text``, what ``derive check`` reads."""
+    """``dL/dO31*dO31/dO21``: the JSON's ``text``, what ``derive check`` reads."""
 
 
 class UnicodePrinter(TermPrinter):
