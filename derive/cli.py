@@ -47,11 +47,18 @@ class DefaultGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            _not_a_command(args, list(self.commands))
             args = ["expand", *args]
         return super().parse_args(ctx, args)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List each command with its help's whole first line (the README's words), uncut."""
+        rows = [(name, _first_line(self.commands[name])) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage("derive", "dL/dW1 --net NETWORK [OPTIONS] | COMMAND [ARGS]...")
+        formatter.write_usage("derive", "dL/dW1 --net NET [OPTIONS] | COMMAND [ARGS]...")
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run the command; a usage error (bad option value, missing folder) is one line, exit 2."""
@@ -71,25 +78,52 @@ class DefaultGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _not_a_command(args: list[str], commands: list[str]) -> None:
+    """Raise a usage error when ``args[0]``, which is no command, is no derivative either.
+
+    A derivative has a slash (``dL/dW1``): ``expnad`` is a misspelt command, and so is
+    ``foo`` in ``derive foo dL/dW1``; a lone ``dL`` is left to ``expand`` to explain.
+    """
+    import difflib
+    import shlex
+
+    word = args[0]
+    if word.startswith("-") or "/" in word:
+        return
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.6)
+    if close:
+        again = shlex.join(["derive", close[0], *args[1:]])
+        raise click.UsageError(f"'{word}' is not a command; did you mean: {again}")
+    if any("/" in a for a in args[1:]):
+        raise click.UsageError(f"'{word}' is not a command; the commands: " + ", ".join(commands))
+
+
+def _first_line(command: click.Command) -> str:
+    """Return the first paragraph of a command's help, on one line."""
+    return " ".join((command.help or "").split("\n\n")[0].split())
+
+
 NET = click.option(
     "--net",
     "net_source",
     required=True,
-    metavar="NETWORK",
-    help="A network file, or the name of a bundled one (see: derive networks).",
+    metavar="NET",
+    help="A network file, or the name of a bundled one (derive networks lists them).",
 )
 AT = click.option(
     "--at",
     "at_",
-    metavar="POINT",
-    help="Values: a YAML file, name=value,name=value, or random / random:SEED.",
+    metavar="POINT|random:SEED",
+    help="The point: a YAML file of name: value lines, name=value,name=value, or random:SEED"
+    " (a reproducible random point); default: the network file's values:.",
 )
 MD_FLAVOR = click.option(
     "--md-flavor",
     type=click.Choice(("github", "portable")),
     default="github",
     show_default=True,
-    help="Math syntax for --format markdown.",
+    help="Markdown math syntax: github ($`...`$ and ```math blocks) or portable ($ and $$,"
+    " for Jupyter, MkDocs, Quarto and Obsidian).",
 )
 
 
@@ -99,13 +133,13 @@ def main() -> None:
     """Chain-rule expansions of derivatives through small neural networks.
 
     \b
-      derive dL/dW1 --net two_hidden          every path, factored, concrete
-      derive dL/dW1 --net two_hidden --at point.yaml --lr 0.1
-      derive check "dL/dW1 = ..." --net two_hidden
+      derive dL/dW1 --net two_hidden
+      derive dL/dW1 --net two_hidden --at random:7 --lr 0.1
+      derive check "dL/dW1 = dL/dO11*dO11/dW1" --net two_hidden
       derive notes --net two_hidden --out notes/
-      derive backprop --net two_hidden         the backward sweep, every gradient
-      derive networks                          the bundled networks
-      derive show --net two_hidden             names, weights and loss
+      derive backprop --net two_hidden --at random:7
+      derive networks
+      derive show --net two_hidden
     """
 
 
@@ -116,7 +150,10 @@ def main() -> None:
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
 @AT
 @click.option(
-    "--lr", type=float, help="Learning rate η: also show the update W_new = W_old − η·dL/dW."
+    "--lr",
+    type=float,
+    metavar="ETA",
+    help="Learning rate η: also show the update W_new = W_old − η·dL/dW.",
 )
 @click.option(
     "--max-paths",
@@ -183,7 +220,9 @@ def _max_paths(text: str) -> int | None:
 @MD_FLAVOR
 @click.option("--detail", is_flag=True, help="Run the sweep through the pre-activations z.")
 @AT
-@click.option("--lr", type=float, help="Learning rate η: also show every parameter's update.")
+@click.option(
+    "--lr", type=float, metavar="ETA", help="Learning rate η: also show every parameter's update."
+)
 @click.option("--matrix", is_flag=True, help="Also show the layer (matrix) form.")
 @user_errors
 def backprop(
@@ -206,7 +245,11 @@ def backprop(
 @click.argument("answer", required=False)
 @NET
 @click.option(
-    "--file", "file_", type=click.Path(dir_okay=False), help="Grade every answer in a file."
+    "--file",
+    "file_",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Grade every answer in a file.",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
@@ -247,15 +290,17 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
     "--net",
     "nets",
     multiple=True,
-    metavar="NETWORK",
-    help="A network file or bundled name; repeat it, give several, or a glob such as 'networks/*.yaml'.",
+    metavar="NET|course.yaml",
+    help="A network file, a bundled name, or a course.yaml (a networks: list, in reading order);"
+    " repeat it, give several, or a glob such as 'networks/*.yaml'.",
 )
-@click.argument("more", nargs=-1, metavar="[NETWORK]...")
+@click.argument("more", nargs=-1, metavar="[NET]...")
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False),
+    metavar="DIR",
     help="The folder to write the notes in.",
 )
 @click.option(
@@ -265,16 +310,21 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
     default="markdown",
     show_default=True,
 )
-@click.option("--wrt", multiple=True, help="Cover only these weights (repeatable); default: all.")
+@click.option(
+    "--wrt",
+    multiple=True,
+    metavar="PARAM",
+    help="Work only these weights or biases in full (repeatable); default: one per layer.",
+)
 @click.option(
     "--templates",
     type=click.Path(file_okay=False, exists=True),
+    metavar="DIR",
     help="A folder of templates overriding the shipped ones.",
 )
-@click.option(
-    "--md-flavor", type=click.Choice(("github", "portable")), default="github", show_default=True
-)
+@MD_FLAVOR
 @click.option("--pdf", is_flag=True, help="Also build the PDF with pdflatex.")
+@AT
 @user_errors
 def notes(
     nets: tuple[str, ...],
@@ -285,6 +335,7 @@ def notes(
     templates: str | None,
     md_flavor: str,
     pdf: bool,
+    at_: str | None,
 ) -> None:
     """Write study notes on backpropagation for one network or a course of them."""
     from derive.notes import write_course
@@ -305,6 +356,7 @@ def notes(
             pdf=pdf,
             progress=progress,
             warn=lambda text: click.echo(f"derive: {text}", err=True),
+            at=at_,
         )
 
     if sys.stderr.isatty():
@@ -343,7 +395,7 @@ def networks() -> None:
 @NET
 @user_errors
 def show(net_source: str) -> None:
-    """Print a network's nodes, weights (name, from, to) and loss."""
+    """Print a network's nodes, weights (name, from, to) and loss; wide layers as shapes."""
     from derive.graph import load_network
     from derive.show import describe
 

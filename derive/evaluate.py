@@ -41,7 +41,7 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
     env = dict(point)
     for layer in net.layers:
         # A neuron whose inputs were not given is left out: a derivative that does not
-        # involve it needs no value for it (SPEC section 2).
+        # involve it needs no value for it (--at asks only for the values it involves).
         ready = [n for n in layer if all(a in env for a in net.args(n))]
         for n in ready:
             neuron = net.neurons[n]
@@ -162,7 +162,11 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
             )
         if name not in net.order:
             close = difflib.get_close_matches(name, net.names, n=3)
-            hint = ("did you mean " + " or ".join(close) + "?") if close else "see: derive show"
+            hint = (
+                ("did you mean " + " or ".join(close) + "?")
+                if close
+                else "see the names with: derive show --net " + net.argument
+            )
             raise DeriveError(f"'{name}' is not a name in the network", col=col, hint=hint)
         if name in given:
             raise DeriveError(
@@ -219,6 +223,25 @@ class Numbers:
     used: list[str] = field(default_factory=list)
 
 
+def missing_values(net: Network, missing: list[str], most: int = 10) -> DeriveError:
+    """Return the error for a point that lacks values: which, and how to give or draw them.
+
+    >>> from derive.graph import load_network
+    >>> print(missing_values(load_network("simple"), [f"x{i}" for i in range(1, 13)], most=3))
+    missing values for x1, x2, x3 and 9 more; give them with --at FILE or --at name=value,..., or draw a random point with --at random:0 (any whole number is a seed)
+    """
+    listed = ", ".join(missing[:most])
+    if len(missing) > most:
+        listed += f" and {len(missing) - most:,} more"
+    if not net.values:
+        listed += f" ({Path(net.file).name} has no values:)"
+    return DeriveError(
+        "missing values for " + listed,
+        hint="give them with --at FILE or --at name=value,..., "
+        "or draw a random point with --at random:0 (any whole number is a seed)",
+    )
+
+
 def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbers:
     """Return the derivative's numbers at a point (every value it needs must be in ``point``).
 
@@ -240,10 +263,7 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     used = needed(net, d)
     missing = [n for n in used if n not in point]
     if missing:
-        raise DeriveError(
-            "missing values for " + ", ".join(missing),
-            hint="give them in the point (name=value,... or a YAML file) or in the network's values:",
-        )
+        raise missing_values(net, missing)
     env = forward(net, point)
     local = {}
     for edge in d.edges:
@@ -324,14 +344,30 @@ def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
     DeriveError
         When the seed is not a whole number.
     """
-    if text is not None and (text == "random" or text.startswith("random:")):
-        seed_text = text.partition(":")[2].strip() if ":" in text else "0"
-        if not seed_text.isdigit():
-            raise DeriveError(
-                f"cannot read the seed in '{text}'",
-                col=len("random:") + 1,
-                hint="write random or random:SEED, with SEED a whole number such as 7",
-            )
-        seed = int(seed_text)
+    seed = random_seed(text)
+    if seed is not None:
         return random_point(net, seed), f"random, seed {seed} ({RANDOM_RULE})"
     return read_point(text, net), ""
+
+
+def random_seed(text: str | None) -> int | None:
+    """Return the seed a ``--at random`` or ``random:SEED`` asks for (None for other points).
+
+    >>> random_seed("random"), random_seed("random:7"), random_seed("x1=0.5")
+    (0, 7, None)
+
+    Raises
+    ------
+    DeriveError
+        When the seed is not a whole number.
+    """
+    if text is None or not (text == "random" or text.startswith("random:")):
+        return None
+    seed_text = text.partition(":")[2].strip() if ":" in text else "0"
+    if not seed_text.isdigit():
+        raise DeriveError(
+            f"cannot read the seed in '{text}'",
+            col=len("random:") + 1,
+            hint="write random or random:SEED, with SEED a whole number such as 7",
+        )
+    return int(seed_text)

@@ -78,7 +78,8 @@ class ZeroReason:
     ``kind`` is ``leaf`` (of is an input, parameter or target: it depends on
     nothing), ``reversed`` (wrt is computed from of), ``unused`` (nothing is
     computed from wrt) or ``elsewhere`` (wrt feeds only ``feeds``, none of
-    which reaches of). ``of_kind`` is what ``of`` is (input, neuron, ...).
+    which reaches of). ``of_kind`` is what ``of`` is (input, neuron, ...);
+    ``reverse`` is whether d(wrt)/d(of) is not 0 (``dW1/dL`` for ``dL/dW1``).
     """
 
     kind: str
@@ -86,6 +87,7 @@ class ZeroReason:
     wrt: str
     feeds: tuple[str, ...] = ()
     of_kind: str = ""
+    reverse: bool = False
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -215,12 +217,13 @@ class Derivative:
             return None
         net, of, wrt = self.net, self.of, self.wrt
         of_kind = net.kind(of)
-        if of_kind in ("input", "weight", "bias", "target"):
-            return ZeroReason("leaf", of, wrt, (), of_kind)
         # The span graph holds only what is above wrt: ask the whole network's lists.
         adj = net.adjacency(self.detail)
-        if of in ancestors(adj, wrt):
-            return ZeroReason("reversed", of, wrt, (), of_kind)
+        reverse = of in ancestors(adj, wrt)
+        if of_kind in ("input", "weight", "bias", "target"):
+            return ZeroReason("leaf", of, wrt, (), of_kind, reverse)
+        if reverse:
+            return ZeroReason("reversed", of, wrt, (), of_kind, True)
         feeds = tuple(sorted({adj.edges[i][1] for i in adj.out[wrt]}, key=net.rank))
         return ZeroReason("elsewhere" if feeds else "unused", of, wrt, feeds, of_kind)
 

@@ -9,7 +9,9 @@ neuron and what feeds it (3Blue1Brown's dz/dw, da/dz, dC/da).
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -59,7 +61,7 @@ def resolve(source: str | Path) -> Path:
     bundled = {p.stem: p for p in bundled_networks()}
     if path.parent == Path(".") and stem in bundled:
         return bundled[stem]
-    close = difflib.get_close_matches(stem, list(bundled), n=3, cutoff=0.4)
+    close = difflib.get_close_matches(stem, list(bundled), n=3, cutoff=0.6)
     hint = (
         ("did you mean " + " or ".join(close) + "?")
         if close
@@ -339,6 +341,28 @@ class Network:
         self.order: dict[str, int] = {name: i for i, name in enumerate(self.names)}
         self.latex_names: Mapping[str, str] = _LatexNames(self.order, spec.latex, spec.indexed)
 
+    def __repr__(self) -> str:
+        params = len(self.parameters)
+        return (
+            f"<Network {self.name}: {len(self.inputs):,} inputs, {len(self.neurons):,} neurons,"
+            f" {params:,} parameter{'s' if params != 1 else ''}>"
+        )
+
+    @cached_property
+    def argument(self) -> str:
+        """Return what ``--net`` needs to find this network, shell-quoted: a bundled name or a path.
+
+        >>> load_network("two_hidden").argument
+        'two_hidden'
+        """
+        here = Path(self.file)
+        # A bundled network, installed or in a checkout (networks/two_hidden.yaml): its name
+        # works from anywhere.
+        for p in bundled_networks():
+            if p.name == here.name and p.read_bytes() == here.read_bytes():
+                return p.stem
+        return shlex.quote(str(here) if here.is_absolute() else os.path.relpath(here))
+
     # -- names -----------------------------------------------------------------
 
     @property
@@ -372,7 +396,7 @@ class Network:
         hint = (
             ("did you mean " + " or ".join(close) + "?")
             if close
-            else ("see the names with: derive show --net " + self.name)
+            else ("see the names with: derive show --net " + self.argument)
         )
         raise DeriveError(f"'{name}' is not a name in the network '{self.name}'", hint=hint)
 

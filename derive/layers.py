@@ -166,16 +166,13 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     >>> round(v.dW[-1][0][0], 6)
     -0.125349
     """
-    from derive.evaluate import forward
-    from derive.sweep import _listed, _Slopes, needed
+    from derive.evaluate import forward, missing_values
+    from derive.sweep import _Slopes, needed
 
     net = form.net
     missing = [n for n in needed(net) if n not in point]
     if missing:
-        raise DeriveError(
-            "missing values for " + _listed(missing),
-            hint="give them in a point file or name=value pairs, or in the network's values:",
-        )
+        raise missing_values(net, missing)
     env = forward(net, point)
     slopes = _Slopes(net, env)
     W = [[[env[w] if w else 0.0 for w in row] for row in layer.weights] for layer in form.layers]

@@ -32,7 +32,6 @@ from functools import cached_property
 import networkx as nx
 import sympy as sp
 
-from derive.errors import DeriveError
 from derive.expand import local_partial
 from derive.graph import Network
 from derive.rules import ACTIVATIONS, LOSSES
@@ -286,15 +285,12 @@ def values(
     >>> round(v.gradients["W4"], 6)
     -0.125349
     """
-    from derive.evaluate import forward
+    from derive.evaluate import forward, missing_values
 
     sweep = sweep if sweep is not None else backward(net, detail)
     missing = [n for n in needed(net, sweep) if n not in point]
     if missing:
-        raise DeriveError(
-            "missing values for " + _listed(missing),
-            hint="give them in a point file or name=value pairs, or in the network's values:",
-        )
+        raise missing_values(net, missing)
     env = forward(net, point)
     slope = _Slopes(net, env)
     local: dict[tuple[str, str], float] = {}
@@ -302,18 +298,9 @@ def values(
     for row in sweep.lines:
         delta[row.node] = _fold(row.terms, delta, local, slope)
     gradients = {g.param: _fold(g.terms, delta, local, slope) for g in sweep.gradients}
-    return Values(sweep, dict(point), env, delta, gradients, local)
-
-
-def _listed(names: list[str], most: int = 10) -> str:
-    """Return names for an error message: all of them, or the first ``most`` and a count.
-
-    >>> _listed([f"x{i}" for i in range(1, 13)], most=3)
-    'x1, x2, x3 and 9 more'
-    """
-    if len(names) <= most:
-        return ", ".join(names)
-    return ", ".join(names[:most]) + f" and {len(names) - most:,} more"
+    # Network order, as derive dA/dB lists them, whatever order the point file has.
+    ordered = {n: point[n] for n in net.names if n in point}
+    return Values(sweep, ordered, env, delta, gradients, local)
 
 
 def _fold(

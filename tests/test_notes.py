@@ -185,7 +185,7 @@ def test_description_math_is_typeset_as_math():
 @pytest.mark.parametrize("source", ALL, ids=label)
 def test_every_gradient_in_the_note_matches_central_differences(source):
     net = load_network(source)
-    point, _ = example_point(net)
+    point, _, _ = example_point(net)
     n = note(source)
     shown = {c.lhs: c.value for c in n.sweep.gradients}
     for p in net.parameters[: len(shown)]:
@@ -206,7 +206,7 @@ def test_the_notes_python_program_prints_derives_numbers(source, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     net = load_network(source)
-    point, _ = example_point(net)
+    point, _, _ = example_point(net)
     v = values(net, point, detail=True)
     printed = {}
     for line in out.stdout.splitlines():
@@ -225,7 +225,7 @@ def test_the_notes_python_program_prints_derives_numbers(source, tmp_path):
 
 def test_update_step_is_consistent_with_the_figures_shown():
     net = load_network("two_hidden")
-    point, _ = example_point(net)
+    point, _, _ = example_point(net)
     for p, c in zip(net.parameters, note("two_hidden").sweep.gradients, strict=True):
         shown_grad = number(c.value)
         assert float(c.formula) == pytest.approx(round(point[p] - 0.1 * shown_grad, 4), abs=1e-4)
@@ -270,7 +270,7 @@ def test_skip_network_counts_every_path(tmp_path):
     # W1 reaches N directly from h1 and through E: two paths, and they add.
     assert n.several is not None and n.several.path_count == 2
     assert n.several.mistake is None  # the lane formula does not apply here
-    point, _ = example_point(net)
+    point, _, _ = example_point(net)
     assert number(n.several.value) == pytest.approx(central(net, point, "W1"), rel=1e-3)
 
 
@@ -317,7 +317,7 @@ def test_exercise_solutions_are_folded():
 
 def test_softmax_note_asks_why_a_dead_relu_gives_zero_gradients():
     net = load_network("softmax")
-    point, _ = example_point(net)
+    point, _, _ = example_point(net)
     dead = [
         n
         for n in net.neurons.values()

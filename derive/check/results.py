@@ -62,7 +62,9 @@ class CheckResult:
         return self.match
 
     def __repr__(self) -> str:
-        verdict = "matches" if self.match else f"does not match ({len(self.reasons)} reasons)"
+        count = len(self.reasons)
+        reasons = f"{count} reason{'s' if count != 1 else ''}"
+        verdict = "matches" if self.match else f"does not match ({reasons})"
         return f"<CheckResult d{self.of}/d{self.wrt} ({self.network}): {verdict}>"
 
     def _repr_markdown_(self) -> str:

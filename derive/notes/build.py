@@ -8,7 +8,7 @@ derivatives worked in full.
 from __future__ import annotations
 
 from derive.errors import DeriveError
-from derive.evaluate import at, random_point
+from derive.evaluate import at, random_point, random_seed, read_point
 from derive.expand import derive, symbol
 from derive.graph import Network
 from derive.notes import chain, code, counts, exercises, layerform, sweep
@@ -36,13 +36,23 @@ LOSS_WORDS = {
 }
 
 
-def example_point(net: Network) -> tuple[dict[str, float], str]:
-    """Return the worked example's point and where it comes from: ``file``, ``random`` or ``mixed``."""
+def example_point(net: Network, at_: str | None = None) -> tuple[dict[str, float], str, int]:
+    """Return the worked example's point, where it comes from, and the seed of its random part.
+
+    Where: ``file`` (the file's ``values:``), ``random`` (the file gives none), ``mixed`` (the
+    file gives some), ``drawn`` (``at_`` is ``random:SEED``) or ``given`` (``at_`` is a point
+    file or name=value pairs, over the file's values).
+    """
+    seed = random_seed(at_)
+    if seed is not None:
+        return random_point(net, seed), "drawn", seed
+    if at_ is not None:
+        return read_point(at_, net), "given", SEED
     fill = random_point(net, SEED)
     point = {**fill, **net.values}
     if set(fill) <= set(net.values):
-        return point, "file"
-    return point, "random" if not net.values else "mixed"
+        return point, "file", SEED
+    return point, "random" if not net.values else "mixed", SEED
 
 
 def covered(net: Network, wrt: list[str]) -> list[str]:
@@ -139,7 +149,7 @@ def _columns(eqs: list[str]) -> int:
     return 2 if len(eqs) > 6 and max(chain.visible(e) for e in eqs) <= 30 else 1
 
 
-def build_note(net: Network, wrt: list[str] | None = None) -> Note:
+def build_note(net: Network, wrt: list[str] | None = None, at_: str | None = None) -> Note:
     """Return everything one note shows, finished, for the templates.
 
     >>> from derive.graph import load_network
@@ -148,7 +158,7 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
     (['W1', 'W7', 'W11'], 18, 46)
     """
     check_user_text(net)
-    point, source = example_point(net)
+    point, source, seed = example_point(net, at_)
     full = covered(net, list(wrt or []))
     compact = backward(net)
     detail = backward(net, detail=True)
@@ -226,7 +236,7 @@ def build_note(net: Network, wrt: list[str] | None = None) -> Note:
         worked=worked,
         others=len(net.parameters) - len(names),
         sweep=sweep.worked_sweep(
-            net, detail, dvals, point, source, best, chain.TABLE_ROWS, path_count, compact
+            net, detail, dvals, point, source, best, chain.TABLE_ROWS, path_count, compact, seed
         ),
         layer_form=form,
         layer_form_why=why,

@@ -239,6 +239,7 @@ class Sweep:
     params: int
     fd_check: str
     scaling: list[dict[str, str]]
+    seed: int = 0  # of the point's random values
 
 
 @dataclass

@@ -7,12 +7,10 @@ so that both languages word them the same way.
 from __future__ import annotations
 
 import math
-import os
 import shlex
-from pathlib import Path
 
 from derive.expand import Derivative
-from derive.graph import Network, bundled_networks
+from derive.graph import Network
 from derive.notes.chain import lane_formula, whole
 from derive.notes.content import Exercise, tex_num
 from derive.printing import LatexTermPrinter
@@ -24,16 +22,6 @@ def T(text: str) -> tuple[str, str]:
 
 def M(tex: str) -> tuple[str, str]:
     return ("math", tex)
-
-
-def net_argument(net: Network) -> str:
-    """Return what ``--net`` needs to find this network: its name if bundled, else its path."""
-    here = Path(net.file)
-    # A bundled network, installed or in a checkout (networks/two_hidden.yaml): its name
-    # works from anywhere.
-    if any(p.name == here.name and p.read_bytes() == here.read_bytes() for p in bundled_networks()):
-        return net.name
-    return os.path.relpath(net.file) if not os.path.isabs(str(net.file)) else str(net.file)
 
 
 def sign_exercise(net: Network, sweep, vals) -> Exercise | None:
@@ -191,7 +179,7 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
         "*".join(f"d{a}/d{b}" for a, b in zip(path, path[1:], strict=False)) for path in d.paths
     ]
     answer_text = f"d{d.of}/d{d.wrt} = " + " + ".join(ascii_terms)
-    command = f"derive check {shlex.quote(answer_text)} --net {shlex.quote(net_argument(net))}"
+    command = f"derive check {shlex.quote(answer_text)} --net {net.argument}"
     return Exercise(
         question=[
             T("Expand "),
@@ -201,7 +189,7 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
             ),
             (
                 "code",
-                f'derive check "d{d.of}/d{d.wrt} = ..." --net {shlex.quote(net_argument(net))}',
+                f'derive check "d{d.of}/d{d.wrt} = ..." --net {net.argument}',
             ),
             T("."),
         ],

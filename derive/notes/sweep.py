@@ -184,6 +184,7 @@ def worked_sweep(
     limit: int,
     paths: dict[str, int],
     compact=None,
+    seed: int = 0,
 ) -> Sweep:
     """Return the backward sweep as the worked example, with its costs."""
     env = vals.forward
@@ -211,6 +212,7 @@ def worked_sweep(
     m = (compact or sweep).multiplications
     return Sweep(
         source=source,
+        seed=seed,
         given=given(net, point),
         forward=forward_rows(net, env),
         loss=loss_tex,

@@ -299,11 +299,14 @@ def write_course(
     pdf: bool = False,
     progress: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    at: str | None = None,
 ) -> list[Path]:
     """Write one note per network into ``out_dir``, and the course's index for several.
 
     ``progress`` is called with each network's name as its note is built (the CLI
-    passes a progress bar); ``warn`` gets warnings (no pdflatex). Every note, the
+    passes a progress bar); ``warn`` gets warnings (no pdflatex, a random example
+    point). ``at`` is every note's example point, as ``--at`` takes it (default: the
+    file's ``values:``, random with seed 0 where they are missing). Every note, the
     index and every PDF are made before any file is written, so a mistake in one
     network or template leaves the folder as it was; each file is replaced
     atomically.
@@ -345,7 +348,9 @@ def write_course(
                 f"none of {', '.join(wrt)} is in the network '{net.name}'",
                 hint="its weights and biases are " + ", ".join(net.parameters[:20]),
             )
-        notes.append(build_note(net, mine))
+        notes.append(build_note(net, mine, at))
+        if warn and at is None:
+            _say_random_point(net, notes[-1].sweep.source, warn)
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both")]
     intro = notes[0].intro
     if len(notes) > 1:
@@ -364,7 +369,7 @@ def write_course(
         if len(net.parameters) > INLINE_VALUES:
             from derive.notes.build import example_point
 
-            files.append((f"{note.name}.point.json", point_json(net, example_point(net)[0])))
+            files.append((f"{note.name}.point.json", point_json(net, example_point(net, at)[0])))
     if len(notes) > 1:
         for lang in langs:
             ext = "md" if lang == "markdown" else "tex"
@@ -375,6 +380,18 @@ def write_course(
     for path, data in paths:
         write_atomic(path, data)
     return [out / file for file, _ in files]
+
+
+def _say_random_point(net: Network, source: str, warn: Callable[[str], None]) -> None:
+    """Tell ``warn`` when a note's example point is random though no ``--at`` asked for one."""
+    file = Path(net.file).name
+    if source == "random":
+        what = f"{file} has no values:, so the notes use a random point (seed 0)"
+    elif source == "mixed":
+        what = f"{file}'s values: leave some out, so the notes draw those at random (seed 0)"
+    else:
+        return
+    warn(f"{what}; choose the point with --at FILE or --at random:SEED")
 
 
 def link_course(notes: list[Note], langs: list[str]) -> list[Note]:

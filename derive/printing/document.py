@@ -27,7 +27,7 @@ from derive.printing.formulas import formula_latex
 from derive.printing.json import expansion_terms
 from derive.printing.terms import LatexPrinter, sweep_line
 from derive.printing.text import POINT_SHOWN, sweep_children
-from derive.printing.words import NOTATION_TEX, notation, num, why_zero
+from derive.printing.words import NOTATION_TEX, notation, num, upside_down, why_zero
 
 
 def environment(
@@ -141,6 +141,7 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
     values: dict[str, Any] = {
         "lhs": lhs,
         "zero": why_zero(d) if d.is_zero else "",
+        "upside_down": upside_down(d),
         "notation": (
             notation(math_inline(r"\partial", flavor), math_inline(r"\mathrm{d}", flavor))
             if fmt == "markdown"

@@ -1,7 +1,7 @@
-"""SPEC section 3's JSON for a derivative, whole or streamed (``--max-paths all``).
+"""The JSON of ``derive dA/dB --format json``, whole or streamed (``--max-paths all``).
 
 ``text`` fields use the ASCII printer (``d`` for local partials and whole
-derivatives alike, as SPEC fixes them); ``latex`` fields the LaTeX printer.
+derivatives alike, as the JSON's stable keys fix them); ``latex`` fields the LaTeX printer.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from derive.evaluate import path_product
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, sweep_line
 from derive.printing.text import batches, sweep_children
-from derive.printing.words import why_zero
+from derive.printing.words import upside_down, why_zero
 
 
 def expansion_terms(d: Any, p: TermPrinter) -> list[str]:
@@ -26,7 +26,7 @@ def expansion_terms(d: Any, p: TermPrinter) -> list[str]:
 
 
 def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
-    """Return SPEC section 3's JSON object for a derivative."""
+    """Return the JSON object for a derivative."""
     ascii_, tex = AsciiPrinter(d.net), LatexPrinter(d.net)
     out: dict[str, Any] = {
         "network": d.net.name,
@@ -68,6 +68,8 @@ def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
         }
     if d.is_zero:
         out["zero_because"] = why_zero(d)
+        if upside_down(d):
+            out["did_you_mean"] = upside_down(d)
     if numbers is not None:
         out["value"] = numbers.value
         out["point"] = {n: numbers.point[n] for n in numbers.used}
@@ -80,7 +82,7 @@ def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
 def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
     """Write the JSON with every path, as each is found: constant memory however many.
 
-    The object has every key of SPEC section 3: what grows with the paths (the
+    The object has every key of the whole object: what grows with the paths (the
     paths, the expansion's terms, their products at a point) is streamed; the
     rest is the derivative's own JSON, which is polynomial in the network's size.
     """

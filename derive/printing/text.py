@@ -9,7 +9,7 @@ from typing import IO, Any
 from derive.evaluate import path_product
 from derive.printing.formulas import formula_text
 from derive.printing.terms import TermPrinter, UnicodePrinter, sweep_line
-from derive.printing.words import NOTATION, num, why_zero
+from derive.printing.words import NOTATION, num, upside_down, why_zero
 
 # The values of the point listed by name; past this many, a count.
 POINT_SHOWN = 40
@@ -32,8 +32,8 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
     p = UnicodePrinter(d.net)
     lhs = p.whole(d.of, d.wrt)
     if d.is_zero:
-        yield f"{lhs} = 0"
-        yield f"  {why_zero(d)}."
+        yield from [f"{lhs} = 0", f"  {why_zero(d)}."]
+        yield from [f"  Did you mean {upside_down(d)}? It is not 0."] if upside_down(d) else []
         return
     if d.of == d.wrt:
         yield f"{lhs} = 1"

@@ -61,6 +61,18 @@ def and_list(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def upside_down(d: Any) -> str:
+    """Return the derivative a 0 one was probably meant to be, when it is not 0 (else empty).
+
+    >>> from derive.expand import derive
+    >>> from derive.graph import load_network
+    >>> upside_down(derive(load_network("two_hidden"), "W1", "L"))
+    'dL/dW1'
+    """
+    reason = d.zero_reason
+    return f"d{reason.wrt}/d{reason.of}" if reason is not None and reason.reverse else ""
+
+
 def plural(count: int, one: str, many: str | None = None) -> str:
     """Return ``1 path``, ``2 paths``, with the count written with thousands separators.
 

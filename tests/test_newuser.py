@@ -1,0 +1,142 @@
+"""What a newcomer meets in the first ten minutes: misspelt commands, upside-down derivatives,
+a file without values, the hints they are given, and the objects they see in a notebook."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from clirun import run
+
+import derive
+from derive.evaluate import RANDOM_RULE
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+# One neuron and a loss, with no values: the cheapest network a newcomer would write.
+NO_VALUES = "layers:\n  - inputs: [x]\n  - neurons: [h]\n  - neurons: [o]\nloss: {kind: mse}\n"
+
+
+def test_a_misspelt_command_is_named_and_the_right_command_line_suggested(tmp_path: Path):
+    r = run(tmp_path, "expnad", "dL/dW1", "--net", "two_hidden")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == (
+        "derive: 'expnad' is not a command; did you mean: derive expand dL/dW1 --net two_hidden\n"
+    )
+
+
+def test_a_word_that_is_neither_command_nor_derivative_lists_the_commands(tmp_path: Path):
+    r = run(tmp_path, "frobnicate", "dL/dW1", "--net", "two_hidden")
+    assert r.returncode == 2
+    assert r.stderr.startswith("derive: 'frobnicate' is not a command; the commands: expand,")
+
+
+def test_an_upside_down_derivative_stays_0_and_names_the_one_that_exists(tmp_path: Path):
+    r = run(tmp_path, "dW1/dL", "--net", "two_hidden")
+    assert r.returncode == 0
+    assert r.stdout.splitlines() == [
+        "dW1/dL = 0",
+        "  W1 is a weight: it depends on nothing.",
+        "  Did you mean dL/dW1? It is not 0.",
+    ]
+    out = json.loads(run(tmp_path, "dO11/dL", "--net", "two_hidden", "--format", "json").stdout)
+    assert (out["value"] if "value" in out else 0, out["did_you_mean"]) == (0, "dL/dO11")
+    # Neither way round depends on the other: nothing to suggest.
+    assert "Did you mean" not in run(tmp_path, "dO11/dW5", "--net", "two_hidden").stdout
+
+
+def test_backprop_on_a_file_without_values_says_how_to_choose_a_point(tmp_path: Path):
+    (tmp_path / "mine.yaml").write_text(NO_VALUES)
+    r = run(tmp_path, "backprop", "--net", "mine.yaml", "--lr", "0.1")
+    assert r.returncode == 2
+    assert "(mine.yaml has no values:)" in r.stderr
+    assert "--at FILE or --at name=value,..., or draw a random point with --at random:0" in r.stderr
+
+
+def test_notes_on_a_file_without_values_say_which_point_they_use(tmp_path: Path):
+    (tmp_path / "mine.yaml").write_text(NO_VALUES)
+    r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n")
+    assert r.returncode == 0
+    assert r.stderr == (
+        "derive: mine.yaml has no values:, so the notes use a random point (seed 0);"
+        " choose the point with --at FILE or --at random:SEED\n"
+    )
+    r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n", "--at", "random:5")
+    assert (r.returncode, r.stderr) == (0, "")
+    assert "Its values are random (seed 5):" in (tmp_path / "n" / "mine.md").read_text()
+
+
+def test_a_hint_naming_a_command_runs_as_written(tmp_path: Path):
+    (tmp_path / "mine.yaml").write_text(NO_VALUES)
+    for net in ("two_hidden", "mine.yaml"):
+        for args in (["dL/dW1", "--at", "Qqq=1"], ["dL/dQqq"]):
+            r = run(tmp_path, *args, "--net", net)
+            assert r.returncode == 2
+            command = r.stderr.split("see the names with: ")[1].strip()
+            shown = run(tmp_path, *shlex.split(command)[1:])
+            assert (shown.returncode, shown.stderr) == (0, ""), command
+
+
+def test_backprop_and_expand_list_the_values_in_the_networks_order(tmp_path: Path):
+    # The point file lists the values backwards: both commands still use the network's order.
+    net = derive.load("simple")
+    (tmp_path / "p.yaml").write_text("".join(f"{k}: 0.5\n" for k in reversed(net.values)))
+
+    def listed(*args: str) -> list[str]:
+        out = run(tmp_path, *args, "--net", "simple", "--at", "p.yaml").stdout
+        line = next(x for x in out.splitlines() if x.lstrip().startswith("values:"))
+        return [part.split(" = ")[0] for part in line.split(":", 1)[1].strip().split(", ")]
+
+    network_order = [n for n in net.names if n in net.values]
+    assert listed("backprop") == network_order
+    assert listed("dL/dW1") == network_order
+
+
+def test_the_readme_stands_on_its_own():
+    assert "SPEC" not in README
+    for path in (ROOT / "derive").rglob("*.py"):
+        assert "SPEC section" not in path.read_text(encoding="utf-8"), path
+    # What --at random does, as the program itself prints it.
+    assert RANDOM_RULE in " ".join(README.split())
+    # One npm instruction: the README's is the skip reason of the KaTeX and Mermaid tests.
+    from renderers import _INSTALL_HINTS
+
+    for tool in ("katex", "mermaid"):
+        assert "`PUPPETEER_SKIP_DOWNLOAD=1 npm ci`" in _INSTALL_HINTS[tool]
+    assert "`PUPPETEER_SKIP_DOWNLOAD=1 npm ci`" in README
+
+
+def test_the_readmes_backprop_snippet_is_the_real_output_cut_with_ellipses(tmp_path: Path):
+    snippet = README.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    real = run(tmp_path, "backprop", "--net", "simple").stdout.splitlines()
+    for line in snippet:
+        if line.strip() == "...":
+            continue
+        if line.endswith(" ..."):  # a line cut short
+            assert any(r.startswith(line.removesuffix(" ...")) and r != line for r in real), line
+        else:
+            assert line in real, line
+
+
+def test_a_network_and_a_check_read_well_in_a_notebook():
+    assert repr(derive.load("two_hidden")) == (
+        "<Network two_hidden: 3 inputs, 5 neurons, 12 parameters>"
+    )
+    wrong = derive.check_answer(
+        derive.load("two_hidden"), "dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1"
+    )
+    assert repr(wrong) == "<CheckResult dL/dW1 (two_hidden): does not match (1 reason)>"
+
+
+def test_an_unknown_network_name_suggests_only_close_names():
+    for name, hint in (
+        ("nonexistent_net", "give a path"),
+        ("two_hiden", "did you mean two_hidden"),
+    ):
+        try:
+            derive.differentiate(name, "dL/dW1")
+        except derive.errors.DeriveError as err:
+            assert err.hint.startswith(hint), err.hint
+        else:
+            raise AssertionError(name)
