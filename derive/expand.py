@@ -211,7 +211,7 @@ class Derivative:
 
         >>> from derive.graph import load_network
         >>> derive(load_network("two_hidden"), "O11", "W5").zero_reason
-        ZeroReason(kind='elsewhere', of='O11', wrt='W5', feeds=('O12',), of_kind='neuron')
+        ZeroReason(kind='elsewhere', of='O11', wrt='W5', feeds=('O12',), of_kind='neuron', reverse=False)
         """
         if not self.is_zero or self.of == self.wrt:
             return None

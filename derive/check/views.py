@@ -4,10 +4,10 @@ A :class:`View` is the compact or the detailed graph of a network with every
 result the grader computes on it kept: the paths of each whole derivative,
 the core's derivations, the local partials that are constants, the random
 points of the numeric comparison and the values there. Grading a class's
-files on one network (SPEC section 2's ``--file 'subs/*.md'``) makes these
+files on one network (``derive check --file 'subs/*.md'``) makes these
 once, through one :class:`Shared`, instead of once per answer.
 
-How a factor dA/dB reads (SPEC section 4): where B -> A is an edge it is the
+How a factor dA/dB reads: where B -> A is an edge it is the
 local partial. In the detailed view an edge of the compact view stays an
 edge: ``dyhat/dx`` with x -> yhat is ``∂yhat/∂z_yhat · ∂z_yhat/∂x`` even when
 x also reaches yhat through h1, so naming a z in one factor does not change
@@ -78,7 +78,7 @@ class View:
         return self.is_edge(of, wrt) and self.count(of, wrt) > len(self.local_poly(of, wrt))
 
     def reading(self, factor: Factor) -> Poly:
-        """Return what a written factor stands for, in local partials (SPEC section 4)."""
+        """Return what a written factor stands for, in local partials."""
         of, wrt = factor
         if of != wrt and self.is_edge(of, wrt):
             return self.local_poly(of, wrt)
