@@ -42,6 +42,25 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def digits_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--digits N`` to a command: every number it prints has N significant figures."""
+
+    @wraps(func)
+    def wrapper(*args: Any, digits: int | None = None, **kwargs: Any) -> Any:
+        from derive.printing.words import significant
+
+        with significant(digits):
+            return func(*args, **kwargs)
+
+    return click.option(
+        "--digits",
+        type=click.IntRange(1, 17),
+        metavar="N",
+        help="Significant figures of every number printed (default 4); JSON is always full"
+        " precision.",
+    )(wrapper)
+
+
 class DefaultGroup(click.Group):
     """A group whose first argument, when not a command, is a derivative for ``expand``."""
 
@@ -163,6 +182,7 @@ def main() -> None:
     help="List at most N paths (the count stays exact).",
 )
 @MD_FLAVOR
+@digits_option
 @user_errors
 def expand(
     derivative: str,
@@ -224,6 +244,7 @@ def _max_paths(text: str) -> int | None:
     "--lr", type=float, metavar="ETA", help="Learning rate η: also show every parameter's update."
 )
 @click.option("--matrix", is_flag=True, help="Also show the layer (matrix) form.")
+@digits_option
 @user_errors
 def backprop(
     net_source: str,
@@ -259,6 +280,7 @@ def backprop(
     is_flag=True,
     help="Grade in the detailed view (z nodes in the chain); an answer naming a z uses it anyway.",
 )
+@digits_option
 @user_errors
 def check(answer: str | None, net_source: str, file_: str | None, fmt: str, detail: bool) -> None:
     """Grade a hand-written expansion: exit 0 if it matches, 1 if not."""
@@ -325,6 +347,7 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
 @MD_FLAVOR
 @click.option("--pdf", is_flag=True, help="Also build the PDF with pdflatex.")
 @AT
+@digits_option
 @user_errors
 def notes(
     nets: tuple[str, ...],

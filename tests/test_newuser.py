@@ -7,15 +7,35 @@ import json
 import shlex
 from pathlib import Path
 
+import pytest
+import reference as ref
+import sympy as sp
 from clirun import run
 
 import derive
 from derive.evaluate import RANDOM_RULE
+from derive.notes.build import example_point
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # One neuron and a loss, with no values: the cheapest network a newcomer would write.
 NO_VALUES = "layers:\n  - inputs: [x]\n  - neurons: [h]\n  - neurons: [o]\nloss: {kind: mse}\n"
+# Matt Mazur's "A Step by Step Backpropagation Example", which publishes w1+ = 0.149780716
+# after one step with eta = 0.5 (and E_total = 0.298371109).
+MAZUR = """\
+layers:
+  - inputs: [i1, i2]
+  - neurons: [h1, h2]
+    bias: [b1, b1]
+  - neurons: [o1, o2]
+    bias: [b2, b2]
+edges:
+  {i1 -> h1: w1, i2 -> h1: w2, i1 -> h2: w3, i2 -> h2: w4,
+   h1 -> o1: w5, h2 -> o1: w6, h1 -> o2: w7, h2 -> o2: w8}
+loss: {name: E, kind: half_squared_error, target: [t1, t2]}
+values: {i1: 0.05, i2: 0.10, w1: 0.15, w2: 0.20, w3: 0.25, w4: 0.30, w5: 0.40, w6: 0.45,
+         w7: 0.50, w8: 0.55, b1: 0.35, b2: 0.60, t1: 0.01, t2: 0.99}
+"""
 
 
 def test_a_misspelt_command_is_named_and_the_right_command_line_suggested(tmp_path: Path):
@@ -56,15 +76,21 @@ def test_backprop_on_a_file_without_values_says_how_to_choose_a_point(tmp_path: 
 
 def test_notes_on_a_file_without_values_say_which_point_they_use(tmp_path: Path):
     (tmp_path / "mine.yaml").write_text(NO_VALUES)
-    r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n")
+    r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n", "--digits", "6")
     assert r.returncode == 0
     assert r.stderr == (
         "derive: mine.yaml has no values:, so the notes use a random point (seed 0);"
         " choose the point with --at FILE or --at random:SEED\n"
     )
-    r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n", "--at", "random:5")
-    assert (r.returncode, r.stderr) == (0, "")
-    assert "Its values are random (seed 5):" in (tmp_path / "n" / "mine.md").read_text()
+    md = (tmp_path / "n" / "mine.md").read_text()
+    assert "The network file gives no values, so they are random (seed 0):" in md
+    net = derive.load(tmp_path / "mine.yaml")
+    loss = ref.forward(net, derive.evaluate.random_point(net, 0))["L"]
+    assert f"= {loss:#.6g}`$" in md  # --digits 6
+    # --at chooses the point: random:SEED, or a file or pairs read like everywhere else.
+    assert example_point(net, "random:5")[1:] == ("drawn", 5)
+    r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n", "--at", "Qqq=1")
+    assert r.returncode == 2 and "'Qqq' is not a name in the network" in r.stderr
 
 
 def test_a_hint_naming_a_command_runs_as_written(tmp_path: Path):
@@ -140,3 +166,38 @@ def test_an_unknown_network_name_suggests_only_close_names():
             assert err.hint.startswith(hint), err.hint
         else:
             raise AssertionError(name)
+
+
+def test_a_published_example_can_be_read_to_its_published_digits(tmp_path: Path):
+    (tmp_path / "mazur.yaml").write_text(MAZUR)
+    common = ["--net", "mazur.yaml", "--lr", "0.5", "--digits", "9"]
+    text = run(tmp_path, "dE/dw1", *common).stdout
+    assert text.splitlines()[-1].endswith("= 0.149780716")
+    assert "E = 0.298371109" in text
+    swept = run(tmp_path, "backprop", *common, "--at", "mazur.yaml").stdout
+    assert "w1 ← w1 − η·dE/dw1 = 0.150000000 − 0.500000000·(0.000438567734) = 0.149780716" in swept
+    latex = run(tmp_path, "dE/dw1", *common, "--format", "latex").stdout
+    assert "= 0.149780716 \\]" in latex
+    # JSON stays at full precision, --digits or not.
+    out = json.loads(run(tmp_path, "dE/dw1", *common, "--format", "json").stdout)
+    assert out["update"]["new"] == pytest.approx(0.149780716, abs=5e-10)
+    assert len(repr(out["update"]["new"])) > 12
+
+
+def test_check_prints_its_numbers_to_the_digits_asked(tmp_path: Path):
+    net = derive.load("two_hidden")
+    truth = ref.sympy_value(sp.diff(ref.composed_loss(net), sp.Symbol("W1")), net.values)
+    r = run(tmp_path, "check", "dL/dW1 = 0.5", "--net", "two_hidden", "--digits", "9")
+    assert f"is {truth:#.9g} (" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["dL/dW1"], ["backprop"]], ids=["expand", "backprop"])
+def test_the_json_gives_every_nodes_forward_value(tmp_path: Path, args: list[str]):
+    net = derive.load("two_hidden")
+    out = json.loads(
+        run(tmp_path, *args, "--net", "two_hidden", "--at", "random:3", "--format", "json").stdout
+    )
+    truth = ref.forward(net, out["point"])
+    computed = [n for n in net.names if n not in out["point"]]
+    assert list(out["forward"]) == computed and "L" in computed
+    assert out["forward"] == pytest.approx({n: truth[n] for n in computed}, rel=1e-12)

@@ -46,7 +46,7 @@ def sum_tex(parts: list[str], keep: int = 4) -> str:
 
 
 def rounded(x: float) -> float:
-    """Return the number a reader sees: ``x`` rounded to 4 significant figures."""
+    """Return the number a reader sees: ``x`` rounded as :func:`num` prints it."""
     return float(num(x))
 
 

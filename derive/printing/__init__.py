@@ -35,7 +35,7 @@ from derive.printing.terms import (
     sweep_line,
 )
 from derive.printing.text import stream_text, text_lines, text_report
-from derive.printing.words import NOTATION, NOTATION_TEX, num, why_zero
+from derive.printing.words import NOTATION, NOTATION_TEX, num, significant, why_zero
 
 __all__ = [
     "AsciiPrinter",
@@ -51,6 +51,7 @@ __all__ = [
     "formula_text",
     "num",
     "report",
+    "significant",
     "stream",
     "sweep_line",
     "text_lines",

@@ -212,6 +212,10 @@ def to_json(shown: Shown) -> dict[str, Any]:
         }
     if v is not None:
         out["point"] = v.point
+        # Every node the point computes, the loss included (full precision, network order).
+        out["forward"] = {
+            n: v.forward[n] for n in sweep.net.names if n in v.forward and n not in v.point
+        }
         if shown.origin:
             out["point_origin"] = shown.origin
     if shown.layers is not None:

@@ -73,6 +73,12 @@ def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
     if numbers is not None:
         out["value"] = numbers.value
         out["point"] = {n: numbers.point[n] for n in numbers.used}
+        # Every node the point computes, the loss included (full precision, network order).
+        out["forward"] = {
+            n: numbers.values[n]
+            for n in d.net.names
+            if n in numbers.values and n not in numbers.point
+        }
         out["path_products"] = numbers.path_products
         if numbers.lr is not None:
             out["update"] = {"lr": numbers.lr, "old": numbers.old, "new": numbers.new}

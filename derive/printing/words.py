@@ -6,8 +6,35 @@ d/∂ notation with :data:`NOTATION` (once, where it first appears).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+DIGITS = 4
+"""The significant figures of every printed number, unless ``--digits`` says otherwise."""
+# A context variable, not a parameter: every printer and the notes write numbers with num(),
+# and one setting for the whole report is what --digits means.
+_DIGITS: ContextVar[int] = ContextVar("digits", default=DIGITS)
+
+
+@contextmanager
+def significant(digits: int | None) -> Iterator[None]:
+    """Print every number inside the block with ``digits`` significant figures (None: 4).
+
+    JSON is not affected: it always holds the numbers at full precision.
+
+    >>> with significant(9):
+    ...     num(0.1497807161327628)
+    '0.149780716'
+    >>> num(0.1497807161327628)
+    '0.1498'
+    """
+    token = _DIGITS.set(digits or DIGITS)
+    try:
+        yield
+    finally:
+        _DIGITS.reset(token)
 
 
 def notation(local: str = "∂", whole: str = "d") -> str:
@@ -28,7 +55,7 @@ NOTATION_TEX = notation(r"$\partial$", r"$\mathrm{d}$")
 
 
 def num(x: float) -> str:
-    """Return a number with 4 significant figures, trailing zeros kept: the one format.
+    """Return a number with 4 significant figures (see :func:`significant`), zeros kept: the one format.
 
     Very small or large numbers get an exponent; exactly zero is ``0`` (also ``-0.0``: a
     student should not see "-0").
@@ -37,7 +64,7 @@ def num(x: float) -> str:
     ['0.2500', '-0.08042', '1.000e-05', '0.9080', '1.000', '1235', '1.235e+05', '0']
     """
     x = float(x)
-    return f"{x:#.4g}".removesuffix(".") if x else "0"
+    return f"{x:#.{_DIGITS.get()}g}".removesuffix(".") if x else "0"
 
 
 def article(word: str) -> str:
