@@ -348,6 +348,9 @@ def check(answer: str | None, net_source: str, file_: str | None, fmt: str, deta
 @click.option("--pdf", is_flag=True, help="Also build the PDF with pdflatex.")
 @AT
 @digits_option
+@click.option(
+    "--lr", type=float, default=0.1, show_default=True, help="Learning rate η of the worked steps."
+)
 @user_errors
 def notes(
     nets: tuple[str, ...],
@@ -359,6 +362,7 @@ def notes(
     md_flavor: str,
     pdf: bool,
     at_: str | None,
+    lr: float,
 ) -> None:
     """Write study notes on backpropagation for one network or a course of them."""
     from derive.notes import write_course
@@ -377,6 +381,7 @@ def notes(
             templates=templates,
             flavor=md_flavor,
             pdf=pdf,
+            lr=lr,
             progress=progress,
             warn=lambda text: click.echo(f"derive: {text}", err=True),
             at=at_,

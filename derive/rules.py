@@ -211,7 +211,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             tex=r"\operatorname{softmax}",
             slope_tex="",
             formula=r"\frac{e^{z_j}}{\sum_k e^{z_k}}",
-            slope_formula=r"\frac{\partial O_j}{\partial z_k} = O_j\,(\delta_{jk} - O_k)",
+            slope_formula=r"\frac{\partial O_j}{\partial z_k} = O_j (1 - O_j) \text{ if } j = k \text{, else } -O_j O_k",
             text="exp(z_j)/sum_k exp(z_k)",
             words="the softmax Jacobian O_j(δ_jk − O_k)",
             spellings=("softmax",),

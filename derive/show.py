@@ -27,6 +27,26 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     ]
 
 
+def loss_text(net: Network) -> str:
+    """Return the loss in the network's own names (``(a2 - y)**2``), or the general
+    formula over O_j and y_j when there are too many outputs to write out.
+
+    >>> from derive.graph import load_network
+    >>> loss_text(load_network("chain_3b1b"))
+    '(a2 - y)**2'
+    """
+    if len(net.outputs) > 4:
+        return LOSSES[net.loss_kind].text
+    import sympy as sp
+
+    from derive.printing.formulas import formula_text
+
+    value = LOSSES[net.loss_kind].value(
+        [sp.Symbol(o) for o in net.outputs], [sp.Symbol(y) for y in net.targets]
+    )
+    return formula_text(value)
+
+
 def describe(net: Network) -> str:
     """Return a network's layers, weights (name, from, to), biases and loss as plain text.
 
@@ -80,7 +100,7 @@ def describe(net: Network) -> str:
     targets = _names(net.targets)
     lines += [
         "",
-        f"Loss: {net.loss} = {LOSSES[net.loss_kind].text}   ({net.loss_kind}; "
+        f"Loss: {net.loss} = {loss_text(net)}   ({net.loss_kind}; "
         f"outputs {_names(net.outputs)}; targets {targets})",
     ]
     if net.values:

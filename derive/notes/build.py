@@ -7,6 +7,8 @@ derivatives worked in full.
 
 from __future__ import annotations
 
+import re
+
 from derive.errors import DeriveError
 from derive.evaluate import at, random_point, random_seed, read_point
 from derive.expand import derive, symbol
@@ -106,6 +108,27 @@ def intro(net: Network) -> Intro:
     )
 
 
+def general_loss(net: Network) -> str:
+    r"""Return the loss summed over j, in the network's letters: a_{j}^{(L)}, not O_j.
+
+    The outputs' (and targets') index is the one part their names differ in; names
+    with no such common pattern keep the table's O_j and y_j.
+
+    >>> from derive.graph import load_network
+    >>> general_loss(load_network("multi_3b1b"))
+    'C_{0} = \\sum_j (a_{j}^{(L)} - y_{j})^2'
+    """
+    t = net.latex_names
+
+    def indexed(names: list[str], fallback: str) -> str:
+        forms = {re.sub(r"_\{\d+\}", "_{j}", t[n], count=1) for n in names}
+        return forms.pop() if len(forms) == 1 and "_{j}" in next(iter(forms)) else fallback
+
+    formula = LOSSES[net.loss_kind].formula
+    out, y = indexed(net.outputs, "O_j"), indexed(net.targets, "y_j")
+    return f"{t[net.loss]} = " + formula.replace("O_j", out).replace("y_j", y)
+
+
 def layers(net: Network) -> list[Layer]:
     """Return the layer table: neurons (a few of a wide layer), activation, formula, slope."""
     t = net.latex_names
@@ -149,7 +172,9 @@ def _columns(eqs: list[str]) -> int:
     return 2 if len(eqs) > 6 and max(chain.visible(e) for e in eqs) <= 30 else 1
 
 
-def build_note(net: Network, wrt: list[str] | None = None, at_: str | None = None) -> Note:
+def build_note(
+    net: Network, wrt: list[str] | None = None, at_: str | None = None, lr: float = sweep.LR
+) -> Note:
     """Return everything one note shows, finished, for the templates.
 
     >>> from derive.graph import load_network
@@ -226,7 +251,7 @@ def build_note(net: Network, wrt: list[str] | None = None, at_: str | None = Non
         more_equations=len(net.neurons) - len(equations(net)),
         diagram=diagram(net),
         loss_kind=LOSS_WORDS[net.loss_kind],
-        loss_general=f"{t[net.loss]} = {loss.formula}",
+        loss_general=general_loss(net) if len(net.outputs) > 1 else "",
         loss_here=f"{t[net.loss]} = {formula_latex(loss_value, net)}"
         if len(net.outputs) <= 4
         else "",
@@ -236,7 +261,7 @@ def build_note(net: Network, wrt: list[str] | None = None, at_: str | None = Non
         worked=worked,
         others=len(net.parameters) - len(names),
         sweep=sweep.worked_sweep(
-            net, detail, dvals, point, source, best, chain.TABLE_ROWS, path_count, compact, seed
+            net, detail, dvals, point, source, best, chain.TABLE_ROWS, path_count, compact, seed, lr
         ),
         layer_form=form,
         layer_form_why=why,
@@ -247,12 +272,25 @@ def build_note(net: Network, wrt: list[str] | None = None, at_: str | None = Non
         exercises=exercises.exercises(net, detail, dvals, cvals, ds[best], other),
         covered=[t[w] for w in names],
         has_biases=bool(net.biases),
+        skips=skips(net),
     )
+
+
+def skips(net: Network) -> list[str]:
+    """Return the edges that skip a layer, as LaTeX ``x_{1} \\to N``, in network order."""
+    t = net.latex_names
+    layer = {x: 0 for x in net.inputs} | {n: m.layer for n, m in net.neurons.items()}
+    return [
+        rf"{t[src]} \to {t[n]}"
+        for n, m in net.neurons.items()
+        for src, _ in m.inputs
+        if src in layer and layer[src] < m.layer - 1
+    ]
 
 
 def _shown(w: str, best: str, single: str | None, several) -> str:
     """Return the section that already shows w's expansion ("" for none)."""
-    if several is not None and w == best:
+    if several is not None and several.parameter and w == best:
         return "Several paths add"
     return "One path: multiply the local partials" if w == single else ""
 

@@ -205,7 +205,17 @@ def several_paths(
             )
         else:
             lanes_right = True
+    zeros = list(
+        dict.fromkeys(
+            e
+            for path in d.paths
+            for e in zip(path, path[1:], strict=False)
+            if values.local.get(e, 1.0) == 0
+        )
+    )
     return SeveralPaths(
+        zero_paths=sum(1 for x in products if x == 0),
+        zero_factors=[rf"{local(p, *e)} = 0" for e in zeros],
         lhs=whole(p, d.of, d.wrt),
         wrt_tex=p.name(d.wrt),
         path_count=d.path_count,
@@ -302,7 +312,8 @@ def worked(
         where = ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[d.wrt])
     factored_tex = p.term(factored) if differs else ""
     steps, familiar = cancel_steps(d, p) if cancel else ([], False)
-    concrete = formula_latex(d.concrete, net)
+    hot = one_hot_targets(net, values.point)
+    concrete = formula_latex(grouped(net, d.concrete) if hot else d.concrete, net)
     return Worked(
         wrt=d.wrt,
         wrt_tex=p.name(d.wrt),
@@ -327,6 +338,9 @@ def worked(
         earlier_local=[local(p, *e) for e in edges if e not in new],
         cancel=steps,
         cancel_familiar=familiar,
+        split=split_factor(p, d) if steps else "",
+        fans=_fans(net, d),
+        one_hot=hot,
         concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where]
         if len(d.where) <= 2
         else [],
@@ -334,6 +348,54 @@ def worked(
         value=tex_num(values.gradients[d.wrt]),
         sweep_line=sweep_line(p, net, d.wrt, sweep.gradient(d.wrt).terms),
     )
+
+
+def one_hot_targets(net: Network, point: dict[str, float]) -> str:
+    """Return "y1 + y2 + y3 = 1" (LaTeX) where softmax meets cross-entropy and the
+    example's targets add up to 1, the fact that turns its formulas into O - y; else ""."""
+    outs = [net.neurons[o] for o in net.outputs]
+    if net.loss_kind != "cross_entropy" or any(o.activation != "softmax" for o in outs):
+        return ""
+    if abs(sum(point[y] for y in net.targets) - 1) > 1e-12:
+        return ""
+    return sum_tex([net.latex_names[y] for y in net.targets]) + " = 1"
+
+
+def grouped(net: Network, expr: sp.Expr) -> sp.Expr:
+    """Return a softmax formula with the targets' sum set to 1 and each weight's
+    difference O_j - y_j gathered: h1 (O1 - y1), not h1 (O1 y2 + O1 y3 - y1 (1 - O1))."""
+    expr = one_hot(expr, [symbol(y) for y in net.targets])
+    weights = [symbol(w) for w in net.weights]
+    if not expr.is_Mul:
+        return sp.collect(expr, weights) if expr.is_Add else expr
+    return sp.Mul(*[sp.collect(f, weights) if f.is_Add else f for f in expr.args], evaluate=False)
+
+
+def split_factor(p: LatexTermPrinter, d: Derivative) -> str:
+    r"""Return the first path's second factor split at the output's z:
+    ∂O/∂v = ∂O/∂z · ∂z/∂v (a sum over the layer's z for softmax), which shows that the
+    loss's partial and the output's slope meet in every path although ∂O/∂z is no factor."""
+    net = d.net
+    path = d.paths[0]
+    o, v = path[1], path[2]
+    n = net.neurons[o]
+    zs = [net.neurons[k].preact for k in net.group(o)] if n.activation == "softmax" else [n.preact]
+    parts = [rf"{local(p, o, z)} \cdot {local(p, z, v)}" for z in zs if v in _sources(net, z)]
+    return rf"{local(p, o, v)} = " + sum_tex(parts)
+
+
+def _fans(net: Network, d: Derivative) -> str:
+    """Return a softmax output on d's paths (the picture lights every z of its layer), or ""."""
+    for node in d.nodes:
+        if node in net.neurons and net.neurons[node].activation == "softmax" and d.path_count:
+            return net.latex_names[node]
+    return ""
+
+
+def _sources(net: Network, z: str) -> set[str]:
+    """Return what a pre-activation z is formed from: its sources, weights and bias."""
+    neuron = net.neurons[net.preacts[z]]
+    return {x for pair in neuron.inputs for x in pair} | ({neuron.bias} if neuron.bias else set())
 
 
 def _as_product(d: Derivative) -> Term:

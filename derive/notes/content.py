@@ -174,6 +174,9 @@ class Worked:
     earlier_local: list[str]  # those in an earlier weight's table
     cancel: list[str]
     cancel_familiar: bool  # it comes out as output minus target
+    split: str  # the factor that holds the output's slope, split at its z
+    one_hot: str  # "y1 + y2 + y3 = 1" where the formulas use it ("" elsewhere)
+    fans: str  # a softmax output on its paths: each path runs through every z of that layer
     concrete_where: list[str]
     concrete: str
     value: str
@@ -215,6 +218,8 @@ class SeveralPaths:
     mistake: Mistake | None
     lanes_right: bool
     parameter: bool = True  # False: every weight has one path, and this is an input's
+    zero_paths: int = 0  # the paths whose product is 0 at the example point
+    zero_factors: list[str] = field(default_factory=list)  # the factors that make them 0
 
 
 @dataclass
@@ -251,6 +256,8 @@ class LayerForm:
     checks: list[Cell]  # per layer: the shapes of delta's equation and of dL/dW's
     matrices: list[str]
     entry: list[str]
+    jacobian: tuple[str, str] | None = None  # softmax: J's entries, and the targets' sum 1
+    inputs: str = "a^{(0)}"  # the inputs as a layer, in the network's own superscript
 
 
 @dataclass
@@ -324,6 +331,7 @@ class Note:
     exercises: list[Exercise]
     covered: list[str]
     has_biases: bool
+    skips: list[str] = field(default_factory=list)  # edges that skip a layer (LaTeX)
 
 
 @dataclass

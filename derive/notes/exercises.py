@@ -15,6 +15,9 @@ from derive.notes.chain import lane_formula, whole
 from derive.notes.content import Exercise, tex_num
 from derive.printing import LatexTermPrinter
 
+# A derive check command longer than this goes one path a line.
+COMMAND_LINE = 70
+
 
 def T(text: str) -> tuple[str, str]:
     return ("text", text)
@@ -63,6 +66,19 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
     for n in net.neurons.values():
         if n.activation == "relu" and vals.forward[n.preact] <= 0 and n.inputs:
             w = n.inputs[0][1]
+            into = [x for _, x in n.inputs] + ([n.bias] if n.bias else [])
+            out = [x for x, pairs in net.weight_edges.items() if any(a == n.name for a, _ in pairs)]
+            out_words = []
+            if out and vals.forward[n.name] == 0:
+                out_words = [
+                    T(" The weights out of it, "),
+                    M(", ".join(t[x] for x in out)),
+                    T(", get 0 for another reason: each multiplies its output "),
+                    M(rf"{t[n.name]} = 0"),
+                    T(
+                        ", and a weight's gradient is the error of the neuron it feeds times that input."
+                    ),
+                ]
             return Exercise(
                 question=[
                     T("At the example point "),
@@ -75,9 +91,10 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
                     M(rf"{whole(p, net.loss, n.preact)} = 0"),
                     T(": nothing flows back through "),
                     M(t[n.name]),
-                    T(
-                        ". Every weight and bias into it gets gradient 0 (the neuron is 'dead' for this example)."
-                    ),
+                    T(". Every weight and bias into it gets gradient 0: "),
+                    M(", ".join(t[x] for x in into)),
+                    T(" (the neuron is 'dead' for this example)."),
+                    *out_words,
                 ],
             )
     return None
@@ -172,6 +189,11 @@ def seed_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
     )
 
 
+def _tt(name: str) -> str:
+    r"""Return an identifier in typewriter math: ``\mathtt{b1\_L}``."""
+    return r"\mathtt{" + name.replace("_", r"\_") + "}"
+
+
 def check_exercise(net: Network, d: Derivative) -> Exercise:
     """Expand a parameter of the table by hand, and check it with ``derive check``."""
     p = LatexTermPrinter(net)
@@ -179,7 +201,20 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
         "*".join(f"d{a}/d{b}" for a, b in zip(path, path[1:], strict=False)) for path in d.paths
     ]
     answer_text = f"d{d.of}/d{d.wrt} = " + " + ".join(ascii_terms)
+    if len(answer_text) > COMMAND_LINE:
+        # One path a line inside the quotes: it copies and pastes whole, where a PDF
+        # would break a long line mid-token.
+        answer_text = f"d{d.of}/d{d.wrt} =\n    " + "\n  + ".join(ascii_terms)
     command = f"derive check {shlex.quote(answer_text)} --net {net.argument}"
+    used = dict.fromkeys([d.of, d.wrt, *(n for path in d.paths for n in path)])
+    renamed = [n for n in used if n in net.spec.latex]
+    names = []
+    if renamed:
+        names = [
+            T(" derive check takes the file's names: "),
+            M(r",\ ".join(rf"{net.latex_names[n]} \text{{ is }} {_tt(n)}" for n in renamed)),
+            T("."),
+        ]
     return Exercise(
         question=[
             T("Expand "),
@@ -192,6 +227,7 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
                 f'derive check "d{d.of}/d{d.wrt} = ..." --net {net.argument}',
             ),
             T("."),
+            *names,
         ],
         answer=[
             T(f"{d.path_count:,} path{'s' if d.path_count != 1 else ''}. The answer, as "),

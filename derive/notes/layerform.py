@@ -7,10 +7,12 @@ with a skip connection or a tied weight has no layer form; the note says why.
 
 from __future__ import annotations
 
+import re
+
 from derive.errors import DeriveError
 from derive.graph import Network
 from derive.notes.chain import LINE, visible
-from derive.notes.content import Cell, LayerForm, tex_num
+from derive.notes.content import Cell, LayerForm, sum_tex, tex_num
 
 # A matrix wider or taller than this is shown by its shape and corner entries.
 SHOWN = 4
@@ -44,6 +46,22 @@ def _lines(items: list[str], widths: list[int]) -> list[str]:
     return [r",\quad ".join(line) for line in lines]
 
 
+def label(net: Network, neurons: list[str], index: int) -> str:
+    """Return a layer's superscript: the one its neurons' names already carry (3Blue1Brown's
+    ``L-1`` in ``a^{(L-1)}``), so that W^(L-1) sits beside a^(L-1); else its number.
+
+    >>> from derive.graph import load_network
+    >>> net = load_network("chain_3b1b")
+    >>> label(net, ["a1"], 1), label(net, ["a0"], 0), label(load_network("two_hidden"), ["O11"], 1)
+    ('L-1', 'L-2', '1')
+    """
+    marks = {m.group(1) if m else None for m in (_SUP.search(net.latex_names[n]) for n in neurons)}
+    return marks.pop() or str(index) if len(marks) == 1 else str(index)
+
+
+_SUP = re.compile(r"\^\{\(([^(){}]+)\)\}")
+
+
 def _vector(names: list[str]) -> list[list[str]]:
     return [[x] for x in names]
 
@@ -73,7 +91,7 @@ def build(
     widths: list[int] = []  # about how many characters wide each W^(l) prints
     for i, layer in enumerate(form.layers):
         n_l, n_prev = layer.shape
-        n = layer.index
+        n = label(net, layer.neurons, layer.index)
         names = [[t[w] if w else "0" for w in row] for row in layer.weights]
         shapes.append(rf"W^{{({n})}} = {_matrix(names)} \quad ({n_l} \times {n_prev})")
         shown = min(n_prev, SHOWN) + (n_prev > SHOWN)
@@ -101,9 +119,14 @@ def build(
             rf"\delta^{{({n})}} = {delta}, \quad \frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({n})}}}} = {dW}"
         )
     last = form.layers[-1]
-    top = count
+    top = label(net, last.neurons, count)
+    jacobian: tuple[str, str] | None = None
     if form.softmax_cross_entropy:
         first = rf"\delta^{{({top})}} = J^T \nabla_a {L} = a^{{({top})}} - y"
+        jacobian = (
+            rf"J_{{jk}} = \partial a^{{({top})}}_j / \partial z^{{({top})}}_k",
+            sum_tex([t[y] for y in net.targets]) + " = 1",
+        )
     else:
         first = rf"\delta^{{({top})}} = \nabla_a {L} \odot {SLOPE.get(last.activation, '')}(z^{{({top})}})"
     hidden = {layer.activation for layer in form.layers[:-1]}
@@ -123,7 +146,7 @@ def build(
                     k = row.index(w)
                     entry = [
                         f"({j + 1}, {k + 1})",
-                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({layer.index})}}}}",
+                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({label(net, layer.neurons, layer.index)})}}}}",
                         rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}{t[w]}}} = {value}",
                     ]
     return (
@@ -133,6 +156,8 @@ def build(
             checks=checks,
             matrices=matrices,
             entry=entry,
+            jacobian=jacobian,
+            inputs=rf"a^{{({label(net, net.inputs, 0)})}}",
         ),
         "",
     )

@@ -8,6 +8,8 @@ against path-by-path sums and finite differences.
 
 from __future__ import annotations
 
+import math
+
 from derive.evaluate import forward
 from derive.graph import Network
 from derive.notes import counts
@@ -16,7 +18,7 @@ from derive.notes.content import Cell, GraphView, Sweep, factor, rounded, sum_te
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.rules import LOSSES
 
-# The learning rate of the update step.
+# The learning rate of the update step (derive notes --lr changes it).
 LR = 0.1
 # The finite-difference step (written epsilon: h is a neuron's name in some networks).
 STEP = 1e-6
@@ -55,8 +57,10 @@ def forward_rows(net: Network, env: dict[str, float]) -> list[Cell]:
                 sym += f" + {t[neuron.bias]}"
                 nums += f" + {factor(env[neuron.bias])}" if nums else ""
             z = t[neuron.preact]
-            if neuron.activation == "softmax":
-                out = rf"\operatorname{{softmax}}({z})"
+            if neuron.activation == "softmax":  # one output of the layer's softmax, not of z alone
+                zs = [t[net.neurons[k].preact] for k in net.group(n)]
+                below = " + ".join(f"e^{{{x}}}" for x in zs) if len(zs) <= 3 else r"\sum_k e^{z_k}"
+                out = rf"\frac{{e^{{{z}}}}}{{{below}}}"
             else:
                 act = ACT_SYMBOL[neuron.activation]
                 out = rf"{act}({z})" if act else z
@@ -120,18 +124,35 @@ def gradient_rows(
             parts.append(rf"{whole(p, net.loss, z)} \cdot {src}")
             nums.append(rf"{factor(vals.delta[z])} \cdot {factor(what)}")
         grad = vals.gradients[g.param]
-        new = rounded(vals.point[g.param]) - lr * rounded(grad)
+        new = vals.point[g.param] - lr * grad
         rows.append(
             Cell(
                 lhs=whole(p, net.loss, g.param),
                 rhs=" + ".join(parts) or "0",
                 value=tex_num(grad),
                 extra=" + ".join(nums),
-                formula=tex_num(new),
+                formula=stepped(new, lr * grad),
                 count=f"{paths[g.param]:,}",
             )
         )
     return rows
+
+
+def stepped(new: float, step: float) -> str:
+    """Return a parameter after a step, with enough decimals that the step shows.
+
+    Four significant figures would print W2 = -0.4000 both before and after a step of
+    0.00004; this keeps two significant figures of the step (and four of the value).
+
+    >>> stepped(-0.40003697, 3.697e-5), stepped(-0.0015520, 0.10155), stepped(0.6969, 0.0313)
+    ('-0.400037', '-0.001552', '0.6969')
+    """
+    decimals = 4
+    if new:
+        decimals = max(decimals, 3 - math.floor(math.log10(abs(new))))
+    if step:
+        decimals = max(decimals, 1 - math.floor(math.log10(abs(step))))
+    return f"{new:.{min(decimals, 12)}f}"
 
 
 def _spread(net: Network, gradients: list, limit: int) -> list:
@@ -185,6 +206,7 @@ def worked_sweep(
     paths: dict[str, int],
     compact=None,
     seed: int = 0,
+    lr: float = LR,
 ) -> Sweep:
     """Return the backward sweep as the worked example, with its costs."""
     env = vals.forward
@@ -218,10 +240,10 @@ def worked_sweep(
         loss=loss_tex,
         detail=sweep.detail,
         rows=sweep_rows(net, sweep, vals),
-        gradients=gradient_rows(net, sweep, vals, limit, paths),
+        gradients=gradient_rows(net, sweep, vals, limit, paths, lr),
         more_gradients=max(0, len(sweep.gradients) - limit),
-        lr=f"{LR:g}",
-        update_example=rf"{_new(w)} = {tex_num(old)} - {LR:g} \cdot {factor(g)} = {tex_num(old - LR * g)}",
+        lr=f"{lr:g}",
+        update_example=rf"{_new(w)} = {tex_num(old)} - {lr:g} \cdot {factor(g)} = {stepped(point[showcase] - lr * exact, lr * exact)}",
         mul_sweep=m["sweep"],
         mul_paths=m["paths"],
         forward_mul=fwd,

@@ -300,13 +300,15 @@ def write_course(
     progress: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
     at: str | None = None,
+    lr: float | None = None,
 ) -> list[Path]:
     """Write one note per network into ``out_dir``, and the course's index for several.
 
     ``progress`` is called with each network's name as its note is built (the CLI
     passes a progress bar); ``warn`` gets warnings (no pdflatex, a random example
     point). ``at`` is every note's example point, as ``--at`` takes it (default: the
-    file's ``values:``, random with seed 0 where they are missing). Every note, the
+    file's ``values:``, random with seed 0 where they are missing). ``lr`` is the learning
+    rate η of the worked steps (default 0.1). Every note, the
     index and every PDF are made before any file is written, so a mistake in one
     network or template leaves the folder as it was; each file is replaced
     atomically.
@@ -323,6 +325,10 @@ def write_course(
         raise DeriveError(f"unknown Markdown flavor '{flavor}'", hint="use github or portable")
     if not sources:
         raise DeriveError("no network given")
+    if lr is not None and not 0 < lr < float("inf"):
+        raise DeriveError(
+            f"--lr {lr:g} is no learning rate", hint="give a positive number such as 0.1"
+        )
     expanded = read_course(sources)
     wrt = list(wrt or [])
     nets = reading_order(
@@ -348,7 +354,7 @@ def write_course(
                 f"none of {', '.join(wrt)} is in the network '{net.name}'",
                 hint="its weights and biases are " + ", ".join(net.parameters[:20]),
             )
-        notes.append(build_note(net, mine, at))
+        notes.append(build_note(net, mine, at) if lr is None else build_note(net, mine, at, lr=lr))
         if warn and at is None:
             _say_random_point(net, notes[-1].sweep.source, warn)
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both")]

@@ -87,7 +87,7 @@ def cost_sentence(sweep: Sweep) -> str:
     params = plural(len(sweep.gradients), "parameter")
     return (
         f"Cost: the sweep takes {plural(m['sweep'], 'multiplication')}; the path-by-path "
-        f"expansions of all {params} take {m['paths']:,}. Each dL/dv is computed once and "
+        f"expansions of all {params} take {m['paths']:,}. Each d{sweep.net.loss}/dv is computed once and "
         f"reused by everything below it, instead of once for every path through v."
     )
 
@@ -101,9 +101,10 @@ def text_report(shown: Shown) -> str:
     net = sweep.net
     p = UnicodePrinter(net)
     view = ", through the pre-activations" if sweep.detail else ""
+    L = net.loss  # the network's own name for it: C0, E, L
     out = [
-        f"The backward sweep of {net.name}{view}: dL/dv for every node v, from the loss down.",
-        "Each line is dL/dv = Σ over the children c of v of dL/dc · ∂c/∂v, using lines above it.",
+        f"The backward sweep of {net.name}{view}: d{L}/dv for every node v, from the loss down.",
+        f"Each line is d{L}/dv = Σ over the children c of v of d{L}/dc · ∂c/∂v, using lines above it.",
         NOTATION,
     ]
     if v is not None:
@@ -351,9 +352,12 @@ def layer_equations(form: Any, tex: bool = False) -> list[tuple[str, str]]:
     sup = (lambda s, k: f"{s}^{{({k})}}") if tex else (lambda s, k: f"{s}^({k})")
     tr = "^{\\mathsf{T}}" if tex else "ᵀ"
     odot = r" \odot " if tex else " ⊙ "
-    grad = r"\nabla_{a} L" if tex else "∇_a L"
+    loss = form.net.latex_names[form.net.loss] if tex else form.net.loss
+    grad = rf"\nabla_{{a}} {loss}" if tex else f"∇_a {loss}"
     dl = (
-        (lambda x: rf"\frac{{\mathrm{{d}}L}}{{\mathrm{{d}}{x}}}") if tex else (lambda x: f"dL/d{x}")
+        (lambda x: rf"\frac{{\mathrm{{d}}{loss}}}{{\mathrm{{d}}{x}}}")
+        if tex
+        else (lambda x: f"d{loss}/d{x}")
     )
     d = r"\delta" if tex else "δ"
     layers = form.layers
@@ -461,9 +465,9 @@ def text_layers(shown: Shown) -> list[str]:
         out.append(f"  δ^({li}) = {_vector(lv.delta[i])}")
     for i, layer in enumerate(form.layers):
         li = layer.index
-        out.append(f"  dL/dW^({li}) = {_matrix(lv.dW[i])}")
+        out.append(f"  d{form.net.loss}/dW^({li}) = {_matrix(lv.dW[i])}")
         if layer.biases:
-            out.append(f"  dL/db^({li}) = {_vector(lv.db[i])}")
+            out.append(f"  d{form.net.loss}/db^({li}) = {_vector(lv.db[i])}")
     return out
 
 
@@ -507,6 +511,7 @@ def document_layers(shown: Shown, fmt: str, flavor: str) -> str:
 
     form, lv = shown.layers, shown.layer_values
     p = LatexPrinter(form.net)
+    loss = form.net.latex_names[form.net.loss]
 
     def block(tex: str) -> str:
         return math_block(tex, flavor) if fmt == "markdown" else f"\\[ {tex} \\]"
@@ -545,7 +550,7 @@ def document_layers(shown: Shown, fmt: str, flavor: str) -> str:
         out += [
             block(
                 rf"J^{{({top})}}_{{jk}} = a_j (\delta_{{jk}} - a_k), \quad "
-                rf"J^{{({top})\mathsf{{T}}}} \nabla_a L = J^{{({top})\mathsf{{T}}}} (-y \oslash a^{{({top})}})"
+                rf"J^{{({top})\mathsf{{T}}}} \nabla_a {loss} = J^{{({top})\mathsf{{T}}}} (-y \oslash a^{{({top})}})"
                 rf" = a^{{({top})}} - y"
             ),
             "",
@@ -556,7 +561,7 @@ def document_layers(shown: Shown, fmt: str, flavor: str) -> str:
             out += [
                 block(
                     rf"\delta^{{({li})}} = {matrix([[d] for d in lv.delta[i]])}, \quad "
-                    rf"\frac{{\mathrm{{d}}L}}{{\mathrm{{d}}W^{{({li})}}}} = {matrix(lv.dW[i])}"
+                    rf"\frac{{\mathrm{{d}}{loss}}}{{\mathrm{{d}}W^{{({li})}}}} = {matrix(lv.dW[i])}"
                 ),
                 "",
             ]

@@ -1,0 +1,188 @@
+"""Issue 19's defects in the notes, one test each: what an instructor found wrong, now right.
+
+Numbers are checked against central differences of the forward pass or SymPy, never
+against the notes' own machinery. The notes are built once per module (test_notes' caches).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from clirun import run
+from test_notes import HERE, central, latex, markdown, note
+
+from derive import notes
+from derive.expand import derive, symbol
+from derive.graph import load_network
+from derive.notes.build import example_point
+from derive.notes.chain import grouped
+from derive.notes.exercises import check_exercise
+from derive.sweep import values
+
+# --- the output's error and the familiar O - y ----------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["two_hidden", "softmax", "chain_3b1b"])
+def test_the_output_error_is_read_from_a_split_factor_not_from_two_factors(source):
+    """∂O/∂z is no factor of a path over neurons: the note splits the factor that holds it."""
+    assert "first two factors" not in markdown(source)
+    net = load_network(source)
+    w = note(source).worked[0]
+    path = derive(net, net.loss, w.wrt).paths[0]
+    o, v = path[1], path[2]
+    point, _ = example_point(net)
+    compact = values(net, point).local[(o, v)]
+    detail = values(net, point, detail=True).local
+    zs = [net.neurons[k].preact for k in net.group(o)]
+    assert w.split.count(r"\cdot") == sum(1 for z in zs if (z, v) in detail)
+    assert compact == pytest.approx(sum(detail[(o, z)] * detail.get((z, v), 0) for z in zs))
+
+
+def test_softmax_formulas_use_that_the_targets_add_up_to_one_and_say_so():
+    net = load_network("softmax")
+    ys = [symbol(y) for y in net.targets]
+    for wrt in ("W5", "W1", "b1"):
+        d = derive(net, net.loss, wrt)
+        short = grouped(net, d.concrete)
+        assert sp.expand((short - d.concrete).subs(ys[-1], 1 - sum(ys[:-1]))) == 0
+    assert grouped(net, derive(net, net.loss, "W5").concrete) == symbol("h1") * (
+        symbol("O1") - symbol("y1")
+    )
+    md = markdown("softmax")
+    assert r"h_{1} \left(O_{1} - y_{1}\right)" in md
+    assert "with $`y_{1} + y_{2} + y_{3} = 1`$" in md
+
+
+def test_softmax_is_written_without_a_kronecker_delta_or_a_softmax_of_one_number():
+    md = markdown("softmax")
+    assert r"\delta_{jk}" not in md and r"\operatorname{softmax}(z" not in md
+    assert r"O_{1} = \frac{e^{z_{1}}}{e^{z_{1}} + e^{z_{2}} + e^{z_{3}}} = 0.4765" in md
+
+
+def test_softmax_layer_form_defines_J_and_heads_its_shapes_table_truly():
+    md = markdown("softmax")
+    assert r"J_{jk} = \partial a^{(2)}_j / \partial z^{(2)}_k" in md
+    header = next(x for x in md.splitlines() if x.startswith("| Layer $`l`$"))
+    assert r"\odot" not in header  # the output row's delta is a - y, not W^T delta ⊙ f'
+
+
+def test_softmax_zero_paths_and_the_fanned_picture_are_explained():
+    net = load_network("softmax")
+    s = note("softmax").several
+    point, _ = example_point(net)
+    v = values(net, point)
+    d = derive(net, net.loss, s.wrt_tex.replace("_{", "").rstrip("}"))
+    zero = [p for p in d.paths if any(v.local[e] == 0 for e in zip(p, p[1:], strict=False))]
+    assert s.zero_paths == len(zero) == 2
+    md = markdown("softmax")
+    assert "2 paths are 0 at this point" in md
+    assert md.count("The picture lights more edges than there are paths") == 2
+
+
+def test_the_fraction_picture_is_introduced_before_it_is_named():
+    for source in ("softmax", "two_hidden"):
+        md = markdown(source)
+        named = md.find("the fraction picture")
+        assert named == -1 or md.find("Read as fractions") < named
+
+
+# --- numbers: the update step, the growth table ---------------------------------------------
+
+
+def test_the_update_column_is_the_exact_step_with_the_step_visible():
+    net = load_network("softmax")
+    point, _ = example_point(net)
+    for p, c in zip(net.parameters, note("softmax").sweep.gradients, strict=True):
+        decimals = len(c.formula.split(".")[1])
+        exact = point[p] - 0.1 * central(net, point, p)
+        assert float(c.formula) == pytest.approx(exact, abs=0.6 * 10**-decimals)
+        if abs(exact - point[p]) > 1e-9:
+            assert float(c.formula) != pytest.approx(point[p], abs=0.4 * 10**-decimals)
+    b1 = note("softmax").sweep.gradients[net.parameters.index("b1")]
+    assert b1.formula == "-0.001552"
+
+
+def test_lr_sets_the_learning_rate_of_the_notes(tmp_path):
+    result = run(tmp_path, "notes", "--net", "simple", "--out", "o", "--lr", "0.5")
+    assert result.returncode == 0, result.stderr
+    md = (tmp_path / "o" / "simple.md").read_text()
+    assert r"\eta = 0.5" in md
+    net = load_network("simple")
+    point, _ = example_point(net)
+    row = next(
+        x for x in md.splitlines() if x.startswith(r"| $`\frac{\mathrm{d}L}{\mathrm{d}W_{1}}")
+    )
+    after = float(row.rsplit("$`", 1)[1].split("`$")[0])
+    assert after == pytest.approx(point["W1"] - 0.5 * central(net, point, "W1"), abs=1e-4)
+    bad = run(tmp_path, "notes", "--net", "simple", "--out", "o", "--lr", "-1")
+    assert bad.returncode == 2 and "positive" in bad.stderr
+
+
+def test_the_growth_table_typesets_thousands_and_says_its_inputs():
+    index = notes.render_index([note("simple"), note("two_hidden")], "latex")
+    maths = re.findall(r"\$([^$]*)\$", index)
+    assert not [m for m in maths if re.search(r"\d,\d", m)], "a comma in math mode spaces out"
+    assert "6{,}372" in index and "as many inputs as neurons per layer" in index
+
+
+# --- names: the network's own, everywhere ------------------------------------------------------
+
+
+def test_3b1b_notes_write_the_loss_and_the_layer_form_in_their_own_letters():
+    chain, multi = markdown("chain_3b1b"), markdown("multi_3b1b")
+    assert "O_j" not in chain and "O_j" not in multi
+    assert r"\sum_j (a_{j}^{(L)} - y_{j})^2" in multi
+    assert r"W^{(L)} = \begin{pmatrix} w^{(L)} \end{pmatrix}" in chain
+    assert "W^{(2)}" not in chain and "a^{(1)}" not in chain
+    check = [x for x in note("chain_3b1b").exercises if x.command][0]
+    asked = "".join(piece for _, piece in check.question)
+    for name in re.findall(r"d(\w+)/d", check.command):
+        assert name in asked  # the file's names that derive check takes are shown
+
+
+def test_show_and_backprop_use_the_networks_loss_name(tmp_path):
+    shown = run(tmp_path, "show", "--net", "chain_3b1b").stdout
+    assert "C0 = (a2 - y)**2" in shown and "O_j" not in shown
+    swept = run(tmp_path, "backprop", "--net", "chain_3b1b").stdout
+    assert "dC0/dv" in swept and "dL/" not in swept
+
+
+def test_a_long_check_command_goes_one_path_a_line_and_still_matches(tmp_path):
+    net = load_network(str(HERE / "four_hidden.yaml"))
+    command = check_exercise(net, derive(net, net.loss, "W1", max_paths=None)).command
+    lines = command.splitlines()  # the last one ends with --net and the file's path
+    assert max(len(x) for x in lines[:-1]) <= 72 and len(lines) > 3
+    args = shlex.split(command)
+    result = run(Path.cwd(), *args[1:])
+    assert result.returncode == 0, result.stdout
+
+
+def test_dead_relu_solution_names_the_weights_out_of_it_too():
+    net = load_network("softmax")
+    point, _ = example_point(net)
+    fwd = values(net, point).forward
+    dead = next(n for n in net.neurons.values() if n.activation == "relu" and fwd[n.preact] <= 0)
+    out = [w for w, pairs in net.weight_edges.items() if any(a == dead.name for a, _ in pairs)]
+    assert out and all(central(net, point, w) == 0 for w in out)
+    [x] = [x for x in note("softmax").exercises if "exactly" in "".join(p for _, p in x.question)]
+    answer = "".join(p for _, p in x.answer)
+    assert all(net.latex_names[w] in answer for w in out)
+
+
+def test_a_skip_network_points_at_its_own_expansion_and_names_the_skip(tmp_path):
+    from conftest import SKIP
+
+    source = tmp_path / "skip.yaml"
+    source.write_text(SKIP + "values: {h: 0.5, W1: 0.4, W2: -0.7, W3: 0.9, y: 1}\n")
+    n = notes.build_note(load_network(str(source)))
+    assert not n.several.parameter
+    assert all(w.expansion_shown != "Several paths add" for w in n.worked)
+    assert n.skips and "road for the gradient" in notes.render_note(n, "markdown")
+
+
+def test_latex_of_the_changed_notes_has_the_new_sentences():
+    assert "is no factor of a path written over neurons" in latex("two_hidden")
