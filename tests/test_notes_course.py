@@ -34,7 +34,7 @@ def test_the_output_error_is_read_from_a_split_factor_not_from_two_factors(sourc
     w = note(source).worked[0]
     path = derive(net, net.loss, w.wrt).paths[0]
     o, v = path[1], path[2]
-    point, _ = example_point(net)
+    point = example_point(net)[0]
     compact = values(net, point).local[(o, v)]
     detail = values(net, point, detail=True).local
     zs = [net.neurons[k].preact for k in net.group(o)]
@@ -73,7 +73,7 @@ def test_softmax_layer_form_defines_J_and_heads_its_shapes_table_truly():
 def test_softmax_zero_paths_and_the_fanned_picture_are_explained():
     net = load_network("softmax")
     s = note("softmax").several
-    point, _ = example_point(net)
+    point = example_point(net)[0]
     v = values(net, point)
     d = derive(net, net.loss, s.wrt_tex.replace("_{", "").rstrip("}"))
     zero = [p for p in d.paths if any(v.local[e] == 0 for e in zip(p, p[1:], strict=False))]
@@ -95,7 +95,7 @@ def test_the_fraction_picture_is_introduced_before_it_is_named():
 
 def test_the_update_column_is_the_exact_step_with_the_step_visible():
     net = load_network("softmax")
-    point, _ = example_point(net)
+    point = example_point(net)[0]
     for p, c in zip(net.parameters, note("softmax").sweep.gradients, strict=True):
         decimals = len(c.formula.split(".")[1])
         exact = point[p] - 0.1 * central(net, point, p)
@@ -112,7 +112,7 @@ def test_lr_sets_the_learning_rate_of_the_notes(tmp_path):
     md = (tmp_path / "o" / "simple.md").read_text()
     assert r"\eta = 0.5" in md
     net = load_network("simple")
-    point, _ = example_point(net)
+    point = example_point(net)[0]
     row = next(
         x for x in md.splitlines() if x.startswith(r"| $`\frac{\mathrm{d}L}{\mathrm{d}W_{1}}")
     )
@@ -163,7 +163,7 @@ def test_a_long_check_command_goes_one_path_a_line_and_still_matches(tmp_path):
 
 def test_dead_relu_solution_names_the_weights_out_of_it_too():
     net = load_network("softmax")
-    point, _ = example_point(net)
+    point = example_point(net)[0]
     fwd = values(net, point).forward
     dead = next(n for n in net.neurons.values() if n.activation == "relu" and fwd[n.preact] <= 0)
     out = [w for w, pairs in net.weight_edges.items() if any(a == dead.name for a, _ in pairs)]
