@@ -263,17 +263,32 @@ def backprop(
 
 
 @main.command()
-@click.argument("answer", required=False)
-@NET
+@click.argument("answer", nargs=-1, metavar="[ANSWER | FILE...]")
 @click.option(
-    "--file",
-    "file_",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Grade every answer in a file.",
+    "--net",
+    "net_source",
+    metavar="NET",
+    help="A network file, or the name of a bundled one (an --expect file may name it instead).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+    "--file",
+    "files",
+    multiple=True,
+    metavar="FILE",
+    help="Grade every answer in a file; a glob, a folder or several files grade a class.",
+)
+@click.option(
+    "--expect",
+    metavar="dA/dB,...|FILE.yaml",
+    help="The questions: a missing answer scores as missing (a YAML file: points, network).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "csv", "gradescope")),
+    default="text",
+    show_default=True,
+    help="csv: a gradebook; gradescope: Gradescope's results.json.",
 )
 @click.option(
     "--detail",
@@ -281,30 +296,57 @@ def backprop(
     help="Grade in the detailed view (z nodes in the chain); an answer naming a z uses it anyway.",
 )
 @digits_option
+@AT
 @user_errors
-def check(answer: str | None, net_source: str, file_: str | None, fmt: str, detail: bool) -> None:
-    """Grade a hand-written expansion: exit 0 if it matches, 1 if not."""
+def check(
+    answer: tuple[str, ...],
+    net_source: str | None,
+    files: tuple[str, ...],
+    expect: str | None,
+    fmt: str,
+    detail: bool,
+    at_: str | None,
+) -> None:
+    """Grade a hand-written expansion, or a class's files: exit 0 if all match, 1 if not."""
     from derive import check as grader
+    from derive.evaluate import read_at
     from derive.graph import load_network
 
-    net = load_network(net_source)
-    if (answer is None) == (file_ is None):
+    if not files and len(answer) != 1:
         raise DeriveError(
-            "give either an answer or --file, not both or neither",
-            hint='derive check "dL/dW1 = ..." --net NET',
+            "give either one answer or --file",
+            hint='derive check "dL/dW1 = ..." --net NET, or --file answers.md',
         )
+    assignment = grader.read_expect(expect) if expect else None
+    source = net_source or (assignment.network if assignment else None)
+    if source is None:
+        raise DeriveError("no network given", hint="add --net NET (or network: to --expect's file)")
+    net = load_network(source)
+    point = None
+    if at_ is not None:
+        try:
+            point, _ = read_at(at_, net)
+        except DeriveError as err:
+            err.message = f"--at: {err.message}"
+            raise
     try:
-        if file_ is not None:
-            results = grader.check_file(net, file_)
-            report, ok = grader.format_file_report(results, fmt), results.match
+        if files and grader.grades_a_class([*files, *answer], assignment, fmt):
+            sources = grader.submission_files([*files, *answer])
+            book = grader.grade_class(net, sources, assignment, at=point)
+            report, status = grader.format_gradebook(book, fmt), 0 if book.all_match else 1
+        elif files:
+            results = grader.check_file(net, files[0], at=point)
+            report, status = grader.format_file_report(results, fmt), results.exit_status
+        elif fmt in ("csv", "gradescope"):
+            raise DeriveError(f"--format {fmt} is a gradebook of files", hint="add --file FILES")
         else:
-            result = grader.check(net, answer, detail=detail or None)
-            report, ok = grader.format_report(result, fmt), result.ok
+            result = grader.check(net, answer[0], detail=detail or None, at=point)
+            report, status = grader.format_report(result, fmt), 0 if result.ok else 1
     except (ArithmeticError, ValueError, TypeError, RecursionError) as err:
         # Not a verdict: exit 2 like every failure that is not "does not match".
         raise DeriveError(f"cannot grade this answer ({type(err).__name__}: {err})") from err
     click.echo(report, nl=False)
-    sys.exit(0 if ok else 1)
+    sys.exit(status)
 
 
 @main.command()

@@ -86,7 +86,9 @@ class _Parser(Parser):
         self._skip_dollars()
         self._skip_full_stop()
         if not self._at_end():
-            raise self._error(f"unexpected '{self.text[self.pos]}'", self._expected_after())
+            raise self._error(
+                f"unexpected {character(self.text[self.pos])}", self._expected_after()
+            )
         for start, node in sides:
             self._check_depth(node, start)
         if len(sides) == 1:
@@ -253,7 +255,7 @@ class _Parser(Parser):
         if word:
             return self._identifier(word.group(), col)
         ch = self.text[self.pos]
-        raise self._error(f"unexpected '{ch}'", "expected a number, a name, dA/dB or '('")
+        raise self._error(f"unexpected {character(ch)}", "expected a number, a name, dA/dB or '('")
 
     def _identifier(self, written: str, col: int) -> Node:
         name = self.table.exact(written)
@@ -384,3 +386,16 @@ class _Parser(Parser):
 
 def _is_number_start(ch: str) -> bool:
     return is_digit(ch) or ch == "."
+
+
+def character(ch: str) -> str:
+    """Return a character as a report names it: ``'%'``, or a NUL byte or control character by code.
+
+    >>> character("%"), character("\\x00"), character("\\x1b")
+    ("'%'", 'NUL byte (\\\\x00)', 'control character U+001B')
+    """
+    if ch == "\x00":
+        return "NUL byte (\\x00)"
+    if not ch.isprintable():
+        return f"control character U+{ord(ch):04X}"
+    return f"'{ch}'"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from derive.check.results import Reason
+from derive.errors import DeriveError
 from derive.evaluate import at, forward, random_point
 from derive.expand import expanded_terms, local_partial, symbol
 from derive.formula.tree import (
@@ -287,6 +288,8 @@ def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:
     guess = Fraction(usable[0][0] / usable[0][1]).limit_denominator(12)
     if guess == 1 or not all(close(a, float(guess) * t) for a, t in pairs):
         return None
+    if guess == 0 and any(a != 0 for a, _ in pairs):
+        return None  # 2.4e-195 is tiny, not 0: "the answer is 0" would contradict the value shown
     return guess
 
 
@@ -302,7 +305,7 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     written is off by at most half a unit in its last place, and those errors
     carried through the answer's arithmetic bound how far it may be.
     """
-    truth = at(g.derived(of, wrt), dict(g.net.values)).value
+    truth = _value_at_point(g, of, wrt)
     got = evaluate(side, {}, None)
     slack = _slack(side, g.answer.text, got) * 1.001 + 1e-15 + REL_TOL * abs(truth)
     off = abs(got - truth)
@@ -310,19 +313,32 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     # Cut off rather than rounded (0.00184 for 0.001848): the digits kept must be right,
     # so at least one of them is not 0 and the sign is the truth's (0.0 is not 0.067).
     cut_off = single and 0 < got * truth and abs(got) <= abs(truth) and off <= 2 * slack
-    where = f"d{of}/d{wrt} at the network's own values is {num(truth)}"
+    point = "at the point given" if g.at is not None else "at the network's own values"
+    where = f"d{of}/d{wrt} {point} is {num(truth)}"
     # A lone 0.0 says the derivative is zero: rounding does not excuse that.
     zero = single and got == 0 and abs(truth) > 1e-12
     if math.isfinite(truth) and (off <= slack or cut_off) and not zero:
         g.notes.append(f"a number: {where}, the same to the digits written")
         return []
-    return [
-        Reason(
-            "value_mismatch",
-            f"the answer is a number, {num(got)}, but {where} "
-            f"(d{of}/d{wrt} is not a constant: write its formula, or its value there)",
-        )
-    ]
+    if math.isfinite(truth) and truth and abs(got + truth) <= slack:
+        return [Reason("value_mismatch", f"sign error: the answer is {num(got)}, but {where}")]
+    return [Reason("value_mismatch", f"the answer is a number, {num(got)}, but {where}")]
+
+
+def _value_at_point(g: Grader, of: str, wrt: str) -> float:
+    """Return the derivative's value at the point a number is graded at (``--at``, or ``values:``)."""
+    point = dict(g.net.values) if g.at is None else dict(g.at)
+    try:
+        return at(g.derived(of, wrt), point).value
+    except DeriveError as err:
+        if g.at is not None:
+            raise
+        raise DeriveError(
+            f"a number is graded at a point, and the network has no values to make one "
+            f"({err.message})",
+            hint="give the point with --at name=value,... (or a YAML file), "
+            "or in the network file's values:",
+        ) from None
 
 
 def _slack(side: Node, text: str, got: float) -> float:

@@ -12,11 +12,12 @@ out silently; a ``$$`` that never closes is reported and reading goes on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from derive.check.grade import check
 from derive.check.results import BatchResult, LineResult, NoLeftSide
+from derive.check.views import Shared
 from derive.errors import DeriveError
 from derive.graph import DERIVATIVE, Network
 from derive.yamlread import MAX_TEXT_BYTES, read_text
@@ -39,6 +40,7 @@ _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{(?:aligned|align\*?|split|gathered|
 _ROW_CONTINUES = re.compile(r"\s*(?:\\q?quad\s*|\\[,;:! ]\s*)*(?:=|\+|-|−|\\cdot|\\times|·)")
 
 Entry = tuple[int, str, str]  # line number, text, kind: answer, skipped or unclosed
+Piece = tuple[int, str]  # a line of a math block: its number and its text
 
 
 def answers_in(text: str, markdown: bool = False) -> list[tuple[int, str]]:
@@ -65,10 +67,10 @@ def entries(text: str, markdown: bool) -> Iterator[Entry]:
             continue  # a heading
         fence = _FENCE.fullmatch(line) if markdown else None
         if fence:
-            body, i = _fenced(fence.group(1), lines, i)
+            pieces, i = _fenced(fence.group(1), lines, i)
             if fence.group(2) == "math":
-                yield from _from_math(number, body, markdown)
-            elif _DERIVATIVE.search(body):
+                yield from _from_math(pieces, markdown)
+            elif any(_DERIVATIVE.search(text) for _, text in pieces):
                 yield number, line, "skipped"  # code, not an answer
             continue
         start = _unmarked(line) if markdown else line
@@ -82,9 +84,40 @@ def entries(text: str, markdown: bool) -> Iterator[Entry]:
                     yield from _from_line(number, rest, markdown)
                 continue  # and the lines after it are read as they are
             i = end
-            yield from _from_math(number, body, markdown)
+            yield from _from_math(body, markdown)
             continue
+        while i < len(lines) and _wraps(line, _quoted(lines[i], markdown), markdown):
+            line = f"{line} {_quoted(lines[i], markdown)}"  # one answer over several lines
+            i += 1
         yield from _from_line(number, line, markdown)
+
+
+_OPERATOR_END = re.compile(r"(?:[-+*/=(·×−]|\\cdot|\\times)\Z")
+_OPERATOR_START = re.compile(r"(?:[-+*/=·×&)−]|\\cdot|\\times)")
+_BULLET = re.compile(r"[-*+]\s")  # a Markdown list item, not a wrapped "- dL/dO22*..."
+
+
+def _quoted(line: str, markdown: bool) -> str:
+    return _QUOTE.sub("", line, count=1) if markdown and line.startswith(">") else line
+
+
+def _wraps(line: str, after: str, markdown: bool) -> bool:
+    """Return whether ``after`` goes on an answer ``line`` that was wrapped before its end.
+
+    It does when the line ends with an operator, or the next one starts with
+    one (``+ dL/dO31*...``). In Markdown ``- `` and ``* `` start a list item
+    instead, and so does ``+ `` in a list of ``+`` items.
+    """
+    if not after or after.startswith(("#", "$", "`", "~")) or _answer_like(_unmarked(after)):
+        return False
+    bare = _unwrapped(_unmarked(line)) if markdown else line
+    if not _answer_like(bare) or "$" in bare or "`" in bare:
+        return False
+    if _OPERATOR_END.search(bare):
+        return True
+    if markdown and _BULLET.match(after):
+        return after[0] == "+" and not line.startswith("+ ")
+    return bool(_OPERATOR_START.match(after))
 
 
 def _unmarked(line: str) -> str:
@@ -114,39 +147,50 @@ def _from_line(number: int, line: str, markdown: bool) -> Iterator[Entry]:
     found = [m for m in maths if "=" in m and (not markdown or _answer_like(m))]
     if found:
         for m in found:
-            yield from _from_math(number, m, markdown)
+            yield from _from_math([(number, m)], markdown)
     elif not markdown:
         yield number, bare, "answer"  # in a plain text file every line is an answer
     elif _DERIVATIVE.search(line):
         yield number, line, "skipped"
 
 
-def _from_math(number: int, math: str, markdown: bool) -> Iterator[Entry]:
+def _from_math(pieces: list[Piece], markdown: bool) -> Iterator[Entry]:
     """Yield the answers of a piece of math: one, or one per row of an aligned block."""
-    for row in _rows(math):
+    for number, row in _rows(pieces):
         if not markdown or _answer_like(row) or _DERIVATIVE.match(row):
             yield number, row, "answer"
         elif _DERIVATIVE.search(row):
             yield number, row, "skipped"
 
 
-def _rows(math: str) -> list[str]:
-    """Return the equations of a math block: ``\\begin{aligned}`` rows that start anew split it.
+def _rows(pieces: list[Piece]) -> list[Piece]:
+    """Return the equations of a math block, each at the line it starts on.
 
-    A row that starts with ``=`` or an operator (``&= ...``, ``&+ ...``) goes on the one before.
+    ``\\begin{aligned}`` rows that start anew split it; a row that starts with
+    ``=`` or an operator (``&= ...``, ``&+ ...``) goes on the one before.
     """
-    if not _ENVIRONMENT.search(math):
-        return [math.strip()]
-    body = _ENVIRONMENT.sub(" ", math)
-    rows: list[str] = []
-    for row in body.split("\\\\"):
-        row = row.replace("&", " ").strip()
-        if not row:
-            continue
-        if rows and _ROW_CONTINUES.match(row):
-            rows[-1] += " " + row
-        else:
-            rows.append(row)
+    if not any(_ENVIRONMENT.search(text) for _, text in pieces):
+        return [(pieces[0][0], " ".join(text for _, text in pieces).strip())]
+    rows: list[Piece] = []
+    row: list[str] = []
+    start: int | None = None  # the line where the row's first math is
+
+    def end_row() -> None:
+        text = _ENVIRONMENT.sub(" ", " ".join(row)).replace("&", " ").strip()
+        if text and rows and _ROW_CONTINUES.match(text):
+            rows[-1] = (rows[-1][0], f"{rows[-1][1]} {text}")
+        elif text:
+            rows.append((start or pieces[0][0], text))
+
+    for number, line in pieces:
+        for k, part in enumerate(line.split("\\\\")):
+            if k:  # a \\ ends the row before it
+                end_row()
+                row, start = [], None
+            if start is None and _ENVIRONMENT.sub(" ", part).replace("&", " ").strip():
+                start = number
+            row.append(part)
+    end_row()
     return rows
 
 
@@ -160,15 +204,15 @@ def _unwrapped(text: str) -> str:
     return text
 
 
-def _fenced(marker: str, lines: list[str], i: int) -> tuple[str, int]:
+def _fenced(marker: str, lines: list[str], i: int) -> tuple[list[Piece], int]:
     parts = []
     while i < len(lines):
         line = lines[i]
         i += 1
         if line.startswith(marker):
             break
-        parts.append(line)
-    return " ".join(parts).strip(), i
+        parts.append((i, line))
+    return parts or [(i, "")], i
 
 
 _CLOSERS = {"\\[": "\\]", "\\(": "\\)"}  # LaTeX's display and inline math
@@ -185,9 +229,9 @@ def _block_opener(line: str) -> str:
 
 def _math_block(
     first: str, delimiter: str, lines: list[str], i: int, markdown: bool
-) -> tuple[str, int | None]:
-    """Return a block's math and the index after it, or None for the index when it never closes."""
-    parts = [first[len(delimiter) :]]
+) -> tuple[list[Piece], int | None]:
+    """Return a block's lines and the index after it, or None for the index when it never closes."""
+    parts = [(i, first[len(delimiter) :])]
     closer = _CLOSERS.get(delimiter, delimiter)
     while i < len(lines):
         line = lines[i]
@@ -195,14 +239,14 @@ def _math_block(
             line = _QUOTE.sub("", line, count=1)
         i += 1
         if line.endswith(closer):
-            parts.append(line[: -len(closer)])
-            return " ".join(parts).strip(), i
+            parts.append((i, line[: -len(closer)]))
+            return parts, i
         if line.startswith(closer):
             # "$$ and more": the block closes here too, so the lines after it are still read.
-            parts.append(line[len(closer) :])
-            return " ".join(parts).strip(), i
-        parts.append(line)
-    return "", None
+            parts.append((i, line[len(closer) :]))
+            return parts, i
+        parts.append((i, line))
+    return [], None
 
 
 def _math_in(line: str) -> list[str]:
@@ -220,25 +264,50 @@ def _answer_like(math: str) -> bool:
 # -- grading them -----------------------------------------------------------------------
 
 
-def check_text(net: Network, text: str, *, markdown: bool = False, source: str = "") -> BatchResult:
+MAX_ANSWERS = 500  # answers graded in one file; the rest are listed as one warning
+
+
+def check_text(
+    net: Network,
+    text: str,
+    *,
+    markdown: bool = False,
+    source: str = "",
+    shared: Shared | None = None,
+    at: Mapping[str, float] | None = None,
+) -> BatchResult:
     """Return the verdict on every answer in a text, one per line (see :func:`answers_in`).
 
     Markdown prose that mentions a derivative is listed as ``skipped``; an
-    unclosed ``$$`` as ``unreadable``.
+    unclosed ``$$`` as a ``warning`` (not an answer). ``shared`` and ``at``
+    are :func:`derive.check.grade.check`'s.
     """
-    lines = []
+    shared = shared or Shared(net)
+    lines: list[LineResult] = []
+    graded = 0
     for number, answer, kind in entries(text, markdown):
+        if kind == "answer" and graded == MAX_ANSWERS:
+            why = f"more than {MAX_ANSWERS} answers in one file: the rest are not graded"
+            lines.append(LineResult(number, "", "warning", why))
+            break
         if kind == "answer":
-            lines.append(_check_line(net, number, answer))
+            graded += 1
+            lines.append(_check_line(net, number, answer, shared, at))
         elif kind == "unclosed":
             hint = "close it with $$, or the answers after it are read as prose"
-            lines.append(LineResult(number, answer, "unreadable", f"{answer}: {hint}"))
+            lines.append(LineResult(number, answer, "warning", f"{answer}: {hint}"))
         else:
             lines.append(LineResult(number, answer, "skipped", _SKIPPED, _mentioned(answer)))
     return BatchResult(net.name, tuple(lines), source)
 
 
-def check_file(net: Network, path: str | Path) -> BatchResult:
+def check_file(
+    net: Network,
+    path: str | Path,
+    *,
+    shared: Shared | None = None,
+    at: Mapping[str, float] | None = None,
+) -> BatchResult:
     """Return the verdict on every answer in a file; ``.md`` files are read as Markdown.
 
     Raises
@@ -249,7 +318,7 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
     path = Path(path)
     text = read_text(path, "the file of answers", MAX_TEXT_BYTES, bom=True, hint="split it")
     markdown = path.suffix.lower() in (".md", ".markdown")
-    batch = check_text(net, text, markdown=markdown, source=str(path))
+    batch = check_text(net, text, markdown=markdown, source=str(path), shared=shared, at=at)
     if not batch.graded:
         raise DeriveError(
             f"no answers found in {path}", file=str(path),
@@ -258,9 +327,11 @@ def check_file(net: Network, path: str | Path) -> BatchResult:
     return batch
 
 
-def _check_line(net: Network, number: int, text: str) -> LineResult:
+def _check_line(
+    net: Network, number: int, text: str, shared: Shared, at: Mapping[str, float] | None
+) -> LineResult:
     try:
-        result = check(net, text)
+        result = check(net, text, shared=shared, at=at)
     except NoLeftSide as err:
         return LineResult(number, text, "no_answer", f"write {err.suggestion}", err.derivative)
     except DeriveError as err:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from fractions import Fraction
 from typing import Any
 
+from derive.check.gradebook import Gradebook, Score, Submission
 from derive.check.results import BatchResult, CheckResult, Reason
 from derive.printing import words
 
@@ -64,7 +68,12 @@ def format_batch_text(batch: BatchResult) -> str:
     """Return the table (line, derivative, verdict, reason) and summary for a file."""
     rows = [("line", "derivative", "verdict", "reason")]
     rows += [
-        (str(r.line), r.derivative or "?", r.verdict.replace("_", " "), r.reason)
+        (
+            str(r.line),
+            r.derivative or ("-" if r.verdict == "warning" else "?"),
+            r.verdict.replace("_", " "),
+            r.reason,
+        )
         for r in batch.lines
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -94,6 +103,9 @@ def summary_line(counts: dict[str, int]) -> str:
     if counts.get("skipped"):
         k = counts["skipped"]
         text += f"; {k} {plural(k, 'line', 'lines')} of prose mentioning a derivative not graded"
+    if counts.get("warning"):
+        k = counts["warning"]
+        text += f"; {k} {plural(k, 'warning', 'warnings')} about the file"
     return text
 
 
@@ -135,3 +147,168 @@ def format_file_report(batch: BatchResult, fmt: str = "text") -> str:
 def plural(count: int, one: str, many: str) -> str:
     """Return ``one`` for a count of 1, else ``many``."""
     return one if count == 1 else many
+
+
+# -- a class's gradebook ----------------------------------------------------------------
+
+
+def format_gradebook(book: Gradebook, fmt: str = "text") -> str:
+    """Return what ``derive check --file`` prints for a class: text, json, csv or gradescope."""
+    if fmt == "csv":
+        return gradebook_csv(book)
+    if fmt == "gradescope":
+        return json.dumps(gradescope(book), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "json":
+        return json.dumps(gradebook_json(book), indent=2, ensure_ascii=False) + "\n"
+    return gradebook_text(book) + "\n"
+
+
+def gradebook_text(book: Gradebook) -> str:
+    """Return one row per file and answer, each file's score, and a summary line."""
+    rows = [("file", "line", "derivative", "verdict", "reason")]
+    for sub in book.submissions:
+        if sub.batch is None:
+            rows.append((sub.file, "-", "-", "unreadable", sub.error))
+        for line in sub.batch.lines if sub.batch else ():
+            shown = line.derivative or ("-" if line.verdict == "warning" else "?")
+            rows.append((sub.file, str(line.line), shown, line.verdict.replace("_", " "),
+                         line.reason))  # fmt: skip
+        for score in sub.scores:
+            if score.verdict == "missing" and sub.batch is not None:
+                rows.append((sub.file, "-", score.question.name, "missing", score.feedback))
+    out = _table(rows)
+    out.append("")
+    out += _table([("score", "file")] + [(_score(s.score, s.max_score), s.file)
+                                          for s in book.submissions])  # fmt: skip
+    out.append(gradebook_summary(book))
+    return "\n".join(out)
+
+
+def gradebook_summary(book: Gradebook) -> str:
+    """Return the last line of a class's report: files, verdicts per question, the mean score.
+
+    Without ``--expect`` it says that the questions are the ones the class answered.
+    """
+    counts = dict.fromkeys(("match", "mismatch", "unreadable", "missing"), 0)
+    for sub in book.submissions:
+        for score in sub.scores:
+            counts[score.verdict] += 1
+    n = len(book.submissions)
+    bad = sum(sub.batch is None for sub in book.submissions)
+    total = sum(counts.values())
+    mean = sum((s.score for s in book.submissions), Fraction(0)) / n if n else Fraction(0)
+    text = (
+        f"{n} {plural(n, 'file', 'files')} ({bad} not read); {total} "
+        f"{plural(total, 'question', 'questions')} scored: {counts['match']} "
+        f"{plural(counts['match'], 'matches', 'match')}, {counts['mismatch']} "
+        f"{plural(counts['mismatch'], 'does', 'do')} not match, {counts['unreadable']} "
+        f"unreadable, {counts['missing']} missing; mean score "
+        f"{_score(mean, book.assignment.max_score)}"
+    )
+    if book.from_answers:
+        text += " (the questions are the derivatives answered; --expect fixes them)"
+    return text
+
+
+def gradebook_csv(book: Gradebook) -> str:
+    """Return the gradebook as CSV: file, score, max, then each question's verdict."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", "score", "max", *(q.name for q in book.assignment.questions)])
+    for sub in book.submissions:
+        cells = [_cell(sub.file), _points(sub.score), _points(sub.max_score)]
+        writer.writerow(cells + [s.verdict for s in sub.scores])
+    return out.getvalue()
+
+
+def gradescope(book: Gradebook) -> dict[str, Any]:
+    """Return Gradescope's autograder ``results.json``: one file's, or ``submissions`` of several."""
+    results = [_gradescope_one(sub) for sub in book.submissions]
+    if len(results) == 1:
+        return results[0]
+    return {"submissions": [{"file": s.file, **r} for s, r in zip(book.submissions, results,
+                                                                   strict=True)]}  # fmt: skip
+
+
+def _gradescope_one(sub: Submission) -> dict[str, Any]:
+    tests = [
+        {
+            "name": score.question.name,
+            "score": float(score.points),
+            "max_score": float(score.question.points),
+            "status": "passed" if score.verdict == "match" else "failed",
+            "output": _feedback(score),
+        }
+        for score in sub.scores
+    ]  # fmt: skip
+    output = f"{_score(sub.score, sub.max_score)} points"
+    if sub.error:
+        output += f"; the file was not graded: {sub.error}"
+    return {"score": float(sub.score), "output": output, "tests": tests}
+
+
+_VERDICT_WORDS = {"mismatch": "does not match", "unreadable": "unreadable", "missing": "missing"}
+
+
+def _feedback(score: Score) -> str:
+    """Return what a student reads for one question: ``line 3: does not match: ...``."""
+    if score.verdict == "match":
+        return score.feedback
+    where = f"line {score.line}: " if score.line else ""
+    if score.verdict == "missing":
+        return score.feedback
+    return f"{where}{_VERDICT_WORDS[score.verdict]}: {score.feedback}"
+
+
+def gradebook_json(book: Gradebook) -> dict[str, Any]:
+    """Return the gradebook as a JSON-ready dict: the questions, and every submission's scores."""
+    return {
+        "network": book.network,
+        "questions": [
+            {"name": q.name, "points": float(q.points)} for q in book.assignment.questions
+        ],
+        "submissions": [
+            {
+                "file": sub.file,
+                "score": float(sub.score),
+                "max_score": float(sub.max_score),
+                "error": sub.error,
+                "scores": [
+                    {
+                        "question": s.question.name,
+                        "verdict": s.verdict,
+                        "points": float(s.points),
+                        "max_points": float(s.question.points),
+                        "line": s.line,
+                        "feedback": s.feedback,
+                    }
+                    for s in sub.scores
+                ],
+                "check": batch_to_json(sub.batch) if sub.batch else None,
+            }
+            for sub in book.submissions
+        ],  # fmt: skip
+        "summary": gradebook_summary(book),
+    }
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+        for row in rows
+    ]
+
+
+def _points(value: Fraction) -> str:
+    """Return points as ``3`` or ``2.5``."""
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def _score(got: Fraction, out_of: Fraction) -> str:
+    return f"{_points(got)}/{_points(out_of)}"
+
+
+def _cell(text: str) -> str:
+    """Return a CSV cell a spreadsheet shows as text: a file named ``=cmd()`` is no formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -79,13 +79,17 @@ class CheckResult:
         return "\n".join(lines) + "\n"
 
 
+VERDICTS = ("match", "mismatch", "unreadable", "no_answer", "skipped", "warning")
+
+
 @dataclass(frozen=True)
 class LineResult:
-    """One line of a file: its verdict is match, mismatch, unreadable, no_answer or skipped.
+    """One line of a file: its verdict is match, mismatch, unreadable, no_answer, skipped or warning.
 
     ``no_answer`` is a line meant as an answer that has no ``=`` (``dL/dW7``);
     ``skipped`` is Markdown prose that mentions a derivative but is not an
     answer: listed so that nothing is left out silently, and not a failure.
+    ``warning`` is about the file, not an answer (a ``$$`` that never closes).
     """
 
     line: int
@@ -98,7 +102,7 @@ class LineResult:
     @property
     def ok(self) -> bool:
         """Return whether this line's answer matches (a skipped prose line is no failure)."""
-        return self.verdict in ("match", "skipped")
+        return self.verdict in ("match", "skipped", "warning")
 
 
 @dataclass(frozen=True)
@@ -122,18 +126,29 @@ class BatchResult:
 
     @property
     def summary(self) -> dict[str, int]:
-        """Return how many lines have each verdict; ``total`` counts the answers (not skipped)."""
-        counts = dict.fromkeys(("match", "mismatch", "unreadable", "no_answer", "skipped"), 0)
+        """Return how many lines have each verdict; ``total`` counts the answers."""
+        counts = dict.fromkeys(VERDICTS, 0)
         for line in self.lines:
             counts[line.verdict] += 1
-        return {"total": len(self.lines) - counts["skipped"], **counts}
+        return {"total": len(self.graded), **counts}
 
     @property
     def graded(self) -> tuple[LineResult, ...]:
-        """Return the lines that are answers (every line but skipped prose)."""
-        return tuple(line for line in self.lines if line.verdict != "skipped")
+        """Return the lines that are answers (not skipped prose, not a warning)."""
+        return tuple(line for line in self.lines if line.verdict not in ("skipped", "warning"))
 
     @property
     def match(self) -> bool:
         """Return whether every answer matched (a file with no answers matches nothing)."""
         return bool(self.graded) and all(line.ok for line in self.lines)
+
+    @property
+    def exit_status(self) -> int:
+        """Return the command's exit status: 0 all match, 1 one does not, 2 only unreadable ones.
+
+        An answer that cannot be read is no verdict: a file of matches and
+        unreadable lines is bad input (2), as one unreadable answer is.
+        """
+        if self.match:
+            return 0
+        return 1 if any(line.verdict == "mismatch" for line in self.lines) else 2

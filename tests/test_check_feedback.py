@@ -1,0 +1,100 @@
+"""Feedback a student can act on (issue 20): what a report says when an answer is wrong.
+
+Each wrong answer is first shown wrong, and how, by tests/reference.py
+(central differences on the composed network, nothing of derive's); the
+report must then name that difference.
+"""
+
+from __future__ import annotations
+
+import pytest
+import reference
+from clirun import run
+
+from derive.check import check, check_text
+from derive.graph import load_network
+
+NOVALUES = "layers:\n  - inputs: [x1]\n  - neurons: [O1]\nloss: {kind: half_squared_error}\n"
+W1_FORMULA = "O11*x1*(1 - O11)*(O31 - y)*(O21*W11*W7*(1 - O21) + O22*W12*W9*(1 - O22))"
+
+
+@pytest.fixture(scope="module")
+def nets():
+    return {name: load_network(name) for name in ("two_hidden", "simple")}
+
+
+def messages(result) -> str:
+    return "\n".join(r.message for r in result.reasons)
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+def test_rows_of_an_aligned_block_are_reported_at_their_own_lines(nets):
+    text = "\n".join(["$$", r"\begin{aligned}", r"dL/dW11 &= (O31 - y) O21 \\",
+                      r"dL/dW12 &= (O31 - y) \\", r"  &\quad \cdot O22", r"\end{aligned}", "$$"])  # fmt: skip
+    batch = check_text(nets["two_hidden"], text, markdown=True)
+    assert [(r.line, r.derivative, r.verdict) for r in batch.lines] == [
+        (3, "dL/dW11", "match"),
+        (4, "dL/dW12", "match"),
+    ]
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_a_wrapped_answer_is_one_answer_at_its_first_line(nets, markdown):
+    text = (
+        "dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1\n"
+        "  + dL/dO31*dO31/dO22*dO22/dO11*dO11/dW1\n"
+        "dL/dW2 = dL/dO11*dO11/dW2 +\n  dL/dO12*dO12/dW2\n"
+    )
+    batch = check_text(nets["two_hidden"], text, markdown=markdown)
+    assert [(r.line, r.verdict) for r in batch.lines] == [(1, "match"), (3, "mismatch")]
+    assert "W2 feeds only O11" in batch.lines[1].reason  # the whole line, not "write dL/dW2 = +"
+
+
+def test_an_unclosed_display_block_is_a_warning_not_an_extra_answer(nets):
+    answers = [f"dL/dW{k} = dL/dO11*dO11/dW{k}" for k in (1, 2, 3)]
+    text = "$$ " + "\n\n".join(answers) + "\n"
+    batch = check_text(nets["two_hidden"], text, markdown=True)
+    assert batch.summary["total"] == 3 and batch.summary["warning"] == 1
+
+
+def test_a_nul_byte_is_named_and_matches_with_unreadable_lines_exit_2(nets, tmp_path):
+    assert (
+        "unexpected NUL byte (\\x00)"
+        in check_text(nets["simple"], "dL/dW4 = 2\x00").lines[0].reason
+    )
+    (tmp_path / "a.txt").write_bytes(b"dL/dW4 = dL/dO2*dO2/dW4\ndL/dW4 = dL/dO2 +* dO2/dW4\n")
+    done = run(tmp_path, "check", "--file", "a.txt", "--net", "simple")
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[-1] == "2 answers: 1 matches, 0 do not match, 1 unreadable"
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+
+def test_a_number_with_the_wrong_sign_is_a_sign_error_and_never_not_a_constant(nets):
+    n = nets["two_hidden"]
+    truth = reference.central_difference(n, "L", "W1", dict(n.values))
+    result = check(n, f"dL/dW1 = {-truth:.4g}")
+    assert messages(result).startswith(f"sign error: the answer is {-truth:.4g}")
+    assert "not a constant" not in messages(check(n, "dL/dW1 = 0.5"))
+
+
+def test_check_at_grades_a_number_at_the_point_given(tmp_path):
+    point = {"x1": 0.5, "W1": -0.3, "y": 0.2}
+    (tmp_path / "n.yaml").write_text(NOVALUES)
+    n = load_network(tmp_path / "n.yaml")
+    truth = reference.central_difference(n, "L", "W1", point)
+    at = ",".join(f"{k}={v}" for k, v in point.items())
+    done = run(tmp_path, "check", f"dL/dW1 = {truth:.4g}", "--net", "n.yaml", "--at", at)
+    assert done.returncode == 0, done.stdout
+    done = run(tmp_path, "check", "dL/dW1 = 0.5", "--net", "n.yaml")
+    assert done.returncode == 2
+    assert "give the point with --at name=value" in done.stderr
+
+
+def test_a_power_that_underflows_is_never_called_zero(nets):
+    result = check(nets["two_hidden"], f"dL/dW1 = ({W1_FORMULA})^64")
+    text = messages(result)  # (2.4e-195: a tiny number, not 0)
+    assert "the answer is 0" not in text and "the answer is 2.359e-195" in text
