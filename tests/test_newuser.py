@@ -188,7 +188,7 @@ def test_check_prints_its_numbers_to_the_digits_asked(tmp_path: Path):
     net = derive.load("two_hidden")
     truth = ref.sympy_value(sp.diff(ref.composed_loss(net), sp.Symbol("W1")), net.values)
     r = run(tmp_path, "check", "dL/dW1 = 0.5", "--net", "two_hidden", "--digits", "9")
-    assert f"is {truth:#.9g} (" in r.stdout
+    assert f"is {truth:#.9g}\n" in r.stdout
 
 
 @pytest.mark.parametrize("args", [["dL/dW1"], ["backprop"]], ids=["expand", "backprop"])
