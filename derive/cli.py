@@ -65,9 +65,13 @@ class DefaultGroup(click.Group):
     """A group whose first argument, when not a command, is a derivative for ``expand``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args[:1] == ["help"]:  # derive help, derive help notes
+            args = [*args[1:2], "--help"]
+        typed = list(args)
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             _not_a_command(args, list(self.commands))
             args = ["expand", *args]
+        _network_without_net(args, typed)
         return super().parse_args(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -120,6 +124,27 @@ def _not_a_command(args: list[str], commands: list[str]) -> None:
 def _first_line(command: click.Command) -> str:
     """Return the first paragraph of a command's help, on one line."""
     return " ".join((command.help or "").split("\n\n")[0].split())
+
+
+def _network_without_net(args: list[str], typed: list[str]) -> None:
+    """Raise a usage error suggesting ``--net NAME`` when a command needing one got it bare.
+
+    ``derive backprop two_hidden`` would otherwise say only that ``--net`` is missing.
+    """
+    import shlex
+
+    from derive.data import data_dir
+
+    if args[:1] not in (["expand"], ["backprop"], ["check"], ["show"]):
+        return
+    if any(a in ("-h", "--help") or a.split("=")[0] == "--net" for a in args):
+        return
+    bundled = {p.stem for p in data_dir("networks").glob("*.yaml")}
+    for i, word in enumerate(typed):
+        follows_option = i > 0 and typed[i - 1].startswith("-")
+        if not follows_option and (word in bundled or word.endswith((".yaml", ".yml"))):
+            again = shlex.join(["derive", *typed[:i], "--net", word, *typed[i + 1 :]])
+            raise click.UsageError(f"the network goes after --net; did you mean: {again}")
 
 
 NET = click.option(
@@ -226,6 +251,24 @@ def expand(
     click.echo(report(d, fmt, numbers, flavor=md_flavor), nl=False)
 
 
+def _check_example(net: Any) -> str:
+    """Return a ``derive check`` command line for this network that runs as written (it matches)."""
+    import shlex
+
+    from derive.printing import AsciiPrinter
+
+    p = AsciiPrinter(net)
+    # A parameter of one neuron: dL/dp is the whole dL/dn at that neuron times its local partial.
+    feeds = {w: [dst for _, dst in edges] for w, edges in net.weight_edges.items()}
+    feeds.update(net.bias_neurons)
+    param = next((w for w in net.parameters if len(feeds[w]) == 1), None)
+    if param is None:  # every parameter is shared: no one-factor example
+        return f"derive check --file FILE --net {net.argument}"
+    neuron = feeds[param][0]
+    answer = f"{p.whole(net.loss, param)} = {p.whole(net.loss, neuron)}*{p.local(neuron, param)}"
+    return f"derive check {shlex.quote(answer)} --net {net.argument}"
+
+
 def _max_paths(text: str) -> int | None:
     if text == "all":
         return None
@@ -315,7 +358,8 @@ def check(
     if not files and len(answer) != 1:
         raise DeriveError(
             "give either one answer or --file",
-            hint='derive check "dL/dW1 = ..." --net NET, or --file answers.md',
+            hint="grade a file with --file FILE, or one answer such as: "
+            + _check_example(load_network(net_source or "two_hidden")),
         )
     assignment = grader.read_expect(expect) if expect else None
     source = net_source or (assignment.network if assignment else None)

@@ -148,6 +148,12 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
     if _is_file(text):
         point.update(read_numbers(text, net.order, lambda name: _computed(net, name)))
         return point
+    if "=" not in text and text.endswith((".yaml", ".yml")):
+        raise DeriveError(
+            f"there is no point file '{text}'",
+            hint="give a YAML file of name: value lines, name=value pairs such as x1=0.5,W1=0.1,"
+            " or random:SEED",
+        )
     if "=" not in text:
         raise DeriveError(
             f"the point '{text}' is neither a file nor name=value pairs",

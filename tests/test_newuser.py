@@ -201,3 +201,42 @@ def test_the_json_gives_every_nodes_forward_value(tmp_path: Path, args: list[str
     computed = [n for n in net.names if n not in out["point"]]
     assert list(out["forward"]) == computed and "L" in computed
     assert out["forward"] == pytest.approx({n: truth[n] for n in computed}, rel=1e-12)
+
+
+def test_derive_help_and_derive_help_command_show_the_help(tmp_path: Path):
+    assert run(tmp_path, "help").stdout == run(tmp_path, "--help").stdout
+    assert run(tmp_path, "help", "notes").stdout == run(tmp_path, "notes", "--help").stdout
+
+
+def test_a_network_given_without_net_gets_the_command_line_with_it(tmp_path: Path):
+    for args, again in (
+        (["backprop", "two_hidden"], "derive backprop --net two_hidden"),
+        (
+            ["dL/dW1", "two_hidden.yaml", "--lr", "0.1"],
+            "derive dL/dW1 --net two_hidden.yaml --lr 0.1",
+        ),
+    ):
+        r = run(tmp_path, *args)
+        assert (r.returncode, r.stderr) == (
+            2,
+            f"derive: the network goes after --net; did you mean: {again}\n",
+        )
+        assert run(tmp_path, *shlex.split(again)[1:]).returncode == 0
+
+
+def test_check_without_an_answer_shows_a_check_that_runs_as_written(tmp_path: Path):
+    (tmp_path / "mazur.yaml").write_text(MAZUR)  # a shared bias: the example takes a weight
+    for net in ("two_hidden", "mazur.yaml"):
+        r = run(tmp_path, "check", "--net", net)
+        assert r.returncode == 2
+        command = r.stderr.split("one answer such as: ")[1].strip()
+        shown = run(tmp_path, *shlex.split(command)[1:])
+        assert (shown.returncode, shown.stderr) == (0, ""), command
+
+
+def test_a_point_file_that_is_not_there_is_named(tmp_path: Path):
+    r = run(tmp_path, "dL/dW1", "--net", "two_hidden", "--at", "point.yaml")
+    assert r.returncode == 2
+    assert r.stderr.startswith(
+        "derive: --at: there is no point file 'point.yaml'; give a YAML file"
+    )
