@@ -80,6 +80,13 @@ class Sweep:
     lines: list[Line]
     gradients: list[Gradient]
 
+    def __repr__(self) -> str:
+        # One line: an MNIST-sized sweep has 89,600 terms, too many to print in a notebook.
+        return (
+            f"<Sweep of {self.net.name}: {len(self.lines):,} lines, "
+            f"{len(self.gradients):,} gradients{', detailed' if self.detail else ''}>"
+        )
+
     @cached_property
     def multiplications(self) -> dict[str, int]:
         """Return ``{"sweep": n, "paths": m}``: the multiplications each way costs.
@@ -236,6 +243,13 @@ class Values:
     delta: dict[str, float]
     gradients: dict[str, float]
     local: dict[tuple[str, str], float] = field(repr=False)
+
+    def __repr__(self) -> str:
+        loss = self.forward.get(self.sweep.of)
+        at = f", {self.sweep.of} = {loss:.6g}" if loss is not None else ""
+        return (
+            f"<Values of {self.sweep.net.name} at a point{at}: {len(self.gradients):,} gradients>"
+        )
 
     def update(self, lr: float) -> dict[str, dict[str, float]]:
         """Return every parameter's gradient step ``{"lr", "old", "new"}`` (new = old - lr * grad)."""

@@ -153,6 +153,12 @@ def test_a_network_and_a_check_read_well_in_a_notebook():
         derive.load("two_hidden"), "dL/dW1 = dL/dO31*dO31/dO21*dO21/dO11*dO11/dW1"
     )
     assert repr(wrong) == "<CheckResult dL/dW1 (two_hidden): does not match (1 reason)>"
+    # The sweep as data prints in one line, not its every term (MNIST's has 89,600).
+    simple = derive.load("simple")
+    swept = derive.sweep.values(simple, simple.values)
+    loss = ref.forward(simple, simple.values)["L"]
+    assert repr(swept.sweep) == "<Sweep of simple: 2 lines, 4 gradients>"
+    assert repr(swept) == f"<Values of simple at a point, L = {loss:.6g}: 4 gradients>"
 
 
 def test_an_unknown_network_name_suggests_only_close_names():
