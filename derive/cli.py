@@ -435,7 +435,12 @@ def check(
 @AT
 @digits_option
 @click.option(
-    "--lr", type=float, default=0.1, show_default=True, help="Learning rate η of the worked steps."
+    "--lr",
+    type=float,
+    default=0.1,
+    show_default=True,
+    metavar="ETA",
+    help="Learning rate η of the worked steps.",
 )
 @user_errors
 def notes(
