@@ -394,7 +394,7 @@ def test_whole_answer_scaled_reports_the_factor(nets):
 
 def test_wrong_sign_is_named(nets):
     result = check(nets["simple"], "dL/dW4 = -dL/dO2*dO2/dW4")
-    assert "wrong sign" in messages(result)
+    assert "sign error" in messages(result)
 
 
 def test_one_path_with_a_wrong_coefficient_is_named(nets):
@@ -512,7 +512,7 @@ def test_too_many_paths_to_multiply_out_a_missing_term_does_not_match(wide):
 
 def test_too_many_paths_to_multiply_out_a_scaled_answer_says_the_factor(wide):
     answer = "dL/dx1 = -dL/dc1*dc1/dx1"
-    assert messages(check(wide, answer)) == "wrong sign: the answer is -1 times dL/dx1"
+    assert messages(check(wide, answer)) == "sign error: the answer is -1 times dL/dx1"
 
 
 # -- grading: concrete formulas -------------------------------------------------------------
@@ -575,7 +575,7 @@ def test_concrete_formula_in_latex_matches(nets):
 
 def test_concrete_formula_with_wrong_sign_says_minus_one_times(nets):
     result = check(nets["simple"], "dL/dW1 = 2*(y - O2)*O2*(1 - O2)*W4*O1*(1 - O1)*x1")
-    assert "wrong sign: the answer is -1 times dL/dW1" in messages(result)
+    assert "sign error: the answer is -1 times dL/dW1" in messages(result)
 
 
 def test_concrete_formula_missing_a_factor_shows_the_ratio(nets):

@@ -7,6 +7,8 @@ report must then name that difference.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import reference
 from clirun import run
@@ -98,3 +100,87 @@ def test_a_power_that_underflows_is_never_called_zero(nets):
     result = check(nets["two_hidden"], f"dL/dW1 = ({W1_FORMULA})^64")
     text = messages(result)  # (2.4e-195: a tiny number, not 0)
     assert "the answer is 0" not in text and "the answer is 2.359e-195" in text
+
+
+# -- formulas: which factor differs ------------------------------------------------------
+
+SOFTPLUS = """
+name: sp
+layers:
+  - inputs: [x1, x2]
+  - neurons: [h]
+    activation: softplus
+  - neurons: [o]
+loss: {kind: half_squared_error, target: y}
+"""
+
+
+def _sig(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+# The right formula, on the reference forward pass: it must equal the central difference,
+# so the change the report names is the one that makes the answer right.
+W1_RIGHT = "(O31 - y)*(W11*O21*(1 - O21)*W7 + W12*O22*(1 - O22)*W9)*O11*(1 - O11)*x1"
+
+
+def w1_right(e):
+    inner = (
+        e["W11"] * e["O21"] * (1 - e["O21"]) * e["W7"]
+        + e["W12"] * e["O22"] * (1 - e["O22"]) * e["W9"]
+    )
+    return (e["O31"] - e["y"]) * inner * e["O11"] * (1 - e["O11"]) * e["x1"]
+
+
+def softmax_w1(e):
+    back = sum((e[f"O{j}"] - e[f"y{j}"]) * e[w] for j, w in ((1, "W5"), (2, "W7"), (3, "W9")))
+    return back * (e["u1"] > 0) * e["x1"]
+
+
+def sp_w1(e):
+    return (e["o"] - e["y"]) * e["o"] * (1 - e["o"]) * e["W3"] * _sig(e["z_h"]) * e["x1"]
+
+
+WRONG = [
+    ("two_hidden", "W1", W1_RIGHT.replace("*x1", "*x2"), w1_right, "x2 is written where x1 belongs"),
+    ("two_hidden", "W1", W1_RIGHT.replace("W7", "W8"), w1_right, "W8 is written where W7 belongs"),
+    ("two_hidden", "W1", W1_RIGHT.replace("O11*(1 - O11)", "sigma(z11)"), w1_right,
+     "σ(z11) is written where σ'(z11) belongs"),
+    ("two_hidden", "W1", W1_RIGHT.replace("O11*(1 - O11)", "O11"), w1_right,
+     "a factor (1 − O11) is missing: the sigmoid slope of O11 is O11·(1 − O11)"),
+    ("softmax", "W7", "(O1 - y1)*h1", lambda e: (e["O2"] - e["y2"]) * e["h1"],
+     "O1 and y1 are written where O2 and y2 belong"),
+    ("softmax", "W1", "((O1-y1)*W5 + (O2-y2)*W7 + (O3-y3)*W9)*Heaviside(u2)*x1", softmax_w1,
+     "u2 is written where u1 belongs"),
+    ("sp", "W1", "(o - y)*o*(1 - o)*W3*sigma'(z_h)*x1", sp_w1,
+     "σ'(z_h) is written where σ(z_h) belongs"),
+    ("sp", "W1", "(o - y)*o*(1 - o)*W3*x1", sp_w1,
+     "a factor σ(z_h), the softplus slope of h, is missing"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def formula_nets(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sp") / "sp.yaml"
+    path.write_text(SOFTPLUS, encoding="utf-8")
+    return {"sp": load_network(path), **{n: load_network(n) for n in ("two_hidden", "softmax")}}
+
+
+@pytest.mark.parametrize(("net", "wrt", "answer", "right", "words"), WRONG)
+def test_a_formula_with_one_thing_wrong_says_which(formula_nets, net, wrt, answer, right, words):
+    n = formula_nets[net]
+    point = reference.random_point(n, 11)
+    truth = reference.central_difference(n, n.loss, wrt, point)
+    assert math.isclose(right(reference.forward(n, point)), truth, rel_tol=1e-5, abs_tol=1e-9)
+    result = check(n, f"d{n.loss}/d{wrt} = {answer}")
+    assert not result.match
+    assert messages(result).startswith(words), messages(result)
+    assert "agree where" not in messages(result)
+
+
+def test_paths_multiplied_inside_a_chain_say_that_paths_add(nets):
+    answer = "dL/dW1 = dL/dO31*(dO31/dO21*dO21/dO11 * dO31/dO22*dO22/dO11)*dO11/dW1"
+    assert messages(check(nets["two_hidden"], answer)) == (
+        "∂O31/∂O21·∂O21/∂O11 and ∂O31/∂O22·∂O22/∂O11: these two paths from O31 to O11 are "
+        "multiplied; paths add (write + between them)"
+    )

@@ -314,3 +314,49 @@ def split_paths(mono: tuple[Factor, ...], of: str, wrt: str) -> list[tuple[Facto
             return None
         pieces.append(tuple(chain))
     return pieces if len(pieces) >= 2 else None
+
+
+def split_branches(
+    mono: tuple[Factor, ...], of: str, wrt: str
+) -> tuple[str, str, list[tuple[Factor, ...]], list[tuple[Factor, ...]]] | None:
+    """Return paths multiplied inside one chain: (X, Y, the pieces from X to Y, the whole paths).
+
+    ``dL/dO31*(dO31/dO21*dO21/dO11 * dO31/dO22*dO22/dO11)*dO11/dW1`` shares
+    ∂L/∂O31 and ∂O11/∂W1 but multiplies the two ways from O31 to O11, which
+    add. With nothing shared it is :func:`split_paths` (X, Y are ``of``, ``wrt``).
+
+    >>> split_branches((("L", "O2"), ("O2", "O1"), ("L", "O3"), ("O3", "O1"), ("O1", "W1")),
+    ...                "L", "W1")[:2]
+    ('L', 'O1')
+    """
+    real = [f for f in mono if f[0] != f[1]]
+    tops = [a for a, _ in real]
+    bottoms = [b for _, b in real]
+    for x in dict.fromkeys(t for t in tops if tops.count(t) > 1):
+        for y in dict.fromkeys(b for b in bottoms if bottoms.count(b) > 1):
+            prefix = _only_chain(real, of, x)
+            rest = list(real)
+            for f in prefix or ():
+                rest.remove(f)
+            suffix = _only_chain(rest, y, wrt) if prefix is not None else None
+            if suffix is None:
+                continue
+            for f in suffix:
+                rest.remove(f)
+            pieces = split_paths(tuple(rest), x, y)
+            if pieces:
+                return x, y, pieces, [(*prefix, *p, *suffix) for p in pieces]
+    return None
+
+
+def _only_chain(factors: list[Factor], start: str, end: str) -> list[Factor] | None:
+    """Return the one chain of factors from ``start`` to ``end`` (no branching), or None."""
+    chain: list[Factor] = []
+    current = start
+    while current != end:
+        nxt = [f for f in factors if f[0] == current]
+        if len(nxt) != 1:
+            return None
+        chain.append(nxt[0])
+        current = nxt[0][1]
+    return chain

@@ -14,18 +14,18 @@ is bounded by their size: no time limits, no signals.
 from __future__ import annotations
 
 import math
-import random
 import re
-from collections.abc import Iterator
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from derive.check.differ import value_reason
+from derive.check.points import REL_TOL, close, factor_value, relus, samples, truth
+from derive.check.points import sample_point as sample_point
 from derive.check.results import Reason
 from derive.errors import DeriveError
-from derive.evaluate import at, forward, random_point
-from derive.expand import expanded_terms, local_partial, symbol
+from derive.evaluate import at
+from derive.expand import expanded_terms, local_partial
 from derive.formula.tree import (
     Deriv,
     Name,
@@ -40,17 +40,13 @@ from derive.formula.tree import (
 from derive.formula.tree import to_sympy as tree_to_sympy
 from derive.printing.formulas import formula_text
 from derive.printing.words import num
-from derive.rules import ACTIVATIONS, number
 
 if TYPE_CHECKING:
     from derive.check.grade import Grader
 
-POINTS = 5  # random points for the numeric comparison (more are added to cover every relu)
-REL_TOL = 1e-7
 SYMBOLIC_OPS = 150  # formulas larger than this are compared numerically only
 SYMBOLIC_NODES = 80  # nor are answers with more nodes than this
 EXPAND_TERMS = 400  # sp.expand is asked only for a formula with at most this many terms
-SLOPES = ("sigmoid", "tanh")  # slopes a student may swap for each other
 
 
 def grade_concrete(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
@@ -59,18 +55,17 @@ def grade_concrete(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     points = samples(g)
     pairs: list[tuple[float, float]] = []
     for index, (_, env) in enumerate(points):
-        truth = _truth(g, of, wrt, index)
-        got = evaluate(side, env, lambda a, b, i=index: _factor_value(g, a, b, i))
+        t = truth(g, of, wrt, index)
+        got = evaluate(side, env, lambda a, b, i=index: factor_value(g, a, b, i))
         if not math.isfinite(got):
             return zero + [
                 Reason(
                     "not_finite", f"the answer is not a finite number at random point {index + 1}"
                 )
             ]
-        pairs.append((got, truth))
+        pairs.append((got, t))
     if all(close(a, t) for a, t in pairs):
-        relus = _relus(g)
-        both = ", with every relu's z on both sides of 0" if relus else ""
+        both = ", with every relu's z on both sides of 0" if relus(g) else ""
         g.notes.append(
             f"equal at {len(pairs)} random points{both}" + _symbolic_note(g, side, of, wrt)
         )
@@ -78,7 +73,7 @@ def grade_concrete(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     if is_constant(side):
         return zero + grade_number(g, side, of, wrt)
     lhs_zero = [g.zero_lhs(of, wrt)] if of != wrt and not g.count(of, wrt) else []
-    return zero + lhs_zero + [_value_reason(g, side, points, pairs, of, wrt)]
+    return zero + lhs_zero + [value_reason(g, side, pairs, of, wrt)]
 
 
 def expected_formula(g: Grader, of: str, wrt: str) -> str:
@@ -88,209 +83,6 @@ def expected_formula(g: Grader, of: str, wrt: str) -> str:
     if d.where:
         text += "  where " + "; ".join(f"{s} = {formula_text(e)}" for s, e in d.where)
     return text
-
-
-# -- the points -------------------------------------------------------------------------
-
-
-def sample_point(g: Grader, seed: int) -> dict[str, float]:
-    """Return random values for the network's leaves, with targets from their real range.
-
-    bce's targets are probabilities in [0, 1] (not only 0 and 1, where ``y**2`` is ``y``);
-    cross-entropy's targets are a distribution (they sum to 1, as softmax's O - y needs).
-    """
-    point = random_point(g.net, seed)
-    rng = random.Random(f"targets {seed}")
-    if g.net.loss_kind == "bce":
-        point.update({t: round(rng.uniform(0, 1), 3) for t in g.net.targets})
-    elif g.net.loss_kind == "cross_entropy":
-        weights = [rng.uniform(0.05, 1) for _ in g.net.targets]
-        point.update({t: w / sum(weights) for t, w in zip(g.net.targets, weights, strict=True)})
-    return point
-
-
-def samples(g: Grader) -> list[tuple[dict[str, float], dict[str, float]]]:
-    """Return (point, forward values) for each sample, made once per grader.
-
-    After ``g.points`` random points, a relu neuron whose z was seen on one side
-    of 0 only gets a point with its incoming weights and bias negated, which
-    puts z on the other side.
-    """
-    if g.sampled is None:
-        found = []
-        for seed in range(1, g.points + 1):
-            point = sample_point(g, seed)
-            found.append((point, forward(g.net, point)))
-        for neuron in _relus(g):
-            z = g.net.neurons[neuron].preact
-            if len(_signs(found, z)) == 2:
-                continue
-            for point, _ in list(found):
-                flipped = dict(point)
-                for name in _incoming(g, neuron):
-                    flipped[name] = -flipped[name]
-                env = forward(g.net, flipped)
-                if _signs([*found, (flipped, env)], z) == {-1, 1}:
-                    found.append((flipped, env))
-                    break
-        g.sampled = found
-    return g.sampled
-
-
-def _signs(samples, z: str) -> set[int]:
-    return {1 if env[z] > 0 else -1 for _, env in samples if z in env and abs(env[z]) > 1e-9}
-
-
-def _incoming(g: Grader, neuron: str) -> list[str]:
-    n = g.net.neurons[neuron]
-    return [w for _, w in n.inputs] + ([n.bias] if n.bias else [])
-
-
-def _relus(g: Grader) -> list[str]:
-    return [n for n, neuron in g.net.neurons.items() if neuron.activation == "relu"]
-
-
-def _truth(g: Grader, of: str, wrt: str, index: int) -> float:
-    """Return the whole derivative d(of)/d(wrt) at sample ``index`` (computed once)."""
-    key = ("whole", of, wrt, index)
-    if key not in g.values:
-        g.values[key] = at(g.derived(of, wrt), g.sampled[index][0]).value
-    return g.values[key]
-
-
-def _factor_value(g: Grader, of: str, wrt: str, index: int) -> float:
-    """Return a written factor's value at a sample: a local partial over an edge, else whole."""
-    if of == wrt:
-        return 1.0
-    if not g.is_edge(of, wrt):
-        return _truth(g, of, wrt, index)
-    key = ("local", of, wrt, index)
-    if key not in g.values:
-        g.values[key] = number(local_partial(g.net, of, wrt), g.sampled[index][1])
-    return g.values[key]
-
-
-# -- saying how the values differ -------------------------------------------------------
-
-
-def _value_reason(g: Grader, side, samples, pairs, of: str, wrt: str) -> Reason:
-    i, (a, t) = next((i, p) for i, p in enumerate(pairs) if not close(*p))
-    name = f"d{of}/d{wrt}"
-    where = f"at random point {i + 1} the answer is {num(a)}, {name} is {num(t)}"
-    constant = _constant_ratio(pairs)
-    if constant == -1:
-        return Reason("value_mismatch", f"wrong sign: the answer is -1 times {name} ({where})")
-    if constant == 0:
-        return Reason("value_mismatch", f"the answer is 0, but {name} is not ({where})")
-    if constant is not None:
-        return Reason("value_mismatch", f"the answer is {_frac(constant)} times {name} ({where})")
-    if g.ambiguous(of, wrt) and all(
-        close(a, _factor_value(g, of, wrt, k)) for k, (a, _) in enumerate(pairs)
-    ):
-        return Reason(
-            "local_partial",
-            f"the answer is the local partial ∂{of}/∂{wrt} ({wrt} feeds {of} directly), but the "
-            f"left side d{of}/d{wrt} is the whole derivative, over all {g.count(of, wrt)} paths "
-            f"from {wrt} to {of} ({where})",
-        )
-    named = _named_factor(g, samples, pairs)
-    if named:
-        return Reason("value_mismatch", f"{named} ({where})")
-    region = _region(g, samples, pairs)
-    if region:
-        return Reason("value_mismatch", f"{region} ({where})")
-    return Reason("value_mismatch", where)
-
-
-def _candidates(g: Grader) -> Iterator[tuple[str, str, list[float]]]:
-    """Yield (kind, words, value at each sample) for factors an answer may miss or add."""
-    samples = g.sampled
-    for neuron, n in g.net.neurons.items():
-        if n.activation in ("linear", "softmax"):
-            continue
-        shown = slope_text(n.activation, neuron, n.preact)
-        values = [_slope(n.activation, neuron, n.preact, env) for _, env in samples]
-        yield "slope", f"{shown}, the {n.activation} slope of {neuron},", values
-    for name in g.net.names:
-        if g.net.kind(name) in ("input", "weight", "neuron", "preact"):
-            if all(name in env for _, env in samples):
-                yield "name", name, [env[name] for _, env in samples]
-
-
-def _named_factor(g: Grader, samples, pairs) -> str:
-    """Return the words for a factor the answer misses, adds, or a slope it swaps ('' if none)."""
-    if all(abs(t) < 1e-12 for _, t in pairs):
-        return ""
-    for _kind, words, values in _candidates(g):
-        if all(close(a * f, t) for (a, t), f in zip(pairs, values, strict=True)):
-            region = _relu_words(g, words) if "relu slope" in words else ""
-            return region or f"a factor {words} is missing"
-        if all(close(a, t * f) for (a, t), f in zip(pairs, values, strict=True)):
-            return f"an extra factor {words.rstrip(',')}"
-    for neuron, n in g.net.neurons.items():
-        if n.activation not in SLOPES:
-            continue
-        right = [_slope(n.activation, neuron, n.preact, env) for _, env in samples]
-        for other in SLOPES:
-            if other == n.activation:
-                continue
-            used = [_slope(other, neuron, n.preact, env) for _, env in samples]
-            if all(
-                u != 0 and close(a * r / u, t)
-                for (a, t), r, u in zip(pairs, right, used, strict=True)
-            ):
-                return (
-                    f"the {other} slope {slope_text(other, neuron, n.preact)} is used for "
-                    f"{neuron}, a {n.activation} neuron: its slope is "
-                    f"{slope_text(n.activation, neuron, n.preact)}"
-                )
-    return ""
-
-
-def _relu_words(g: Grader, words: str) -> str:
-    neuron = words.rstrip(",").rsplit(" ", 1)[-1]
-    z = g.net.neurons[neuron].preact
-    return f"they differ where {z} < 0: the relu's slope Heaviside({z}) of {neuron} is missing"
-
-
-def _region(g: Grader, samples, pairs) -> str:
-    """Return where the two agree and differ, when one relu's sign of z separates them."""
-    wrong = [not close(a, t) for a, t in pairs]
-    for neuron in _relus(g):
-        z = g.net.neurons[neuron].preact
-        signs = [env.get(z, 0.0) for _, env in samples]
-        if all(w == (s < 0) for w, s in zip(wrong, signs, strict=True)):
-            return f"they agree where {z} > 0 and differ where {z} < 0"
-        if all(w == (s > 0) for w, s in zip(wrong, signs, strict=True)):
-            return f"they agree where {z} < 0 and differ where {z} > 0"
-    return ""
-
-
-def _slope(activation: str, neuron: str, preact: str, env: dict[str, float]) -> float:
-    formula = ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron))
-    if activation == "tanh" or activation == "sigmoid":  # in the output, whatever act it has
-        return number(formula, {neuron: env[neuron]})
-    return number(formula, env)
-
-
-def slope_text(activation: str, neuron: str, preact: str) -> str:
-    """Return a neuron's slope as a student writes it: ``O1·(1 − O1)``, ``1 − O1²``."""
-    formula = ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron))
-    text = sp.sstr(formula).replace("**2", "²").replace("*", "·").replace(" - ", " − ")
-    return re.sub(r"Heaviside\((\w+), 0\)", r"Heaviside(\1)", text)
-
-
-def _constant_ratio(pairs: list[tuple[float, float]]) -> Fraction | None:
-    """Return the simple constant c != 1 with answer = c * truth at every point, if there is one."""
-    usable = [(a, t) for a, t in pairs if abs(t) > 1e-12]
-    if len(usable) < 2:
-        return None
-    guess = Fraction(usable[0][0] / usable[0][1]).limit_denominator(12)
-    if guess == 1 or not all(close(a, float(guess) * t) for a, t in pairs):
-        return None
-    if guess == 0 and any(a != 0 for a, _ in pairs):
-        return None  # 2.4e-195 is tiny, not 0: "the answer is 0" would contradict the value shown
-    return guess
 
 
 # -- numbers ----------------------------------------------------------------------------
@@ -410,17 +202,3 @@ def _symbolic_note(g: Grader, side: Node, of: str, wrt: str) -> str:
         return ", and equal symbolically" if sp.expand(top) == 0 else ""
     except (TypeError, ValueError, ZeroDivisionError, RecursionError):
         return ""
-
-
-# -- small helpers ----------------------------------------------------------------------
-
-
-def close(a: float, b: float) -> bool:
-    """Return whether two values are equal up to rounding."""
-    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
-
-
-def _frac(value: Fraction) -> str:
-    return (
-        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-    )

@@ -40,11 +40,12 @@ from derive.check.algebra import (
     restates,
     scale,
     small_fraction,
-    split_paths,
+    split_branches,
     with_constants,
     written_poly,
 )
 from derive.check.answer import parse_answer
+from derive.check.points import POINTS
 from derive.check.results import CheckResult, NoLeftSide, Reason
 from derive.check.views import Shared, View
 from derive.expand import Local, Product, Sum
@@ -63,7 +64,7 @@ def check(
     text: str,
     *,
     detail: bool | None = None,
-    points: int = concrete.POINTS,
+    points: int = POINTS,
     shared: Shared | None = None,
     at: Mapping[str, float] | None = None,
 ) -> CheckResult:
@@ -96,7 +97,7 @@ def grade(
     answer: Answer,
     *,
     detail: bool | None = None,
-    points: int = concrete.POINTS,
+    points: int = POINTS,
     shared: Shared | None = None,
     at: Mapping[str, float] | None = None,
 ) -> CheckResult:
@@ -243,11 +244,10 @@ class Grader:
         scaled = scale(got, expected)
         if scaled is not None:
             return zero + [self._scaled_reason(scaled, of, wrt)]
-        multiplied, terms = self._multiplied_paths(written, of, wrt, side)
+        multiplied, terms, named = self._multiplied_paths(written, of, wrt, side)
         broken = self._broken_chains(written, of, wrt, side, skip=terms)
         problems = multiplied + broken
         # A path written but multiplied by another is not missing: "paths add" says it all.
-        named = {tuple(sorted(piece)) for mono in terms for piece in split_paths(mono, of, wrt)}
         paths = self._path_reasons(got, expected, of, wrt, bool(problems))
         paths = [r for r in paths if r.kind != "missing_path" or _edges_of(r.path) not in named]
         return zero + problems + paths
@@ -414,7 +414,7 @@ class Grader:
     def _scaled_reason(self, factor: Fraction, of: str, wrt: str) -> Reason:
         if factor == -1:
             return Reason(
-                "wrong_coefficient", f"wrong sign: the answer is -1 times {whole(of, wrt)}"
+                "wrong_coefficient", f"sign error: the answer is -1 times {whole(of, wrt)}"
             )
         if factor == 0:
             return Reason("wrong_coefficient", f"the answer is 0, but {whole(of, wrt)} is not")
@@ -431,24 +431,26 @@ class Grader:
 
     def _multiplied_paths(
         self, written: Poly, of: str, wrt: str, side: Node
-    ) -> tuple[list[Reason], set]:
-        """Return reasons for terms that multiply whole paths together, and those terms."""
+    ) -> tuple[list[Reason], set, set]:
+        """Return reasons for terms that multiply paths together, those terms, and the paths."""
         ordered = self._in_written_order(side)
-        out, seen = [], set()
+        out, seen, paths = [], set(), set()
         for mono in written:
-            pieces = split_paths(ordered(mono), of, wrt)
-            if pieces:
+            found = split_branches(ordered(mono), of, wrt)
+            if found:
+                top, bottom, pieces, wholes = found
                 seen.add(mono)
+                paths |= {tuple(sorted(p)) for p in wholes}
                 shown = " and ".join(self._term(p) for p in pieces)
                 count = "these two paths" if len(pieces) == 2 else f"these {len(pieces)} paths"
                 out.append(
                     Reason(
                         "multiplied_paths",
-                        f"{shown}: {count} from {of} to {wrt} are multiplied; paths add "
+                        f"{shown}: {count} from {top} to {bottom} are multiplied; paths add "
                         "(write + between them)",
                     )
                 )
-        return capped(out, "term multiplying paths", "terms multiplying paths"), seen
+        return capped(out, "term multiplying paths", "terms multiplying paths"), seen, paths
 
     def _broken_chains(
         self, written: Poly, of: str, wrt: str, side: Node | None = None, skip: set = frozenset()
