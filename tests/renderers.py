@@ -23,6 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX_SCRIPT = Path(__file__).resolve().parent / "katex_render.mjs"
+MARKDOWN_SCRIPT = Path(__file__).resolve().parent / "markdown_render.mjs"
 MERMAID_SCRIPT = Path(__file__).resolve().parent / "mermaid_render.mjs"
 PUPPETEER_CONFIG = Path(__file__).resolve().parent / "puppeteer.json"
 
@@ -33,6 +34,8 @@ _INSTALL_HINTS = {
     "pdflatex": "apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures",
     "pdftoppm": "apt-get install poppler-utils",
     "pdfinfo": "apt-get install poppler-utils",
+    "marked": "run `PUPPETEER_SKIP_DOWNLOAD=1 npm ci` in the repository root (mermaid-cli brings"
+    " marked)",
     "mermaid": "run `PUPPETEER_SKIP_DOWNLOAD=1 npm ci` in the repository root (package.json pins"
     " @mermaid-js/mermaid-cli and puppeteer)",
     "chromium": "apt-get install chromium (tests/puppeteer.json names /usr/bin/chromium)",
@@ -47,6 +50,12 @@ def _missing(name: str) -> str | None:
             None
             if (ROOT / "node_modules" / "katex" / "package.json").is_file()
             else f"katex is not installed in {ROOT / 'node_modules'}"
+        )
+    if name == "marked":  # a Markdown renderer; @mermaid-js/mermaid-cli brings it
+        return _missing("node") or (
+            None
+            if (ROOT / "node_modules" / "marked" / "package.json").is_file()
+            else f"marked is not installed in {ROOT / 'node_modules'}"
         )
     if name == "mermaid":
         modules = ROOT / "node_modules"
@@ -133,6 +142,20 @@ def _run_node(script: Path, payload: Any, count: int, timeout: int) -> list[str 
     results = json.loads(proc.stdout)
     assert len(results) == count, f"{script.name} returned a wrong number of results"
     return results
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def render_markdown(documents: list[str]) -> list[str]:
+    """Return each Markdown document as the HTML marked makes of it (raw HTML passed through).
+
+    One node process renders the whole batch.
+    """
+    need_tool("marked")
+    if not documents:
+        return []
+    return _run_node(MARKDOWN_SCRIPT, documents, len(documents), timeout=120)
 
 
 # --- Mermaid -------------------------------------------------------------------------------

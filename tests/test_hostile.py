@@ -117,3 +117,234 @@ def test_an_unsafe_latex_value_is_refused_at_its_line(tex):
     with pytest.raises(DeriveError, match=r"latex: O ") as caught:
         read_spec("net.yaml", text)
     assert (caught.value.line, caught.value.col) == (5, 6)
+
+
+# -- TeX: nothing read, written or run when the notes are compiled ---------------------
+
+# What passes the loader and reaches the .tex: a title, a description, the file's path.
+TEX_ATTACKS = [
+    r"\input{canary.txt}",
+    r"^^5cinput{canary.txt}",
+    r"^^5cimmediate^^5cwrite18{touch ran}",
+    r"\immediate\write18{touch ran}",
+    r"\immediate\openout9=victim.md \write9{x}\closeout9",
+    r"\catcode`\^=7 ^^5cinput{canary.txt} 50% & #1 $a$ ~ _ {",
+]
+NOTE = """\
+title: {title}
+description: {description}
+layers:
+  - inputs: [x1]
+  - neurons: [O1]
+loss: {{kind: squared_error}}
+"""
+
+
+def _yaml_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@pytest.fixture(scope="module")
+def hostile_tex(tmp_path_factory) -> str:
+    """The LaTeX notes of a network whose title, description and folder attack TeX."""
+    from derive.notes import write_course
+
+    # Issue 21: ^^5cinput{/etc/passwd} put the file into the PDF; \openout overwrote a file
+    # beside the .tex; \write18 ran a command under -shell-escape.
+    folder = tmp_path_factory.mktemp("tex") / "^^5cinput{canary.txt}"
+    folder.mkdir()
+    source = folder / "net.yaml"
+    text = " ".join(TEX_ATTACKS)
+    source.write_text(NOTE.format(title=_yaml_string(text), description=_yaml_string(text)))
+    [tex] = write_course([str(source)], str(folder / "out"), fmt="latex")
+    return tex.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("shell_escape", [False, True], ids=["no-shell-escape", "shell-escape"])
+def test_compiling_a_hostile_note_reads_writes_and_runs_nothing(
+    pdflatex, hostile_tex, tmp_path, shell_escape
+):
+    import subprocess
+
+    build = tmp_path / "build"
+    build.mkdir()
+    tex = build / "net.tex"
+    tex.write_text(hostile_tex, encoding="utf-8")
+    (build / "canary.txt").write_text("CANARYWORD\n")
+    before = {p.name: p.read_bytes() for p in build.iterdir()}
+    flag = "-shell-escape" if shell_escape else "-no-shell-escape"
+    proc = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", flag, "-recorder", tex.name],
+        cwd=build, capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout.decode("latin-1")[-2000:]
+    stem = tex.stem
+    own = {f"{stem}.{ext}" for ext in ("tex", "aux", "log", "out", "pdf", "fls")}
+    recorded = (build / f"{stem}.fls").read_text(encoding="latin-1").splitlines()
+    inputs = {line.split(" ", 1)[1] for line in recorded if line.startswith("INPUT ")}
+    outputs = {line.split(" ", 1)[1] for line in recorded if line.startswith("OUTPUT ")}
+    local = {Path(p).name for p in inputs if not p.startswith(("/usr/", "/etc/", "/var/"))}
+    assert local <= own, f"read {local - own}"
+    assert {Path(p).name for p in outputs} <= own
+    after = {p.name: p.read_bytes() for p in build.iterdir()}
+    assert set(after) - set(before) <= own and not set(before) - set(after)
+    assert all(after[name] == data for name, data in before.items() if name not in own)
+    assert not (tmp_path / "ran").exists() and not (build / "ran").exists()
+
+
+# -- Markdown: no text from a file reaches it as HTML ----------------------------------
+
+HTML_ATTACKS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "`<img src=x onerror=alert(3)>`",
+    "$`x`<img src=x onerror=alert(4)>$",
+    "&lt;script&gt;alert(5)&lt;/script&gt;",
+    "line one\n<script>alert(6)</script>\n# heading",
+]
+
+
+class _Tags(__import__("html.parser").parser.HTMLParser):
+    """The elements and attributes of an HTML document, and its text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list]] = []
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_no_text_from_a_file_reaches_markdown_as_html(tmp_path: Path):
+    from renderers import render_markdown
+
+    folder = tmp_path / "a`<img src=x onerror=alert(7)>`b"  # the path shows in the notes
+    folder.mkdir()
+    attack = " ".join(HTML_ATTACKS)
+    (folder / "net.yaml").write_text(
+        NOTE.format(title=_yaml_string(attack), description=_yaml_string(attack))
+    )
+    net = str(folder / "net.yaml")
+    documents = []
+    for flavor in ("github", "portable"):
+        out = tmp_path / flavor
+        assert run(tmp_path, "notes", "--net", net, "--out", str(out), "--md-flavor", flavor)
+        documents.append((out / "net.md").read_text(encoding="utf-8"))
+        for command in (["dL/dW1"], ["backprop"]):
+            result = run(tmp_path, *command, "--net", net, "--format", "markdown",
+                         "--md-flavor", flavor)  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            documents.append(result.stdout)
+    for md, html in zip(documents, render_markdown(documents), strict=True):
+        page = _Tags(html)
+        live = [(tag, attrs) for tag, attrs in page.tags if tag in ("script", "img", "iframe")]
+        handlers = [a for _, attrs in page.tags for a, _ in attrs if a.startswith("on")]
+        assert live == [] and handlers == [], md[:300]
+        assert "<script>alert(1)</script>" in "".join(page.text)  # shown, as written
+
+
+# -- Mermaid: a label is one label, whatever it says ------------------------------------
+
+
+def mermaid_statements(block: str) -> list[str]:
+    """Return a Mermaid flowchart's statements as Mermaid splits them: at a line break or a
+    ``;``, except inside a quoted label."""
+    statements, current, quoted = [], "", False
+    for ch in block:
+        if ch == '"':
+            quoted = not quoted
+        if ch in "\n;" and not quoted:
+            statements.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [s for s in [*statements, current.strip()] if s]
+
+
+def test_a_label_cannot_add_nodes_or_edges_to_the_diagram():
+    import html
+
+    from renderers import mermaid_blocks
+
+    from derive.graph import load_network
+    from derive.notes.diagram import diagram
+    from derive.printing.document import environment
+
+    macro = environment().get_template("notes_mermaid.md.j2").module.mermaid
+    pic = diagram(load_network("simple"))
+    clean = mermaid_statements(mermaid_blocks(macro(pic))[0])
+    breakout = '\\text{a");n0==>n5;n9("INJECTED}'  # issue 21: a node and two edges more
+    pic.nodes[0]["label"] = breakout
+    pic.edges[0]["label"] = 'W"1'  # a bare quote broke the diagram
+    hostile = mermaid_statements(mermaid_blocks(macro(pic))[0])
+    assert len(hostile) == len(clean)
+    labels = [html.unescape(s.split('"')[1].replace("#", "&")) for s in hostile if '"' in s]
+    assert breakout in labels and 'W"1' in labels
+
+
+# -- --templates: sandboxed and bounded ----------------------------------------------------
+
+TEMPLATE_ATTACKS = {
+    "popen.j2": (
+        "{{ cycler.__init__.__globals__.os.popen('touch pwned').read() }}",
+        "popen.j2:1: template error: access to attribute '__init__'",
+    ),
+    "self.j2": ("{% include 'self.j2' %}", "self.j2:1: template error: a template includes"),
+    "macro.j2": (
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+        "macro.j2:1: template error: a template includes, extends or calls itself",
+    ),
+    "raise.j2": ("a\n{{ 1 / 0 }}", "raise.j2:2: template error: division by zero"),
+    "loop.j2": (
+        "{% for i in range(10**8) %}x{% endfor %}",  # reached 3.2 GB
+        "loop.j2:1: template error: a loop over range() would take over 100,000 steps",
+    ),
+    "big.j2": ("{{ 'x' * 10**9 }}", "big.j2:1: template error: a repeated string would be over"),
+    "power.j2": ("{{ 9 ** 999999 }}", "power.j2:1: template error: a power in the template"),
+    "lipsum.j2": ("{{ lipsum(n=100000) }}", "lipsum.j2:1: template error: 'lipsum' is undefined"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_templates(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("templates")
+    for name, (text, _) in TEMPLATE_ATTACKS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_ATTACKS))
+def test_a_hostile_template_is_one_line_and_runs_nothing(hostile_templates, name, monkeypatch):
+    from derive.printing.document import environment, render_template
+
+    monkeypatch.chdir(hostile_templates)
+    with pytest.raises(DeriveError) as caught:
+        render_template(environment(hostile_templates), name)
+    assert str(caught.value).startswith(str(hostile_templates / TEMPLATE_ATTACKS[name][1]))
+    assert not (hostile_templates / "pwned").exists()
+
+
+def test_a_template_that_loops_without_writing_is_stopped_in_time(hostile_templates, monkeypatch):
+    from derive.printing import sandbox
+    from derive.printing.document import environment, render_template
+
+    (hostile_templates / "slow.j2").write_text(
+        "{% for a in range(300) %}{% for b in range(300) %}{% endfor %}{% endfor %}"
+    )
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.001)
+    with pytest.raises(DeriveError, match=r"slow.j2:1: template error: the template takes over"):
+        render_template(environment(hostile_templates), "slow.j2")
+
+
+def test_notes_templates_run_in_the_sandbox(hostile_templates, tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "notes.j2").write_text(TEMPLATE_ATTACKS["popen.j2"][0])
+    result = run(tmp_path, "notes", "--net", "simple", "--out", "out", "--templates", "templates")
+    assert "notes.j2:1: template error: access to attribute '__init__'" in one_line_error(result)
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "out").exists()

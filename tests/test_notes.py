@@ -140,14 +140,8 @@ def test_random_networks_notes_compile_with_pdflatex(pdflatex, tmp_path, source)
     assert pdf_pages(pdflatex(tex, tmp_path / "build")) > 0
 
 
-def test_hostile_description_and_title_cannot_break_or_hijack_latex(pdflatex, tmp_path):
-    hostile = r'"50% & #1 of x_1 \\input{/etc/passwd} \\def\\x{} $a$ ~ ^ { }"'
-    source = tmp_path / "net.yaml"
-    source.write_text(SMALL.format(title=hostile, description=hostile), encoding="utf-8")
-    [tex] = notes.write_course([str(source)], str(tmp_path / "out"), fmt="latex")
-    text = tex.read_text(encoding="utf-8")
-    assert r"\input{/etc" not in text and r"\def\x" not in text
-    assert pdflatex(tex, tmp_path / "build").stat().st_size > 0
+# A hostile title and description compiled with pdflatex, nothing read, written or run:
+# tests/test_hostile.py (issue 21).
 
 
 SMALL = """\

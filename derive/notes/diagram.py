@@ -28,8 +28,8 @@ WIDE = 8
 class Diagram:
     """A drawing of the network: nodes placed in columns, edges, and what is highlighted.
 
-    Each node has ``id``, ``name`` (the file's), ``tex`` (its TeX), ``label`` (Unicode,
-    for Mermaid), ``tikz`` (the TikZ node's text), ``kind``, ``x``, ``y`` and ``on``; each
+    Each node has ``id``, ``name`` (the file's), ``tex`` (its TeX), ``label`` (plain Unicode
+    text, lines split by ``\n``; each language escapes it, Mermaid with its filter ``mermaid``), ``tikz`` (the TikZ node's text), ``kind``, ``x``, ``y`` and ``on``; each
     edge ``a``, ``b`` (node ids), ``src``, ``dst``, ``weight``, ``tex`` and ``label`` (its
     weight label, empty for none), ``kind``, ``index``, ``pos`` and ``on``.
     """
@@ -273,7 +273,7 @@ def _blocks(net: Network) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         first, last = members[0], members[-1]
         tex = t[first] if len(members) == 1 else rf"{t[first]} \ldots {t[last]}"
         label = _label(net, first) + ("" if len(members) == 1 else f" … {_label(net, last)}")
-        node = _node(f"block{len(nodes)}", kind, tex, f"{label}<br/>{words}", x, y)
+        node = _node(f"block{len(nodes)}", kind, tex, f"{label}\n{words}", x, y)
         node["tikz"] = rf"\({tex}\)\\{words}"
         node["members"] = members
         nodes.append(node)

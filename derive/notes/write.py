@@ -34,6 +34,7 @@ from derive.printing.document import (
     render_template,
     tex_text,
 )
+from derive.printing.languages import LATEX, MARKDOWN
 
 FORMATS = ("markdown", "latex", "both")
 FLAVORS = ("github", "portable")
@@ -58,7 +59,7 @@ def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
             return markdown_text(x)
 
         def code(x: str) -> str:
-            return f"`{x}`"
+            return MARKDOWN[flavor].code(x)
 
         def block(tex: str) -> str:
             return math_block(fix(tex), flavor)
@@ -75,8 +76,7 @@ def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
             return tex_text(x)
 
         def code(x: str) -> str:
-            # In typewriter type "--" would print as one dash.
-            return r"\texttt{" + tex_text(x).replace("-", "-{}") + "}"
+            return LATEX.code(x)
 
         def block(tex: str) -> str:
             return f"\\begin{{equation*}}\n\\begin{{split}}\n{_split(tex)}\n\\end{{split}}\n\\end{{equation*}}"

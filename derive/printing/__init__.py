@@ -2,6 +2,10 @@
 
 The package, a module a job (imports run down this list, never up):
 
+- :mod:`~derive.printing.languages`: one object per output language (text, Markdown
+  by flavor, LaTeX, Mermaid, HTML/SVG), each with ``escape``: the one escaping policy
+  for every string from a file, used by ``printing`` and ``notes`` alike.
+- :mod:`~derive.printing.sandbox`: templates in Jinja's sandbox, their work bounded.
 - :mod:`~derive.printing.terms`: term printers (ASCII, Unicode, LaTeX) with
   ``_print_<Class>`` dispatch over :mod:`derive.expand`'s terms; they implement
   the notation (∂ a local partial, d a whole derivative; see the module).
@@ -11,9 +15,8 @@ The package, a module a job (imports run down this list, never up):
   notation's one-line explanation, reasons in sentences.
 - :mod:`~derive.printing.text`: the text report, streamable.
 - :mod:`~derive.printing.json`: the JSON of ``--format json``, whole or streamed.
-- :mod:`~derive.printing.document`: the Jinja environment, its filters and the
-  one escaping policy (every network-file string reaching LaTeX or Markdown is
-  escaped); Markdown and LaTeX documents.
+- :mod:`~derive.printing.document`: the Jinja environment and its filters (the
+  languages' escapes); Markdown and LaTeX documents.
 
 :func:`report` lays out a whole derivative in any of the formats; :func:`stream`
 writes one with every path in constant memory.

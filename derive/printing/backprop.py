@@ -271,13 +271,14 @@ def _doc_rows(shown: Shown, p: LatexPrinter, rows: list) -> list[dict[str, Any]]
 def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
     """Return the sweep as a Markdown section (``flavor`` github or portable) or LaTeX fragment."""
     from derive.printing.document import latex_escape, math_inline, shipped_environment
+    from derive.printing.languages import MARKDOWN
 
     sweep = shown.sweep
     net = sweep.net
     p = LatexPrinter(net)
     lines, grads, more_lines, more_grads = _rows(sweep)
     if fmt == "markdown":
-        escape = _markdown_escape
+        escape = MARKDOWN[flavor].escape
         marks = notation(math_inline(r"\partial", flavor), math_inline(r"\mathrm{d}", flavor))
     else:
         escape = latex_escape
@@ -301,10 +302,6 @@ def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
     env = shipped_environment(fmt, flavor)  # compiled once per process
     name = "backprop.md.j2" if fmt == "markdown" else "backprop.tex.j2"
     return env.get_template(name).render(**values)
-
-
-def _markdown_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>#$|~{}!" else ch for ch in text)
 
 
 def math_only(shown: Shown) -> str:

@@ -1,9 +1,8 @@
-"""Templates: the Jinja environment, its filters, and the one escaping policy.
+"""Templates: the Jinja environment, its filters, and documents for a single derivative.
 
-The policy: a string from a network file (title, description, a name's words)
-is user text, and reaches a document only through the language's ``t`` filter
-(:func:`markdown_text` or :func:`tex_text`), which no command or markup
-survives; formulas are typeset by the printers from identifiers and from
+The escaping policy is :mod:`derive.printing.languages`: a string from a network file
+(title, description, a name's words) is user text, and reaches a document only through
+the language's ``t`` filter (its ``escape``), which no command or markup survives; formulas are typeset by the printers from identifiers and from
 ``latex:`` overrides that the file reader checked (:func:`derive.netfile.latex_problem`).
 
 Templates hold wording and layout and receive finished values; this module
@@ -13,7 +12,6 @@ builds those values for a single derivative (``--format markdown|latex``).
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,14 @@ from derive.evaluate import path_product
 from derive.netfile import latex_problem
 from derive.printing.formulas import formula_latex
 from derive.printing.json import expansion_terms
+from derive.printing.languages import (  # latex_escape, portable_math: for this module's users
+    LATEX,
+    MARKDOWN,
+    MERMAID,
+    latex_escape,  # noqa: F401
+    portable_math,  # noqa: F401
+)
+from derive.printing.sandbox import BoundedEnvironment, TemplateBound, render_bounded
 from derive.printing.terms import LatexPrinter, sweep_line
 from derive.printing.text import POINT_SHOWN, sweep_children
 from derive.printing.words import NOTATION_TEX, notation, num, upside_down, why_zero
@@ -40,7 +46,8 @@ def environment(
     """
     folders = [str(templates)] if templates else []
     folders.append(str(data_dir("templates")))
-    env = jinja2.Environment(
+    # Sandboxed and bounded: a course's own templates are code from a file.
+    env = BoundedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -48,6 +55,7 @@ def environment(
         lstrip_blocks=True,
         autoescape=False,
     )
+    env.filters["mermaid"] = MERMAID.escape  # a diagram's labels, in every language's notes
     if fmt == "markdown":
         env.filters["t"] = markdown_text
         env.filters["inline"] = lambda tex: math_inline(tex, flavor)
@@ -64,39 +72,6 @@ def shipped_environment(fmt: str, flavor: str) -> jinja2.Environment:
     """Return the shipped templates' environment for a language, kept: Jinja compiles a
     template once per environment (a tenth of a second), not once per document."""
     return environment(fmt=fmt, flavor=flavor)
-
-
-def math_block(tex: str, flavor: str) -> str:
-    """Return display math for Markdown: a ```math fence (GitHub) or $$ (portable)."""
-    if flavor == "github":
-        return f"```math\n{tex}\n```"
-    return f"$$\n{tex}\n$$"
-
-
-def math_inline(tex: str, flavor: str) -> str:
-    """Return inline math for Markdown: $`...`$ (GitHub) or $...$ (portable)."""
-    return f"$`{tex}`$" if flavor == "github" else f"${tex}$"
-
-
-def latex_escape(text: str) -> str:
-    r"""Return user text safe inside a LaTeX document (no command can run from it).
-
-    >>> latex_escape(r"50% & #1 \input{x}")
-    '50\\% \\& \\#1 \\textbackslash{}input\\{x\\}'
-    """
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append(r"\textbackslash{}")
-        elif ch in "%&#_{}$":
-            out.append("\\" + ch)
-        elif ch == "^":
-            out.append(r"\textasciicircum{}")
-        elif ch == "~":
-            out.append(r"\textasciitilde{}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _numbers_tex(d: Any, numbers: Any, p: Any) -> dict[str, Any]:
@@ -173,33 +148,20 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
 
 # -- helpers for the study notes (derive.notes) -------------------------------------
 
-# Control symbols a Markdown pass would eat, and a spelling of each without the escape.
-_PORTABLE = {
-    ",": r"\thinspace ",
-    ";": r"\thickspace ",
-    ":": r"\medspace ",
-    "!": r"\negthinspace ",
-    "{": r"\lbrace ",
-    "}": r"\rbrace ",
-    "|": r"\Vert ",
-    "_": r"\text{\textunderscore}",
-}
+
+def math_block(tex: str, flavor: str) -> str:
+    """Return display math for Markdown: a ```math fence (GitHub) or $$ (portable)."""
+    return MARKDOWN[flavor].block(tex)
 
 
-def portable_math(tex: str) -> str:
-    r"""Return ``tex`` without the backslash escapes a Markdown pass eats (for ``$``/``$$`` math).
+def math_inline(tex: str, flavor: str) -> str:
+    """Return inline math for Markdown: $`...`$ (GitHub) or $...$ (portable)."""
+    return MARKDOWN[flavor].inline(tex)
 
-    >>> portable_math(r"\sigma(z)\,(1 - \sigma(z)) \{a\}")
-    '\\sigma(z)\\thinspace (1 - \\sigma(z)) \\lbrace a\\rbrace '
-    """
 
-    def swap(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "\\\\":
-            raise ValueError("a line break (\\\\) cannot be written in portable Markdown math")
-        return _PORTABLE.get(token[1], token)
-
-    return re.sub(r"\\(?:[A-Za-z]+|.)", swap, tex)
+# User text in Markdown and in LaTeX: the languages' own escapes (derive.printing.languages).
+markdown_text = MARKDOWN["github"].escape
+tex_text = LATEX.escape
 
 
 def math_lines(lhs: str, lines: list[str], flavor: str) -> str:
@@ -216,55 +178,6 @@ def math_lines(lhs: str, lines: list[str], flavor: str) -> str:
         return math_block(f"\\begin{{aligned}} {lhs} &= {body} \\end{{aligned}}", flavor)
     text = f"{lhs} = " + " + ".join(lines)
     return math_block(text if flavor == "github" else portable_math(text), flavor)
-
-
-_MD_SPECIAL = set("\\`*_[]<>#$|~{}!")
-
-
-def markdown_text(text: str) -> str:
-    r"""Return user text that Markdown shows as written (no emphasis, links, HTML or math).
-
-    >>> markdown_text("C_0 = (a - y)^2 <b> $5")
-    'C\\_0 = (a - y)^2 \\<b\\> \\$5'
-    """
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
-
-
-# Unicode that LaTeX's default input encoding cannot typeset, spelled in LaTeX.
-_TEX_UNICODE = {
-    "←": r"$\leftarrow$",
-    "→": r"$\rightarrow$",
-    "∂": r"$\partial$",
-    "η": r"$\eta$",
-    "σ": r"$\sigma$",
-    "·": r"$\cdot$",
-    "−": "-",
-    "–": "--",
-    "—": "---",
-    "‘": "`",
-    "’": "'",
-    "“": "``",
-    "”": "''",
-    "…": r"\dots{}",
-    "×": r"$\times$",
-    "Σ": r"$\Sigma$",
-    "δ": r"$\delta$",
-}
-
-
-def tex_text(text: str) -> str:
-    r"""Return user text safe in a LaTeX document: escaped, and Unicode LaTeX lacks replaced.
-
-    >>> tex_text("50% of ∂L & more ☃")
-    '50\\% of $\\partial$L \\& more ?'
-    """
-    out = []
-    for ch in latex_escape(text):
-        if ord(ch) < 128 or 0xC0 <= ord(ch) <= 0xFF:
-            out.append(ch)
-        else:
-            out.append(_TEX_UNICODE.get(ch, "?"))
-    return "".join(out)
 
 
 def check_latex_name(tex: str) -> str | None:
@@ -296,7 +209,18 @@ def render_template(env: jinja2.Environment, name: str, /, **values: Any) -> str
     t.j2:2: template error: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.
     """
     try:
-        return env.get_template(name).render(**values)
+        return render_bounded(env.get_template(name), values)
+    except TemplateBound as err:
+        file, line = _template_frame(err.__traceback__, env)
+        raise DeriveError(f"template error: {err}", file=file or name, line=line) from None
+    except RecursionError as err:
+        file, line = _template_frame(err.__traceback__, env)
+        raise DeriveError(
+            "template error: a template includes, extends or calls itself without end",
+            file=file or name,
+            line=line,
+            hint="an {% include %} or a macro must not lead back to itself",
+        ) from None
     except jinja2.TemplateSyntaxError as err:
         raise DeriveError(
             f"template error: {err.message}", file=err.filename or err.name or name, line=err.lineno
@@ -307,7 +231,15 @@ def render_template(env: jinja2.Environment, name: str, /, **values: Any) -> str
             file=_template_frame(err.__traceback__, env)[0] or name,
             line=_template_frame(err.__traceback__, env)[1],
         ) from None
-    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as err:
+    except (
+        jinja2.TemplateError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        ArithmeticError,
+    ) as err:
         file, line = _template_frame(err.__traceback__, env)
         what = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise DeriveError(f"template error: {what}", file=file or name, line=line) from None

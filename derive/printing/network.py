@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from derive.printing.languages import MERMAID
 from derive.printing.words import num
 
 # Past this many nodes a diagram is a hairball; the table is summarised past as many rows.
@@ -22,10 +23,11 @@ def mermaid(net: Any) -> str:
     names = [*net.inputs, *(n for layer in net.layers for n in layer)]
     ids = {name: f"n{i}" for i, name in enumerate([*names, net.loss])}
     lines = ["```mermaid", "flowchart LR"]
-    lines += [f'  {ids[n]}(("{n}"))' for n in names]
-    lines.append(f'  {ids[net.loss]}["{net.loss}"]')
+    label = MERMAID.escape
+    lines += [f'  {ids[n]}(("{label(n)}"))' for n in names]
+    lines.append(f'  {ids[net.loss]}["{label(net.loss)}"]')
     for weight, edges in net.weight_edges.items():
-        lines += [f'  {ids[src]} -- "{weight}" --> {ids[dst]}' for src, dst in edges]
+        lines += [f'  {ids[src]} -- "{label(weight)}" --> {ids[dst]}' for src, dst in edges]
     lines += [f"  {ids[o]} --> {ids[net.loss]}" for o in net.outputs]
     lines.append("```")
     return "\n".join(lines)
