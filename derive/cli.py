@@ -7,6 +7,7 @@ starts fast. A :class:`DeriveError` becomes one line on stderr and exit 2.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -96,6 +97,7 @@ class DefaultGroup(click.Group):
             click.echo(f"derive: {err.format_message()}", err=True)
             sys.exit(err.exit_code)
         except click.Abort:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback
             click.echo("derive: aborted", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)

@@ -348,3 +348,89 @@ def test_notes_templates_run_in_the_sandbox(hostile_templates, tmp_path):
     result = run(tmp_path, "notes", "--net", "simple", "--out", "out", "--templates", "templates")
     assert "notes.j2:1: template error: access to attribute '__init__'" in one_line_error(result)
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "out").exists()
+
+
+# -- nothing lost ----------------------------------------------------------------------------
+
+
+def test_a_network_named_index_in_a_course_is_refused(tmp_path: Path):
+    # Before: its note and the course's index both wrote index.md; the note was lost.
+    (tmp_path / "index.yaml").write_text(TINY)
+    result = run(tmp_path, "notes", "--net", "index.yaml", "simple", "--out", "out")
+    assert "is named 'index'" in one_line_error(result, "index.yaml: ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_in_the_way_is_named_and_nothing_is_written(tmp_path: Path):
+    (tmp_path / "out" / "net.tex").mkdir(parents=True)  # before: .net.tex.v7jlz5t4.tmp
+    (tmp_path / "net.yaml").write_text(TINY + "values: {x1: 0.5, W1: 0.1, y: 1}\n")
+    result = run(tmp_path, "notes", "--net", "net.yaml", "--out", "out", "--format", "both")
+    assert "is a folder" in one_line_error(result, "out/net.tex: ")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["net.tex"]
+
+
+def test_a_run_that_cannot_write_one_file_writes_none(tmp_path: Path, monkeypatch):
+    import errno
+
+    from derive.notes import files
+
+    (tmp_path / "a.md").write_text("old a")
+    real = files._stage
+
+    def full_disk(path, data):
+        if path.name == "b.tex":
+            raise OSError(errno.ENOSPC, "No space left on device", f"{path.parent}/.b.tex.x.tmp")
+        return real(path, data)
+
+    monkeypatch.setattr(files, "_stage", full_disk)
+    with pytest.raises(DeriveError) as caught:
+        files.write_all([(tmp_path / "a.md", "new a"), (tmp_path / "b.tex", "b")])
+    assert str(caught.value).startswith(f"{tmp_path / 'b.tex'}: cannot write it: No space left")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]  # no temporary file left
+    assert (tmp_path / "a.md").read_text() == "old a"
+
+
+@pytest.mark.parametrize("where", ["", "loop"])
+def test_an_out_folder_that_cannot_be_one_is_one_line(tmp_path: Path, where):
+    if where:  # before: a RuntimeError traceback from Path.resolve
+        (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    result = run(tmp_path, "notes", "--net", "simple", "--out", where)
+    assert one_line_error(result)
+    assert [p.name for p in tmp_path.iterdir()] == (["loop"] if where else [])
+
+
+@pytest.mark.parametrize("signals", ["SIGTERM", "SIGINT twice"])
+def test_a_signal_during_pdf_leaves_no_temporary_folder(tmp_path: Path, monkeypatch, signals):
+    import os
+    import signal
+    import subprocess
+    import tempfile
+
+    from derive.notes import files, write
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    sent = signal.SIGTERM if signals == "SIGTERM" else signal.SIGINT
+
+    def pdflatex(*args, **kwargs):  # stopped while pdflatex runs
+        os.kill(os.getpid(), sent)
+        return subprocess.CompletedProcess(args, 0, b"", b"")
+
+    rmtree = files.shutil.rmtree
+
+    def second_signal(path, **kwargs):  # and, for SIGINT, again while cleaning up
+        os.kill(os.getpid(), sent)
+        rmtree(path, **kwargs)
+
+    monkeypatch.setattr(write.shutil, "which", lambda name: "/usr/bin/pdflatex")
+    monkeypatch.setattr(write.subprocess, "run", pdflatex)
+    if sent == signal.SIGINT:
+        monkeypatch.setattr(files.shutil, "rmtree", second_signal)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = run(tmp_path, "notes", "--net", "simple", "--out", "out", "--pdf")
+    finally:
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+    assert (result.returncode, result.stderr.strip()) == (1, "derive: aborted")  # no traceback
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "out").exists()

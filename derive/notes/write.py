@@ -9,11 +9,9 @@ folded solution. The filters ``m`` (inline math), ``block``, ``lines``, ``t`` (t
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +22,14 @@ from derive.netfile import course_networks
 from derive.notes.build import build_note
 from derive.notes.code import INLINE_VALUES, point_json
 from derive.notes.content import Link, Note
+from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this module's users)
+    SAFE_NAME,
+    notes_folder,
+    target,
+    temporary_folder,
+    write_all,
+    write_atomic,
+)
 from derive.printing.document import (
     environment,
     markdown_text,
@@ -38,7 +44,6 @@ from derive.printing.languages import LATEX, MARKDOWN
 
 FORMATS = ("markdown", "latex", "both")
 FLAVORS = ("github", "portable")
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 def _and_list(words: list[str]) -> str:
@@ -198,42 +203,6 @@ def render_index(
     return tex_markup(text) if lang == "tex" else re.sub(r"\n{3,}", "\n\n", text)
 
 
-def target(out: Path, name: str) -> Path:
-    """Return ``out/name``, refusing a name that could land outside ``out``."""
-    if not SAFE_NAME.match(name) or ".." in name:
-        raise DeriveError(
-            f"'{name}' cannot be a file name in the notes folder",
-            hint="a network name is letters, digits and _",
-        )
-    path = (out / name).resolve()
-    if path.parent != out.resolve():
-        raise DeriveError(f"'{name}' would be written outside {out}")
-    return path
-
-
-def file_mode() -> int:
-    """Return the mode a new file gets from ``open()``: 0o666 less the process's umask."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, then a rename."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, file_mode())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def compile_pdf(tex: str, name: str, warn: Callable[[str], None] | None = None) -> bytes | None:
     """Return the PDF pdflatex makes of ``tex`` (run twice, for the references).
 
@@ -243,7 +212,8 @@ def compile_pdf(tex: str, name: str, warn: Callable[[str], None] | None = None) 
         if warn:
             warn("pdflatex is not installed, so no PDF was made")
         return None
-    with tempfile.TemporaryDirectory(prefix="derive-pdf-") as tmp:
+    # Removed even when SIGTERM or Ctrl-C (twice) stops pdflatex.
+    with temporary_folder("derive-pdf-") as tmp:
         source = Path(tmp) / "notes.tex"
         source.write_text(tex, encoding="utf-8")
         for _ in range(2):
@@ -334,11 +304,18 @@ def write_course(
     nets = reading_order(
         [load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1
     )
+    out = notes_folder(out_dir)
     names = [n.name for n in nets]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise DeriveError(
             f"two networks are named {twice[0]}: their notes would overwrite each other"
+        )
+    if len(nets) > 1 and "index" in names:
+        raise DeriveError(
+            "a network of a course is named 'index': its note would overwrite the course's index",
+            file=nets[names.index("index")].file,
+            hint="give it another name with 'name:' in its file",
         )
     if wrt and len(nets) > 1:
         unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
@@ -380,11 +357,8 @@ def write_course(
         for lang in langs:
             ext = "md" if lang == "markdown" else "tex"
             files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
-    out = Path(out_dir)
-    paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
-    for path, data in paths:
-        write_atomic(path, data)
+    write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
 
 
