@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from derive.evaluate import Numbers, at, read_at, read_point
+from derive.evaluate import Numbers, at, check_lr, read_at, read_point
 from derive.expand import Derivative, derive
 from derive.graph import Network, load_network, parse_derivative
 from derive.printing import (
@@ -240,6 +240,7 @@ def backprop(
         from derive.layers import layer_form
 
         form = layer_form(net)
+    check_lr(lr)
     shown = Shown(sweep, lr=lr, layers=form)
     if at is not None or lr is not None:
         if isinstance(at, dict):

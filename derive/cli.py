@@ -274,7 +274,7 @@ def _check_example(net: Any) -> str:
 def _max_paths(text: str) -> int | None:
     if text == "all":
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # "²".isdigit() is true
         raise DeriveError(f"--max-paths takes a whole number or 'all', not '{text}'")
     return int(text)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 import math
 import random
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,40 @@ from derive.paths import ancestors, sweep
 from derive.rules import ACTIVATIONS, LOSSES, number
 
 LEAF_KINDS = ("input", "weight", "bias", "target")
+
+
+def overflow(name: str) -> DeriveError:
+    """Return the error for a value too large for a float: it names the value.
+
+    >>> print(overflow("dL/dW1"))
+    dL/dW1 overflows at this point: it is past the largest float, about 1.8e308; use smaller values in the point
+    """
+    return DeriveError(
+        f"{name} overflows at this point: it is past the largest float, about 1.8e308",
+        hint="use smaller values in the point",
+    )
+
+
+def check_finite(values: Iterable[tuple[str, float]]) -> None:
+    """Raise :func:`overflow` for the first ``(name, value)`` that is not a finite number."""
+    for name, value in values:
+        if not math.isfinite(value):
+            raise overflow(name)
+
+
+def check_lr(lr: float | None) -> None:
+    """Refuse a learning rate that is not a positive, finite number (a step uphill, or none).
+
+    >>> check_lr(-1)
+    Traceback (most recent call last):
+    derive.errors.DeriveError: the learning rate must be a positive number, not -1; ...
+    """
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise DeriveError(
+            f"the learning rate must be a positive number, not {lr:g}",
+            hint="gradient descent steps against the gradient: W_new = W - lr*dL/dW with lr > 0,"
+            " such as --lr 0.1",
+        )
 
 
 def needed(net: Network, d: Derivative) -> list[str]:
@@ -47,20 +83,27 @@ def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
             neuron = net.neurons[n]
             z = sum(env[s] * env[w] for s, w in neuron.inputs)
             env[neuron.preact] = z + (env[neuron.bias] if neuron.bias else 0.0)
+            check_finite([(neuron.preact, env[neuron.preact])])
         rule = ACTIVATIONS[net.neurons[layer[0]].activation]
-        if rule.couples:
-            if len(ready) == len(layer):
-                outs = rule.value([env[net.neurons[n].preact] for n in layer])
-                env.update(zip(layer, outs, strict=True))
-        else:
-            for n in ready:
-                env[n] = rule.value(env[net.neurons[n].preact])
+        try:
+            if rule.couples:
+                if len(ready) == len(layer):
+                    outs = rule.value([env[net.neurons[n].preact] for n in layer])
+                    env.update(zip(layer, outs, strict=True))
+            else:
+                for n in ready:
+                    env[n] = rule.value(env[net.neurons[n].preact])
+        except (OverflowError, ValueError):
+            raise overflow(f"the activation of layer {net.layers.index(layer) + 1}") from None
+        check_finite((n, env[n]) for n in ready if n in env)
     if all(n in env for n in net.outputs + net.targets):
         outs, targets = [env[o] for o in net.outputs], [env[t] for t in net.targets]
         try:
             env[net.loss] = LOSSES[net.loss_kind].number(outs, targets)
         except (ValueError, ZeroDivisionError, OverflowError):
             env[net.loss] = math.inf
+        if not math.isfinite(env[net.loss]) and not any(o in (0.0, 1.0) for o in outs):
+            raise overflow(f"the loss {net.loss}")  # a target or an output far out of range
         if not math.isfinite(env[net.loss]):
             shown = ", ".join(f"{o} = {env[o]!r}" for o in net.outputs[:4])
             raise DeriveError(
@@ -270,23 +313,33 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     missing = [n for n in used if n not in point]
     if missing:
         raise missing_values(net, missing)
+    check_lr(lr)
     env = forward(net, point)
     local = {}
     for edge in d.edges:
         try:
             local[edge] = number(d.local[edge], env)
-        except (ZeroDivisionError, ValueError, OverflowError):
+        except ZeroDivisionError:
             raise DeriveError(
                 f"∂{edge[0]}/∂{edge[1]} has no value at this point: its formula divides by 0 "
                 "(an output at 0 or 1 to machine precision)",
                 hint="use smaller weights or inputs, so that no neuron saturates",
             ) from None
-    products = [path_product(p, local) for p in d.paths]
-    value = backprop(d, local)
+        except (ValueError, OverflowError):
+            raise overflow(f"∂{edge[0]}/∂{edge[1]}") from None
+    check_finite((f"∂{a}/∂{b}", v) for (a, b), v in local.items())
+    whole = f"d{d.of}/d{d.wrt}"
+    try:
+        products = [path_product(p, local) for p in d.paths]
+        value = backprop(d, local)
+    except (ValueError, OverflowError):  # math.fsum: an intermediate overflow, or inf - inf
+        raise overflow(whole) from None
+    check_finite([(whole, value), *((f"path {i} of {whole}", v) for i, v in enumerate(products))])
     numbers = Numbers(point, env, local, products, value, used=used)
     if lr is not None and d.wrt in point:
         numbers.lr, numbers.old = lr, point[d.wrt]
         numbers.new = numbers.old - lr * value
+        check_finite([(f"the updated {d.wrt}", numbers.new)])
     return numbers
 
 
@@ -370,10 +423,12 @@ def random_seed(text: str | None) -> int | None:
     if text is None or not (text == "random" or text.startswith("random:")):
         return None
     seed_text = text.partition(":")[2].strip() if ":" in text else "0"
-    if not seed_text.isdigit():
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), and not thousands.
+    if not re.fullmatch(r"[0-9]{1,18}", seed_text):
         raise DeriveError(
-            f"cannot read the seed in '{text}'",
+            f"cannot read the seed in '{text[:40]}'",
             col=len("random:") + 1,
-            hint="write random or random:SEED, with SEED a whole number such as 7",
+            hint="write random or random:SEED, with SEED a whole number of at most 18 digits,"
+            " such as 7",
         )
     return int(seed_text)

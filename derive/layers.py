@@ -166,7 +166,7 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     >>> round(v.dW[-1][0][0], 6)
     -0.125349
     """
-    from derive.evaluate import forward, missing_values
+    from derive.evaluate import check_finite, forward, missing_values
     from derive.sweep import _Slopes, needed
 
     net = form.net
@@ -209,6 +209,9 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
             delta[i] = [g * s for g, s in zip(above, slope[i], strict=True)]
     dW = [[[d * x for x in a_in[i]] for d in delta[i]] for i in range(count)]
     db = [list(d) for d in delta]
+    check_finite(
+        (f"an entry of dL/dW^({i + 1})", x) for i, m in enumerate(dW) for row in m for x in row
+    )
     return LayerValues(W, b, a_in, z, a, slope, jacobian, delta, dW, db, grad_a)
 
 

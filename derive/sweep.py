@@ -253,6 +253,12 @@ class Values:
 
     def update(self, lr: float) -> dict[str, dict[str, float]]:
         """Return every parameter's gradient step ``{"lr", "old", "new"}`` (new = old - lr * grad)."""
+        from derive.evaluate import check_finite, check_lr
+
+        check_lr(lr)
+        check_finite(
+            (f"the updated {p}", self.point[p] - lr * g) for p, g in self.gradients.items()
+        )
         return {
             p: {"lr": lr, "old": self.point[p], "new": self.point[p] - lr * grad}
             for p, grad in self.gradients.items()
@@ -299,7 +305,7 @@ def values(
     >>> round(v.gradients["W4"], 6)
     -0.125349
     """
-    from derive.evaluate import forward, missing_values
+    from derive.evaluate import check_finite, forward, missing_values, overflow
 
     sweep = sweep if sweep is not None else backward(net, detail)
     missing = [n for n in needed(net, sweep) if n not in point]
@@ -309,9 +315,17 @@ def values(
     slope = _Slopes(net, env)
     local: dict[tuple[str, str], float] = {}
     delta = {sweep.of: 1.0}
-    for row in sweep.lines:
-        delta[row.node] = _fold(row.terms, delta, local, slope)
-    gradients = {g.param: _fold(g.terms, delta, local, slope) for g in sweep.gradients}
+    of = sweep.of
+    try:
+        for row in sweep.lines:
+            delta[row.node] = _fold(row.terms, delta, local, slope)
+            check_finite([(f"d{of}/d{row.node}", delta[row.node])])
+        gradients = {}
+        for g in sweep.gradients:
+            gradients[g.param] = _fold(g.terms, delta, local, slope)
+            check_finite([(f"d{of}/d{g.param}", gradients[g.param])])
+    except (ValueError, OverflowError):  # math.fsum: an intermediate overflow, or inf - inf
+        raise overflow(f"the sweep of d{of}") from None
     # Network order, as derive dA/dB lists them, whatever order the point file has.
     ordered = {n: point[n] for n in net.names if n in point}
     return Values(sweep, ordered, env, delta, gradients, local)

@@ -434,3 +434,53 @@ def test_a_signal_during_pdf_leaves_no_temporary_folder(tmp_path: Path, monkeypa
             signal.signal(s, handler)
     assert (result.returncode, result.stderr.strip()) == (1, "derive: aborted")  # no traceback
     assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "out").exists()
+
+
+# -- tracebacks and silent wrong answers: one line, exit 2 --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "y=1e308"], "the loss L overflows"),  # before: ValueError in fsum
+        (["--at", "x1=1e308,W1=1e308"], "z1 overflows"),  # before: dL/dW1 = 0, exit 0
+        (["--at", "x1=1e308,W1=1e308", "--format", "json"], "z1 overflows"),  # was Infinity
+        (["--at", "random:²"], "cannot read the seed"),  # before: int() of a superscript
+        (["--at", "random:" + "7" * 5000], "cannot read the seed"),  # Python's int limit
+        (["--max-paths", "²"], "--max-paths takes a whole number"),
+        (["--at", "x1=1\nx2=2"], "the value of x1 must be a number, not '1\\nx2=2'"),
+        (["--at", "random", "--lr", "-1"], "the learning rate must be a positive number"),
+        (["--at", "random", "--lr", "nan"], "the learning rate must be a positive number"),
+    ],
+)
+def test_a_value_derive_cannot_compute_with_is_one_line(tmp_path: Path, args, message):
+    assert message in one_line_error(run(tmp_path, "dL/dW1", "--net", "simple", *args))
+
+
+def test_an_overflowing_sweep_is_one_line(tmp_path: Path):
+    result = run(tmp_path, "backprop", "--net", "simple", "--at", "x2=1e200,W2=1e200", "--matrix")
+    assert "overflows at this point" in one_line_error(result)
+
+
+def test_a_neuron_that_feeds_nothing_still_gets_its_notes():
+    from derive.evaluate import random_point
+    from derive.graph import Network
+    from derive.notes.sweep import graph_view
+    from derive.sweep import backward, values
+
+    # Before: KeyError 'z_A' in notes: their computational-graph view took the first
+    # neuron, A, which the sweep never reaches.
+    dead = TINY.replace("[O]", "[A, B]") + "  - neurons: [O]\nedges:\n"
+    dead += "  x1 -> A: W1\n  x1 -> B: W2\n  B -> O: W3\n"
+    net = Network(read_spec("net.yaml", dead))
+    sweep = backward(net, detail=True)
+    view = graph_view(net, sweep, values(net, random_point(net), True, sweep))
+    assert view.neuron == "B"
+
+
+def test_a_tiny_answer_is_not_called_zero(tmp_path: Path):
+    # Before: "the answer is 0 ... the answer is 2.359e-195", contradicting itself.
+    concrete = "2*O1*O2*W4*x1*(1 - O1)*(1 - O2)*(O2 - y)"
+    result = run(tmp_path, "check", f"dL/dW1 = ({concrete})^64", "--net", "simple")
+    assert result.returncode == 1
+    assert "the answer is 0" not in result.stdout and "the answer is 5.4" in result.stdout

@@ -271,10 +271,16 @@ def _sym(name: str):
 
 
 def graph_view(net: Network, sweep, vals) -> GraphView:
-    """Return the computational-graph view, on the first neuron of the first layer."""
+    """Return the computational-graph view, on the first neuron of the first layer.
+
+    A neuron that feeds nothing has no dL/dz (the sweep never reaches it), so the view
+    takes the first neuron, layer by layer, that the loss depends on.
+    """
     p = LatexTermPrinter(net)
     t = net.latex_names
-    n = net.neurons[net.layers[0][0]]
+    n = next(
+        net.neurons[m] for layer in net.layers for m in layer if net.neurons[m].preact in vals.delta
+    )
     z = n.preact
     dz = whole(p, net.loss, z)
     src, w = n.inputs[0]

@@ -24,11 +24,10 @@ writes one with every path in constant memory.
 
 from __future__ import annotations
 
-import json as _json
 from typing import IO, Any
 
 from derive.printing.formulas import FormulaLatex, formula_latex, formula_text
-from derive.printing.json import expansion_terms, stream_json, to_json
+from derive.printing.json import dumps, expansion_terms, stream_json, to_json
 from derive.printing.terms import (
     AsciiPrinter,
     LatexPrinter,
@@ -74,7 +73,7 @@ def report(d: Any, fmt: str = "text", numbers: Any = None, flavor: str = "github
     dC0/dw2 = ∂C0/∂a2 · ∂a2/∂w2
     """
     if fmt == "json":
-        return _json.dumps(to_json(d, numbers), indent=2, ensure_ascii=False)
+        return dumps(to_json(d, numbers), indent=2)
     if fmt == "text":
         return text_report(d, numbers)
     from derive.printing.document import derivative_document  # Jinja only when needed

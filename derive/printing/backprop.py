@@ -8,11 +8,11 @@ multiplies them by. Nothing here computes a derivative.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from derive.printing.formulas import formula_latex, formula_text
+from derive.printing.json import dumps
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, UnicodePrinter
 from derive.printing.words import NOTATION, NOTATION_TEX, notation, num, plural
 from derive.sweep import Gradient, Line, Sweep, Values, row_node
@@ -226,7 +226,7 @@ def to_json(shown: Shown) -> dict[str, Any]:
 
 def json_report(shown: Shown) -> str:
     """Return the JSON as text (one object)."""
-    return json.dumps(to_json(shown), ensure_ascii=False) + "\n"
+    return dumps(to_json(shown)) + "\n"
 
 
 # -- Markdown and LaTeX ------------------------------------------------------------

@@ -10,11 +10,27 @@ import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from derive.errors import DeriveError
 from derive.evaluate import path_product
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, sweep_line
 from derive.printing.text import batches, sweep_children
 from derive.printing.words import upside_down, why_zero
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """Return ``value`` as JSON, which has no NaN or Infinity: such a value is a DeriveError.
+
+    >>> dumps({"value": 0.5})
+    '{"value": 0.5}'
+    """
+    try:
+        return json.dumps(value, allow_nan=False, ensure_ascii=False, **options)
+    except ValueError:
+        raise DeriveError(
+            "a value is not a finite number, which JSON cannot hold",
+            hint="use smaller values in the point",
+        ) from None
 
 
 def expansion_terms(d: Any, p: TermPrinter) -> list[str]:
@@ -127,7 +143,7 @@ def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
         "paths_truncated": lambda: out.write("false"),
         "expansion": expansion,
         "path_products": lambda: array(
-            json.dumps(path_product(path, numbers.local)) for path in d.iter_paths()
+            dumps(path_product(path, numbers.local)) for path in d.iter_paths()
         ),
     }
     sep = "{"
@@ -136,6 +152,6 @@ def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
         if key in streamed and not d.is_zero:
             streamed[key]()
         else:
-            out.write(json.dumps(value, ensure_ascii=False))
+            out.write(dumps(value))
         sep = ", "
     out.write("}\n")
