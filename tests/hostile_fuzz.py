@@ -209,6 +209,8 @@ def verdict(args: list[str], out: Path | None = None, seconds: int = 10) -> str 
     for written in sorted(out.iterdir()) if out is not None and out.is_dir() else []:
         if _LEAK.search(written.read_text(encoding="utf-8", errors="replace")):
             return "unsafe text in a note"
+    if result.exit_code == 2 and "--file" in args and not result.stderr and result.stdout:
+        return None  # check --file: the report names each unreadable answer; exit 2 says some
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
         if len(lines) != 1 or not lines[0].startswith("derive: "):
