@@ -386,6 +386,10 @@ def _check_size(r: Reader, node: yaml.Node, sizes, input_node, layer_fields, has
 
 def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
     fields: dict[str, yaml.Node] = {}
+    if isinstance(node, yaml.ScalarNode) and node.value in LOSSES:  # loss: bce
+        raise r.at(node).error(
+            "loss must be a mapping (key: value lines)", hint=f"write loss: {{kind: {node.value}}}"
+        )
     if node is not None:
         for key, value in r.mapping(node, "loss"):
             if key.value not in ("name", "kind", "target"):

@@ -169,6 +169,12 @@ class Reader:
 
     def ident_list(self, node: yaml.Node, what: str) -> list[str]:
         if isinstance(node, yaml.ScalarNode):
+            names = [n.strip() for n in node.value.split(",")]
+            if len(names) > 1 and all(IDENT.match(n) for n in names):  # inputs: x1, x2
+                raise self.at(node).error(
+                    f"'{node.value}' is one string, not a list of names",
+                    hint=f"write them in brackets: [{', '.join(names)}]",
+                )
             return [self.ident(node, what)]
         if not isinstance(node, yaml.SequenceNode) or not node.value:
             raise self.at(node).error(f"{what} must be a non-empty list of names, like [x1, x2]")

@@ -246,3 +246,23 @@ def test_a_point_file_that_is_not_there_is_named(tmp_path: Path):
     assert r.stderr.startswith(
         "derive: --at: there is no point file 'point.yaml'; give a YAML file"
     )
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("loss: bce\n", "5:7: loss must be a mapping (key: value lines); write loss: {kind: bce}"),
+        (
+            "loss: {kind: mse}\n",
+            "2:13: 'x1, x2' is one string, not a list of names; write them in brackets: [x1, x2]",
+        ),
+    ],
+    ids=["loss-as-a-word", "names-without-brackets"],
+)
+def test_a_newcomers_network_file_mistake_says_what_to_write(tmp_path: Path, text: str, shown: str):
+    inputs = "[x1, x2]" if "bce" in text else "x1, x2"
+    (tmp_path / "n.yaml").write_text(
+        f"layers:\n  - inputs: {inputs}\n  - neurons: [h]\n  - neurons: [o]\n{text}"
+    )
+    r = run(tmp_path, "dL/dW1", "--net", "n.yaml")
+    assert (r.returncode, r.stderr) == (2, f"derive: n.yaml:{shown}\n")
