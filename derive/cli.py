@@ -163,6 +163,15 @@ AT = click.option(
     help="The point: a YAML file of name: value lines, name=value,name=value, or random:SEED"
     " (a reproducible random point); default: the network file's values:.",
 )
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown or latex for documents, json for programs (one object,"
+    " every number at full precision).",
+)
 MD_FLAVOR = click.option(
     "--md-flavor",
     type=click.Choice(("github", "portable")),
@@ -192,7 +201,7 @@ def main() -> None:
 @main.command()
 @click.argument("derivative", metavar="dA/dB")
 @NET
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@FORMAT
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
 @AT
 @click.option(
@@ -281,7 +290,7 @@ def _max_paths(text: str) -> int | None:
 
 @main.command()
 @NET
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@FORMAT
 @MD_FLAVOR
 @click.option("--detail", is_flag=True, help="Run the sweep through the pre-activations z.")
 @AT
@@ -419,6 +428,7 @@ def check(
     type=click.Choice(("markdown", "latex", "both")),
     default="markdown",
     show_default=True,
+    help="NAME.md, NAME.tex, or both, per network.",
 )
 @click.option(
     "--wrt",
