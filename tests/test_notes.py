@@ -297,7 +297,8 @@ def test_every_diagram_highlights_exactly_the_edges_of_its_paths():
             (e["src"], e["dst"]) for i, e in enumerate(w.diagram.edges) if i in w.diagram.on_edges
         }
         assert ("x1", "O11") in on if w.wrt == "W1" else True
-    assert len(n.worked) == len(load_network("two_hidden").layers)
+    # One per hidden layer: the output layer's weight is worked as Nielsen's BP4.
+    assert len(n.worked) == len(load_network("two_hidden").layers) - 1
 
 
 # --- exercises -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ against the notes' own machinery. The notes are built once per module (test_note
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from pathlib import Path
@@ -16,6 +17,7 @@ from clirun import run
 from test_notes import HERE, central, latex, markdown, note
 
 from derive import notes
+from derive.evaluate import forward
 from derive.expand import derive, symbol
 from derive.graph import load_network
 from derive.notes.build import example_point
@@ -53,7 +55,7 @@ def test_softmax_formulas_use_that_the_targets_add_up_to_one_and_say_so():
         symbol("O1") - symbol("y1")
     )
     md = markdown("softmax")
-    assert r"h_{1} \left(O_{1} - y_{1}\right)" in md
+    assert r"x_{1} \left(W_{5} \left(O_{1} - y_{1}\right) + W_{7} \left(O_{2} - y_{2}\right)" in md
     assert "with $`y_{1} + y_{2} + y_{3} = 1`$" in md
 
 
@@ -80,7 +82,7 @@ def test_softmax_zero_paths_and_the_fanned_picture_are_explained():
     assert s.zero_paths == len(zero) == 2
     md = markdown("softmax")
     assert "2 paths are 0 at this point" in md
-    assert md.count("The picture lights more edges than there are paths") == 2
+    assert md.count("The picture lights more edges than there are paths") == 1  # W1's, not W5's
 
 
 def test_the_fraction_picture_is_introduced_before_it_is_named():
@@ -186,3 +188,53 @@ def test_a_skip_network_points_at_its_own_expansion_and_names_the_skip(tmp_path)
 
 def test_latex_of_the_changed_notes_has_the_new_sentences():
     assert "is no factor of a path written over neurons" in latex("two_hidden")
+
+
+# --- Nielsen's equations, derived from the sweep -------------------------------------------
+
+
+def _last(tex: str) -> float:
+    return float(tex.rsplit("=", 1)[1].strip().replace(r" \times 10^{", "e").rstrip("}"))
+
+
+def _delta(net, point, neuron: str) -> float:
+    """dL/dz of a neuron by central differences: z is linear in a weight w, dz/dw = its input."""
+    fwd = forward(net, point)
+    src, w = max(net.neurons[neuron].inputs, key=lambda sw: abs(fwd[sw[0]]))
+    return central(net, point, w) / fwd[src]
+
+
+def test_bp1_to_bp4_are_derived_from_the_sweep_with_right_numbers():
+    net = load_network("two_hidden")
+    point = example_point(net)[0]
+    q = note("two_hidden").equations_derived
+    fwd = forward(net, point)
+    # What delta means: the loss moves by delta * eps when z31 moves by eps.
+    d31 = _delta(net, point, "O31")
+    nudged = 1 / (1 + math.exp(-(fwd["z31"] + 0.01)))
+    moved = -math.log(nudged)  # bce with y = 1
+    assert _last(q.loss_after) == pytest.approx(moved, abs=1e-6)
+    assert _last(q.delta) == pytest.approx(d31, rel=1e-3)
+    assert _last(q.bp1) == pytest.approx(d31, rel=1e-3)
+    # BP2 on O11: (W7 delta21 + W9 delta22) sigma'(z11), each delta by central differences.
+    d21, d22 = _delta(net, point, "O21"), _delta(net, point, "O22")
+    slope = fwd["O11"] * (1 - fwd["O11"])
+    bp2 = (point["W7"] * d21 + point["W9"] * d22) * slope
+    assert "O_{11}" in q.bp2[0] and _last(q.bp2[1]) == pytest.approx(bp2, rel=1e-3)
+    assert _last(q.bp4) == pytest.approx(central(net, point, "W1"), rel=1e-3)
+    assert _last(q.low_grad) == pytest.approx(central(net, point, "W2"), rel=1e-3)
+    # The path at z level has a slope and a weight (or input) factor per layer.
+    assert q.z_path.count(r"}{\partial z_") == 3 and q.cancels  # three slopes ∂O/∂z
+
+
+def test_the_bias_line_of_bp3_is_shown_where_there_are_biases():
+    net = load_network("softmax")
+    q = note("softmax").equations_derived
+    point = example_point(net)[0]
+    assert q.bp3 and _last(q.bp3) == pytest.approx(central(net, point, "b1"), rel=1e-3)
+    assert q.z_path == ""  # a softmax step sums over the layer's z: no single z-level path
+
+
+def test_the_introduction_names_the_total_derivative():
+    index = notes.render_index([note("simple"), note("two_hidden")], "markdown")
+    assert "*total derivative*" in index and r"\partial C/\partial w" in index

@@ -10,6 +10,7 @@ The package, one job per module:
 - ``chain``: one path, several paths, the weights worked in full, the table of the rest;
 - ``sweep``: the backward sweep as the worked example, the computational-graph view;
 - ``layerform``: the layer (matrix) form where the network allows it;
+- ``nielsen``: BP1-BP4 derived from the sweep's lines, delta's meaning, Nielsen's readings;
 - ``counts``: what the sweep, path-by-path sums and finite differences cost;
 - ``code``: the note's dependency-free Python program;
 - ``exercises``: exercises whose answers are not in the text;
@@ -26,7 +27,7 @@ Examples
 >>> from derive.graph import load_network
 >>> note = build_note(load_network("two_hidden"))
 >>> [w.wrt for w in note.worked]
-['W1', 'W7', 'W11']
+['W1', 'W7']
 """
 
 from __future__ import annotations

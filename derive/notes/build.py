@@ -13,7 +13,7 @@ from derive.errors import DeriveError
 from derive.evaluate import at, random_point, random_seed, read_point
 from derive.expand import derive, symbol
 from derive.graph import Network
-from derive.notes import chain, code, counts, exercises, layerform, sweep
+from derive.notes import chain, code, counts, exercises, layerform, nielsen, sweep
 from derive.notes.chain import whole
 from derive.notes.content import Intro, Layer, Note, prose, tex_num
 from derive.notes.diagram import diagram
@@ -180,7 +180,7 @@ def build_note(
     >>> from derive.graph import load_network
     >>> note = build_note(load_network("two_hidden"))
     >>> [w.wrt for w in note.worked], note.sweep.mul_sweep, note.sweep.mul_paths
-    (['W1', 'W7', 'W11'], 18, 46)
+    (['W1', 'W7'], 18, 46)
     """
     check_user_text(net)
     point, source, seed = example_point(net, at_)
@@ -193,6 +193,11 @@ def build_note(
     path_count = {w: ways.get(w, 0) for w in net.parameters}
     # One weight per layer (or --wrt), the one with most paths, and the longest single path.
     by_layer = _by_layer(net, path_count)
+    # The output layer's weight is BP4 with BP1's delta, worked in "Nielsen's four equations";
+    # a network without a hidden neuron has no such section and keeps it.
+    output_in_bp = not full and len(by_layer) > 1 and nielsen.has_hidden(net)
+    if output_in_bp:
+        by_layer = by_layer[:-1]
     names = full or by_layer
     best = max(net.parameters, key=lambda w: (path_count[w], lengths.get(w, 0), -net.rank(w)))
     ones = [w for w in net.parameters if path_count[w] == 1]
@@ -266,6 +271,9 @@ def build_note(
         layer_form=form,
         layer_form_why=why,
         graph_view=sweep.graph_view(net, detail, dvals),
+        equations_derived=nielsen.equations(
+            net, dvals, point, ds[best].paths[0] if ds[best].paths else None
+        ),
         code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
         code_every=code.checked_every(net) if wide else 1,
         params=len(net.parameters),
@@ -273,6 +281,14 @@ def build_note(
         covered=[t[w] for w in names],
         has_biases=bool(net.biases),
         skips=skips(net),
+        worked_title=(
+            "One weight per hidden layer, in full"
+            if output_in_bp
+            else "One weight per layer, in full"
+            if len(names) > 1
+            else "One weight in full"
+        ),
+        output_in_bp=output_in_bp,
     )
 
 

@@ -115,6 +115,8 @@ def _terms(tex: str) -> list[str]:
     return [t for t in terms if t]
 
 
+# A factored form folded into more rows than this is left to the sweep.
+FOLDED_ROWS = 5
 # The table of the other parameters has at most this many rows.
 TABLE_ROWS = 40
 
@@ -311,6 +313,9 @@ def worked(
     else:
         where = ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[d.wrt])
     factored_tex = p.term(factored) if differs else ""
+    folded = fold(factored_tex) if visible(factored_tex) <= LONGEST else ""
+    if folded.count(r"\\") >= FOLDED_ROWS:  # ten rows of a softmax's sum say less than the sweep
+        folded = ""
     steps, familiar = cancel_steps(d, p) if cancel else ([], False)
     hot = one_hot_targets(net, values.point)
     concrete = formula_latex(grouped(net, d.concrete) if hot else d.concrete, net)
@@ -328,8 +333,11 @@ def worked(
         terms=[product(p, path) for path in (listed[:2] if d.path_count > len(listed) else listed)]
         + ([r"\dots"] if d.path_count > len(listed) else []),
         expansion_shown=shown,
-        factored=fold(factored_tex) if visible(factored_tex) <= LONGEST else "",
-        too_long=visible(factored_tex) > LONGEST or visible(concrete) > LONGEST or len(d.where) > 2,
+        factored=folded if folded else "",
+        too_long=not folded
+        and bool(factored_tex)
+        or visible(concrete) > LONGEST
+        or len(d.where) > 2,
         factored_where=[f"{p.term(w)} = {p.term(x)}" for w, x in d.factored_where]
         if differs
         else [],
@@ -386,9 +394,12 @@ def split_factor(p: LatexTermPrinter, d: Derivative) -> str:
 
 def _fans(net: Network, d: Derivative) -> str:
     """Return a softmax output on d's paths (the picture lights every z of its layer), or ""."""
-    for node in d.nodes:
-        if node in net.neurons and net.neurons[node].activation == "softmax" and d.path_count:
-            return net.latex_names[node]
+    for path in d.paths[:1]:
+        for o, v in zip(path, path[1:], strict=False):
+            if o in net.neurons and net.neurons[o].activation == "softmax":
+                fed = [k for k in net.group(o) if v in _sources(net, net.neurons[k].preact)]
+                # v feeds several z of the layer: the picture lights each z -> O edge.
+                return net.latex_names[o] if len(fed) > 1 else ""
     return ""
 
 

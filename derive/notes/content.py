@@ -261,6 +261,37 @@ class LayerForm:
 
 
 @dataclass
+class Equations:
+    """Nielsen's four equations derived from this network's sweep, with delta's meaning."""
+
+    z: str  # the output's z
+    delta: str  # delta = dL/dz = its value
+    nudge: str
+    moved: str  # the parameter moved to nudge z (a bias, or a weight by eps / its input)
+    loss_before: str
+    loss_after: str
+    change: str
+    bp1: str  # the sweep's line of the output's z
+    bp2: list[str]  # the lines of a hidden neuron's output and of its z
+    bp2_weights: str  # the local partials of the z's it feeds: the weights
+    bp3: str  # a bias's gradient line ("" without biases)
+    bp4: str  # a weight's gradient line
+    output_slope: str
+    saturated: bool  # a sigmoid output, whose slope can be small
+    low: str  # the smallest input of the BP2 neuron, and the largest
+    high: str
+    low_grad: str
+    high_grad: str
+    shared: str  # the delta those two gradients share
+    slope_rule: str
+    general: list[str] = field(default_factory=list)  # BP1-BP4 in index form
+    cancels: bool = False  # the loss's partial cancels the output's slope (delta = O - y)
+    packed: str = ""  # a neuron-to-neuron factor split at its z
+    path: str = ""  # a path over neurons
+    z_path: str = ""  # the same path at z level
+
+
+@dataclass
 class GraphView:
     """The computational-graph view on one neuron of this network."""
 
@@ -325,6 +356,7 @@ class Note:
     layer_form: LayerForm | None
     layer_form_why: str
     graph_view: GraphView | None
+    equations_derived: Equations | None
     code: str
     code_every: int  # the program checks every k-th gradient against central differences
     params: int
@@ -332,6 +364,8 @@ class Note:
     covered: list[str]
     has_biases: bool
     skips: list[str] = field(default_factory=list)  # edges that skip a layer (LaTeX)
+    worked_title: str = "One weight per layer, in full"
+    output_in_bp: bool = False  # the output layer's weight is worked as BP4, not here
 
 
 @dataclass

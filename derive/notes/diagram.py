@@ -374,7 +374,7 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
 
 # Sizes in the TikZ picture, in cm: half a weight label's length and height, and how far
 # a node reaches from its centre (TikZ draws an arrow from border to border).
-LABEL_HALF = (0.3, 0.14)
+LABEL_HALF = (0.4, 0.19)  # \small labels: about 6.5 pt once the picture is drawn at 0.72
 NODE_REACH = {
     "input": 0.45,
     "neuron": 0.45,

@@ -8,6 +8,7 @@ SymPy constant (``E``, ``I``, ``pi`` stay plain names).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy as sp
@@ -30,9 +31,25 @@ class FormulaLatex(LatexPrinter):
             return rf"\delta_{{{self.names.get(name[6:].rstrip('_'), name[6:])}}}"
         return rf"\mathit{{{name}}}"
 
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
+        """Return a sum's terms; a sum of plain names in counting order (y2 before y10)."""
+        terms = super()._as_ordered_terms(expr, order=order)
+        if all(isinstance(t, sp.Symbol) for t in terms):
+            return sorted(terms, key=lambda t: natural(t.name))
+        return terms
+
     def _print_Heaviside(self, expr: sp.Heaviside, exp: Any = None) -> str:
         tex = rf"\operatorname{{H}}\left({self._print(expr.args[0])}\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
+
+
+def natural(name: str) -> list:
+    """Return a sort key that counts the digits in a name: y2 before y10.
+
+    >>> sorted(["y10", "y2", "y1"], key=natural)
+    ['y1', 'y2', 'y10']
+    """
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def formula_text(expr: sp.Expr) -> str:
