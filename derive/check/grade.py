@@ -88,7 +88,8 @@ def check(
     >>> check(load_network("simple"), "dL/dW4 = dL/dO2 * dO2/dW4").match
     True
     """
-    answer = parse_answer(text, net.names, net.latex_names)
+    table = shared.table if shared is not None else None
+    answer = parse_answer(text, net.names, net.latex_names, table=table)
     return grade(net, answer, detail=detail, points=points, shared=shared, at=at)
 
 

@@ -23,6 +23,7 @@ import sympy as sp
 
 from derive.check import algebra
 from derive.check.algebra import Edge, Factor, Poly, TooManyTerms, edges
+from derive.check.names import NameTable
 from derive.expand import Derivative, derive, local_partial
 from derive.graph import Network
 from derive.paths import count_paths, iter_paths
@@ -136,6 +137,14 @@ class Shared:
     def __init__(self, net: Network) -> None:
         self.net = net
         self._views: dict[bool, View] = {}
+        self._table: NameTable | None = None
+
+    @property
+    def table(self) -> NameTable:
+        """Return every way an answer may write each of the network's names (made once)."""
+        if self._table is None:
+            self._table = NameTable(self.net.names, self.net.latex_names)
+        return self._table
 
     def view(self, detail: bool) -> View:
         """Return the compact (``detail`` false) or detailed view, made on first use."""
