@@ -107,4 +107,6 @@ def describe(net: Network) -> str:
         shown = list(net.values.items())
         text = ", ".join(f"{k} = {v:g}" for k, v in shown[:40])
         lines += ["", "Values: " + text + (f", ... ({len(shown)})" if len(shown) > 40 else "")]
+    else:
+        lines += ["", "Values: none in the file; give a point with --at FILE or --at random:SEED"]
     return "\n".join(lines) + "\n"

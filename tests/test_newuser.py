@@ -72,6 +72,10 @@ def test_backprop_on_a_file_without_values_says_how_to_choose_a_point(tmp_path: 
     assert r.returncode == 2
     assert "(mine.yaml has no values:)" in r.stderr
     assert "--at FILE or --at name=value,..., or draw a random point with --at random:0" in r.stderr
+    shown = run(tmp_path, "show", "--net", "mine.yaml").stdout
+    assert shown.endswith(
+        "\nValues: none in the file; give a point with --at FILE or --at random:SEED\n"
+    )
 
 
 def test_notes_on_a_file_without_values_say_which_point_they_use(tmp_path: Path):
