@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from derive.graph import Network
+from derive.printing.languages import TEXT
 from derive.rules import LOSSES
 
 # A layer wider than this is summarised (its first and last names, its matrix shape), and
@@ -57,7 +58,7 @@ def describe(net: Network) -> str:
     >>> print(describe(load_network("simple")).splitlines()[0])
     simple: One hidden neuron
     """
-    lines = [f"{net.name}: {net.title}", "", "Layers:"]
+    lines = [f"{net.name}: {TEXT.escape(net.title)}", "", "Layers:"]
     rows = [["inputs", "", _names(net.inputs)]]
     for index, layer in enumerate(net.layers, 1):
         act = net.neurons[layer[0]].activation

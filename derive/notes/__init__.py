@@ -16,7 +16,8 @@ The package, one job per module:
 - ``exercises``: exercises whose answers are not in the text;
 - ``build``: one note's content from the network, every number from one sweep;
 - ``diagram``: the network drawn (Mermaid and TikZ get the same data);
-- ``write``: rendering with the templates, the course, PDFs, atomic writes.
+- ``files``: a run's files written whole or none; temporary folders gone even on a signal;
+- ``write``: rendering with the templates, the course, PDFs.
 
 The templates ``templates/notes.j2`` (wording), ``notes_intro.j2``, ``notes_index.j2``
 and ``notes_layout_md.j2`` / ``notes_layout_tex.j2`` (layout per language) turn a

@@ -1,4 +1,4 @@
-"""Rendering and writing: a note in Markdown or LaTeX, a course, PDFs, atomic files.
+"""Rendering and writing: a note in Markdown or LaTeX, a course, PDFs (files: derive.notes.files).
 
 One template, ``notes.j2``, holds the wording of a note; ``notes_layout_md.j2`` and
 ``notes_layout_tex.j2`` hold how each language lays out a heading, a table, a
