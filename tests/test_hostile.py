@@ -515,7 +515,7 @@ def test_a_tiny_answer_is_not_called_zero(tmp_path: Path):
 # -- fuzz: mutated files, points, answers and templates keep the contract -----------------
 
 # Cases per family: a second or so in all (python tests/hostile_fuzz.py runs more).
-FUZZ_CASES = {"netfile": 15, "point": 25, "answer": 25, "template": 8}
+FUZZ_CASES = {"netfile": 10, "point": 15, "answer": 15, "template": 5}
 
 
 @pytest.mark.parametrize("family", sorted(FUZZ_CASES))
