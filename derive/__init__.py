@@ -16,8 +16,8 @@ modules above it:
 ``sweep``              the backward sweep as data and numbers (``derive backprop``)
 ``layers``             the sweep per layer: W^(l), delta^(l), the matrix form
 ``check/``             grade a hand-written answer (read, never evaluated)
-``printing/``          one printer per output language: text, JSON, Markdown, LaTeX
-``notes/``             study notes: content, diagrams, writing files
+``printing/``          one printer per output language: text, JSON, Markdown, LaTeX, MathML
+``notes/``             study notes: content, diagrams, the HTML page, writing files
 ``show``, ``data``     ``derive show``'s table; where the shipped files are
 ``api``                the notebook API over the stages
 ``cli``                click commands only, each a thin call into the library

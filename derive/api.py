@@ -45,6 +45,16 @@ def load(source: str | Path) -> Network:
 Network._repr_markdown_ = network_markdown  # type: ignore[attr-defined]
 
 
+def _network_html(net: Network) -> str:
+    """Return a network's diagram for Jupyter: the HTML page's SVG."""
+    from derive.notes.page import notebook_html
+
+    return notebook_html(net)
+
+
+Network._repr_html_ = _network_html  # type: ignore[attr-defined]
+
+
 @dataclass
 class Result:
     """A derivative, and its numbers when a point was given; shows itself in Jupyter."""
@@ -104,6 +114,18 @@ class Result:
 
     def _repr_markdown_(self) -> str:
         return report(self.derivative, "markdown", self.numbers, flavor="portable")
+
+    def _repr_html_(self) -> str:
+        """Return the diagram with the derivative's paths lit, under its factored form (MathML)."""
+        from derive.notes.page import notebook_html
+        from derive.printing.mathml import MathMLPrinter, math
+
+        d = self.derivative
+        p = MathMLPrinter(d.net)
+        rhs = p.term(d.factored) if not d.is_zero else "<mn>0</mn>"
+        value = f"<mo>=</mo><mn>{num(self.value)}</mn>" if self.numbers else ""
+        head = f"<p>{math(p.whole(d.of, d.wrt) + '<mo>=</mo>' + rhs + value, display=True)}</p>"
+        return notebook_html(d.net, d.of, d.wrt, caption=head)
 
     def _repr_latex_(self) -> str:
         """Return math only (MathJax front ends render nothing else): expansion, factored, concrete."""
@@ -202,6 +224,16 @@ class Backprop:
 
     def _repr_markdown_(self) -> str:
         return self.report("markdown", flavor="portable")
+
+    def _repr_html_(self) -> str:
+        """Return the diagram with every node's value and dL/dv (at a point), as the page shows it."""
+        from derive.notes.page import notebook_html
+
+        v = self.shown.values
+        if v is None:
+            return notebook_html(self.shown.sweep.net)
+        grads = {**{k: x for k, x in v.delta.items() if k != v.sweep.of}, **v.gradients}
+        return notebook_html(v.sweep.net, forward=v.forward, grads=grads)
 
     def _repr_latex_(self) -> str:
         from derive.printing.backprop import math_only

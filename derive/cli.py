@@ -425,7 +425,7 @@ def check(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("markdown", "latex", "both")),
+    type=click.Choice(("markdown", "latex", "both", "html", "all")),
     default="markdown",
     show_default=True,
     help="NAME.md, NAME.tex, or both, per network.",

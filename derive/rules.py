@@ -95,6 +95,7 @@ class Activation:
     words: str  # the slope in words: "the sigmoid slope O(1 − O)"
     spellings: tuple[str, ...]  # how an answer may write the function: sigma, σ, \sigma
     slope_spellings: tuple[str, ...] = ()  # how an answer may write the slope itself
+    js: str = ""  # act(z) in JavaScript, an expression in z (the HTML page's forward pass)
     couples: ClassVar[bool] = False  # the slope depends on this neuron's z only
 
 
@@ -114,6 +115,7 @@ class LayerActivation:
     words: str
     spellings: tuple[str, ...]
     slope_spellings: tuple[str, ...] = ()
+    js: str = ""  # the outputs in JavaScript, an expression in the array zs
     couples: ClassVar[bool] = True
 
 
@@ -134,6 +136,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
     for a in (
         Activation(
             "sigmoid",
+            js="1 / (1 + Math.exp(-z))",
             forward=sigmoid,
             slope=lambda z, a: a * (1 - a),
             value=_sigmoid_value,
@@ -148,6 +151,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
         ),
         Activation(
             "tanh",
+            js="Math.tanh(z)",
             forward=sp.tanh,
             slope=lambda z, a: 1 - a**2,
             value=math.tanh,
@@ -162,6 +166,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
         ),
         Activation(
             "relu",
+            js="z > 0 ? z : 0",
             forward=lambda z: sp.Max(0, z),
             slope=lambda z, a: sp.Heaviside(z, 0),
             value=lambda z: z if z > 0 else 0.0,
@@ -177,6 +182,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
         ),
         Activation(
             "linear",
+            js="z",
             forward=lambda z: z,
             slope=lambda z, a: sp.Integer(1),
             value=lambda z: z,
@@ -191,6 +197,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
         ),
         Activation(
             "softplus",
+            js="Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))",
             forward=lambda z: sp.log(1 + sp.exp(z)),
             slope=lambda z, a: sigmoid(z),
             value=_softplus_value,
@@ -205,6 +212,7 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
         ),
         LayerActivation(
             "softmax",
+            js="zs.map((z) => Math.exp(z - Math.max(...zs))).map((e, _, es) => e / es.reduce((a, b) => a + b))",
             forward=_softmax,
             jacobian=lambda o_j, o_k, same: o_j * (1 - o_j) if same else -o_j * o_k,
             value=_softmax_value,
@@ -239,6 +247,7 @@ class Loss:
     text: str  # plain text, as `derive show` prints it
     words: str  # its name in a sentence: "binary cross-entropy"
     targets: str  # the targets' real range, for random points: "real", "unit", "binary", "onehot"
+    js: str = ""  # one output's term of L in JavaScript, in o, y and n (the page's forward pass)
 
 
 LOSSES: dict[str, Loss] = {
@@ -246,6 +255,7 @@ LOSSES: dict[str, Loss] = {
     for loss in (
         Loss(
             "squared_error",
+            js="(o - y) ** 2",
             value=_squares,
             by_output=lambda o, y, n: 2 * (o - y),
             by_target=lambda o, y, n: -2 * (o - y),
@@ -258,6 +268,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "half_squared_error",
+            js="(o - y) ** 2 / 2",
             value=lambda o, y: _squares(o, y) / 2,
             by_output=lambda o, y, n: o - y,
             by_target=lambda o, y, n: y - o,
@@ -270,6 +281,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "mse",
+            js="(o - y) ** 2 / n",
             value=lambda o, y: _squares(o, y) / len(o),
             by_output=lambda o, y, n: sp.Rational(2, n) * (o - y),
             by_target=lambda o, y, n: -sp.Rational(2, n) * (o - y),
@@ -282,6 +294,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "bce",
+            js="-(y ? y * Math.log(o) : 0) - (y !== 1 ? (1 - y) * Math.log(1 - o) : 0)",
             value=lambda o, y: (
                 -sp.Add(
                     *[
@@ -309,6 +322,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "cross_entropy",
+            js="y ? -y * Math.log(o) : 0",
             value=lambda o, y: -sp.Add(*[yj * sp.log(oj) for oj, yj in zip(o, y, strict=True)]),
             by_output=lambda o, y, n: -y / o,
             by_target=lambda o, y, n: -sp.log(o),

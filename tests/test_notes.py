@@ -48,7 +48,7 @@ FLAVORS = ["github", "portable"]
 # four_hidden on their own.
 # Any other course note stays within 10 pages.
 PAGE_GOALS = {"two_hidden": 8, "softmax": 12, "four_hidden": 12}
-DOCUMENTED = "derive notes --net output/course.yaml --out output/ --format both"
+DOCUMENTED = "derive notes --net output/course.yaml --out output/ --format all"
 
 
 def label(source: str) -> str:
@@ -86,7 +86,7 @@ def number(tex: str) -> float:
 def course(tmp_path_factory) -> Path:
     """The documented command's output, written once into a fresh folder."""
     out = tmp_path_factory.mktemp("course")
-    notes.write_course([str(ROOT / "output" / "course.yaml")], str(out), fmt="both")
+    notes.write_course([str(ROOT / "output" / "course.yaml")], str(out), fmt="all")
     return out
 
 

@@ -2,7 +2,7 @@
 
 The notes in ``output/`` are regenerated, in the course's reading order, with::
 
-    derive notes --net output/course.yaml --out output/ --format both
+    derive notes --net output/course.yaml --out output/ --format all
 
 The package, one job per module:
 
@@ -16,12 +16,15 @@ The package, one job per module:
 - ``exercises``: exercises whose answers are not in the text;
 - ``build``: one note's content from the network, every number from one sweep;
 - ``diagram``: the network drawn (Mermaid and TikZ get the same data);
+- ``svg``: the network as inline SVG (columns by topological generation), for the page and Jupyter;
+- ``page``: the interactive HTML page of SPEC section 7 (``--format html``) and its index;
 - ``files``: a run's files written whole or none; temporary folders gone even on a signal;
 - ``write``: rendering with the templates, the course, PDFs.
 
 The templates ``templates/notes.j2`` (wording), ``notes_intro.j2``, ``notes_index.j2``
 and ``notes_layout_md.j2`` / ``notes_layout_tex.j2`` (layout per language) turn a
-:class:`~derive.notes.content.Note` into Markdown or LaTeX.
+:class:`~derive.notes.content.Note` into Markdown or LaTeX; ``notes_page.html.j2`` (with its
+``.css.j2`` and ``.js.j2``) a :class:`~derive.notes.page.Page` into HTML.
 
 Examples
 --------

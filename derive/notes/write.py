@@ -42,7 +42,7 @@ from derive.printing.document import (
 )
 from derive.printing.languages import LATEX, MARKDOWN
 
-FORMATS = ("markdown", "latex", "both")
+FORMATS = ("markdown", "latex", "both", "html", "all")
 FLAVORS = ("github", "portable")
 
 
@@ -290,7 +290,9 @@ def write_course(
         name, a ``latex:`` override that is not safe to typeset, or a broken template.
     """
     if fmt not in FORMATS:
-        raise DeriveError(f"unknown notes format '{fmt}'", hint="use markdown, latex or both")
+        raise DeriveError(
+            f"unknown notes format '{fmt}'", hint="use markdown, latex, both, html or all"
+        )
     if flavor not in FLAVORS:
         raise DeriveError(f"unknown Markdown flavor '{flavor}'", hint="use github or portable")
     if not sources:
@@ -321,6 +323,7 @@ def write_course(
         unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
         if unknown:
             raise DeriveError(f"{unknown[0]} is a weight or bias of none of the networks")
+    langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
     notes: list[Note] = []
     for net in nets:
         if progress:
@@ -331,15 +334,17 @@ def write_course(
                 f"none of {', '.join(wrt)} is in the network '{net.name}'",
                 hint="its weights and biases are " + ", ".join(net.parameters[:20]),
             )
-        notes.append(build_note(net, mine, at) if lr is None else build_note(net, mine, at, lr=lr))
-        if warn and at is None:
-            _say_random_point(net, notes[-1].sweep.source, warn)
-    langs = [x for x in ("markdown", "latex") if fmt in (x, "both")]
-    intro = notes[0].intro
+        if langs or pdf:
+            notes.append(
+                build_note(net, mine, at) if lr is None else build_note(net, mine, at, lr=lr)
+            )
+            if warn and at is None:
+                _say_random_point(net, notes[-1].sweep.source, warn)
+    intro = notes[0].intro if notes else None
     if len(notes) > 1:
         notes = link_course(notes, langs)
     files: list[tuple[str, str | bytes]] = []
-    for note, net in zip(notes, nets, strict=True):
+    for note, net in zip(notes, nets if notes else [], strict=True):  # none for HTML alone
         if "markdown" in langs:
             files.append((f"{note.name}.md", render_note(note, "markdown", flavor, templates)))
         tex = render_note(note, "latex", flavor, templates) if "latex" in langs or pdf else None
@@ -357,6 +362,8 @@ def write_course(
         for lang in langs:
             ext = "md" if lang == "markdown" else "tex"
             files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
+    if fmt in ("html", "all"):
+        files += html_files(nets, langs, templates, at)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
@@ -372,6 +379,29 @@ def _say_random_point(net: Network, source: str, warn: Callable[[str], None]) ->
     else:
         return
     warn(f"{what}; choose the point with --at FILE or --at random:SEED")
+
+
+def html_files(
+    nets: list[Network], langs: list[str], templates: str | None, at: str | None = None
+) -> list[tuple[str, str]]:
+    """Return the HTML pages of the networks (and ``index.html`` for several), linked in order."""
+    from derive.notes.page import build_page, render_page, render_page_index
+
+    pages = [build_page(net, at) for net in nets]
+    for i, page in enumerate(pages):
+        page.siblings = [
+            (label, f"{page.name}.{ext}")
+            for lang, label, ext in (("markdown", "Markdown", "md"), ("latex", "LaTeX", "tex"))
+            if lang in langs
+        ]
+        if len(pages) > 1:
+            page.course = ("the course's introduction", "index.html")
+            if i + 1 < len(pages):
+                page.next = (pages[i + 1].title, f"{pages[i + 1].name}.html")
+    files = [(f"{page.name}.html", render_page(page, templates)) for page in pages]
+    if len(pages) > 1:
+        files.append(("index.html", render_page_index(pages, templates)))
+    return files
 
 
 def link_course(notes: list[Note], langs: list[str]) -> list[Note]:

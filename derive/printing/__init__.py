@@ -15,6 +15,9 @@ The package, a module a job (imports run down this list, never up):
   notation's one-line explanation, reasons in sentences.
 - :mod:`~derive.printing.text`: the text report, streamable.
 - :mod:`~derive.printing.json`: the JSON of ``--format json``, whole or streamed.
+- :mod:`~derive.printing.mathml`: MathML for the HTML page, from the same terms
+  (``_print_<Class>`` like the LaTeX printer) and SymPy formulas, names read from
+  their typesetting, never from LaTeX strings of whole formulas.
 - :mod:`~derive.printing.document`: the Jinja environment and its filters (the
   languages' escapes); Markdown and LaTeX documents.
 

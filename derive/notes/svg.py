@@ -1,0 +1,266 @@
+"""The network as inline SVG, laid out by derive: the HTML page's and Jupyter's diagram.
+
+Columns are the graph's topological generations: a node's column is one more than
+the furthest of its sources (inputs first, the loss last), so a layered network
+gets its layers as columns and any DAG of formula nodes gets a readable order too.
+Targets sit under the loss they feed. Weights and biases are drawn as small labels
+on the line they multiply, placed by :func:`derive.notes.diagram.place_labels`
+(where no other line or label touches them), so that a path from a weight to the
+loss starts at the weight itself.
+
+Every node is an element with ``data-node="NAME"`` and every edge of the dependency
+graph that is drawn one with ``data-edge="SRC->DST"`` (SPEC section 7): the line
+``x1 -> O11`` and, on it, the part from the weight's label to ``O11`` (``W1->O11``).
+A column of more than :data:`COLUMN_CAP` nodes is drawn as its first and last few;
+past :data:`LABEL_CAP` weighted lines the weights are not drawn (:attr:`Drawing.capped`
+says what was left out).
+
+>>> from derive.graph import load_network
+>>> d = draw(load_network("simple"))
+>>> sorted(d.edges)[:3], d.params
+(['O1->O2', 'O2->L', 'W1->O1'], ['W1', 'W2', 'W3', 'W4'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from derive.graph import Network
+from derive.notes.diagram import place_labels, unicode_name
+from derive.printing.mathml import esc
+
+# Pixels per unit of the layout (the TikZ picture's centimetres).
+SCALE = 52
+DX, DY = 4.2, 2.0
+COLUMN_CAP = 10  # a longer column draws its first SHOWN_HEAD and last SHOWN_TAIL nodes
+SHOWN_HEAD, SHOWN_TAIL = 6, 2
+LABEL_CAP = 60
+PARAM_KINDS = ("weight", "bias")
+
+
+@dataclass
+class Drawing:
+    """An SVG drawing: its markup, the edges and parameters drawn, and what was left out."""
+
+    svg: str
+    edges: set[str] = field(default_factory=set)
+    nodes: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    capped: str = ""
+
+
+def columns(net: Network) -> list[list[str]]:
+    """Return the drawn nodes (not weights, biases or targets) by topological generation.
+
+    >>> from derive.graph import load_network
+    >>> columns(load_network("simple"))
+    [['x1', 'x2', 'x3'], ['O1'], ['O2'], ['L']]
+    """
+    g = net.graph() if len(net.order) < 5000 else None
+    column: dict[str, int] = {}
+    for name in net.names:
+        kind = net.kind(name)
+        if kind in (*PARAM_KINDS, "target", "preact"):
+            continue
+        if kind == "input":
+            column[name] = 0
+        elif kind == "neuron" and g is None:  # a wide network: its layers (no skips to find)
+            column[name] = net.neurons[name].layer
+        else:
+            sources = [s for s in (g.predecessors(name) if g is not None else net.outputs)]
+            column[name] = 1 + max((column[s] for s in sources if s in column), default=-1)
+    out: list[list[str]] = [[] for _ in range(max(column.values()) + 1)]
+    for name, col in column.items():
+        out[col].append(name)
+    return [c for c in out if c]
+
+
+def _shown(names: list[str]) -> tuple[list[str], int]:
+    if len(names) <= COLUMN_CAP:
+        return names, 0
+    return [*names[:SHOWN_HEAD], *names[-SHOWN_TAIL:]], len(names) - SHOWN_HEAD - SHOWN_TAIL
+
+
+def _label(net: Network, name: str) -> str:
+    return unicode_name(net.latex_names.get(name, name)) or name
+
+
+def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, float, float]], str]:
+    """Return the drawn nodes (by name), the edges, the "more" marks and what was left out."""
+    nodes: dict[str, dict] = {}
+    gaps: list[tuple[str, float, float]] = []
+    left_out = []
+    cols = columns(net)
+    for c, names in enumerate(cols):
+        shown, more = _shown(names)
+        rows = len(shown) + (1 if more else 0)
+        for r, name in enumerate(shown):
+            r += 1 if more and r >= SHOWN_HEAD else 0
+            nodes[name] = _node(name, net.kind(name), c * DX, DY * ((rows - 1) / 2 - r))
+        if more:
+            gaps.append((f"{more:,} more", c * DX, DY * ((rows - 1) / 2 - SHOWN_HEAD)))
+            left_out.append(f"{more:,} of the {len(names):,} nodes of column {c + 1}")
+    loss = nodes.get(net.loss)
+    for i, t in enumerate(net.targets if loss else []):
+        x = loss["x"] + 1.1 * (i - (len(net.targets) - 1) / 2)
+        nodes[t] = _node(t, "target", x, min(n["y"] for n in nodes.values()) - 1.3)
+    edges: list[dict] = []
+    for w, pairs in net.weight_edges.items():
+        for src, dst in pairs:
+            if src in nodes and dst in nodes:
+                edges.append(_edge(nodes[src], nodes[dst], w))
+    labelled = len(edges) <= LABEL_CAP
+    if not labelled:
+        left_out.append("the weights (too many lines to label)")
+        for e in edges:
+            e["tex"] = ""
+    else:
+        for b, owners in net.bias_neurons.items():
+            for n in owners:
+                if n in nodes:
+                    key = f"{b}@{n}"
+                    nodes[key] = _node(b, "bias", nodes[n]["x"] - 0.6, nodes[n]["y"] + 0.75)
+                    edges.append(_edge(nodes[key], nodes[n], "", bias=True))
+    drawn = {(e["src"], e["dst"]) for e in edges}
+    g = net.graph() if len(net.order) < 5000 else None
+    for u, v in g.edges if g is not None else ():
+        if u in nodes and v in nodes and (u, v) not in drawn and net.kind(u) not in PARAM_KINDS:
+            edges.append(_edge(nodes[u], nodes[v], ""))
+    if g is None:
+        edges += [_edge(nodes[o], nodes[net.loss], "") for o in net.outputs if o in nodes]
+        edges += [_edge(nodes[t], nodes[net.loss], "") for t in net.targets]
+    for i, node in enumerate(nodes.values()):
+        node["id"] = f"n{i}"
+    for e in edges:
+        e["a"], e["b"] = e.pop("_a")["id"], e.pop("_b")["id"]
+    if labelled:
+        place_labels(list(nodes.values()), edges)
+    return nodes, edges, gaps, "; ".join(left_out)
+
+
+def _node(name: str, kind: str, x: float, y: float) -> dict[str, Any]:
+    return {"name": name, "kind": kind, "x": x, "y": y, "tex": name, "id": ""}
+
+
+def _edge(a: dict, b: dict, weight: str, bias: bool = False) -> dict[str, Any]:
+    return {"_a": a, "_b": b, "src": a["name"], "dst": b["name"], "weight": weight,
+            "tex": weight, "bias": bias, "pos": 0.5}  # fmt: skip
+
+
+def draw(
+    net: Network,
+    forward: dict[str, float] | None = None,
+    lit: set[str] | frozenset[str] = frozenset(),
+    grads: dict[str, str] | None = None,
+    swept: set[str] | frozenset[str] = frozenset(),
+) -> Drawing:
+    """Return the network drawn as SVG.
+
+    ``forward`` writes each node's value beside it; ``lit`` gives edges the class
+    ``on`` (a derivative's paths, in Jupyter); ``grads`` (name -> dL/dv as text)
+    marks those nodes ``swept`` and writes their dL/dv under them.
+    """
+    from derive.printing.words import num
+
+    nodes, edges, gaps, capped = layout(net)
+    grads = grads or {}
+    xs = [n["x"] for n in nodes.values()]
+    ys = [n["y"] for n in nodes.values()]
+    pad = 1.0
+    x0, y1 = min(xs) - pad, max(ys) + pad
+    width, height = (max(xs) - min(xs) + 2 * pad + 0.6) * SCALE, (y1 - min(ys) + 2 * pad) * SCALE
+
+    def px(node_or_x: Any, y: float | None = None) -> tuple[float, float]:
+        if y is None:
+            node_or_x, y = node_or_x["x"], node_or_x["y"]
+        return round((node_or_x - x0) * SCALE, 1), round((y1 - y) * SCALE, 1)
+
+    by_id = {n["id"]: n for n in nodes.values()}
+    lines, labels, shown = [], [], set()
+    params: list[str] = []
+    pills: list[tuple[str, float, float]] = []
+    for e in edges:
+        a, b = by_id[e["a"]], by_id[e["b"]]
+        (ax, ay), (bx, by) = px(a), px(b)
+        if not e["bias"]:
+            shown.add(f"{e['src']}->{e['dst']}")
+            lines.append(_line(f"{e['src']}->{e['dst']}", ax, ay, bx, by, lit, "edge"))
+        if e["tex"] or e["bias"]:
+            param = e["weight"] or a["name"]
+            t = e["pos"] if not e["bias"] else 0.0
+            cx, cy = ax + t * (bx - ax), ay + t * (by - ay)
+            shown.add(f"{param}->{e['dst']}")
+            lines.append(_line(f"{param}->{e['dst']}", cx, cy, bx, by, lit, "wedge"))
+            labels.append(_pill(param, _label(net, param), cx, cy, grads, swept))
+            if param not in params:
+                params.append(param)
+                pills.append((param, cx, cy))
+    # A parameter of a softmax layer feeds every output of it: those lines start at its label.
+    g = net.graph() if pills else None
+    for param, cx, cy in pills:
+        for v in g.successors(param):
+            if v in nodes and f"{param}->{v}" not in shown:
+                shown.add(f"{param}->{v}")
+                lines.append(_line(f"{param}->{v}", cx, cy, *px(nodes[v]), lit, "wedge couple"))
+    body = []
+    for n in nodes.values():
+        if n["kind"] != "bias":
+            body.append(_circle(n, _label(net, n["name"]), *px(n), (grads, swept), forward, num))
+    marks = [
+        f'<text class="more" x="{px(x, y)[0]}" y="{px(x, y)[1] + 4}">⋮ {esc(text)}</text>'
+        for text, x, y in gaps
+    ]
+    svg = (
+        f'<svg class="net" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+        f'height="{height:.0f}" role="img" aria-label="{esc(_aria(net))}">'
+        f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(body)}{"".join(marks)}'
+        f'</g><g class="params">{"".join(labels)}</g></svg>'
+    )
+    names = [n["name"] for n in nodes.values() if n["kind"] != "bias"]
+    return Drawing(svg, shown, names, [p for p in net.parameters if p in params], capped)
+
+
+def _aria(net: Network) -> str:
+    return f"The network {net.name}: {len(net.inputs)} inputs, layers of " + ", ".join(
+        str(len(layer)) for layer in net.layers
+    )
+
+
+def _line(edge: str, ax: float, ay: float, bx: float, by: float, lit: Any, cls: str) -> str:
+    on = " on" if edge in lit else ""
+    return (
+        f'<line class="{cls}{on}" data-edge="{esc(edge)}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}"/>'
+    )
+
+
+def _pill(name: str, label: str, cx: float, cy: float, grads: dict, swept: Any) -> str:
+    w = 9 + 8 * len(label)
+    on = " swept" if name in swept else ""
+    return (
+        f'<g class="param{on}" data-node="{esc(name)}"><rect x="{cx - w / 2:.1f}" '
+        f'y="{cy - 9}" width="{w}" height="18" rx="9"/><text x="{cx}" y="{cy + 4.5}">'
+        f'{esc(label)}</text><text class="grad" data-grad="{esc(name)}" x="{cx}" '
+        f'y="{cy + 22}">{esc(grads.get(name, ""))}</text></g>'
+    )
+
+
+def _circle(n: dict, label: str, x: float, y: float, marks: tuple, forward: Any, num: Any) -> str:
+    name, (grads, done) = n["name"], marks
+    swept = " swept" if name in done else ""
+    shape = (
+        f'<rect x="{x - 21}" y="{y - 21}" width="42" height="42" rx="6"/>'
+        if n["kind"] == "loss"
+        else f'<circle cx="{x}" cy="{y}" r="{18 if n["kind"] == "target" else 23}"/>'
+    )
+    value = ""
+    if forward is not None and name in forward:
+        value = (
+            f'<text class="fwd" data-value="{esc(name)}" x="{x}" y="{y - 29}">'
+            f"{num(forward[name])}</text>"
+        )
+    return (
+        f'<g class="node {esc(n["kind"])}{swept}" data-node="{esc(name)}">{shape}'
+        f'<text x="{x}" y="{y + 5}">{esc(label)}</text>{value}<text class="grad" '
+        f'data-grad="{esc(name)}" x="{x}" y="{y + 40}">{esc(grads.get(name, ""))}</text></g>'
+    )
