@@ -56,6 +56,7 @@ class Param:
     more: int
     factored: Markup
     line: Markup
+    line_rhs: Markup
     local: list[tuple[Markup, Markup]]
 
 
@@ -112,7 +113,12 @@ def lit_edges(net: Network, param: str, drawn: set[str], of: str | None = None) 
     between = {param} | descendants(g, param)
     if of is not None and of != net.loss:
         between &= {of} | ancestors(g, of)
-    return sorted(f"{u}->{v}" for u, v in g.edges(between) if v in between and f"{u}->{v}" in drawn)
+    edges = {f"{u}->{v}" for u, v in g.edges(between) if v in between}
+    # Where the weights are not drawn (too many lines), a weight's own line stands for it.
+    edges.update(
+        f"{s}->{d}" for s, d in net.weight_edges.get(param, ()) if f"{param}->{d}" not in drawn
+    )
+    return sorted(edges & drawn)
 
 
 def _param(net: Network, name: str, vals: Any, point: dict[str, float]) -> Param:
@@ -142,6 +148,7 @@ def _param(net: Network, name: str, vals: Any, point: dict[str, float]) -> Param
         more=d.path_count - len(terms),
         factored=Markup(math(p.whole(net.loss, name) + "<mo>=</mo>" + p.term(d.factored))),
         line=Markup(math(f"{p.whole(net.loss, name)}<mo>=</mo>{rhs}")),
+        line_rhs=Markup(math(rhs)),
         local=local,
     )
 
@@ -234,7 +241,9 @@ def build_page(net: Network, at: str | None = None) -> Page:
     param_views = [_param(net, name, vals, point) for name in params]
     for view in param_views:
         steps.append(
-            Step(view.name, Markup(math(p.whole(net.loss, view.name))), view.line, view.gradient)
+            Step(
+                view.name, Markup(math(p.whole(net.loss, view.name))), view.line_rhs, view.gradient
+            )
         )
     grads = {s.node: f"{num(float(s.value))}" for s in steps}
     drawing = draw(net, vals.forward, grads=grads)

@@ -100,11 +100,19 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
             nodes[name] = _node(name, net.kind(name), c * DX, DY * ((rows - 1) / 2 - r))
         if more:
             gaps.append((f"{more:,} more", c * DX, DY * ((rows - 1) / 2 - SHOWN_HEAD)))
-            left_out.append(f"{more:,} of the {len(names):,} nodes of column {c + 1}")
+            kind = net.kind(names[0])
+            what = {"input": "inputs", "neuron": f"neurons of layer {c}"}.get(kind, "nodes")
+            left_out.append(f"{more:,} of the {len(names):,} {what}")
     loss = nodes.get(net.loss)
-    for i, t in enumerate(net.targets if loss else []):
-        x = loss["x"] + 1.1 * (i - (len(net.targets) - 1) / 2)
-        nodes[t] = _node(t, "target", x, min(n["y"] for n in nodes.values()) - 1.3)
+    bottom = min(n["y"] for n in nodes.values()) - 1.3
+    targets = net.targets if loss else []
+    for i, t in enumerate(targets):  # a row under the loss; many make a column beside it
+        if len(targets) <= 3:
+            nodes[t] = _node(t, "target", loss["x"] + 1.1 * (i - (len(targets) - 1) / 2), bottom)
+        else:
+            nodes[t] = _node(
+                t, "target", loss["x"] + DX * 0.6, DY * 0.6 * ((len(targets) - 1) / 2 - i)
+            )
     edges: list[dict] = []
     for w, pairs in net.weight_edges.items():
         for src, dst in pairs:
@@ -120,7 +128,7 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
             for n in owners:
                 if n in nodes:
                     key = f"{b}@{n}"
-                    nodes[key] = _node(b, "bias", nodes[n]["x"] - 0.6, nodes[n]["y"] + 0.75)
+                    nodes[key] = _node(b, "bias", nodes[n]["x"] - 0.75, nodes[n]["y"] - 0.75)
                     edges.append(_edge(nodes[key], nodes[n], "", bias=True))
     drawn = {(e["src"], e["dst"]) for e in edges}
     g = net.graph() if len(net.order) < 5000 else None
@@ -191,7 +199,8 @@ def draw(
             t = e["pos"] if not e["bias"] else 0.0
             cx, cy = ax + t * (bx - ax), ay + t * (by - ay)
             shown.add(f"{param}->{e['dst']}")
-            lines.append(_line(f"{param}->{e['dst']}", cx, cy, bx, by, lit, "wedge"))
+            kind = "wedge bias" if e["bias"] else "wedge"
+            lines.append(_line(f"{param}->{e['dst']}", cx, cy, bx, by, lit, kind))
             labels.append(_pill(param, _label(net, param), cx, cy, grads, swept))
             if param not in params:
                 params.append(param)
@@ -218,6 +227,9 @@ def draw(
         f'</g><g class="params">{"".join(labels)}</g></svg>'
     )
     names = [n["name"] for n in nodes.values() if n["kind"] != "bias"]
+    if not params:  # weights not drawn: a weight is chosen by its line, a bias by its neuron
+        on_lines = {e["weight"] for e in edges if e["weight"]}
+        params = [p for p in on_lines] + [b for b, ns in net.bias_neurons.items() if ns[0] in nodes]
     return Drawing(svg, shown, names, [p for p in net.parameters if p in params], capped)
 
 
@@ -240,8 +252,8 @@ def _pill(name: str, label: str, cx: float, cy: float, grads: dict, swept: Any) 
     return (
         f'<g class="param{on}" data-node="{esc(name)}"><rect x="{cx - w / 2:.1f}" '
         f'y="{cy - 9}" width="{w}" height="18" rx="9"/><text x="{cx}" y="{cy + 4.5}">'
-        f'{esc(label)}</text><text class="grad" data-grad="{esc(name)}" x="{cx}" '
-        f'y="{cy + 22}">{esc(grads.get(name, ""))}</text></g>'
+        f'{esc(label)}</text><text class="grad side" data-grad="{esc(name)}" x="{cx + w / 2 + 3:.1f}" '
+        f'y="{cy + 4}">{esc(grads.get(name, ""))}</text></g>'
     )
 
 
