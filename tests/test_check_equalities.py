@@ -144,3 +144,36 @@ def test_a_bold_left_side_in_a_file_is_read_and_graded(nets):
         (3, "dL/dW1", "mismatch"),
         (5, "dL/dW4", "mismatch"),
     ]
+
+
+RNN = """
+name: rnn
+layers:
+  - inputs: [x1, x2]
+  - neurons: [h1]
+    activation: tanh
+  - neurons: [h2]
+    activation: tanh
+  - neurons: [yhat]
+edges:
+  x1 -> h1: Wx
+  x2 -> h2: Wx
+  h1 -> h2: Wr
+  h1 -> yhat: Wy1
+  h2 -> yhat: Wy2
+loss: {kind: bce, target: y}
+"""
+
+
+def test_an_edge_stays_local_in_a_formula_that_names_a_z_on_an_rnn(tmp_path):
+    path = tmp_path / "rnn.yaml"
+    path.write_text(RNN, encoding="utf-8")
+    n = load_network(path)
+    point = reference.random_point(n, 8)
+    env = reference.forward(n, point)
+    local = env["yhat"] * (1 - env["yhat"]) * point["Wy1"]  # yhat's own formula, h2 held fixed
+    parts = reference.central_difference(n, "L", "z_h2", point) * point["Wr"]
+    parts += reference.central_difference(n, "L", "yhat", point) * local
+    assert same(parts, reference.central_difference(n, "L", "h1", point))
+    result = check(n, "dL/dh1 = dL/dz_h2*Wr + dL/dyhat*dyhat/dh1")
+    assert result.match, result.reasons

@@ -13,7 +13,7 @@ import pytest
 import reference
 from clirun import run
 
-from derive.check import check, check_text
+from derive.check import Shared, check, check_text
 from derive.graph import load_network
 
 NOVALUES = "layers:\n  - inputs: [x1]\n  - neurons: [O1]\nloss: {kind: half_squared_error}\n"
@@ -163,16 +163,17 @@ WRONG = [
 def formula_nets(tmp_path_factory):
     path = tmp_path_factory.mktemp("sp") / "sp.yaml"
     path.write_text(SOFTPLUS, encoding="utf-8")
-    return {"sp": load_network(path), **{n: load_network(n) for n in ("two_hidden", "softmax")}}
+    nets = {"sp": load_network(path), **{n: load_network(n) for n in ("two_hidden", "softmax")}}
+    return {name: (net, Shared(net)) for name, net in nets.items()}  # one class per network
 
 
 @pytest.mark.parametrize(("net", "wrt", "answer", "right", "words"), WRONG)
 def test_a_formula_with_one_thing_wrong_says_which(formula_nets, net, wrt, answer, right, words):
-    n = formula_nets[net]
+    n, shared = formula_nets[net]
     point = reference.random_point(n, 11)
     truth = reference.central_difference(n, n.loss, wrt, point)
     assert math.isclose(right(reference.forward(n, point)), truth, rel_tol=1e-5, abs_tol=1e-9)
-    result = check(n, f"d{n.loss}/d{wrt} = {answer}")
+    result = check(n, f"d{n.loss}/d{wrt} = {answer}", shared=shared)
     assert not result.match
     assert messages(result).startswith(words), messages(result)
     assert "agree where" not in messages(result)

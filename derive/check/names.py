@@ -19,7 +19,9 @@ class NameTable:
         for name in self.names:
             for spelling in _spellings(name, latex_names.get(name)):
                 self.spellings.setdefault(spelling, name)
-        self._longest_first = sorted(self.spellings, key=len, reverse=True)
+        # Each length a spelling has, longest first: a prefix is looked up once per length,
+        # so reading is not slowed by a network's 80,000 names (nor made to hang by a long word).
+        self._lengths = sorted({len(s) for s in self.spellings}, reverse=True)
 
     def exact(self, written: str) -> str | None:
         """Return the name a whole written identifier stands for, or None."""
@@ -34,9 +36,9 @@ class NameTable:
         A spelling that would cut a run of digits (W9 in W99) does not count.
         """
         return [
-            (self.spellings[s], pos + len(s))
-            for s in self._longest_first
-            if text.startswith(s, pos) and not _cuts_digits(text, pos + len(s))
+            (self.spellings[text[pos : pos + n]], pos + n)
+            for n in self._lengths
+            if text[pos : pos + n] in self.spellings and not _cuts_digits(text, pos + n)
         ]
 
     def split(self, written: str) -> list[str] | None:
