@@ -35,10 +35,13 @@ class NameTable:
 
         A spelling that would cut a run of digits (W9 in W99) does not count.
         """
+        room = len(text) - pos
         return [
             (self.spellings[text[pos : pos + n]], pos + n)
             for n in self._lengths
-            if text[pos : pos + n] in self.spellings and not _cuts_digits(text, pos + n)
+            if n <= room
+            and text[pos : pos + n] in self.spellings
+            and not _cuts_digits(text, pos + n)
         ]
 
     def split(self, written: str) -> list[str] | None:
