@@ -107,7 +107,9 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
     top: dict[str, tuple[yaml.ScalarNode, yaml.Node]] = {}
     for key, value in r.mapping(root, "the network file"):
         if key.value not in TOP_KEYS:
-            raise r.at(key).error(f"unknown key '{key.value}'", hint=suggest(key.value, TOP_KEYS))
+            # A course file (networks: [...]) is read here too when its key is misspelt.
+            hint = suggest(key.value, (*TOP_KEYS, "networks"))
+            raise r.at(key).error(f"unknown key '{key.value}'", hint=hint)
         top[key.value] = (key, value)
     if "layers" not in top:
         raise r.at(root).error(

@@ -270,3 +270,12 @@ def test_a_newcomers_network_file_mistake_says_what_to_write(tmp_path: Path, tex
     )
     r = run(tmp_path, "dL/dW1", "--net", "n.yaml")
     assert (r.returncode, r.stderr) == (2, f"derive: n.yaml:{shown}\n")
+
+
+def test_a_misspelt_course_file_key_suggests_networks(tmp_path: Path):
+    (tmp_path / "course.yaml").write_text("nets: [simple, two_hidden]\n")
+    r = run(tmp_path, "notes", "--net", "course.yaml", "--out", "n")
+    assert (r.returncode, r.stderr) == (
+        2,
+        "derive: course.yaml:1:1: unknown key 'nets'; did you mean 'networks' or 'name'?\n",
+    )
