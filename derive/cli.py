@@ -66,6 +66,9 @@ class DefaultGroup(click.Group):
     """A group whose first argument, when not a command, is a derivative for ``expand``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args:  # a bare `derive` is a newcomer asking what it does: the help, not an error
+            click.echo(ctx.get_help())
+            ctx.exit(0)
         if args[:1] == ["help"]:  # derive help, derive help notes
             args = [*args[1:2], "--help"]
         typed = list(args)

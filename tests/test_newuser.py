@@ -215,6 +215,8 @@ def test_the_json_gives_every_nodes_forward_value(tmp_path: Path, args: list[str
 
 def test_derive_help_and_derive_help_command_show_the_help(tmp_path: Path):
     assert run(tmp_path, "help").stdout == run(tmp_path, "--help").stdout
+    bare = run(tmp_path)
+    assert (bare.returncode, bare.stdout, bare.stderr) == (0, run(tmp_path, "--help").stdout, "")
     assert run(tmp_path, "help", "notes").stdout == run(tmp_path, "notes", "--help").stdout
 
 
