@@ -14,6 +14,7 @@ from typing import Any
 
 import sympy as sp
 
+from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, check_lr, read_at, read_point
 from derive.expand import Derivative, derive
 from derive.graph import Network, load_network, parse_derivative
@@ -203,11 +204,19 @@ class Backprop:
         """Return the sweep as ``text``, ``markdown``, ``latex`` or ``json``."""
         from derive.printing.backprop import report as print_sweep
 
+        if self.shown.batch is not None:
+            return _batch_report(self.shown, fmt)
+
         return print_sweep(self.shown, fmt, flavor)
 
     def to_json(self) -> dict:
         """Return the JSON object of ``derive backprop --format json``."""
         from derive.printing.backprop import to_json as sweep_json
+
+        if self.shown.batch is not None:
+            from derive.printing.batch import batch_json
+
+            return batch_json(self.shown, self.shown.batch)
 
         return sweep_json(self.shown)
 
@@ -248,19 +257,23 @@ def backprop(
     lr: float | None = None,
     detail: bool = False,
     matrix: bool = False,
+    example: int | None = None,
 ) -> Backprop:
     """Return the backward sweep of a network, with every gradient if a point is given.
 
     ``at`` is a mapping, a YAML file, ``"x1=0.5,W1=0.1"`` or ``"random:7"``; the
     network's ``values:`` fill in what it does not give. ``matrix`` adds the
     layer form (a network with a skip connection or a tied weight has none:
-    DeriveError naming the edge).
+    DeriveError naming the edge). On a batch (``examples:``) the numbers are
+    every example's and their mean, the cost's gradients; ``example`` (1-based)
+    gives one example's sweep alone.
 
     >>> import derive
     >>> r = derive.backprop("two_hidden", at={})  # the values: of the network file
     >>> r.multiplications, round(r.gradients["W1"], 6)
     ({'sweep': 18, 'paths': 46}, 0.001848)
     """
+    from derive.batch import batch, example_point
     from derive.printing.backprop import Shown
     from derive.sweep import backward, values
 
@@ -274,12 +287,21 @@ def backprop(
         form = layer_form(net)
     check_lr(lr)
     shown = Shown(sweep, lr=lr, layers=form)
-    if at is not None or lr is not None:
+    if example is not None and not net.examples:
+        raise DeriveError(f"{net.name} has no examples:, so --example has none to show")
+    if at is not None or lr is not None or example is not None:
         if isinstance(at, dict):
             point, origin = read_point(None, net), ""
             point.update(at)
         else:
             point, origin = read_at(at, net)
+        if net.examples and example is None:
+            shown.batch = batch(net, point, detail, sweep)
+            return Backprop(shown)
+        if example is not None:
+            point = example_point(net, point, example)
+            data = ", ".join(f"{x} = {num(point[x])}" for x in net.inputs + net.targets)
+            origin = f"example {example} of {len(net.examples)} ({data})"
         shown.values = values(net, point, detail, sweep=sweep)
         shown.origin = origin
         if form is not None:
@@ -287,3 +309,19 @@ def backprop(
 
             shown.layer_values = layer_values(form, point)
     return Backprop(shown)
+
+
+def _batch_report(shown: Any, fmt: str) -> str:
+    """Return a batch's sweep in text or JSON (Markdown and LaTeX show one example: --example)."""
+    import json
+
+    from derive.printing.batch import batch_json, batch_text
+
+    if fmt == "text":
+        return batch_text(shown, shown.batch)
+    if fmt == "json":
+        return json.dumps(batch_json(shown, shown.batch), ensure_ascii=False) + "\n"
+    raise DeriveError(
+        f"a batch's sweep is printed as text or json, not {fmt}",
+        hint="give --example K for one example's sweep in Markdown or LaTeX",
+    )

@@ -242,6 +242,9 @@ def expand(
 
     of, wrt = parse_derivative(derivative)
     net = load_network(net_source)
+    if net.examples and of == net.cost:  # the cost of a batch: the mean of the loss's
+        _cost(net, wrt, fmt, detail, at_, lr, max_paths)
+        return
     limit = _max_paths(max_paths)
     streamed = limit is None and fmt in ("text", "json")
     # A streamed derivative lists no path itself: they are written as they are found.
@@ -275,12 +278,30 @@ def _check_example(net: Any) -> str:
     # A parameter of one neuron: dL/dp is the whole dL/dn at that neuron times its local partial.
     feeds = {w: [dst for _, dst in edges] for w, edges in net.weight_edges.items()}
     feeds.update(net.bias_neurons)
-    param = next((w for w in net.parameters if len(feeds[w]) == 1), None)
+    param = next((w for w in net.parameters if len(feeds.get(w, ())) == 1), None)
     if param is None:  # every parameter is shared: no one-factor example
         return f"derive check --file FILE --net {net.argument}"
     neuron = feeds[param][0]
     answer = f"{p.whole(net.loss, param)} = {p.whole(net.loss, neuron)}*{p.local(neuron, param)}"
     return f"derive check {shlex.quote(answer)} --net {net.argument}"
+
+
+def _cost(
+    net: Any, wrt: str, fmt: str, detail: bool, at_: str | None, lr: float | None, max_paths: str
+) -> None:
+    from derive.batch import cost_numbers
+    from derive.evaluate import read_at
+    from derive.expand import derive
+    from derive.printing.batch import cost_report
+
+    if fmt not in ("text", "json"):
+        raise DeriveError(f"the cost of a batch is printed as text or json, not {fmt}")
+    d = derive(net, net.output, wrt, detail=detail, max_paths=_max_paths(max_paths))
+    numbers = None
+    if at_ is not None or lr is not None:
+        point, _ = read_at(at_, net)
+        numbers = cost_numbers(d, point, lr=lr)
+    click.echo(cost_report(d, fmt, numbers), nl=False)
 
 
 def _max_paths(text: str) -> int | None:
@@ -302,6 +323,9 @@ def _max_paths(text: str) -> int | None:
 )
 @click.option("--matrix", is_flag=True, help="Also show the layer (matrix) form.")
 @digits_option
+@click.option(
+    "--example", type=int, metavar="K", help="A batch (examples:): show example K's sweep alone."
+)
 @user_errors
 def backprop(
     net_source: str,
@@ -311,11 +335,12 @@ def backprop(
     at_: str | None,
     lr: float | None,
     matrix: bool,
+    example: int | None,
 ) -> None:
     """The backward sweep: dL/dv for every node, from the loss down, then every gradient."""
     from derive.api import backprop as run
 
-    result = run(net_source, at=at_, lr=lr, detail=detail, matrix=matrix)
+    result = run(net_source, at=at_, lr=lr, detail=detail, matrix=matrix, example=example)
     sys.stdout.write(result.report(fmt, flavor=md_flavor))
 
 

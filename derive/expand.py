@@ -22,6 +22,7 @@ import networkx as nx
 import sympy as sp
 
 from derive.errors import DeriveError
+from derive.formula.tree import to_sympy
 from derive.graph import Network
 from derive.paths import ancestors, between, count_paths, iter_joined, iter_paths, sweep, ways
 from derive.rules import ACTIVATIONS, LOSSES
@@ -108,6 +109,8 @@ def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
     O11*x1*(1 - O11)
     """
     kind = net.kind(top)
+    if kind == "formula":  # the formula differentiated by one name it uses, the rest held fixed
+        return sp.diff(formula_sympy(net, top), symbol(bottom))
     if kind == "loss":
         loss = LOSSES[net.loss_kind]
         n = len(net.outputs)
@@ -129,6 +132,14 @@ def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
             if net.takes(k, bottom)
         ]
     )
+
+
+def formula_sympy(net: Network, node: str) -> sp.Expr:
+    """Return a formula node's formula as SymPy, built from its tree (never from its text)."""
+    cache = net.__dict__.setdefault("_formula_sympy", {})
+    if node not in cache:
+        cache[node] = to_sympy(net.formulas[node].tree)
+    return cache[node]
 
 
 def _dz(net: Network, neuron: str, bottom: str) -> sp.Expr:

@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 import shlex
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +24,9 @@ from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.netfile import NetworkSpec, read_spec
 from derive.rules import ACTIVATIONS
+
+# The kinds of node the forward pass computes (everything else is given a value).
+COMPUTED_KINDS = ("neuron", "preact", "loss", "formula")
 
 # Up to this many names a derivative walks the whole graph (built once per network);
 # a wider network gets only the part above the variable (Network.span_graph).
@@ -172,6 +176,9 @@ def _kinds(spec: NetworkSpec) -> Iterator[tuple[str, str, int, str | None]]:
     for x in spec.inputs:
         seen.add(x)
         yield x, "input", 0, None
+    for p in spec.params:
+        seen.add(p)
+        yield p, "param", 0, None
     feeds = _feeds(spec)
     for index, layer in enumerate(spec.layers, start=1):
         biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
@@ -187,7 +194,44 @@ def _kinds(spec: NetworkSpec) -> Iterator[tuple[str, str, int, str | None]]:
             yield n, "neuron", index, layer.activation
     for t in spec.targets:
         yield t, "target", len(spec.layers) + 1, None
-    yield spec.loss, "loss", len(spec.layers) + 1, None
+    if spec.loss:
+        yield spec.loss, "loss", len(spec.layers) + 1, None
+    for name, generation in formula_order(spec):
+        yield name, "formula", generation, None
+
+
+def formula_order(spec: NetworkSpec) -> list[tuple[str, int]]:
+    """Return the formula nodes in an order that computes each after what it uses, with generations.
+
+    A node's generation is one more than the largest of what it uses (inputs and
+    parameters are 0, a neuron its layer, the loss the layer after the last).
+    """
+    cached = spec.__dict__.get("_formula_order")
+    if cached is not None:
+        return cached
+    level: dict[str, int] = {n: i for i, layer in enumerate(spec.layers, 1) for n in layer.neurons}
+    if spec.loss:
+        level[spec.loss] = len(spec.layers) + 1
+    order: list[tuple[str, int]] = []
+    # Kahn's algorithm over the formula nodes; what they use outside them is known already.
+    waiting = {f: [u for u in node.uses if u in spec.nodes] for f, node in spec.nodes.items()}
+    users: dict[str, list[str]] = {}
+    for f, uses in waiting.items():
+        for u in uses:
+            users.setdefault(u, []).append(f)
+    count = {f: len(set(uses)) for f, uses in waiting.items()}
+    ready = deque(f for f in spec.nodes if not count[f])
+    while ready:
+        f = ready.popleft()
+        generation = 1 + max((level.get(u, 0) for u in spec.nodes[f].uses), default=0)
+        level[f] = generation
+        order.append((f, generation))
+        for user in dict.fromkeys(users.get(f, ())):
+            count[user] -= 1
+            if not count[user]:
+                ready.append(user)
+    spec.__dict__["_formula_order"] = order
+    return order
 
 
 def _feeds(spec: NetworkSpec) -> dict[str, list[tuple[str, str]]]:
@@ -232,6 +276,9 @@ def _nodes(spec: NetworkSpec, detail: bool, keep: set | None = None) -> Iterator
             attrs["latex"] = default_latex(name, spec.indexed)
         if activation is not None:
             attrs["activation"] = activation
+        if kind == "formula":  # what any stage needs to draw or print a formula node
+            attrs["formula"] = spec.nodes[name].text
+            attrs["uses"] = spec.nodes[name].uses
         yield name, attrs
 
 
@@ -260,9 +307,12 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]
         else:
             args = {a: None for n in layer.neurons for a in _args(feeds[n], spec, n)}
             edges.extend((a, n, None) for n in layer.neurons for a in args)
-    outputs = spec.layers[-1].neurons
-    edges.extend((o, spec.loss, None) for o in outputs)
-    edges.extend((t, spec.loss, None) for t in spec.targets)
+    if spec.loss:
+        outputs = spec.layers[-1].neurons
+        edges.extend((o, spec.loss, None) for o in outputs)
+        edges.extend((t, spec.loss, None) for t in spec.targets)
+    # A formula node depends on each name it uses once, however often it is written.
+    edges.extend((u, f, None) for f, _ in formula_order(spec) for u in spec.nodes[f].uses)
     return edges
 
 
@@ -317,7 +367,13 @@ class Network:
         self.loss_kind = spec.loss_kind
         self.targets = list(spec.targets)
         self.layers = [list(layer.neurons) for layer in spec.layers]
-        self.outputs = list(self.layers[-1])
+        self.outputs = list(self.layers[-1]) if self.layers else []
+        # The graph part (SPEC section 6): formula nodes, learned leaves, where the sweep starts.
+        self.formulas = spec.nodes
+        self.params = list(spec.params)
+        self.output = spec.output
+        self.examples = spec.examples
+        self.cost = spec.cost
         self.values = dict(spec.values)
         self.weight_edges: dict[str, list[tuple[str, str]]] = {}
         for src, dst, weight in spec.edges:
@@ -372,11 +428,26 @@ class Network:
 
     @cached_property
     def parameters(self) -> list[str]:
-        """Return every weight and bias, in network order."""
-        return [n for n in self.names if self._kind[n] in ("weight", "bias")]
+        """Return every weight, bias and parameter (``params:``), in network order."""
+        return [n for n in self.names if self._kind[n] in ("weight", "bias", "param")]
+
+    @cached_property
+    def reported(self) -> list[str]:
+        """Return the names whose gradients are reported: the parameters, or every input of a graph without any."""
+        return self.parameters or list(self.inputs)
+
+    @cached_property
+    def formulas_in_order(self) -> list[str]:
+        """Return the formula nodes in an order that computes each after what it uses."""
+        return [name for name, _ in formula_order(self.spec)]
+
+    @property
+    def is_graph(self) -> bool:
+        """Return whether the file has formula nodes (the gate view; no layer form of its own)."""
+        return bool(self.formulas)
 
     def kind(self, name: str) -> str:
-        """Return what a name is: input, weight, bias, neuron, preact, target or loss."""
+        """Return what a name is: input, weight, bias, param, neuron, preact, target, loss or formula."""
         return self._kind[name]
 
     def rank(self, name: str) -> int:

@@ -72,6 +72,12 @@ def layer_form(net: Network) -> LayerForm:
         Naming the first edge that skips a layer, or a weight (bias) used on
         more than one edge (neuron): neither has a place in one matrix.
     """
+    if net.is_graph:
+        raise DeriveError(
+            f"{net.name} is a computational graph of formula nodes: it has no layer form "
+            "(no weight matrices)",
+            hint="drop --matrix; derive backprop shows its sweep node by node",
+        )
     seen: dict[str, tuple[str, str]] = {}
     bias_of: dict[str, str] = {}
     layers = []

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from derive import graphfile
 from derive.errors import DeriveError
+from derive.graphfile import GRAPH_KEYS, FormulaNode
 from derive.rules import ACTIVATIONS, LOSSES
 from derive.yamlread import (
     IDENT,
@@ -51,6 +53,7 @@ TOP_KEYS = (
     "latex",
     "values",
     "preactivations",
+    *GRAPH_KEYS,
 )
 
 
@@ -82,6 +85,13 @@ class NetworkSpec:
     values: dict[str, float] = field(default_factory=dict)
     preactivations: dict[str, str] = field(default_factory=dict)
     indexed: bool = False  # some layer is a count: layer-indexed names (a1_1, w1_1_1, ...)
+    # The graph part (SPEC section 6): learned leaves, formula nodes, where the sweep starts,
+    # the training examples and the name of their mean loss.
+    params: list[str] = field(default_factory=list)
+    nodes: dict[str, FormulaNode] = field(default_factory=dict)
+    output: str = ""
+    examples: list[dict[str, float]] = field(default_factory=list)
+    cost: str = ""
 
 
 def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
@@ -111,9 +121,10 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
             hint = suggest(key.value, (*TOP_KEYS, "networks"))
             raise r.at(key).error(f"unknown key '{key.value}'", hint=hint)
         top[key.value] = (key, value)
-    if "layers" not in top:
+    if "layers" not in top and "nodes" not in top:
         raise r.at(root).error(
-            "the file has no 'layers:'", hint="add a list of layers, inputs first"
+            "the file has no 'layers:' and no 'nodes:'",
+            hint="add a list of layers, inputs first, or formula nodes (name: formula)",
         )
 
     def get(key: str) -> yaml.Node | None:
@@ -144,14 +155,28 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
         if shared_as is not None:
             shared[ident] = shared_as
 
-    inputs, layers, indexed = _read_layers(
-        r,
-        get("layers"),
-        lambda node, ident, shared=None: declare(node, ident, shared),
-        bool(get("edges")),
+    if get("layers") is not None:
+        inputs, layers, indexed = _read_layers(
+            r,
+            get("layers"),
+            lambda node, ident, shared=None: declare(node, ident, shared),
+            bool(get("edges")),
+        )
+        loss, loss_kind, targets = _read_loss(r, get("loss"), root, layers[-1].neurons, declare)
+    else:
+        inputs, layers, indexed, loss, loss_kind, targets = [], [], False, "", "", []
+        for key in ("loss", "edges", "preactivations"):
+            if get(key) is not None:
+                raise r.at(top[key][0]).error(
+                    f"'{key}' belongs to layers, and the file has none", hint=f"remove '{key}:'"
+                )
+    inputs, params, entries = graphfile.declare_leaves(r, get, declare, inputs if layers else None)
+    formula_names = [key.value for key, _ in entries]
+    edges = (
+        _read_edges(r, get("edges"), inputs, layers, declare, formula_names)
+        if get("edges")
+        else None
     )
-    loss, loss_kind, targets = _read_loss(r, get("loss"), root, layers[-1].neurons, declare)
-    edges = _read_edges(r, get("edges"), inputs, layers, declare) if get("edges") else None
     spec = NetworkSpec(
         file=file,
         name=name,
@@ -164,6 +189,7 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
         targets=targets,
         edges=edges,
         indexed=indexed,
+        params=params,
     )
     _name_auto_parameters(spec, declare, root, r)
     neurons = [n for layer in layers for n in layer.neurons]
@@ -197,14 +223,20 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
                     r"\hat, \mathrm, \alpha",
                 )
             spec.latex[key.value] = tex
+    graphfile.read_graph(r, get, spec, entries, names)
     if get("values"):
-        computed = set(neurons) | set(spec.preactivations.values()) | {loss}
+        computed = set(neurons) | set(spec.preactivations.values()) | {loss} | set(spec.nodes)
+        computed |= set(spec.inputs + spec.targets) if spec.examples else set()
         for key, value in r.mapping(get("values"), "values"):
             known_name(r, key, known)
             if key.value in computed:
                 raise r.at(key).error(
-                    f"{key.value} is computed by the forward pass, so it takes no value",
-                    hint="give values for inputs, weights, biases and targets only",
+                    f"{key.value} is computed by the forward pass, so it takes no value"
+                    if not spec.examples or key.value in spec.nodes or key.value == loss
+                    else f"{key.value} is given by each example",
+                    hint="give values for inputs, weights, biases and targets only"
+                    if not spec.examples
+                    else "with 'examples:', 'values:' holds the parameters only",
                 )
             spec.values[key.value] = r.number(value, f"the value of {key.value}")
     return spec
@@ -429,8 +461,8 @@ def _read_loss(r, node, root, outputs, declare) -> tuple[str, str, list[str]]:
     return loss, kind, targets
 
 
-def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
-    layer_of = {x: 0 for x in inputs}
+def _read_edges(r, node, inputs, layers, declare, formulas=()) -> list[tuple[str, str, str]]:
+    layer_of = {x: 0 for x in [*inputs, *formulas]}  # a formula node may feed any neuron
     for index, layer in enumerate(layers, start=1):
         for n in layer.neurons:
             layer_of[n] = index
@@ -450,8 +482,9 @@ def _read_edges(r, node, inputs, layers, declare) -> list[tuple[str, str, str]]:
                     hint=suggest(end, list(layer_of)),
                 )
         if layer_of[dst] == 0:
+            what = "the formula node" if dst in formulas else "the input"
             raise r.at(key).error(
-                f"the edge '{key.value}' goes into the input '{dst}'",
+                f"the edge '{key.value}' goes into {what} '{dst}'",
                 hint="an edge must end at a neuron",
             )
         if layer_of[src] >= layer_of[dst]:

@@ -75,6 +75,10 @@ def number(expr: sp.Expr, env: dict[str, float]) -> float:
         return 1.0 if args[0] > 0 else (args[1] if len(args) > 1 else 0.0) if args[0] == 0 else 0.0
     if func is sp.Max:
         return max(args)
+    if func is sp.Abs:
+        return abs(args[0])
+    if func is sp.sign:
+        return 0.0 if args[0] == 0 else math.copysign(1.0, args[0])
     raise TypeError(f"cannot evaluate {func}")
 
 
@@ -336,3 +340,44 @@ LOSSES: dict[str, Loss] = {
     )
 }
 """Every loss kind a network file may name, in the order documented."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function a formula node may call, f(z): its formula and its slope, symbolic and on floats."""
+
+    name: str
+    forward: Callable[[sp.Expr], sp.Expr]  # f(z)
+    slope: Callable[[sp.Expr], sp.Expr]  # f'(z), a formula in z
+    value: Callable[[float], float]  # f(z) on floats
+    slope_value: Callable[[float, float], float]  # f'(z) on floats, given z and f(z)
+
+
+def _from_activation(name: str) -> Function:
+    row = ACTIVATIONS[name]
+    assert isinstance(row, Activation)
+    return Function(
+        name,
+        forward=row.forward,
+        slope=lambda z: row.slope(z, row.forward(z)),
+        value=row.value,
+        slope_value=row.slope_value,
+    )
+
+
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function("exp", sp.exp, sp.exp, math.exp, lambda z, a: a),
+        Function("log", sp.log, lambda z: 1 / z, math.log, lambda z, a: 1.0 / z),
+        Function("sqrt", sp.sqrt, lambda z: 1 / (2 * sp.sqrt(z)), math.sqrt, lambda z, a: 0.5 / a),
+        _from_activation("tanh"),
+        _from_activation("sigmoid"),
+        _from_activation("relu"),
+        _from_activation("softplus"),
+        Function(
+            "abs", sp.Abs, sp.sign, abs, lambda z, a: 0.0 if z == 0 else math.copysign(1.0, z)
+        ),
+    )
+}
+"""Every function a formula node may call (SPEC section 6), in the order documented."""

@@ -58,7 +58,41 @@ def describe(net: Network) -> str:
     >>> print(describe(load_network("simple")).splitlines()[0])
     simple: One hidden neuron
     """
-    lines = [f"{net.name}: {TEXT.escape(net.title)}", "", "Layers:"]
+    lines = [f"{net.name}: {TEXT.escape(net.title)}"]
+    if net.layers:
+        lines += _layers(net)
+    if net.formulas or net.params or net.examples:
+        lines += _graph(net)
+    if net.values:
+        shown = list(net.values.items())
+        text = ", ".join(f"{k} = {v:g}" for k, v in shown[:40])
+        lines += ["", "Values: " + text + (f", ... ({len(shown)})" if len(shown) > 40 else "")]
+    else:
+        lines += ["", "Values: none in the file; give a point with --at FILE or --at random:SEED"]
+    return "\n".join(lines) + "\n"
+
+
+def _graph(net: Network) -> list[str]:
+    """Return the lines of the graph part: inputs, parameters, formula nodes, output, examples."""
+    lines = [""]
+    if not net.layers:
+        lines.append(f"Inputs: {_names(net.inputs) or '(none)'}")
+    if net.params or not net.layers:
+        lines.append(f"Parameters: {_names(net.params) or '(none)'}")
+    if net.formulas:
+        lines += ["", "Formula nodes (in the order computed):"]
+        lines += _table([[name, "=", net.formulas[name].text] for name in net.formulas_in_order])
+        lines += ["", f"Output: {net.output} (the sweep starts here)"]
+    if net.examples:
+        lines.append(
+            f"Examples: {len(net.examples)}; cost {net.cost} = mean over the examples of {net.output}"
+        )
+    return lines
+
+
+def _layers(net: Network) -> list[str]:
+    """Return the lines of the layers: neurons, weights, biases, loss."""
+    lines = ["", "Layers:"]
     rows = [["inputs", "", _names(net.inputs)]]
     for index, layer in enumerate(net.layers, 1):
         act = net.neurons[layer[0]].activation
@@ -104,10 +138,4 @@ def describe(net: Network) -> str:
         f"Loss: {net.loss} = {loss_text(net)}   ({net.loss_kind}; "
         f"outputs {_names(net.outputs)}; targets {targets})",
     ]
-    if net.values:
-        shown = list(net.values.items())
-        text = ", ".join(f"{k} = {v:g}" for k, v in shown[:40])
-        lines += ["", "Values: " + text + (f", ... ({len(shown)})" if len(shown) > 40 else "")]
-    else:
-        lines += ["", "Values: none in the file; give a point with --at FILE or --at random:SEED"]
-    return "\n".join(lines) + "\n"
+    return lines

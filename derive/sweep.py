@@ -32,11 +32,13 @@ from functools import cached_property
 import networkx as nx
 import sympy as sp
 
+from derive.evaluate import no_value
 from derive.expand import local_partial
+from derive.formula.calculus import partials
 from derive.graph import Network
 from derive.rules import ACTIVATIONS, LOSSES
 
-LEAF_KINDS = ("input", "weight", "bias", "target")
+LEAF_KINDS = ("input", "weight", "bias", "param", "target")
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,13 @@ def order(net: Network, detail: bool = False) -> list[str]:
     >>> order(load_network("two_hidden"), detail=True)[:4]
     ['O31', 'z31', 'O21', 'z21']
     """
+    if net.formulas:  # a graph: any reverse topological order (formula nodes and layers mixed)
+        g = net.graph(detail)
+        key = "reverse_topological"
+        if key not in g.graph:
+            ordered = reversed(list(nx.topological_sort(g)))
+            g.graph[key] = [v for v in ordered if g.nodes[v]["kind"] not in LEAF_KINDS]
+        return [v for v in g.graph[key] if v != net.output]
     out: list[str] = []
     for layer in reversed(net.layers):
         if not detail:
@@ -193,15 +202,15 @@ def backward(net: Network, detail: bool = False) -> Sweep:
     (('O11', 'W1'),)
     """
     g = net.graph(detail)
-    live = {net.loss}
+    live = {net.output}
     lines: list[Line] = []
     for v in order(net, detail):
         terms = _terms(net, g, v, live)
         if terms:
             live.add(v)
             lines.append(Line(v, terms))
-    gradients = [Gradient(p, _terms(net, g, p, live)) for p in net.parameters]
-    return Sweep(net, detail, net.loss, lines, gradients)
+    gradients = [Gradient(p, _terms(net, g, p, live)) for p in net.reported]
+    return Sweep(net, detail, net.output, lines, gradients)
 
 
 def gradient_line(net: Network, param: str, detail: bool = False) -> Gradient:
@@ -214,7 +223,7 @@ def gradient_line(net: Network, param: str, detail: bool = False) -> Gradient:
     (('O11', 'W1'), ('O12', 'W1'))
     """
     g = net.graph(detail)
-    reaches = nx.ancestors(g, net.loss) | {net.loss}
+    reaches = nx.ancestors(g, net.output) | {net.output}
     return Gradient(param, _terms(net, g, param, reaches))
 
 
@@ -276,6 +285,11 @@ def needed(net: Network, sweep: Sweep | None = None) -> list[str]:
     wide network is not searched edge by edge.
     """
     sweep = sweep if sweep is not None else backward(net)
+    if net.formulas:
+        from derive.paths import ancestors
+
+        names = ancestors(net.adjacency(sweep.detail), sweep.of)
+        return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
     live = {row.node for row in sweep.lines}
     names = {g.param for g in sweep.gradients if g.terms} | set(net.targets)
     inputs = set(net.inputs)
@@ -363,10 +377,18 @@ class _Slopes:
         self._act: dict[tuple[str, str], float] = {}
         self._group: dict[str, list[str]] = {}
         self._outputs = {o: j for j, o in enumerate(net.outputs)}
-        self.loss = LOSSES[net.loss_kind]
+        self._formula: dict[str, dict[str, float]] = {}
+        self.loss = LOSSES.get(net.loss_kind)
 
     def __call__(self, top: str, bottom: str) -> float:
         net = self.net
+        if top in net.formulas:
+            if top not in self._formula:
+                try:
+                    self._formula[top] = partials(net.formulas[top].tree, self.env)[1]
+                except (OverflowError, ZeroDivisionError, ValueError) as err:
+                    raise no_value(net, top, self.env, err) from None
+            return self._formula[top][bottom]
         if top in net.neurons:
             if bottom in net.preacts:
                 return self.act(top, net.preacts[bottom])

@@ -67,7 +67,24 @@ def small_networks() -> list[str]:
         sizes = [layer.get("inputs", layer.get("neurons")) for layer in layers]
         return any(type(size) is int for size in sizes)  # a count, not a list of names
 
-    return [p.stem for p in bundled_networks() if not wide(p)]
+    return [p.stem for p in bundled_networks() if not wide(p) and p.stem not in graph_networks()]
+
+
+def graph_networks() -> list[str]:
+    """Return the bundled computational graphs (formula nodes or a batch, SPEC section 6).
+
+    They are tested on their own (tests/test_graphs.py), against their published numbers.
+    """
+    import yaml
+
+    from derive.graph import bundled_networks
+
+    keys = ("nodes", "examples")
+    return [
+        p.stem
+        for p in bundled_networks()
+        if any(k in yaml.safe_load(p.read_text(encoding="utf-8")) for k in keys)
+    ]
 
 
 # A skip connection: h feeds N directly and through E, so the local partial ∂N/∂h and the

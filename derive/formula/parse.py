@@ -29,6 +29,7 @@ from derive.formula.tree import (
     Number,
     depth,
 )
+from derive.rules import FUNCTIONS as RULES
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 120
@@ -50,10 +51,9 @@ _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"  # O1² is O1^2
 _FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 
 # The functions a network file's formula may call, spelled as the file spells them.
-FORMULA_FUNCTIONS: dict[str, str] = {
-    spelling: FUNCTIONS[spelling]
-    for spelling in ("exp", "log", "tanh", "sigmoid", "relu", "softplus")
-}
+FORMULA_FUNCTIONS: dict[str, str] = {name: FUNCTIONS[name] for name in RULES}
+# The rule table's row of each function the tree calls (the tree writes sigmoid as sigma).
+RULE_OF = {FUNCTIONS[name]: row for name, row in RULES.items()}
 
 
 def parse_formula(text: str, names: Iterable[str]) -> Node:

@@ -162,6 +162,8 @@ _FORMULAS: dict[str, sp.Expr] = {"exp": sp.exp(_Z), "log": sp.log(_Z)}
 FUNCTIONS: dict[str, str] = {"exp": "exp", "log": "log", "ln": "log"}
 _PRIMED: dict[str, str] = {}
 _SHOWN: dict[str, str] = {}  # how the tree prints a slope: sigma', and Heaviside for relu's
+_FORMULAS["sqrt"], _FORMULAS["abs"] = sp.sqrt(_Z), sp.Abs(_Z)
+FUNCTIONS.update(sqrt="sqrt", abs="abs")
 for _rule in ACTIVATIONS.values():  # every activation's spellings, from the one rule table
     if _rule.couples or not _rule.spellings:
         continue  # softmax couples a layer; linear has nothing to write

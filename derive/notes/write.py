@@ -307,6 +307,14 @@ def write_course(
         [load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1
     )
     out = notes_folder(out_dir)
+    graphs = [n.name for n in nets if n.is_graph or n.examples]
+    if graphs:  # before anything is written: no half-written course
+        raise DeriveError(
+            f"{graphs[0]} is a computational graph (formula nodes or examples): derive notes "
+            "does not write notes for graphs yet",
+            file=nets[[n.name for n in nets].index(graphs[0])].file,
+            hint="use derive dA/dB, derive backprop and derive check on it",
+        )
     names = [n.name for n in nets]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

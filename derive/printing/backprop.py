@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from derive.graph import COMPUTED_KINDS
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.json import dumps
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, UnicodePrinter
@@ -34,6 +35,7 @@ class Shown:
     layers: Any = None  # derive.layers.LayerForm, with --matrix
     layer_values: Any = None  # its numbers at the point
     origin: str = ""  # where the point came from (a random point's seed and rule)
+    batch: Any = None  # derive.batch.Batch: every example's numbers and their mean
 
 
 def rhs(
@@ -84,10 +86,11 @@ def _formulas(sweep: Sweep) -> bool:
 def cost_sentence(sweep: Sweep) -> str:
     """Return the cost of the sweep against the path-by-path expansions, and why, in one go."""
     m = sweep.multiplications
-    params = plural(len(sweep.gradients), "parameter")
+    learned = "parameter" if sweep.net.parameters else "input"
+    params = plural(len(sweep.gradients), learned)
     return (
         f"Cost: the sweep takes {plural(m['sweep'], 'multiplication')}; the path-by-path "
-        f"expansions of all {params} take {m['paths']:,}. Each d{sweep.net.loss}/dv is computed once and "
+        f"expansions of all {params} take {m['paths']:,}. Each d{sweep.of}/dv is computed once and "
         f"reused by everything below it, instead of once for every path through v."
     )
 
@@ -101,10 +104,11 @@ def text_report(shown: Shown) -> str:
     net = sweep.net
     p = UnicodePrinter(net)
     view = ", through the pre-activations" if sweep.detail else ""
-    L = net.loss  # the network's own name for it: C0, E, L
+    of = sweep.of
+    top = "the loss" if of == net.loss else of
     out = [
-        f"The backward sweep of {net.name}{view}: d{L}/dv for every node v, from the loss down.",
-        f"Each line is d{L}/dv = Σ over the children c of v of d{L}/dc · ∂c/∂v, using lines above it.",
+        f"The backward sweep of {net.name}{view}: d{of}/dv for every node v, from {top} down.",
+        f"Each line is d{of}/dv = Σ over the children c of v of d{of}/dc · ∂c/∂v, using lines above it.",
         NOTATION,
     ]
     if v is not None:
@@ -128,13 +132,11 @@ def _text_point(shown: Shown) -> list[str]:
     out = [f"At the point{': ' + shown.origin if shown.origin else ''}:"]
     if len(v.point) <= SHOWN:
         out.append("  values:  " + ", ".join(f"{k} = {num(x)}" for k, x in v.point.items()))
-    computed = [
-        k for k in net.names if k in v.forward and net.kind(k) in ("neuron", "preact", "loss")
-    ]
+    computed = [k for k in net.names if k in v.forward and net.kind(k) in COMPUTED_KINDS]
     if len(computed) <= SHOWN:
         out.append("  forward: " + ", ".join(f"{k} = {num(v.forward[k])}" for k in computed))
     else:
-        out.append(f"  forward: {net.loss} = {num(v.forward[net.loss])}")
+        out.append(f"  forward: {shown.sweep.of} = {num(v.forward[shown.sweep.of])}")
     return out
 
 

@@ -20,6 +20,7 @@ import jinja2
 from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.evaluate import path_product
+from derive.graph import COMPUTED_KINDS
 from derive.netfile import latex_problem
 from derive.printing.formulas import formula_latex
 from derive.printing.json import expansion_terms
@@ -78,7 +79,7 @@ def _numbers_tex(d: Any, numbers: Any, p: Any) -> dict[str, Any]:
     """Return the numbers at a point, typeset: forward values, local values, path products."""
     if numbers is None:
         return {"forward": [], "local_values": [], "products": []}
-    kinds = ("neuron", "preact", "loss")
+    kinds = COMPUTED_KINDS
     # The point's own values, the first POINT_SHOWN of them (a wide network has thousands).
     used = set(numbers.used[:POINT_SHOWN])
     forward = [

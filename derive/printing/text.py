@@ -7,6 +7,7 @@ from itertools import islice
 from typing import IO, Any
 
 from derive.evaluate import path_product
+from derive.graph import COMPUTED_KINDS
 from derive.printing.formulas import formula_text
 from derive.printing.terms import TermPrinter, UnicodePrinter, sweep_line
 from derive.printing.words import NOTATION, num, upside_down, why_zero
@@ -127,7 +128,7 @@ def _numbers(
     computed = [
         k
         for k in d.net.names
-        if k in n.values and k not in used and d.net.kind(k) in ("neuron", "preact", "loss")
+        if k in n.values and k not in used and d.net.kind(k) in COMPUTED_KINDS
     ]
     lhs = p.whole(d.of, d.wrt)
     yield "At the point:"
