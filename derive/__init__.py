@@ -8,12 +8,14 @@ modules above it:
 ``rules``              one row per activation and loss: forward, slope, TeX, words
 ``formula/``           formulas as syntax trees: the one parser of files and answers
 ``yamlread``           YAML with line and column on every value; fast point files
+``graphfile``          a file's graph part: inputs, params, formula nodes, examples
 ``netfile``            YAML -> a checked spec (names, counts, the latex allow-list)
 ``graph``              spec -> the networkx graph and its thin Network view; dA/dB
 ``paths``              paths between two nodes: count, list lazily, one generic sweep
 ``expand``             terms as data: the expansion over paths, the factored form
 ``evaluate``           numbers at a point: forward pass, local partials, values
 ``sweep``              the backward sweep as data and numbers (``derive backprop``)
+``batch``              a batch of examples: each one's sweep, the cost as their mean
 ``layers``             the sweep per layer: W^(l), delta^(l), the matrix form
 ``check/``             grade a hand-written answer (read, never evaluated)
 ``printing/``          one printer per output language: text, JSON, Markdown, LaTeX, MathML
@@ -37,8 +39,8 @@ from typing import Any
 __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
 # The modules of the layout above, reachable as attributes on first use.
 _MODULES = (
-    "errors rules formula yamlread netfile graph paths expand evaluate sweep layers check printing"
-    " notes show data api cli"
+    "errors rules formula yamlread graphfile netfile graph paths expand evaluate sweep batch"
+    " layers check printing notes show data api cli"
 ).split()
 
 

@@ -232,6 +232,8 @@ class Backprop:
         return self.report("text")
 
     def _repr_markdown_(self) -> str:
+        if self.shown.batch is not None:  # a batch's report is a table of numbers: text
+            return "```\n" + self.report("text") + "```\n"
         return self.report("markdown", flavor="portable")
 
     def _repr_html_(self) -> str:

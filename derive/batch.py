@@ -1,4 +1,4 @@
-"""A batch of training examples: each example's sweep, and the cost as their mean (SPEC section 6).
+"""A batch of training examples: each example's sweep, and the cost as their mean.
 
 The cost is ``C = (1/n) sum_i L_i`` over the file's ``examples:``, so every
 gradient is the mean of the examples' gradients, ``dC/dW = (1/n) sum_i

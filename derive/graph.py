@@ -368,7 +368,7 @@ class Network:
         self.targets = list(spec.targets)
         self.layers = [list(layer.neurons) for layer in spec.layers]
         self.outputs = list(self.layers[-1]) if self.layers else []
-        # The graph part (SPEC section 6): formula nodes, learned leaves, where the sweep starts.
+        # The graph part: formula nodes, learned leaves, where the sweep starts.
         self.formulas = spec.nodes
         self.params = list(spec.params)
         self.output = spec.output

@@ -1,6 +1,6 @@
 """Stage 1, the graph part of a network file: inputs, params, formula nodes, output, examples.
 
-SPEC section 6. A formula is read by derive's own parser
+A formula is read by derive's own parser
 (:mod:`derive.formula`), never evaluated as code; each mistake is one
 :class:`DeriveError` at the file's line and column, and inside a formula at
 the column of the character that is wrong.
@@ -221,7 +221,7 @@ def read_examples(
 
 
 def read_graph(r: Reader, get: Get, spec, entries, names: Mapping[str, yaml.Node]) -> None:
-    """Fill in a spec's formula nodes, output, examples and cost, checking each (SPEC section 6).
+    """Fill in a spec's formula nodes, output, examples and cost, checking each.
 
     ``names`` are every name declared so far (the file's order); a formula may
     use any of them but a pre-activation.

@@ -85,7 +85,7 @@ class NetworkSpec:
     values: dict[str, float] = field(default_factory=dict)
     preactivations: dict[str, str] = field(default_factory=dict)
     indexed: bool = False  # some layer is a count: layer-indexed names (a1_1, w1_1_1, ...)
-    # The graph part (SPEC section 6): learned leaves, formula nodes, where the sweep starts,
+    # The graph part: learned leaves, formula nodes, where the sweep starts,
     # the training examples and the name of their mean loss.
     params: list[str] = field(default_factory=list)
     nodes: dict[str, FormulaNode] = field(default_factory=dict)

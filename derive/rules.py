@@ -380,4 +380,4 @@ FUNCTIONS: dict[str, Function] = {
         ),
     )
 }
-"""Every function a formula node may call (SPEC section 6), in the order documented."""
+"""Every function a formula node may call (in the order the README lists them)."""

@@ -61,7 +61,7 @@ def batch_text(shown: Shown, b: Batch) -> str:
 
 
 def batch_json(shown: Shown, b: Batch) -> dict[str, Any]:
-    """Return SPEC section 5's object for a batch: averaged ``gradients``, and ``examples``."""
+    """Return the backprop JSON object of a batch: averaged ``gradients``, and ``examples``."""
     out = to_json(Shown(shown.sweep))
     net = shown.sweep.net
     updates = b.update(shown.lr) if shown.lr is not None else {}

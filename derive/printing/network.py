@@ -20,15 +20,20 @@ def mermaid(net: Any) -> str:
       n0(("x1"))
     """
     # Mermaid ids are n0, n1, ...: a network name may be a Mermaid keyword (``end``).
-    names = [*net.inputs, *(n for layer in net.layers for n in layer)]
-    ids = {name: f"n{i}" for i, name in enumerate([*names, net.loss])}
+    names = [*net.inputs, *net.params, *(n for layer in net.layers for n in layer)]
+    formulas = list(net.formulas_in_order)
+    tops = [net.loss] if net.loss else []
+    ids = {name: f"n{i}" for i, name in enumerate([*names, *tops, *formulas])}
     lines = ["```mermaid", "flowchart LR"]
     label = MERMAID.escape
     lines += [f'  {ids[n]}(("{label(n)}"))' for n in names]
-    lines.append(f'  {ids[net.loss]}["{label(net.loss)}"]')
+    lines += [f'  {ids[t]}["{label(t)}"]' for t in tops]
+    lines += [f'  {ids[f]}["{label(f + " = " + net.formulas[f].text)}"]' for f in formulas]
     for weight, edges in net.weight_edges.items():
         lines += [f'  {ids[src]} -- "{label(weight)}" --> {ids[dst]}' for src, dst in edges]
     lines += [f"  {ids[o]} --> {ids[net.loss]}" for o in net.outputs]
+    for f in formulas:
+        lines += [f"  {ids[u]} --> {ids[f]}" for u in net.formulas[f].uses if u in ids]
     lines.append("```")
     return "\n".join(lines)
 
@@ -43,14 +48,15 @@ def network_markdown(net: Any) -> str:
     """
     from derive.printing.document import markdown_text
 
-    count = len(net.inputs) + sum(map(len, net.layers)) + 1
+    count = len(net.inputs) + len(net.params) + sum(map(len, net.layers)) + 1 + len(net.formulas)
     out = [f"**{markdown_text(net.name)}**: {markdown_text(net.title)}", ""]
     if count <= DIAGRAM_NODES:
         out += [mermaid(net), ""]
     else:
         out += [f"({count:,} nodes: too many to draw.)", ""]
-    out += ["| Weight | From | To | Value |", "|---|---|---|---|"]
     rows = [(w, s, d) for w, edges in net.weight_edges.items() for s, d in edges]
+    if rows:
+        out += ["| Weight | From | To | Value |", "|---|---|---|---|"]
     for w, s, d in rows[:TABLE_ROWS]:
         value = num(net.values[w]) if w in net.values else ""
         out.append(f"| {w} | {s} | {d} | {value} |")
@@ -58,5 +64,10 @@ def network_markdown(net: Any) -> str:
         out.append(f"| ... | and {len(rows) - TABLE_ROWS:,} more | | |")
     if net.biases:
         out += ["", "Biases: " + ", ".join(f"{b} (of {n})" for b, n in net.biases.items())]
-    out += ["", f"Loss: {net.loss} ({net.loss_kind}); outputs {', '.join(net.outputs)}"]
+    if net.loss:
+        out += ["", f"Loss: {net.loss} ({net.loss_kind}); outputs {', '.join(net.outputs)}"]
+    if net.formulas:
+        out += ["", "| Node | Formula |", "|---|---|"]
+        out += [f"| {f} | `{net.formulas[f].text}` |" for f in net.formulas_in_order[:TABLE_ROWS]]
+        out += ["", f"Output: {net.output}"]
     return "\n".join(out) + "\n"
