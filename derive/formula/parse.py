@@ -70,7 +70,7 @@ def parse_formula(text: str, names: Iterable[str]) -> Node:
     >>> parse_formula("q * z", ["q", "z"])
     Binary(op='*', left=Name(name='q', col=1), right=Name(name='z', col=5), col=1)
     """
-    return Parser(text, set(names)).formula()
+    return Parser(text, names if isinstance(names, set | frozenset) else set(names)).formula()
 
 
 def is_digit(ch: str) -> bool:
@@ -94,7 +94,7 @@ class Parser:
                               hint=f"expected at most {MAX_LENGTH}")  # fmt: skip
         self.raw = text
         self.text = text.translate(SAME_WIDTH)
-        self.names = names if isinstance(names, set) else set(names)
+        self.names = names if isinstance(names, set | frozenset) else set(names)
         self.pos = 0
         self.depth = 0
 
