@@ -9,6 +9,7 @@ import pytest
 from conftest import small_networks
 from randomnets import seeded_files
 from renderers import ROOT, mermaid_blocks, render_mermaid
+from test_graph_notes import graph_note_documents
 
 from derive import notes
 from derive.expand import derive
@@ -284,7 +285,7 @@ def fences_off(block: str) -> str:
 
 
 @pytest.mark.browser
-def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide):
+def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide, tmp_path):
     """Every diagram of the shipped notes (output/, which test_notes keeps equal to what
     the documented command writes), the wide network's, and the one a network shows of
     itself in Jupyter: one browser for all of them."""
@@ -303,6 +304,10 @@ def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide):
     blocks += [("wide", mermaid(pic)) for pic in drawings(wide)]
     nets = [load_network(name) for name in NETWORKS] + [wide]
     blocks += [(f"{net.name} (Jupyter)", fences_off(jupyter_mermaid(net))) for net in nets]
+    # The computational graphs' notes (their gate view) and their Jupyter pictures.
+    for name, md in graph_note_documents(tmp_path).items():
+        blocks += [(f"{name} gate view", block) for block in mermaid_blocks(md)]
+        blocks.append((f"{name} (Jupyter)", fences_off(jupyter_mermaid(load_network(name)))))
     results = render_mermaid([block for _, block in blocks])
     failed = [
         f"{name}:\n{block}\n{error}"

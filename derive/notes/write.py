@@ -307,14 +307,16 @@ def write_course(
         [load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1
     )
     out = notes_folder(out_dir)
-    graphs = [n.name for n in nets if n.is_graph or n.examples]
-    if graphs:  # before anything is written: no half-written course
+    graphs = [n for n in nets if n.is_graph or n.examples]
+    if graphs and len(nets) > 1:  # before anything is written: no half-written course
         raise DeriveError(
-            f"{graphs[0]} is a computational graph (formula nodes or examples): derive notes "
-            "does not write notes for graphs yet",
-            file=nets[[n.name for n in nets].index(graphs[0])].file,
-            hint="use derive dA/dB, derive backprop and derive check on it",
+            f"{graphs[0].name} is a computational graph (formula nodes or examples): its notes "
+            "are written one network at a time, not in a course",
+            file=graphs[0].file,
+            hint=f"derive notes --net {graphs[0].name} --out DIR",
         )
+    if graphs:
+        return _write_graph(graphs[0], out, fmt, flavor, at, pdf, warn)
     names = [n.name for n in nets]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -375,6 +377,36 @@ def write_course(
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
+
+
+def _write_graph(
+    net: Network,
+    out: Path,
+    fmt: str,
+    flavor: str,
+    at: str | None,
+    pdf: bool,
+    warn: Callable[[str], None] | None,
+) -> list[Path]:
+    """Write a computational graph's note (the gate view first): Markdown, LaTeX, the PDF."""
+    from derive.notes.build import example_point
+    from derive.notes.gates import render_gate_note
+
+    point = example_point(net, at)[0]
+    files: list[tuple[str, str | bytes]] = []
+    if fmt in ("markdown", "both"):
+        files.append((f"{net.name}.md", render_gate_note(net, point, "markdown", flavor)))
+    if fmt in ("latex", "both") or pdf:
+        tex = render_gate_note(net, point, "latex")
+        if fmt in ("latex", "both"):
+            files.append((f"{net.name}.tex", tex))
+        data = compile_pdf(tex, f"{net.name}.pdf", warn) if pdf else None
+        if data is not None:
+            files.append((f"{net.name}.pdf", data))
+    paths = [(target(out, file), data) for file, data in files]
+    out.mkdir(parents=True, exist_ok=True)
+    write_all(paths)
+    return [path for path, _ in paths]
 
 
 def _say_random_point(net: Network, source: str, warn: Callable[[str], None]) -> None:

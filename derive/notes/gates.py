@@ -1,0 +1,219 @@
+"""A computational graph's notes: the gate view first (CS231n's circuit figure), then paths and the sweep.
+
+The gate view draws each formula node as a gate and each edge with two
+numbers: the value flowing forward along it (above) and the gradient flowing
+back along it, d(output)/d(source) (below), as CS231n draws its circuits.
+Then one derivative worked through its paths, the backward sweep with
+numbers, and exercises whose answers ``derive check`` grades. The sections
+below the figure are the reports of ``derive dA/dB`` and ``derive backprop``,
+so a graph's note says what the commands say.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from derive.evaluate import at
+from derive.expand import derive
+from derive.graph import Network
+from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, report
+from derive.printing.backprop import Shown, document
+from derive.printing.languages import MERMAID
+from derive.printing.words import num
+from derive.sweep import Values, backward, values
+
+# A note works in full the derivative of the output by the first reported name with at most
+# this many paths (else the first one).
+WORKED_PATHS = 12
+
+
+def gate_values(net: Network, v: Values) -> list[dict[str, Any]]:
+    """Return each edge of the graph with its forward value and its gradient d(output)/d(source).
+
+    >>> from derive.graph import load_network
+    >>> net = load_network("circuit")
+    >>> from derive.sweep import values
+    >>> [(e["src"], e["dst"], e["value"], e["grad"]) for e in gate_values(net, values(net, net.values))][:2]
+    [('x', 'q', -2.0, -4.0), ('y', 'q', 5.0, -4.0)]
+    """
+    g = net.graph()
+    grads = {**v.delta, **v.gradients}
+    out = []
+    for src, dst in g.edges:
+        if src in v.forward:
+            out.append({"src": src, "dst": dst, "value": v.forward[src], "grad": grads.get(src)})
+    return out
+
+
+def _layout(net: Network) -> dict[str, tuple[float, float]]:
+    """Place each node by generation (left to right) and by order within it (top to bottom)."""
+    g = net.graph()
+    columns: dict[int, list[str]] = {}
+    for n in net.names:
+        if n not in g:
+            continue
+        column = g.nodes[n]["layer"]
+        if not g.pred[n] and g.succ[n]:  # a leaf stands just before the first node using it
+            column = min(g.nodes[u]["layer"] for u in g.succ[n]) - 1
+        columns.setdefault(column, []).append(n)
+    place = {}
+    for x, (_, names) in enumerate(sorted(columns.items())):
+        for i, n in enumerate(names):
+            place[n] = (2.6 * x, -1.5 * i + 0.75 * (len(names) - 1))
+    return place
+
+
+def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
+    """Return the gate view for ``notes_tikz.tex.j2``: nodes placed, edges labelled above and below."""
+    p = LatexTermPrinter(net)
+    place = _layout(net)
+    ids = {n: f"n{i}" for i, n in enumerate(place)}
+    kinds = {"input": "input", "param": "input", "weight": "input", "bias": "input"}
+    nodes = [
+        {
+            "id": ids[n],
+            "kind": kinds.get(net.kind(n), "neuron"),
+            "x": f"{x:.2f}",
+            "y": f"{y:.2f}",
+            "tikz": f"\\({p.name(n)}\\)",
+            "on": n == net.output,
+        }  # fmt: skip
+        for n, (x, y) in place.items()
+    ]
+    edges = [
+        {
+            "a": ids[e["src"]],
+            "b": ids[e["dst"]],
+            "kind": "weight",
+            "on": False,
+            "tex": num(e["value"]),
+            "below": num(e["grad"]) if e["grad"] is not None else "",
+            "pos": 0.5,
+        }  # fmt: skip
+        for e in gate_values(net, v)
+    ]
+    return {"nodes": nodes, "edges": edges}
+
+
+def mermaid(net: Network, v: Values) -> str:
+    """Return the gate view as a Mermaid flowchart: each edge labelled value / gradient."""
+    place = _layout(net)
+    ids = {n: f"n{i}" for i, n in enumerate(place)}
+    label = MERMAID.escape
+    lines = ["flowchart LR"]
+    for n in place:
+        if n in net.formulas:
+            lines.append(f'  {ids[n]}["{label(n + " = " + net.formulas[n].text)}"]')
+        else:
+            lines.append(f'  {ids[n]}(("{label(n)}"))')
+    for e in gate_values(net, v):
+        grad = num(e["grad"]) if e["grad"] is not None else "-"
+        lines.append(f'  {ids[e["src"]]} -- "{num(e["value"])} / {grad}" --> {ids[e["dst"]]}')
+    return "\n".join(lines)
+
+
+def worked(net: Network) -> str:
+    """Return the name whose derivative the note works through its paths."""
+    for name in net.reported:
+        if derive(net, net.output, name, max_paths=0).path_count <= WORKED_PATHS:
+            return name
+    return net.reported[0]
+
+
+def exercises(net: Network, v: Values) -> list[dict[str, str]]:
+    """Return exercises with the command that grades each answer (the answer matches)."""
+    sweep = v.sweep
+    ascii_ = AsciiPrinter(net)
+    out = []
+    for g in sweep.gradients[:3]:
+        if not g.terms:
+            continue
+        answer = f"{ascii_.whole(sweep.of, g.param)} = " + " + ".join(
+            ascii_.local(c, g.param) if c == sweep.of else
+            f"{ascii_.whole(sweep.of, c)}*{ascii_.local(c, g.param)}"
+            for c, _ in g.terms
+        )  # fmt: skip
+        out.append(
+            {
+                "task": f"Write d{sweep.of}/d{g.param} as one line of the backward sweep, "
+                f"and find its value ({num(v.gradients[g.param])} at the point above).",
+                "command": f"derive check {shlex.quote(answer)} --net {net.name}",
+            }
+        )
+    return out
+
+
+def gate_note(net: Network, point: dict[str, float], fmt: str, flavor: str = "github") -> dict:
+    """Return everything a graph note's template shows, already typeset for ``fmt``."""
+    if net.examples:  # the figure and the sweep work the first example; the mean comes after
+        point = {**point, **net.examples[0]}
+    sweep = backward(net)
+    v = values(net, point, sweep=sweep)
+    name = worked(net)
+    d = derive(net, net.output, name)
+    from derive.printing.document import latex_escape, markdown_text, math_inline
+
+    lang = "markdown" if fmt == "markdown" else "latex"
+    p = LatexTermPrinter(net)
+    inline = (
+        (lambda tex: math_inline(tex, flavor))
+        if lang == "markdown"
+        else (lambda tex: rf"\({tex}\)")
+    )
+    text = markdown_text if lang == "markdown" else latex_escape
+    formulas = [
+        inline(f"{p.name(n)} = {formula_latex(_formula(net, n), net)}")
+        for n in net.formulas_in_order[:40]
+    ]
+    return {
+        "name": net.name,
+        "title": text(net.title),
+        "description": text(net.description),
+        "output": inline(p.name(net.output)),
+        "formulas": formulas,
+        "more_formulas": max(0, len(net.formulas) - 40),
+        "mermaid": mermaid(net, v),
+        "picture": tikz_picture(net, v),
+        "worked": report(d, lang, at(d, point), flavor=flavor),
+        "sweep": document(Shown(sweep, v), lang, flavor),
+        "exercises": exercises(net, v),
+        "batch": _batch_rows(net, point, inline) if net.examples else None,
+    }
+
+
+def _batch_rows(net: Network, point: dict[str, float], inline: Any) -> dict[str, Any]:
+    """Return the worked average over the examples: each one's gradients, and their mean."""
+    from derive.batch import batch
+
+    b = batch(net, point)
+    p = LatexTermPrinter(net)
+    names = net.reported[:12]
+    return {
+        "count": len(b.examples),
+        "cost": inline(p.name(net.cost)),
+        "cost_value": num(b.cost),
+        "heads": [inline(p.whole(net.output, n)) for n in names],
+        "rows": [
+            [str(k), num(run.forward[net.output])] + [num(run.gradients[n]) for n in names]
+            for k, run in enumerate(b.examples[:20], start=1)
+        ],
+        "mean": [num(b.cost)] + [num(b.gradients[n]) for n in names],
+    }
+
+
+def _formula(net: Network, node: str) -> Any:
+    from derive.formula.tree import to_sympy
+
+    return to_sympy(net.formulas[node].tree)
+
+
+def render_gate_note(
+    net: Network, point: dict[str, float], fmt: str, flavor: str = "github"
+) -> str:
+    """Return a graph's note as a Markdown (``flavor``) or LaTeX document."""
+    from derive.printing.document import shipped_environment
+
+    name = "graph.md.j2" if fmt == "markdown" else "graph.tex.j2"
+    template = shipped_environment(fmt, flavor).get_template(name)
+    return template.render(**gate_note(net, point, fmt, flavor))
