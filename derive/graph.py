@@ -279,6 +279,7 @@ def _nodes(spec: NetworkSpec, detail: bool, keep: set | None = None) -> Iterator
         if kind == "formula":  # what any stage needs to draw or print a formula node
             attrs["formula"] = spec.nodes[name].text
             attrs["uses"] = spec.nodes[name].uses
+            attrs["generation"] = layer  # one more than the largest of what it uses
         yield name, attrs
 
 

@@ -19,7 +19,9 @@ The package, one job per module:
 - ``svg``: the network as inline SVG (columns by topological generation), for the page and Jupyter;
 - ``page``: the interactive HTML page of SPEC section 7 (``--format html``) and its index;
 - ``files``: a run's files written whole or none; temporary folders gone even on a signal;
-- ``write``: rendering with the templates, the course, PDFs.
+- ``write``: rendering with the templates, the course, PDFs;
+- ``gates``: a computational graph's note (formula nodes): the gate view, then the
+  commands' own reports (``templates/graph.md.j2``, ``graph.tex.j2``).
 
 The templates ``templates/notes.j2`` (wording), ``notes_intro.j2``, ``notes_index.j2``
 and ``notes_layout_md.j2`` / ``notes_layout_tex.j2`` (layout per language) turn a
