@@ -125,7 +125,7 @@ def test_backprop_and_expand_list_the_values_in_the_networks_order(tmp_path: Pat
 
 def test_the_readme_stands_on_its_own():
     assert "SPEC" not in README
-    for path in (ROOT / "derive").rglob("*.py"):
+    for path in [*(ROOT / "derive").rglob("*.py"), *(ROOT / "templates").iterdir()]:
         assert "SPEC section" not in path.read_text(encoding="utf-8"), path
     # What --at random does, as the program itself prints it.
     assert RANDOM_RULE in " ".join(README.split())

@@ -17,7 +17,7 @@ The package, one job per module:
 - ``build``: one note's content from the network, every number from one sweep;
 - ``diagram``: the network drawn (Mermaid and TikZ get the same data);
 - ``svg``: the network as inline SVG (columns by topological generation), for the page and Jupyter;
-- ``page``: the interactive HTML page of SPEC section 7 (``--format html``) and its index;
+- ``page``: the interactive HTML page (``--format html``) and its index;
 - ``files``: a run's files written whole or none; temporary folders gone even on a signal;
 - ``write``: rendering with the templates, the course, PDFs;
 - ``gates``: a computational graph's note (formula nodes): the gate view, then the

@@ -1,4 +1,4 @@
-"""The notes as one interactive HTML page per network (SPEC section 7), and the course's index.
+"""The notes as one interactive HTML page per network, and the course's index.
 
 The page is self-contained: its style, its script and its numbers are inside it,
 and it loads nothing from elsewhere. Its math is MathML from

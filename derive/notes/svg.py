@@ -9,7 +9,7 @@ on the line they multiply, placed by :func:`derive.notes.diagram.place_labels`
 loss starts at the weight itself.
 
 Every node is an element with ``data-node="NAME"`` and every edge of the dependency
-graph that is drawn one with ``data-edge="SRC->DST"`` (SPEC section 7): the line
+graph that is drawn one with ``data-edge="SRC->DST"`` (the page's stable hooks): the line
 ``x1 -> O11`` and, on it, the part from the weight's label to ``O11`` (``W1->O11``).
 A column of more than :data:`COLUMN_CAP` nodes is drawn as its first and last few;
 past :data:`LABEL_CAP` weighted lines the weights are not drawn (:attr:`Drawing.capped`
