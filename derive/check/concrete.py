@@ -126,8 +126,7 @@ def _value_at_point(g: Grader, of: str, wrt: str) -> float:
         if g.at is not None:
             raise
         raise DeriveError(
-            f"a number is graded at a point, and the network has no values to make one "
-            f"({err.message})",
+            f"a number is graded at a point: {err.message}",
             hint="give the point with --at name=value,... (or a YAML file), "
             "or in the network file's values:",
         ) from None
