@@ -7,7 +7,8 @@ formula nodes: s_t = W*h_(t-1), u_t = U*x_t, a_t = s_t + u_t + b, h_t =
 tanh(a_t), the loss at the last step; one tied weight W with 1,000 paths) and
 a batch of 1,000 examples on the bundled two_hidden network. Each command runs
 in a subprocess from this checkout (``python -m derive``), with its wall time
-and, beside it, its CPU time (the machine may be shared). Nothing here is a test.
+and, beside it, its CPU time: on a shared machine the wall time includes waiting for a CPU,
+so a goal is met by the smaller of the two (as in bench/backprop.py). Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def main() -> int:
                 f"17   backprop --at, RNN of {STEPS:,} steps ({4 * STEPS:,} formula nodes)",
                 f"{secs(wall)} (CPU {secs(cpu)}); dL/dW = {grads['W']:.4g}",
                 "< 3 s",
-                wall < 3.0,
+                min(wall, cpu) < 3.0,
             )
         )
         # The count alone, in this process: counting never lists a path.
@@ -130,7 +131,7 @@ def main() -> int:
                 f"17   backprop --at, two_hidden with {EXAMPLES:,} examples",
                 f"{secs(wall)} (CPU {secs(cpu)}); {len(data['examples']):,} sweeps averaged",
                 "< 5 s",
-                wall < 5.0,
+                min(wall, cpu) < 5.0,
             )
         )
     return finish(rows, start)
