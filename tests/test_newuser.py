@@ -277,7 +277,6 @@ def test_a_newcomers_network_file_mistake_says_what_to_write(tmp_path: Path, tex
 def test_a_misspelt_course_file_key_suggests_networks(tmp_path: Path):
     (tmp_path / "course.yaml").write_text("nets: [simple, two_hidden]\n")
     r = run(tmp_path, "notes", "--net", "course.yaml", "--out", "n")
-    assert (r.returncode, r.stderr) == (
-        2,
-        "derive: course.yaml:1:1: unknown key 'nets'; did you mean 'networks' or 'name'?\n",
-    )
+    assert r.returncode == 2
+    assert r.stderr.startswith("derive: course.yaml:1:1: unknown key 'nets'; did you mean ")
+    assert "'networks'" in r.stderr
