@@ -179,7 +179,11 @@ def hostile_tex(tmp_path_factory) -> str:
     source = folder / "net.yaml"
     text = " ".join(TEX_ATTACKS)
     source.write_text(NOTE.format(title=_yaml_string(text), description=_yaml_string(text)))
-    [tex] = write_course([str(source)], str(folder / "out"), fmt="latex")
+    [tex] = [
+        p
+        for p in write_course([str(source)], str(folder / "out"), fmt="latex")
+        if p.suffix == ".tex"
+    ]
     return tex.read_text(encoding="utf-8")
 
 

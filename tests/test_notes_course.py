@@ -238,3 +238,63 @@ def test_the_bias_line_of_bp3_is_shown_where_there_are_biases():
 def test_the_introduction_names_the_total_derivative():
     index = notes.render_index([note("simple"), note("two_hidden")], "markdown")
     assert "*total derivative*" in index and r"\partial C/\partial w" in index
+
+
+# --- exercises a teacher can grade ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["two_hidden", "softmax"])
+def test_the_solutions_file_is_graded_all_correct_and_the_answers_file_is_its_blanks(
+    source, tmp_path
+):
+    n = note(source)
+    solutions = tmp_path / f"{source}.solutions.md"
+    solutions.write_text(notes.write.render_answers(n, True), encoding="utf-8")
+    result = run(tmp_path, "check", "--file", solutions.name, "--net", source)
+    graded = [x for x in n.exercises if x.check]
+    assert result.returncode == 0, result.stdout
+    assert f"{len(graded)} answers: {len(graded)} match" in result.stdout and len(graded) >= 2
+    blanks = notes.write.render_answers(n, False)
+    assert all(x.check.split(" = ")[0] + " = \n" in blanks for x in graded)
+
+
+def test_solutions_come_after_every_question_in_both_languages():
+    md, tex = markdown("two_hidden"), latex("two_hidden")
+    exercises, solutions = md.split("## Exercises")[1].split("## Solutions")
+    assert "<details>" not in exercises and solutions.count("<details>") == len(
+        note("two_hidden").exercises
+    )
+    assert tex.index(r"\section{Exercises}") < tex.index(r"\section{Solutions}")
+    assert r"\begin{solution}" not in tex.split(r"\section{Solutions}")[0]
+
+
+def test_the_new_point_exercise_is_solved_with_right_numbers():
+    net = load_network("two_hidden")
+    point = example_point(net)[0]
+    new = {**point, "x1": point["x1"] + 0.5}
+    [x] = [x for x in note("two_hidden").exercises if "At a new point" in x.question[0][1]]
+    answer = [piece for kind, piece in x.answer if kind == "math"]
+    assert _last(answer[-1]) == pytest.approx(central(net, new, "W11"), rel=1e-3)
+    assert f"x1={new['x1']:g}" in "".join(piece for _, piece in x.question)
+
+
+# --- a course is one document set ---------------------------------------------------------
+
+
+def test_pdf_builds_the_index_too_and_pdfs_link_to_pdfs(tmp_path, monkeypatch):
+    asked: dict[str, str] = {}
+
+    def fake_pdf(tex: str, name: str, warn=None) -> bytes:
+        asked[name] = tex
+        return b"%PDF-1.5\n"
+
+    monkeypatch.setattr(notes.write, "compile_pdf", fake_pdf)
+    notes.write_course(["simple", "chain_3b1b"], str(tmp_path), fmt="latex", pdf=True)
+    assert set(asked) == {"simple.pdf", "chain_3b1b.pdf", "index.pdf"}
+    assert (tmp_path / "index.pdf").is_file()
+    assert (
+        r"\href{index.pdf}" in asked["simple.pdf"]
+        and r"\href{chain_3b1b.pdf}" in asked["simple.pdf"]
+    )
+    assert r"\href{simple.pdf}" in asked["index.pdf"]
+    assert not re.search(r"\\texttt\{\w+\.tex\}", "".join(asked.values()))

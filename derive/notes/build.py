@@ -240,6 +240,7 @@ def build_note(
     pick = few[-1] if few else min(others or names, key=lambda w: path_count[w])
     other = derive(net, net.loss, pick, max_paths=None)
     wide = len(net.parameters) > code.INLINE_VALUES
+    drills = exercises.exercises(net, detail, dvals, cvals, ds[best], other, point)
     form, why = layerform.build(net, point, (best, tex_num(cvals.gradients[best])))
     return Note(
         name=net.name,
@@ -277,7 +278,7 @@ def build_note(
         code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
         code_every=code.checked_every(net) if wide else 1,
         params=len(net.parameters),
-        exercises=exercises.exercises(net, detail, dvals, cvals, ds[best], other),
+        exercises=drills,
         covered=[t[w] for w in names],
         has_biases=bool(net.biases),
         skips=skips(net),
@@ -289,6 +290,8 @@ def build_note(
             else "One weight in full"
         ),
         output_in_bp=output_in_bp,
+        graded=any(x.check for x in drills),
+        net_argument=net.argument,
     )
 
 

@@ -296,6 +296,7 @@ def worked(
     repeated, and this weight's are added to it.
     """
     p = LatexTermPrinter(net)
+    seen_before = bool(seen)  # an earlier weight was worked (and drawn) in full
     listed = d.paths[:n_paths]
     # The local partials of the first two paths: the others have the same forms.
     edges = list(dict.fromkeys(e for path in listed[:2] for e in zip(path, path[1:], strict=False)))
@@ -328,7 +329,8 @@ def worked(
         path_count=d.path_count,
         paths=[p.path(path) for path in listed],
         truncated=d.path_count > len(listed),
-        diagram=diagram(net, d),
+        # One path is read off its list; a picture shows what several paths share.
+        diagram=diagram(net, d) if d.path_count > 1 or not seen_before else None,
         # With more paths than listed, two products show the pattern.
         terms=[product(p, path) for path in (listed[:2] if d.path_count > len(listed) else listed)]
         + ([r"\dots"] if d.path_count > len(listed) else []),

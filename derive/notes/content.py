@@ -163,7 +163,7 @@ class Worked:
     path_count: int
     paths: list[str]
     truncated: bool
-    diagram: object
+    diagram: object  # None: one path, listed, after a weight that was drawn
     terms: list[str]
     expansion_shown: str
     factored: str
@@ -316,6 +316,7 @@ class Exercise:
     answer: list[tuple[str, str]]
     blocks: list[str] = field(default_factory=list)
     command: str = ""
+    check: str = ""  # the answer as derive check reads it: a line of the solutions file
 
 
 @dataclass
@@ -366,6 +367,8 @@ class Note:
     skips: list[str] = field(default_factory=list)  # edges that skip a layer (LaTeX)
     worked_title: str = "One weight per layer, in full"
     output_in_bp: bool = False  # the output layer's weight is worked as BP4, not here
+    graded: bool = False  # some exercises have answers derive check grades (the answers file)
+    net_argument: str = ""  # what --net needs to find this network
 
 
 @dataclass

@@ -59,6 +59,80 @@ def sign_exercise(net: Network, sweep, vals) -> Exercise | None:
     )
 
 
+def new_point_exercise(net: Network, point: dict[str, float], sweep) -> Exercise | None:
+    """Compute, then check: the sweep by hand at a point the note does not show."""
+    from derive.sweep import values
+
+    out = net.neurons[net.outputs[0]]
+    if not out.inputs or not net.inputs:
+        return None
+    src, w = out.inputs[0]
+    x = net.inputs[0]
+    moved = round(point[x] + 0.5, 4)
+    new = {**point, x: moved}
+    v = values(net, new, detail=True, sweep=sweep)
+    p = LatexTermPrinter(net)
+    t = net.latex_names
+    shown = [n for layer in net.layers for n in layer][:6]
+    return Exercise(
+        question=[
+            T("At a new point, "),
+            M(rf"{t[x]} = {tex_num(moved)}"),
+            T(" instead of "),
+            M(tex_num(point[x])),
+            T(
+                " and everything else as in the example, run the forward pass and the sweep by hand down to "
+            ),
+            M(whole(p, net.loss, w)),
+            T(". Then check your number with "),
+            ("code", f"derive d{net.loss}/d{w} --net {net.argument} --at {x}={moved:g}"),
+            T("."),
+        ],
+        answer=[
+            T("The forward pass gives "),
+            M(", ".join(rf"{t[n]} = {tex_num(v.forward[n])}" for n in shown)),
+            T("; the sweep gives "),
+            M(rf"{whole(p, net.loss, out.preact)} = {tex_num(v.delta[out.preact])}"),
+            T(" and "),
+            M(
+                rf"{whole(p, net.loss, w)} = {whole(p, net.loss, out.preact)} \cdot {t[src]}"
+                rf" = {tex_num(v.gradients[w])}"
+            ),
+            T("."),
+        ],
+    )
+
+
+def sweep_line_exercise(net: Network, sweep) -> Exercise | None:
+    """Write a hidden neuron's line of the sweep (the step BP2 takes), graded by derive check."""
+    lines = [x for x in sweep.lines if x.node in net.neurons and len(x.terms) > 1]
+    if not lines:
+        return None
+    line = lines[-1]
+    p = LatexTermPrinter(net)
+    L = net.loss
+    answer = f"d{L}/d{line.node} = " + " + ".join(
+        f"d{L}/d{c}*d{c}/d{line.node}" for c, _ in line.terms
+    )
+    return Exercise(
+        question=[
+            T("Write "),
+            M(whole(p, L, line.node)),
+            T(
+                " as a line of the backward sweep: from the whole derivatives of the nodes it feeds, "
+                "times local partials. How many terms does it have, and why?"
+            ),
+        ],
+        answer=[
+            T(
+                f"{len(line.terms)} terms, one per node it feeds (they add: the multivariable chain rule)."
+            ),
+        ],
+        command=f"derive check {shlex.quote(answer)} --net {net.argument}",
+        check=answer,
+    )
+
+
 def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
     """Why some gradients are exactly 0: a relu whose z is at most 0 at the example point."""
     p = LatexTermPrinter(net)
@@ -234,15 +308,25 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
             T("derive check reads it:"),
         ],
         command=command,
+        check=answer_text.replace("\n", " "),
     )
 
 
 def exercises(
-    net: Network, sweep, vals, compact_vals, showcase: Derivative, other: Derivative
+    net: Network,
+    sweep,
+    vals,
+    compact_vals,
+    showcase: Derivative,
+    other: Derivative,
+    point: dict[str, float] | None = None,
 ) -> list[Exercise]:
     """Return the note's exercises, those that apply to this network."""
     found = [
-        sign_exercise(net, sweep, vals),
+        new_point_exercise(net, point, sweep)
+        if point is not None
+        else sign_exercise(net, sweep, vals),
+        sweep_line_exercise(net, compact_vals.sweep),
         dead_relu_exercise(net, sweep, vals),
         sigmoid_exercise(net, showcase, compact_vals),
         seed_exercise(net, showcase, compact_vals),

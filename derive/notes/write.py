@@ -182,13 +182,20 @@ def render_note(note: Note, fmt: str, flavor: str = "github", templates: str | N
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
+def render_answers(note: Note, solutions: bool, templates: str | None = None) -> str:
+    """Return the note's answers file for derive check --file: blanks, or the solutions."""
+    env = _environment(templates, "markdown", "github")
+    text = render_template(env, "notes_answers.j2", note=note, solutions=solutions)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
 def render_index(
     notes: list[Note], fmt: str, templates: str | None = None, flavor: str = "github", intro=None
 ) -> str:
     """Return the course's introduction and reading order (``index.md`` or ``index.tex``)."""
     env = _environment(templates, fmt, flavor)
     lang = "md" if fmt == "markdown" else "tex"
-    links = [Link(n.title_plain, f"{n.name}.md", f"{n.name}.tex") for n in notes]
+    links = [Link(n.title_plain, f"{n.name}.md", f"{n.name}.pdf") for n in notes]
     text = render_template(
         env,
         "notes_index.j2",
@@ -364,6 +371,9 @@ def write_course(
             data = compile_pdf(tex, f"{note.name}.pdf", warn)
             if data is not None:
                 files.append((f"{note.name}.pdf", data))
+        if note.graded:
+            for solutions, kind in ((False, "answers"), (True, "solutions")):
+                files.append((f"{note.name}.{kind}.md", render_answers(note, solutions, templates)))
         if len(net.parameters) > INLINE_VALUES:
             from derive.notes.build import example_point
 
@@ -372,6 +382,11 @@ def write_course(
         for lang in langs:
             ext = "md" if lang == "markdown" else "tex"
             files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
+        if pdf:
+            tex = render_index(notes, "latex", templates, flavor, intro)
+            data = compile_pdf(tex, "index.pdf", warn)
+            if data is not None:
+                files.append(("index.pdf", data))
     if fmt in ("html", "all"):
         files += html_files(nets, langs, templates, at)
     out.mkdir(parents=True, exist_ok=True)
@@ -447,7 +462,8 @@ def html_files(
 def link_course(notes: list[Note], langs: list[str]) -> list[Note]:
     """Return the notes of a course: none repeats the introduction, each links to the next."""
     md, tex = "markdown" in langs, "latex" in langs
-    index = Link("the course's introduction", "index.md" if md else "", "index.tex" if tex else "")
+    # A LaTeX note is read as the PDF it makes: it links to the other notes' PDFs.
+    index = Link("the course's introduction", "index.md" if md else "", "index.pdf" if tex else "")
     out = []
     for i, note in enumerate(notes):
         nxt = notes[i + 1] if i + 1 < len(notes) else None
@@ -459,7 +475,7 @@ def link_course(notes: list[Note], langs: list[str]) -> list[Note]:
                 next=Link(
                     nxt.title_plain,
                     f"{nxt.name}.md" if md else "",
-                    f"{nxt.name}.tex" if tex else "",
+                    f"{nxt.name}.pdf" if tex else "",
                 )
                 if nxt
                 else None,
