@@ -274,15 +274,15 @@ def _check_example(net: Any) -> str:
 
     from derive.printing import AsciiPrinter
 
-    p = AsciiPrinter(net)
-    # A parameter of one neuron: dL/dp is the whole dL/dn at that neuron times its local partial.
-    feeds = {w: [dst for _, dst in edges] for w, edges in net.weight_edges.items()}
-    feeds.update(net.bias_neurons)
-    param = next((w for w in net.parameters if len(feeds.get(w, ())) == 1), None)
-    if param is None:  # every parameter is shared: no one-factor example
-        return f"derive check --file FILE --net {net.argument}"
-    neuron = feeds[param][0]
-    answer = f"{p.whole(net.loss, param)} = {p.whole(net.loss, neuron)}*{p.local(neuron, param)}"
+    p, graph, top = AsciiPrinter(net), net.graph(), net.loss or net.output
+    # A leaf's line of the backward sweep: d(top)/dleaf = sum over what it feeds of a whole
+    # derivative times a local partial (the leaf that feeds fewest nodes, for a short line).
+    leaf = min(net.parameters or net.inputs, key=lambda v: len(list(graph.successors(v))))
+    terms = [
+        p.local(n, leaf) if n == top else f"{p.whole(top, n)}*{p.local(n, leaf)}"
+        for n in sorted(graph.successors(leaf), key=net.rank)
+    ]
+    answer = f"{p.whole(top, leaf)} = {' + '.join(terms)}"
     return f"derive check {shlex.quote(answer)} --net {net.argument}"
 
 

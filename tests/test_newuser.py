@@ -238,7 +238,8 @@ def test_a_network_given_without_net_gets_the_command_line_with_it(tmp_path: Pat
 
 def test_check_without_an_answer_shows_a_check_that_runs_as_written(tmp_path: Path):
     (tmp_path / "mazur.yaml").write_text(MAZUR)  # a shared bias: the example takes a weight
-    for net in ("two_hidden", "mazur.yaml"):
+    # micrograd's every leaf feeds several nodes: the example is a line of the sweep.
+    for net in ("two_hidden", "mazur.yaml", "micrograd"):
         r = run(tmp_path, "check", "--net", net)
         assert r.returncode == 2
         command = r.stderr.split("one answer such as: ")[1].strip()
