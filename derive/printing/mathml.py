@@ -21,13 +21,13 @@ Three pieces, each the MathML sibling of a LaTeX one:
 
 from __future__ import annotations
 
-import html
 from typing import Any
 from xml.dom import minidom
 
 import sympy as sp
 from sympy.printing.mathml import MathMLPresentationPrinter
 
+from derive.printing.languages import HTML
 from derive.printing.terms import TermPrinter
 
 _GREEK = (
@@ -104,9 +104,8 @@ FONTS = {
 SPACES = {",": "0.167em", ";": "0.278em", "!": "0", " ": "0.25em", "quad": "1em", "qquad": "2em"}
 
 
-def esc(text: str) -> str:
-    """Return text escaped for HTML, SVG and MathML alike (quotes too, for attributes)."""
-    return html.escape(text, quote=True)
+# User text reaches HTML, SVG and MathML through the one HTML language object (quotes too).
+esc = HTML.escape
 
 
 class _Unread(ValueError):
@@ -286,6 +285,12 @@ class FormulaMathML(MathMLPresentationPrinter):
     def _name(self, name: str) -> str:
         tex = self.net.latex_names.get(name) if self.net is not None else None
         return name_mathml(tex or name, name)
+
+    def _print_Exp1(self, e: Any) -> Any:
+        mi = self.dom.createElement("mi")  # an upright e, as the LaTeX notes write it
+        mi.setAttribute("mathvariant", "normal")
+        mi.appendChild(self.dom.createTextNode("e"))
+        return mi
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> Any:
         row = self.dom.createElement("mrow")
