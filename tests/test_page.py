@@ -269,3 +269,16 @@ def test_jupyter_shows_the_same_diagram_with_a_derivative_lit(chromium):
         assert swept.count() == len(b.sweep.lines) + len(net.parameters)
     finally:
         page.close()
+
+
+def test_a_computational_graph_gets_no_page_and_says_so(tmp_path):
+    from clirun import run
+
+    r = run(tmp_path, "notes", "--net", "circuit", "--out", "out", "--format", "html")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "layered networks" in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = run(tmp_path, "notes", "--net", "circuit", "--out", "out", "--format", "all")
+    assert r.returncode == 0 and sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [
+        ".md",
+        ".tex",
+    ]

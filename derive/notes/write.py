@@ -407,6 +407,20 @@ def _write_graph(
     from derive.notes.build import example_point
     from derive.notes.gates import render_gate_note
 
+    # The page's forward pass and controls are for layered networks; a graph's note is its
+    # gate view in Markdown and LaTeX (its diagram shows in Jupyter).
+    if fmt == "html":
+        raise DeriveError(
+            f"{net.name} is a computational graph: the HTML page is written for layered networks",
+            file=net.file,
+            hint=f"write its notes as Markdown or LaTeX: derive notes --net {net.name} --out DIR",
+        )
+    if fmt == "all":
+        fmt = "both"
+        if warn:
+            warn(
+                f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page"
+            )
     point = example_point(net, at)[0]
     files: list[tuple[str, str | bytes]] = []
     if fmt in ("markdown", "both"):
