@@ -186,6 +186,27 @@ def sigmoid_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
         if n in net.neurons and net.neurons[n].activation == "sigmoid"
     ]
     prod = math.prod(slopes) if slopes else 1.0
+    # The same weighted inputs through tanh and relu: their slopes at those z, multiplied.
+    zs = [
+        vals.forward[net.neurons[n].preact]
+        for n in path
+        if n in net.neurons and net.neurons[n].activation == "sigmoid"
+    ]
+    tanh_prod = math.prod(1 - math.tanh(z) ** 2 for z in zs)
+    relu_prod = math.prod(1.0 if z > 0 else 0.0 for z in zs)
+    others = [
+        T(" At the same weighted inputs a tanh slope "),
+        M(r"1 - \tanh^2 z \le 1"),
+        T(" would give "),
+        M(tex_num(tanh_prod)),
+        T(" and a relu slope (1 or 0) "),
+        M(tex_num(relu_prod)),
+        T(
+            ": the sigmoid's bound of 1/4 a layer is what vanishes fastest. A skip connection"
+            " gives the gradient a path that passes fewer slopes, which is how deep networks"
+            " avoid the product."
+        ),
+    ]
     return Exercise(
         question=[
             T("Show that "),
@@ -210,6 +231,7 @@ def sigmoid_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
             ),
             M(tex_num(prod)),
             T("."),
+            *(others if zs else []),
         ],
     )
 
