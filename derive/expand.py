@@ -112,7 +112,7 @@ def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
     """
     kind = net.kind(top)
     if kind == "formula":  # the formula differentiated by one name it uses, the rest held fixed
-        return partial_sympy(net.formulas[top].tree, bottom)
+        return partial_sympy(net.formulas[top].tree, bottom, symbol(top))
     if kind == "loss":
         loss = LOSSES[net.loss_kind]
         n = len(net.outputs)

@@ -351,9 +351,12 @@ class Function:
     slope: Callable[[sp.Expr], sp.Expr]  # f'(z), a formula in z
     value: Callable[[float], float]  # f(z) on floats
     slope_value: Callable[[float, float], float]  # f'(z) on floats, given z and f(z)
+    # f'(z) in z and the function's own value a, where a course writes it so (sigmoid's
+    # a(1 - a), tanh's 1 - a**2): a node f: sigmoid(dot) then reads df/ddot = f*(1 - f).
+    by_own_value: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
 
 
-def _from_activation(name: str) -> Function:
+def _from_activation(name: str, own: bool = False) -> Function:
     row = ACTIVATIONS[name]
     assert isinstance(row, Activation)
     return Function(
@@ -362,6 +365,7 @@ def _from_activation(name: str) -> Function:
         slope=lambda z: row.slope(z, row.forward(z)),
         value=row.value,
         slope_value=row.slope_value,
+        by_own_value=row.slope if own else None,
     )
 
 
@@ -371,8 +375,8 @@ FUNCTIONS: dict[str, Function] = {
         Function("exp", sp.exp, sp.exp, math.exp, lambda z, a: a),
         Function("log", sp.log, lambda z: 1 / z, math.log, lambda z, a: 1.0 / z),
         Function("sqrt", sp.sqrt, lambda z: 1 / (2 * sp.sqrt(z)), math.sqrt, lambda z, a: 0.5 / a),
-        _from_activation("tanh"),
-        _from_activation("sigmoid"),
+        _from_activation("tanh", own=True),
+        _from_activation("sigmoid", own=True),
         _from_activation("relu"),
         _from_activation("softplus"),
         Function(
