@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from derive.batch import cost_numbers
 from derive.check.differ import value_reason
 from derive.check.points import REL_TOL, close, factor_value, relus, samples, truth
 from derive.check.points import sample_point as sample_point
@@ -121,6 +122,8 @@ def _value_at_point(g: Grader, of: str, wrt: str) -> float:
     """Return the derivative's value at the point a number is graded at (``--at``, or ``values:``)."""
     point = dict(g.net.values) if g.at is None else dict(g.at)
     try:
+        if g.net.examples and of == g.net.cost:  # the mean over the examples
+            return cost_numbers(g.derived(g.net.output, wrt), point).value
         return at(g.derived(of, wrt), point).value
     except DeriveError as err:
         if g.at is not None:

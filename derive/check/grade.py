@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from itertools import islice
 
@@ -48,6 +49,7 @@ from derive.check.answer import parse_answer
 from derive.check.points import POINTS
 from derive.check.results import CheckResult, NoLeftSide, Reason
 from derive.check.views import Shared, View
+from derive.errors import DeriveError
 from derive.expand import Local, Product, Sum
 from derive.formula.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
 from derive.graph import Network
@@ -88,8 +90,9 @@ def check(
     >>> check(load_network("simple"), "dL/dW4 = dL/dO2 * dO2/dW4").match
     True
     """
-    table = shared.table if shared is not None else None
-    answer = parse_answer(text, net.names, net.latex_names, table=table)
+    table = shared.table if shared is not None and not net.examples else None
+    names = [*net.names, net.cost] if net.examples else net.names  # a batch's dC/dW reads
+    answer = parse_answer(text, names, net.latex_names, table=table)
     return grade(net, answer, detail=detail, points=points, shared=shared, at=at)
 
 
@@ -107,7 +110,19 @@ def grade(
     ``detail`` puts the z nodes in the graph; by default they are there
     exactly when the answer names a pre-activation.
     """
-    return Grader(net, answer, points, detail, shared, at).run()
+    of_cost = bool(net.examples) and answer.lhs is not None and answer.lhs.of == net.cost
+    if of_cost:
+        assert answer.lhs is not None
+        if any(net.cost in (d.of, d.wrt) for side in answer.rhs for d in derivs(side)):
+            raise DeriveError(
+                f"d{net.cost}/d... on the right-hand side",
+                hint=f"write the chain of one example's d{net.output}/d...: d{net.cost}/d"
+                f"{answer.lhs.wrt} is its mean over the examples",
+            )
+        answer = replace(answer, lhs=replace(answer.lhs, of=net.output))
+    grader = Grader(net, answer, points, detail, shared, at)
+    grader.of_cost = of_cost
+    return grader.run()
 
 
 _PRINTER = UnicodePrinter()  # the report writes derive's notation: ∂ local, d whole
@@ -152,6 +167,7 @@ class Grader:
         self.graph: nx.DiGraph = self.view.graph
         self.order = self.view.order
         self.at = at  # the point a number is graded at (default: the file's values)
+        self.of_cost = False  # the answer is a batch's dC/dW, read as dL/dW (see grade)
         self.notes: list[str] = []
         self.values = self.view.values  # concrete mode's values, made once per view
         self.count = self.view.count
@@ -173,10 +189,21 @@ class Grader:
     def run(self) -> CheckResult:
         written = [written_poly(side) for side in self.answer.rhs]
         of, wrt = self._target(written)
+        # A batch's cost: a number is its mean at the point; a formula or a chain is
+        # graded as each example's d(loss)/d(wrt), the one the mean is taken of.
+        cost = self.net.cost if self.of_cost else of
+        if of != cost:
+            self.notes.append(
+                f"d{cost}/d{wrt} is the mean of d{of}/d{wrt} over the"
+                f" {len(self.net.examples)} examples: a formula is graded as d{of}/d{wrt}"
+                " at each example, a number as the mean at the point"
+            )
         reasons: list[Reason] = []
         modes = []
         for index, (side, poly) in enumerate(zip(self.answer.rhs, written, strict=True)):
-            if poly is not None and derivs(side):
+            if of != cost and concrete.is_constant(side):
+                found, mode = concrete.grade_number(self, side, cost, wrt), "concrete"
+            elif poly is not None and derivs(side):
                 found, mode = self._grade_expansion(side, poly, of, wrt), "expansion"
             else:
                 found, mode = concrete.grade_concrete(self, side, of, wrt), "concrete"
@@ -190,7 +217,7 @@ class Grader:
         times = " · " if mode == "expansion" else "*"
         return CheckResult(
             network=self.net.name,
-            of=of,
+            of=cost,
             wrt=wrt,
             match=not reasons,
             mode=mode,
