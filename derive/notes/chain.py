@@ -319,7 +319,10 @@ def worked(
         folded = ""
     steps, familiar = cancel_steps(d, p) if cancel else ([], False)
     hot = one_hot_targets(net, values.point)
-    concrete = formula_latex(grouped(net, d.concrete) if hot else d.concrete, net)
+    # Gathering O_j - y_j is SymPy work that grows with the layer: only for a few outputs,
+    # whose formula is written out (mnist's ten are not).
+    short = hot and len(net.outputs) <= 4
+    concrete = formula_latex(grouped(net, d.concrete) if short else d.concrete, net)
     return Worked(
         wrt=d.wrt,
         wrt_tex=p.name(d.wrt),
@@ -350,7 +353,7 @@ def worked(
         cancel_familiar=familiar,
         split=split_factor(p, d) if steps else "",
         fans=_fans(net, d),
-        one_hot=hot,
+        one_hot=hot if short or steps else "",
         concrete_where=[f"{formula_latex(s, net)} = {formula_latex(f, net)}" for s, f in d.where]
         if len(d.where) <= 2
         else [],
