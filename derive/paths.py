@@ -206,6 +206,16 @@ def iter_joined(
     if of in tail:
         yield tail[of]
         return
+    # The endings of every path through a node whose steps down all have a fixed rest:
+    # such a node's paths are its prefix plus each ending, with no call per path.
+    endings = {
+        n: [piece(n, b) + tail[b] for b in below[n]]
+        for n in nodes
+        if n not in tail and all(b in tail for b in below[n])
+    }
+    if of in endings:
+        yield from endings[of]
+        return
     texts = [""]
     path = [of]
     stack = [iter(below[of])]
@@ -217,6 +227,8 @@ def iter_joined(
             texts.pop()
         elif step in tail:
             yield texts[-1] + piece(path[-1], step) + tail[step]
+        elif step in endings:
+            yield from map((texts[-1] + piece(path[-1], step)).__add__, endings[step])
         else:
             texts.append(texts[-1] + piece(path[-1], step))
             path.append(step)

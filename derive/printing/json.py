@@ -116,19 +116,29 @@ def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
         out.write("\n]")
 
     def terms(printer: TermPrinter) -> None:
-        # Each partial typeset once (JSON-escaped); a term is then one join per path.
+        # Each partial typeset once (JSON-escaped); a term is then its prefix's text plus one.
         partial = {e: json.dumps(printer.local(*e))[1:-1] for e in d.edges}
         times = json.dumps(printer.times)[1:-1]
         out.write('"')
         for chunk in batches(
-            (
-                times.join(map(partial.__getitem__, zip(path, path[1:], strict=False)))
-                for path in d.iter_paths()
-            ),
+            d.iter_joined(lambda a, b: partial[a, b] if a == d.of else times + partial[a, b]),
             " + ",
         ):
             out.write(chunk)
         out.write('"')
+
+    def paths() -> None:
+        # Names are identifiers, so a path is valid JSON without json.dumps's escaping;
+        # each path's closing '"]' comes with the separator after it.
+        if d.of == d.wrt:  # the one path has no edge
+            out.write(f'[\n["{d.of}"]\n]')
+            return
+        out.write("[\n")
+        for chunk in batches(
+            d.iter_joined(lambda a, b: f'["{a}", "{b}' if a == d.of else f'", "{b}'), '"],\n'
+        ):
+            out.write(chunk)
+        out.write('"]\n]')
 
     def expansion() -> None:
         out.write('{"text": ')
@@ -138,8 +148,7 @@ def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
         out.write("}")
 
     streamed: dict[str, Callable[[], None]] = {
-        # Names are identifiers, so a path is valid JSON without json.dumps's escaping.
-        "paths": lambda: array('["' + '", "'.join(path) + '"]' for path in d.iter_paths()),
+        "paths": paths,
         "paths_truncated": lambda: out.write("false"),
         "expansion": expansion,
         "path_products": lambda: array(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
+from itertools import islice, repeat
 from typing import IO, Any
 
 from derive.evaluate import path_product
@@ -28,8 +28,9 @@ def sweep_children(d: Any) -> list[str]:
 
 
 def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterator[str]:
-    """Yield the text report line by line; with ``every_path`` the paths come from the lazy
-    iterator, so ``--max-paths all`` streams them in constant memory."""
+    """Yield the text report line by line, the paths thousands of lines to an item; with
+    ``every_path`` they come from the lazy iterator, so ``--max-paths all`` streams them
+    in constant memory."""
     p = UnicodePrinter(d.net)
     lhs = p.whole(d.of, d.wrt)
     if d.is_zero:
@@ -61,8 +62,12 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
         terms = (p.product(t) for t in d.expansion)
         arrows = (p.path(path)[len(name[d.of]) :] for path in d.paths)
     pad = " " * len(lhs)
-    for i, text in enumerate(terms):
-        yield f"{pad} + {text}" if i else f"{lhs} = {text}"
+    # Lines come in chunks of thousands: a generator step and an f-string per path cost
+    # more than finding the path (bench/run.py's streaming rows).
+    lead = f"{lhs} = "
+    for batch in _chunks(terms):
+        yield lead + f"\n{pad} + ".join(batch)
+        lead = f"{pad} + "
     truncated = d.truncated and not every_path
     if truncated:
         yield f"{lhs} = ..." if not d.paths else f"{pad} + ..."
@@ -81,9 +86,11 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
         head += f" ({listed}; --max-paths all lists every one)"
     yield head + f", from {d.of} down to {d.wrt}"
     width = len(str(d.path_count if every_path else len(d.paths)))
-    top = name[d.of]
-    for i, text in enumerate(arrows, 1):
-        yield f"  {i:>{width}}. {top}{text}"
+    numbered = f"  {{:>{width}}}. {{}}{{}}".format
+    first = 1
+    for batch in _chunks(arrows):
+        yield "\n".join(map(numbered, range(first, first + len(batch)), repeat(name[d.of]), batch))
+        first += len(batch)
     yield from ["", "Factored:", f"  {lhs} = {p.term(d.factored)}"]
     for whole, term_ in d.factored_where:
         yield f"  where {p.term(whole)} = {p.term(term_)}"
@@ -151,16 +158,25 @@ def _numbers(
         )
 
 
+def _chunks(items: Iterator[str]) -> Iterator[list[str]]:
+    """Yield the items in lists of thousands: streaming costs a join per list, not a write per path."""
+    while batch := list(islice(items, 4096)):
+        yield batch
+
+
 def batches(lines: Iterator[str], sep: str) -> Iterator[str]:
     """Yield the lines joined by ``sep``, thousands at a time: a write per path costs more than finding it."""
     lead = ""
-    while batch := list(islice(lines, 4096)):
+    for batch in _chunks(lines):
         yield lead + sep.join(batch)
         lead = sep
 
 
 def stream_text(d: Any, numbers: Any, out: IO[str]) -> None:
-    """Write the text report with every path, as each is found: constant memory."""
-    for chunk in batches(text_lines(d, numbers, every_path=True), "\n"):
-        out.write(chunk)
-    out.write("\n")
+    """Write the text report with every path, as each is found: constant memory.
+
+    :func:`text_lines` yields the paths thousands of lines at a time, so each item
+    is written as it comes.
+    """
+    for chunk in text_lines(d, numbers, every_path=True):
+        out.write(chunk + "\n")
