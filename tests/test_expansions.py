@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
+import networkx as nx
 import pytest
 import reference as ref
 import sympy as sp
@@ -270,3 +271,15 @@ def test_bce_with_sigmoid_output_dL_dz31_concrete_is_O31_minus_y():
     data = as_json("two_hidden", "L", "z31", detail=True)
     O31, y = sp.symbols("O31 y")
     assert sp.expand(parse(net_of("two_hidden"), data["concrete"]["text"]) - (O31 - y)) == 0
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_the_path_count_and_paths_are_networkx_simple_paths(name):
+    # An independent count: networkx walks every simple path, derive counts by a sweep.
+    net = net_of(name)
+    graph, top = net.graph(), net.loss or net.output
+    for wrt in net.reported:
+        d = derive(net, top, wrt)
+        simple = {tuple(reversed(p)) for p in nx.all_simple_paths(graph, wrt, top)}
+        assert d.path_count == len(simple)
+        assert set(d.iter_paths()) == simple
