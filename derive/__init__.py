@@ -8,8 +8,9 @@ modules above it:
 ``rules``              one row per activation and loss: forward, slope, TeX, words
 ``formula/``           formulas as syntax trees: the one parser of files and answers
 ``yamlread``           YAML with line and column on every value; fast point files
+``texnames``           the ``latex:`` allow-list: which TeX may typeset a name
 ``graphfile``          a file's graph part: inputs, params, formula nodes, examples
-``netfile``            YAML -> a checked spec (names, counts, the latex allow-list)
+``netfile``            YAML -> a checked spec (names, counts, the latex: values)
 ``graph``              spec -> the networkx graph and its thin Network view; dA/dB
 ``paths``              paths between two nodes: count, list lazily, one generic sweep
 ``expand``             terms as data: the expansion over paths, the factored form
@@ -39,7 +40,7 @@ from typing import Any
 __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
 # The modules of the layout above, reachable as attributes on first use.
 _MODULES = (
-    "errors rules formula yamlread graphfile netfile graph paths expand evaluate sweep batch"
+    "errors rules formula yamlread texnames graphfile netfile graph paths expand evaluate sweep batch"
     " layers check printing notes show data api cli"
 ).split()
 

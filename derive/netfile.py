@@ -17,6 +17,7 @@ from derive import graphfile
 from derive.errors import DeriveError
 from derive.graphfile import GRAPH_KEYS, FormulaNode
 from derive.rules import ACTIVATIONS, LOSSES
+from derive.texnames import latex_problem
 from derive.yamlread import (
     IDENT,
     MAX_NODES,
@@ -192,10 +193,21 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
         params=params,
     )
     _name_auto_parameters(spec, declare, root, r)
-    neurons = [n for layer in layers for n in layer.neurons]
-    if get("preactivations"):
-        neuron_set = set(neurons)
-        for key, value in r.mapping(get("preactivations"), "preactivations"):
+    _read_preactivations(r, get("preactivations"), spec, names, declare, root)
+    known = set(names)
+    if get("latex"):
+        _read_latex(r, get("latex"), spec, known)
+    graphfile.read_graph(r, get, spec, entries, names)
+    if get("values"):
+        _read_values(r, get("values"), spec, known)
+    return spec
+
+
+def _read_preactivations(r: Reader, node, spec: NetworkSpec, names, declare, root) -> None:
+    """Name each neuron's z: as ``preactivations:`` says, else by the default rule."""
+    if node is not None:
+        neuron_set = {n for layer in spec.layers for n in layer.neurons}
+        for key, value in r.mapping(node, "preactivations"):
             known_name(r, key, neuron_set)
             z = r.ident(value, "a pre-activation name")
             declare(value, z)
@@ -210,36 +222,41 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
             "rename it, or name the pre-activations with 'preactivations:'",
         )
         spec.preactivations[n] = z
-    known = set(names)
-    if get("latex"):
-        for key, value in r.mapping(get("latex"), "latex"):
-            known_name(r, key, known)
-            tex = r.text(value, f"the LaTeX of {key.value}")
-            problem = latex_problem(tex)
-            if problem:
-                raise r.at(value).error(
-                    f"latex: {key.value} {problem}",
-                    hint="use math only: letters, digits, _ ^ { }, and commands such as "
-                    r"\hat, \mathrm, \alpha",
-                )
-            spec.latex[key.value] = tex
-    graphfile.read_graph(r, get, spec, entries, names)
-    if get("values"):
-        computed = set(neurons) | set(spec.preactivations.values()) | {loss} | set(spec.nodes)
-        computed |= set(spec.inputs + spec.targets) if spec.examples else set()
-        for key, value in r.mapping(get("values"), "values"):
-            known_name(r, key, known)
-            if key.value in computed:
-                raise r.at(key).error(
-                    f"{key.value} is computed by the forward pass, so it takes no value"
-                    if not spec.examples or key.value in spec.nodes or key.value == loss
-                    else f"{key.value} is given by each example",
-                    hint="give values for inputs, weights, biases and targets only"
-                    if not spec.examples
-                    else "with 'examples:', 'values:' holds the parameters only",
-                )
-            spec.values[key.value] = r.number(value, f"the value of {key.value}")
-    return spec
+
+
+def _read_latex(r: Reader, node: yaml.Node, spec: NetworkSpec, known: set[str]) -> None:
+    """Read ``latex:``, each value checked as TeX will read it (:mod:`derive.texnames`)."""
+    for key, value in r.mapping(node, "latex"):
+        known_name(r, key, known)
+        tex = r.text(value, f"the LaTeX of {key.value}")
+        problem = latex_problem(tex)
+        if problem:
+            raise r.at(value).error(
+                f"latex: {key.value} {problem}",
+                hint="use math only: letters, digits, _ ^ { }, and commands such as "
+                r"\hat, \mathrm, \alpha",
+            )
+        spec.latex[key.value] = tex
+
+
+def _read_values(r: Reader, node: yaml.Node, spec: NetworkSpec, known: set[str]) -> None:
+    """Read ``values:``: leaves only, and with ``examples:`` the parameters only."""
+    neurons = {n for layer in spec.layers for n in layer.neurons}
+    loss = spec.loss
+    computed = neurons | set(spec.preactivations.values()) | {loss} | set(spec.nodes)
+    computed |= set(spec.inputs + spec.targets) if spec.examples else set()
+    for key, value in r.mapping(node, "values"):
+        known_name(r, key, known)
+        if key.value in computed:
+            raise r.at(key).error(
+                f"{key.value} is computed by the forward pass, so it takes no value"
+                if not spec.examples or key.value in spec.nodes or key.value == loss
+                else f"{key.value} is given by each example",
+                hint="give values for inputs, weights, biases and targets only"
+                if not spec.examples
+                else "with 'examples:', 'values:' holds the parameters only",
+            )
+        spec.values[key.value] = r.number(value, f"the value of {key.value}")
 
 
 def course_networks(path: str | Path) -> list[str] | None:
@@ -565,63 +582,3 @@ def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: Reader
                     "rename it, or list the bias names: 'bias: [...]'",
                 )
             layer.bias = names
-
-
-# The commands a name's ``latex:`` may use: letters, accents, fonts, spacing. An allow-list,
-# so that \input, \write18, \catcode, \def, \csname and whatever TeX adds next stay out.
-SAFE_TEX_COMMANDS = frozenset(
-    """
-    alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
-    xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta
-    Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell partial nabla infty prime star ast
-    circ bullet cdot dots ldots cdots hat bar tilde vec dot ddot check breve acute grave
-    widehat widetilde overline underline mathit mathrm mathbf mathsf mathtt mathcal mathbb
-    mathfrak boldsymbol text textit textrm textbf operatorname textunderscore quad qquad
-    hbar imath jmath
-""".split()
-)
-
-
-def latex_problem(tex: str) -> str | None:
-    r"""Return why a ``latex:`` override is unsafe or would break a formula, or None.
-
-    The value is checked as TeX reads it: ``^^`` (TeX's notation for any character,
-    ``^^5c`` a backslash) is refused outright, so no command can be spelled past the list.
-    Only the commands in :data:`SAFE_TEX_COMMANDS` and the spacing symbols are allowed,
-    braces must balance, and only letters, digits, spaces and ``_ ^ { } ( ) [ ] + - = , . ; :
-    ! / * '`` may appear: ``% # & $ ~`` end or break a formula, and `` ` " < > | @ ?`` would
-    end Markdown's math, a Mermaid label or a table cell around it.
-
-    >>> latex_problem(r"\hat{y}_{\mathrm{out}}") is None
-    True
-    >>> latex_problem(r"\input{secret}")
-    'uses \\input, which is not allowed'
-    >>> latex_problem(r"^^5cinput{/etc/passwd}")
-    "uses TeX's ^^ notation, which could spell any command"
-    """
-    if "^^" in tex:
-        return "uses TeX's ^^ notation, which could spell any command"
-    if tex.startswith(("^", "_")) or tex.endswith(("^", "_")):
-        return "starts or ends with '^' or '_', which would join the formula around it"
-    depth = 0
-    for match in re.finditer(r"\\(?:[A-Za-z]+|.?)|.", tex, re.S):
-        token = match.group(0)
-        if token.startswith("\\"):
-            word = token[1:]
-            if word.isalpha() and word not in SAFE_TEX_COMMANDS:
-                return f"uses {token}, which is not allowed"
-            if not word.isalpha() and word not in (",", ";", "!", " ", "_", "{", "}"):
-                return f"uses the control symbol {token!r}, which is not allowed"
-        elif token in "%#&$~":
-            return f"uses the character {token!r}, which ends or breaks a formula"
-        elif token in '`"<>|@?':
-            return f"uses the character {token!r}, which would break the notes around it"
-        elif token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth < 0:
-                return "has a '}' that closes nothing"
-        elif not token.isprintable() or ord(token) > 126:
-            return f"uses the character {token!r}, which is not plain ASCII"
-    return "has a '{' that is never closed" if depth else None

@@ -3,7 +3,7 @@
 The escaping policy is :mod:`derive.printing.languages`: a string from a network file
 (title, description, a name's words) is user text, and reaches a document only through
 the language's ``t`` filter (its ``escape``), which no command or markup survives; formulas are typeset by the printers from identifiers and from
-``latex:`` overrides that the file reader checked (:func:`derive.netfile.latex_problem`).
+``latex:`` overrides that the file reader checked (:func:`derive.texnames.latex_problem`).
 
 Templates hold wording and layout and receive finished values; this module
 builds those values for a single derivative (``--format markdown|latex``).
@@ -21,7 +21,6 @@ from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.evaluate import path_product
 from derive.graph import COMPUTED_KINDS
-from derive.netfile import latex_problem
 from derive.printing.formulas import formula_latex
 from derive.printing.json import expansion_terms
 from derive.printing.languages import (  # latex_escape, portable_math: for this module's users
@@ -35,6 +34,7 @@ from derive.printing.sandbox import BoundedEnvironment, TemplateBound, render_bo
 from derive.printing.terms import LatexPrinter, sweep_line
 from derive.printing.text import POINT_SHOWN, sweep_children
 from derive.printing.words import NOTATION_TEX, notation, num, upside_down, why_zero
+from derive.texnames import latex_problem
 
 
 def environment(
@@ -184,7 +184,7 @@ def math_lines(lhs: str, lines: list[str], flavor: str) -> str:
 def check_latex_name(tex: str) -> str | None:
     r"""Return why a ``latex:`` override is unsafe or broken in a document, or None if it is fine.
 
-    The file reader refuses such an override already (:func:`derive.netfile.latex_problem`,
+    The file reader refuses such an override already (:func:`derive.texnames.latex_problem`,
     the one allow-list); this asks it again for a name typeset from elsewhere.
 
     >>> check_latex_name(r"a^{(L)}") is None
@@ -202,7 +202,7 @@ def render_template(env: jinja2.Environment, name: str, /, **values: Any) -> str
     use a value the notes do not have; the error says where, in one line, instead of a
     traceback.
 
-    >>> env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": "a\\n{% if x %}"}))
+    >>> env = BoundedEnvironment(loader=jinja2.DictLoader({"t.j2": "a\\n{% if x %}"}))
     >>> try:
     ...     render_template(env, "t.j2", x=1)
     ... except Exception as err:

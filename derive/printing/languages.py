@@ -13,7 +13,7 @@ of the language it goes into, which no command, markup, HTML or statement surviv
 =============  =================================================================
 
 Math is TeX that derive typeset from identifiers and from ``latex:`` overrides the file
-reader checked (:func:`derive.netfile.latex_problem`); each language's ``inline`` and
+reader checked (:func:`derive.texnames.latex_problem`); each language's ``inline`` and
 ``block`` still refuse what would end the math around it (a backtick in GitHub's
 $`...`$) and spell what a Markdown pass would read as HTML (``<`` as ``\lt``).
 

@@ -3,7 +3,7 @@ r"""MathML printers: the HTML page's math, from the same terms and formulas as L
 Three pieces, each the MathML sibling of a LaTeX one:
 
 - :func:`name_mathml` reads a name's typesetting (its ``latex:`` override or the
-  default ``O_{11}``, both limited to :data:`derive.netfile.SAFE_TEX_COMMANDS`) into
+  default ``O_{11}``, both limited to :data:`derive.texnames.SAFE_TEX_COMMANDS`) into
   MathML tokens. Every character reaches the page escaped: the reader builds
   elements, it never copies markup through.
 - :class:`MathMLPrinter` prints :mod:`derive.expand`'s terms (local partials, whole
