@@ -28,10 +28,11 @@ from pathlib import Path
 import sympy as sp
 import yaml
 
-from derive.evaluate import at, forward, gradients, random_point
+from derive.evaluate import at, forward, random_point
 from derive.expand import derive
 from derive.graph import Network, load_network
 from derive.rules import ACTIVATIONS, LOSSES
+from derive.sweep import values as sweep_values
 
 BASELINE = [sys.executable, "-c", "import sympy, networkx, jinja2, click, yaml"]
 
@@ -188,7 +189,7 @@ def deep(folder: Path) -> list[Row]:
         for p in paths
     )
     fd = central_difference(net, point, "W1")
-    exact = gradients(net, point)["W1"]
+    exact = sweep_values(net, point).gradients["W1"]
     concrete = evaluate_concrete(answer["concrete"], forward(net, point))
     value = answer["value"]
     size = len(json.dumps(answer["factored"])) + len(json.dumps(answer["concrete"]))
@@ -207,7 +208,7 @@ def deep(folder: Path) -> list[Row]:
             answer["path_count"] == 10**9 and len(set(paths)) == 10 and real,
         ),
         Row(
-            "2    value vs gradients(); vs central differences",
+            "2    value vs the sweep's; vs central differences",
             f"rel. err {rel(value, exact):.1e}; abs. err {abs(value - fd):.1e} (value {value:.2e})",
             "< 1e-12; < 1e-10",
             rel(value, exact) < 1e-12 and abs(value - fd) < 1e-10,
@@ -352,7 +353,7 @@ def notes(folder: Path, quick: bool) -> list[Row]:
     wall = statistics.median(runs)
     point = random_point(net, seed=2)
     start = time.perf_counter()
-    grads = gradients(net, point)
+    grads = sweep_values(net, point).gradients
     sweep = time.perf_counter() - start
     per_weight = max(
         rel(at(derive(net, net.loss, w, max_paths=0), point).value, grads[w]) for w in net.weights
@@ -395,19 +396,19 @@ def notes(folder: Path, quick: bool) -> list[Row]:
             bound / wall >= 20,
         ),
         Row(
-            "4    sympy.diff values = gradients()",
+            "4    sympy.diff values = the sweep's gradients",
             f"max rel. err {worst:.1e} ({len(sample)} weights)",
             "< 1e-9",
             worst < 1e-9,
         ),
         Row(
-            f"4    gradients(): all {len(net.weights)} in one sweep",
+            f"4    the sweep: all {len(net.weights)} gradients at once",
             secs(sweep),
             "(comparison)",
             None,
         ),
         Row(
-            "4    gradients() = at() per weight; = central diff.",
+            "4    the sweep = at() per weight; = central diff.",
             f"max rel. err {per_weight:.1e}; abs. err {fd:.1e}",
             "< 1e-12; < 1e-8",
             per_weight < 1e-12 and fd < 1e-8,

@@ -17,14 +17,12 @@ from pathlib import Path
 import networkx as nx
 
 from derive.errors import DeriveError
-from derive.expand import Derivative, local_partial
+from derive.expand import Derivative
 from derive.formula import calculus
-from derive.graph import Network
+from derive.graph import LEAF_KINDS, Network
 from derive.netfile import NUMBER, read_numbers
 from derive.paths import ancestors, sweep
 from derive.rules import ACTIVATIONS, LOSSES, number
-
-LEAF_KINDS = ("input", "weight", "bias", "param", "target")
 
 
 def overflow(name: str) -> DeriveError:
@@ -61,10 +59,25 @@ def check_lr(lr: float | None) -> None:
         )
 
 
-def needed(net: Network, d: Derivative) -> list[str]:
-    """Return the inputs, parameters and targets whose values the derivative involves."""
-    names = ancestors(net.adjacency(d.detail), d.of) | {d.of, d.wrt}
+def needed(net: Network, of: str, detail: bool = False, also: Iterable[str] = ()) -> list[str]:
+    """Return the inputs, parameters and targets whose values ``of`` depends on, in network order.
+
+    The one answer to "which values must a point give": ``derive dA/dB --at`` asks it
+    of A (``also`` B), ``derive backprop`` of the sweep's output.
+
+    >>> from derive.graph import load_network
+    >>> needed(load_network("simple"), "O1")
+    ['x1', 'x2', 'x3', 'W1', 'W2', 'W3']
+    """
+    names = ancestors(net.adjacency(detail), of) | {of, *also}
     return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
+
+
+def require(net: Network, names: Iterable[str], point: dict[str, float]) -> None:
+    """Raise :func:`missing_values` listing every name of ``names`` the point gives no value."""
+    missing = [n for n in names if n not in point]
+    if missing:
+        raise missing_values(net, missing)
 
 
 def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
@@ -389,10 +402,8 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     (-0.125349, 0.712535)
     """
     net = d.net
-    used = needed(net, d)
-    missing = [n for n in used if n not in point]
-    if missing:
-        raise missing_values(net, missing)
+    used = needed(net, d.of, d.detail, (d.wrt,))
+    require(net, used, point)
     check_lr(lr)
     env = forward(net, point)
     local = {}
@@ -444,30 +455,6 @@ def backprop(d: Derivative, local: dict[tuple[str, str], float]) -> float:
         reverse=True,
     )
     return delta[d.wrt]
-
-
-def gradients(net: Network, point: dict[str, float]) -> dict[str, float]:
-    """Return d(loss)/dp for every weight and bias, from one forward pass and one reverse sweep.
-
-    Each local partial is evaluated once, and each node's delta = d(loss)/d(node)
-    is shared by everything below it, so all gradients together cost about as
-    much as one (the notes need every weight's).
-
-    Examples
-    --------
-    >>> from derive.graph import load_network
-    >>> net = load_network("simple")
-    >>> round(gradients(net, net.values)["W4"], 6)
-    -0.125349
-    """
-    env = forward(net, point)
-    delta = sweep(
-        net.graph(),
-        {net.loss: 1.0},
-        lambda v, above: math.fsum(x * number(local_partial(net, s, v), env) for s, x in above),
-        reverse=True,
-    )
-    return {p: delta.get(p, 0.0) for p in net.parameters}
 
 
 def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:

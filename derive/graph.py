@@ -27,6 +27,8 @@ from derive.rules import ACTIVATIONS
 
 # The kinds of node the forward pass computes (everything else is given a value).
 COMPUTED_KINDS = ("neuron", "preact", "loss", "formula")
+# The kinds of node a point gives a value (the leaves of the graph).
+LEAF_KINDS = ("input", "weight", "bias", "param", "target")
 
 # Up to this many names a derivative walks the whole graph (built once per network);
 # a wider network gets only the part above the variable (Network.span_graph).

@@ -172,13 +172,11 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     >>> round(v.dW[-1][0][0], 6)
     -0.125349
     """
-    from derive.evaluate import check_finite, forward, missing_values
-    from derive.sweep import _Slopes, needed
+    from derive.evaluate import check_finite, forward, needed, require
+    from derive.sweep import _Slopes
 
     net = form.net
-    missing = [n for n in needed(net) if n not in point]
-    if missing:
-        raise missing_values(net, missing)
+    require(net, needed(net, net.output), point)
     env = forward(net, point)
     slopes = _Slopes(net, env)
     W = [[[env[w] if w else 0.0 for w in row] for row in layer.weights] for layer in form.layers]

@@ -32,13 +32,11 @@ from functools import cached_property
 import networkx as nx
 import sympy as sp
 
-from derive.evaluate import no_value
+from derive.evaluate import needed, no_value, require
 from derive.expand import local_partial
 from derive.formula.calculus import partials
-from derive.graph import Network
+from derive.graph import LEAF_KINDS, Network
 from derive.rules import ACTIVATIONS, LOSSES
-
-LEAF_KINDS = ("input", "weight", "bias", "param", "target")
 
 
 @dataclass(frozen=True)
@@ -278,27 +276,6 @@ class Values:
         return self.delta[edge[0]] * self.local[edge]
 
 
-def needed(net: Network, sweep: Sweep | None = None) -> list[str]:
-    """Return the inputs, parameters and targets the loss depends on, in network order.
-
-    Read from the sweep's lines (every leaf that feeds a node with a line), so a
-    wide network is not searched edge by edge.
-    """
-    sweep = sweep if sweep is not None else backward(net)
-    if net.formulas:
-        from derive.paths import ancestors
-
-        names = ancestors(net.adjacency(sweep.detail), sweep.of)
-        return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
-    live = {row.node for row in sweep.lines}
-    names = {g.param for g in sweep.gradients if g.terms} | set(net.targets)
-    inputs = set(net.inputs)
-    for n in net.neurons.values():
-        if n.name in live or n.preact in live:
-            names.update(src for src, _ in n.inputs if src in inputs)
-    return [n for n in net.names if n in names]
-
-
 def values(
     net: Network, point: dict[str, float], detail: bool = False, sweep: Sweep | None = None
 ) -> Values:
@@ -319,12 +296,10 @@ def values(
     >>> round(v.gradients["W4"], 6)
     -0.125349
     """
-    from derive.evaluate import check_finite, forward, missing_values, overflow
+    from derive.evaluate import check_finite, forward, overflow
 
     sweep = sweep if sweep is not None else backward(net, detail)
-    missing = [n for n in needed(net, sweep) if n not in point]
-    if missing:
-        raise missing_values(net, missing)
+    require(net, needed(net, sweep.of, sweep.detail), point)
     env = forward(net, point)
     slope = _Slopes(net, env)
     local: dict[tuple[str, str], float] = {}

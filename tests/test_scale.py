@@ -15,10 +15,9 @@ import reference as ref
 import sympy as sp
 import yaml
 from click.testing import CliRunner
-from conftest import small_networks
 
 from derive.cli import main
-from derive.evaluate import at, gradients, random_point
+from derive.evaluate import at, random_point
 from derive.expand import derive
 from derive.graph import load_network
 
@@ -161,18 +160,6 @@ def test_a_deep_chain_into_softmax_answers_without_multiplying_out(tmp_path):
     # The gradient vanishes down the chain (about 1e-17), below what differences resolve.
     want = ref.sympy_value(sp.diff(ref.composed_loss(net), sp.Symbol("W1")), point)
     assert answer["value"] == pytest.approx(want, rel=1e-9)
-
-
-@pytest.mark.parametrize("source", small_networks())
-def test_gradients_in_one_sweep_equal_each_parameters_own_derivative(source):
-    net = load_network(source)
-    point = random_point(net, seed=3)
-    got = gradients(net, point)
-    assert set(got) == set(net.parameters)
-    for p in net.parameters:
-        assert got[p] == pytest.approx(
-            at(derive(net, net.loss, p, max_paths=0), point).value, rel=1e-12, abs=1e-15
-        )
 
 
 # -- an MNIST-sized network given by counts (SPEC section 1, issue 10) ----------------
