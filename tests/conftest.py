@@ -100,3 +100,14 @@ edges:
   h -> N: W2
   E -> N: W3
 """
+
+
+def matrix_entries(form, lv):
+    """Yield (name, matrix entry) for every weight and bias of the layer form."""
+    for i, layer in enumerate(form.layers):
+        for j, row in enumerate(layer.weights):
+            for k, w in enumerate(row):
+                if w:
+                    yield w, lv.dW[i][j][k]
+        for j, b in enumerate(layer.biases or []):
+            yield b, lv.db[i][j]

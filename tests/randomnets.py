@@ -5,6 +5,11 @@ from __future__ import annotations
 import random
 
 import reference as ref
+import yaml
+from hypothesis import HealthCheck, assume, settings
+from hypothesis import strategies as st
+
+from derive.graph import load_network
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softplus")
 # The output activations that keep each loss finite (bce and cross_entropy take logs).
@@ -83,8 +88,6 @@ def seeded_files(seeds=NOTE_SEEDS) -> list[str]:
     import tempfile
     from pathlib import Path
 
-    import yaml
-
     folder = Path(tempfile.mkdtemp(prefix="derive-random-networks-"))
     paths = []
     for seed in seeds:
@@ -93,3 +96,36 @@ def seeded_files(seeds=NOTE_SEEDS) -> list[str]:
         path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
         paths.append(str(path))
     return paths
+
+
+# -- Hypothesis: random network files and points ------------------------------------
+
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@st.composite
+def network_files(draw) -> dict:
+    """Return a network file as a dict: layers, explicit edges (skips, ties), loss."""
+    return network_spec(
+        lambda lo, hi: draw(st.integers(lo, hi)),
+        lambda options: draw(st.sampled_from(options)),
+        lambda: draw(st.booleans()),
+    )
+
+
+def load(tmp_path, spec: dict):
+    """Write a network file as a user would and load it."""
+    path = tmp_path / "random.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return load_network(path)
+
+
+def pick_point(net, seed: int) -> dict[str, float]:
+    """Return the reference's random point of a seed, away from any relu kink (else rejected)."""
+    point = ref.random_point(net, seed)
+    assume(ref.relu_margin(net, point) > 1e-3)
+    return point

@@ -102,6 +102,11 @@ def sympy_value(expr: sp.Expr, point: dict[str, float]) -> float:
     return float(expr.xreplace(subs).evalf(30))
 
 
+def exact_gradient(net, param: str, point: dict[str, float]) -> float:
+    """Return d(loss)/d(param) at a point by sympy.diff of the composed loss."""
+    return sympy_value(sp.diff(composed_loss(net), sp.Symbol(param)), point)
+
+
 # -- floats: a plain forward pass ------------------------------------------------------
 
 
@@ -230,3 +235,50 @@ def depends_on(net, of: str, wrt: str) -> bool:
     feeds = [s for s, _ in neuron.inputs]
     params = [w for _, w in neuron.inputs] + ([neuron.bias] if neuron.bias else [])
     return wrt in params or wrt in feeds or any(depends_on(net, s, wrt) for s in feeds)
+
+
+# -- a reference: plain matrix backpropagation, written apart from derive ------------
+
+
+def matrix_gradients(sizes, acts, point, targets):
+    """Return {name: gradient} by textbook matrix backprop (relu/tanh hidden layers, softmax + CE).
+
+    The network is layer-indexed (x<k>, w<l>_<j>_<k>, b<l>_<j>), every layer biased.
+    """
+    a = [point[f"x{k + 1}"] for k in range(sizes[0])]
+    keep = []
+    for layer, (n, act) in enumerate(zip(sizes[1:], acts, strict=True), start=1):
+        W = [[point[f"w{layer}_{j + 1}_{k + 1}"] for k in range(len(a))] for j in range(n)]
+        z = [
+            sum(w * x for w, x in zip(row, a, strict=True)) + point[f"b{layer}_{j + 1}"]
+            for j, row in enumerate(W)
+        ]
+        if act == "softmax":
+            m = max(z)
+            e = [math.exp(v - m) for v in z]
+            out = [v / sum(e) for v in e]
+        elif act == "relu":
+            out = [max(0.0, v) for v in z]
+        else:
+            out = [math.tanh(v) for v in z]
+        keep.append((a, W, z, out, act))
+        a = out
+    grads = {}
+    delta = [
+        o - t for o, t in zip(a, targets, strict=True)
+    ]  # softmax + cross-entropy, one-hot target
+    for layer in range(len(keep), 0, -1):
+        a_in, W, z, out, act = keep[layer - 1]
+        for j, d in enumerate(delta):
+            grads[f"b{layer}_{j + 1}"] = d
+            for k, x in enumerate(a_in):
+                grads[f"w{layer}_{j + 1}_{k + 1}"] = d * x
+        if layer > 1:
+            below = keep[layer - 2]
+            back = [sum(W[j][k] * delta[j] for j in range(len(delta))) for k in range(len(a_in))]
+            slope = [
+                (1.0 if v > 0 else 0.0) if below[4] == "relu" else 1 - o * o
+                for v, o in zip(below[2], below[3], strict=True)
+            ]
+            delta = [b * s for b, s in zip(back, slope, strict=True)]
+    return grads

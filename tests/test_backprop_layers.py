@@ -1,8 +1,7 @@
-"""The layer (matrix) form: each entry equals its scalar, and a reference written here.
+"""The layer (matrix) form: each entry equals the reference's gradient.
 
-Oracles: the path-by-path expansion of each scalar weight (the sum of its path
-products, derive.evaluate.at), and plain matrix backpropagation written in this
-file from SPEC section 1's tables.
+Oracles: sympy.diff of the loss composed by tests/reference.py, and plain matrix
+backpropagation written in tests/reference.py from SPEC section 1's tables.
 """
 
 from __future__ import annotations
@@ -11,37 +10,26 @@ import math
 import random
 
 import pytest
+import reference as ref
 import yaml
+from conftest import matrix_entries
 
 from derive.errors import DeriveError
-from derive.evaluate import at
-from derive.expand import derive
 from derive.graph import load_network
 from derive.layers import layer_form, layer_values
 
 LAYERED = ["two_hidden", "softmax", "simple", "chain_3b1b", "multi_3b1b"]
 
 
-def _entries(form, lv):
-    """Yield (name, matrix entry) for every weight and bias of the layer form."""
-    for i, layer in enumerate(form.layers):
-        for j, row in enumerate(layer.weights):
-            for k, w in enumerate(row):
-                if w:
-                    yield w, lv.dW[i][j][k]
-        for j, b in enumerate(layer.biases or []):
-            yield b, lv.db[i][j]
-
-
 @pytest.mark.parametrize("name", LAYERED)
-def test_each_matrix_entry_equals_its_path_by_path_derivative(name):
+def test_each_matrix_entry_equals_sympy_diff_of_the_composed_loss(name):
     net = load_network(name)
     form = layer_form(net)
     lv = layer_values(form, net.values)
     seen = set()
-    for param, entry in _entries(form, lv):
-        numbers = at(derive(net, net.loss, param), net.values)
-        assert math.isclose(entry, math.fsum(numbers.path_products), rel_tol=1e-9, abs_tol=1e-15)
+    for param, entry in matrix_entries(form, lv):
+        want = ref.exact_gradient(net, param, net.values)
+        assert math.isclose(entry, want, rel_tol=1e-9, abs_tol=1e-15), param
         seen.add(param)
     assert seen == set(net.parameters)
 
@@ -98,50 +86,6 @@ def test_softmax_cross_entropy_output_delta_is_a_minus_y():
         assert math.isclose(d, a - t, abs_tol=1e-12)
 
 
-# -- a reference: plain matrix backpropagation, written apart from derive ------------
-
-
-def _reference(sizes, acts, point, targets):
-    """Return {name: gradient} by textbook matrix backprop (relu/sigmoid/tanh, softmax + CE)."""
-    a = [point[f"x{k + 1}"] for k in range(sizes[0])]
-    keep = []
-    for layer, (n, act) in enumerate(zip(sizes[1:], acts, strict=True), start=1):
-        W = [[point[f"w{layer}_{j + 1}_{k + 1}"] for k in range(len(a))] for j in range(n)]
-        z = [
-            sum(w * x for w, x in zip(row, a, strict=True)) + point[f"b{layer}_{j + 1}"]
-            for j, row in enumerate(W)
-        ]
-        if act == "softmax":
-            m = max(z)
-            e = [math.exp(v - m) for v in z]
-            out = [v / sum(e) for v in e]
-        elif act == "relu":
-            out = [max(0.0, v) for v in z]
-        else:
-            out = [math.tanh(v) for v in z]
-        keep.append((a, W, z, out, act))
-        a = out
-    grads = {}
-    delta = [
-        o - t for o, t in zip(a, targets, strict=True)
-    ]  # softmax + cross-entropy, one-hot target
-    for layer in range(len(keep), 0, -1):
-        a_in, W, z, out, act = keep[layer - 1]
-        for j, d in enumerate(delta):
-            grads[f"b{layer}_{j + 1}"] = d
-            for k, x in enumerate(a_in):
-                grads[f"w{layer}_{j + 1}_{k + 1}"] = d * x
-        if layer > 1:
-            below = keep[layer - 2]
-            back = [sum(W[j][k] * delta[j] for j in range(len(delta))) for k in range(len(a_in))]
-            slope = [
-                (1.0 if v > 0 else 0.0) if below[4] == "relu" else 1 - o * o
-                for v, o in zip(below[2], below[3], strict=True)
-            ]
-            delta = [b * s for b, s in zip(back, slope, strict=True)]
-    return grads
-
-
 def _layered_yaml(sizes, acts) -> dict:
     layers = [{"inputs": [f"x{k + 1}" for k in range(sizes[0])]}]
     edges = {}
@@ -166,9 +110,9 @@ def test_every_gradient_equals_plain_matrix_backprop(tmp_path):
     rng = random.Random(3)
     point = {n: rng.uniform(-1, 1) for n in net.names if net.kind(n) in ("input", "weight", "bias")}
     point.update({f"y{j + 1}": float(j == 2) for j in range(sizes[-1])})
-    want = _reference(sizes, acts, point, [point[t] for t in net.targets])
+    want = ref.matrix_gradients(sizes, acts, point, [point[t] for t in net.targets])
     form = layer_form(net)
-    got = dict(_entries(form, layer_values(form, point)))
+    got = dict(matrix_entries(form, layer_values(form, point)))
     from derive.sweep import values
 
     scalar = values(net, point).gradients

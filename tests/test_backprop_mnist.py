@@ -1,14 +1,15 @@
 """The bundled MNIST-sized network (784-100-10, 79,510 parameters), at a random point.
 
 Every gradient of the scalar sweep and of the layer form equals plain matrix
-backpropagation written in tests/test_backprop_layers.py, to 1e-9 relative.
+backpropagation written in tests/reference.py, to 1e-9 relative.
 """
 
 from __future__ import annotations
 
 import math
 
-from test_backprop_layers import _entries, _reference
+import reference as ref
+from conftest import matrix_entries
 
 from derive.evaluate import read_at
 from derive.graph import load_network
@@ -22,11 +23,13 @@ def test_every_mnist_gradient_equals_plain_matrix_backprop():
     point, origin = read_at("random:7", net)
     assert origin.startswith("random, seed 7 (")
     # The reference uses mnist's own layer-indexed names: x_k, w<l>_<j>_<k>, b<l>_<j>.
-    want = _reference([784, 100, 10], ["relu", "softmax"], point, [point[t] for t in net.targets])
+    want = ref.matrix_gradients(
+        [784, 100, 10], ["relu", "softmax"], point, [point[t] for t in net.targets]
+    )
     sweep = backward(net)
     scalar = values(net, point, sweep=sweep).gradients
     form = layer_form(net)
-    matrix = dict(_entries(form, layer_values(form, point)))
+    matrix = dict(matrix_entries(form, layer_values(form, point)))
     assert set(want) == set(scalar) == set(matrix)
     for name, w in want.items():
         assert math.isclose(scalar[name], w, rel_tol=1e-9, abs_tol=1e-13), name

@@ -3,7 +3,9 @@
 Inputs are random strings over the characters answers are made of, and random
 mutations of valid answers. While the checker runs, ``eval``, ``exec`` and
 SymPy's string parsers are replaced by traps, so nothing the user typed can be
-executed without the test failing.
+executed without the test failing. The verdicts are checked too: a correct
+answer is graded correct, and a mutation of it whose value differs at points
+of tests/reference.py's own forward pass is not.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import ExitStack
 from unittest import mock
 
 import pytest
+import reference as ref
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +38,15 @@ VALID = [
     r"\frac{\partial L}{\partial W_{1}} = \frac{\partial L}{\partial O_{31}} \cdot \left( \frac{\partial O_{31}}{\partial O_{11}} \right) \, \frac{dO_{11}}{dW_1}",
     "dL/dW12 = -(1 - y)/(1 - O31)*O31*(1 - O31)*O22 + y/O31*O31*(1-O31)*O22",
     "dL/dW1 = σ(z11)^2 * exp(-W1) + log(O11) - tanh(x1) ** 2 + Heaviside(z21) + e^{-x2}",
+]
+
+# Correct answers on two_hidden (bce on a sigmoid output: dL/dz31 = O31 - y), worked by
+# hand: every one must be graded correct.
+CORRECT_EXPANSIONS = [VALID[1], VALID[3]]
+CORRECT_FORMULAS = [
+    "dL/dW12 = (O31 - y)*O22",
+    "dL/dW11 = (O31 - y) * O21",
+    "dL/dW7 = (O31 - y)*W11*O21*(1 - O21)*O11",
 ]
 
 VALID_3B1B = [
@@ -147,6 +159,58 @@ def test_traps_catch_eval_called_from_derive():
 def test_valid_answers_pass_under_the_traps(net):
     for text in VALID:
         _run_trapped(check, net, text)
+
+
+@pytest.mark.parametrize("text", CORRECT_EXPANSIONS + CORRECT_FORMULAS)
+def test_correct_answers_are_graded_correct_under_the_traps(net, text):
+    result = _run_trapped(check, net, text)
+    assert result.match, result.reasons
+
+
+def _values_at_reference_points(net, text: str, seeds=(11, 12, 13)) -> list[complex] | None:
+    """Return an answer's right-hand side at the reference's points, or None if it has none.
+
+    None too when the answer does not read, has several sides, uses a name the
+    reference does not compute, or has huge powers (SymPy would compute them exactly).
+    """
+    try:
+        answer = parse_answer(text, net.names, net.latex_names)
+    except DeriveError:
+        return None
+    if len(answer.rhs) != 1 or answer.lhs is None or not small_powers(answer.rhs[0]):
+        return None
+    expr = to_sympy(answer.rhs[0])
+    out = []
+    for seed in seeds:
+        env = ref.forward(net, ref.random_point(net, seed))
+        if not {s.name for s in expr.free_symbols} <= set(env):
+            return None
+        value = complex(
+            expr.xreplace({sympy.Symbol(k): sympy.Float(v, 30) for k, v in env.items()}).evalf(30)
+        )
+        out.append(value)
+    return out
+
+
+@FAST
+@given(
+    st.sampled_from(CORRECT_FORMULAS).flatmap(
+        lambda text: mutations([text]).map(lambda m: (text, m))
+    )
+)
+def test_a_mutated_formula_that_changes_value_is_not_graded_correct(net, pair):
+    original, mutated = pair
+    before = _values_at_reference_points(net, original)
+    after = _values_at_reference_points(net, mutated)
+    if after is None or mutated.partition("=")[0].strip() != original.partition("=")[0].strip():
+        return  # unreadable, or another derivative: test_mutated_answers_... covers it
+    differs = any(abs(a - b) > 1e-6 * max(1.0, abs(b)) for a, b in zip(after, before, strict=True))
+    try:
+        result = _run_trapped(check, net, mutated)
+    except DeriveError:
+        return
+    if differs:
+        assert not result.match, (mutated, after, before)
 
 
 def test_valid_3b1b_answers_match_under_the_traps(chain):

@@ -13,43 +13,13 @@ from collections import Counter
 
 import reference as ref
 import sympy as sp
-import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from randomnets import network_spec
+from randomnets import SETTINGS, load, network_files, pick_point
 
 from derive.evaluate import at
 from derive.expand import Local, Sum, Whole, derive, multiply_out
-from derive.graph import load_network
 from derive.printing import to_json, why_zero
-
-SETTINGS = settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@st.composite
-def network_files(draw) -> dict:
-    """Return a network file as a dict: layers, explicit edges (skips, ties), loss."""
-    return network_spec(
-        lambda lo, hi: draw(st.integers(lo, hi)),
-        lambda options: draw(st.sampled_from(options)),
-        lambda: draw(st.booleans()),
-    )
-
-
-def load(tmp_path, spec: dict):
-    path = tmp_path / "random.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return load_network(path)
-
-
-def pick_point(net, seed: int) -> dict[str, float]:
-    point = ref.random_point(net, seed)
-    assume(ref.relu_margin(net, point) > 1e-3)
-    return point
 
 
 def nodes_and_leaves(net) -> list[str]:
