@@ -25,7 +25,7 @@ from derive.errors import DeriveError
 from derive.formula.calculus import partial_sympy
 from derive.graph import Network
 from derive.paths import ancestors, between, count_paths, iter_joined, iter_paths, sweep, ways
-from derive.rules import ACTIVATIONS, LOSSES
+from derive.rules import ACTIVATIONS, LOSSES, targets
 
 # A factored subterm with more local partials than this is named (dA/dB) and defined apart.
 FACTOR_BUDGET = 24
@@ -297,7 +297,7 @@ class Derivative:
     @cached_property
     def concrete_onehot(self) -> sp.Expr | None:
         """Return the concrete formula with one-hot targets (their sum is 1), if that is simpler."""
-        if self.net.loss_kind != "cross_entropy" or len(self.net.targets) < 2 or self.where:
+        if targets(self.net.loss_kind) != "onehot" or len(self.net.targets) < 2 or self.where:
             return None
         if expanded_terms(self.concrete) > EXPAND_TERMS:
             return None

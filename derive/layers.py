@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from derive.errors import DeriveError
 from derive.graph import Network
+from derive.rules import ACTIVATIONS, cancels
 
 Matrix = list[list[float]]
 
@@ -60,7 +61,8 @@ class LayerForm:
     @property
     def softmax_cross_entropy(self) -> bool:
         """Return whether the output is softmax under cross-entropy (delta^(L) = a - y)."""
-        return self.layers[-1].activation == "softmax" and self.net.loss_kind == "cross_entropy"
+        act = self.layers[-1].activation
+        return ACTIVATIONS[act].couples and cancels(act, self.net.loss_kind)
 
 
 def layer_form(net: Network) -> LayerForm:
@@ -194,7 +196,7 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     slope: list[list[float] | None] = []
     jacobian: list[Matrix | None] = []
     for layer in form.layers:
-        if layer.activation == "softmax":
+        if ACTIVATIONS[layer.activation].couples:
             slope.append(None)
             jacobian.append([[slopes.act(j, k) for k in layer.neurons] for j in layer.neurons])
         else:

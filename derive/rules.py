@@ -64,22 +64,18 @@ def number(expr: sp.Expr, env: dict[str, float]) -> float:
         return math.prod(args)
     if expr.is_Pow:
         return args[0] ** args[1]
-    func = expr.func
-    if func is sp.exp:
-        return math.exp(args[0])
-    if func is sp.log:
-        return math.log(args[0])
-    if func is sp.tanh:
-        return math.tanh(args[0])
-    if func is sp.Heaviside:
-        return 1.0 if args[0] > 0 else (args[1] if len(args) > 1 else 0.0) if args[0] == 0 else 0.0
-    if func is sp.Max:
-        return max(args)
-    if func is sp.Abs:
-        return abs(args[0])
-    if func is sp.sign:
-        return 0.0 if args[0] == 0 else math.copysign(1.0, args[0])
-    raise TypeError(f"cannot evaluate {func}")
+    on_floats = _NUMERIC.get(expr.func)
+    if on_floats is None:
+        raise TypeError(f"cannot evaluate {expr.func}")
+    return on_floats(*args)
+
+
+def _heaviside(z: float, at_zero: float = 0.0) -> float:
+    return 1.0 if z > 0 else at_zero if z == 0 else 0.0
+
+
+def _sign(z: float) -> float:
+    return 0.0 if z == 0 else math.copysign(1.0, z)
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,22 @@ class Activation:
     spellings: tuple[str, ...]  # how an answer may write the function: sigma, σ, \sigma
     slope_spellings: tuple[str, ...] = ()  # how an answer may write the slope itself
     js: str = ""  # act(z) in JavaScript, an expression in z (the HTML page's forward pass)
+    symbol: str = ""  # the function's symbol in plain text: σ (the name where it is empty)
+    kink: float | None = None  # where the slope jumps (relu's 0): sample z on both sides of it
+    gates: bool = False  # the slope is 1 above the kink and 0 below: the neuron passes or stops
+    identity: bool = False  # act(z) = z: written as z itself
+    cancels_with: str = ""  # the loss whose dL/dz is O - y with this activation (bce for sigmoid)
+    slope_max: float = 1.0  # the largest slope (sigmoid's 1/4: gradients shrink layer by layer)
+    # The slope's halves a student may leave out, given the neuron's output O: O and 1 − O.
+    slope_parts: Callable[[sp.Expr], list[tuple[sp.Expr, str]]] = lambda o: []
+    said: str = ""  # the slope as a student writes it, in {z} and {o}, where not the formula's
+    mistaken_for: tuple[str, ...] = ()  # activations whose slope a student may write instead
+    numeric: tuple[tuple[type, Callable[..., float]], ...] = ()  # SymPy functions -> floats
     couples: ClassVar[bool] = False  # the slope depends on this neuron's z only
+
+    def tex_of(self, z: str) -> str:
+        """Return act(z) in TeX, given z's TeX: ``\\sigma(z_{1})``; the identity's is z itself."""
+        return z if self.identity else rf"{self.tex}({z})"
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,14 @@ class LayerActivation:
     spellings: tuple[str, ...]
     slope_spellings: tuple[str, ...] = ()
     js: str = ""  # the outputs in JavaScript, an expression in the array zs
+    symbol: str = ""
+    cancels_with: str = ""  # the loss whose dL/dz_j is O_j - y_j (cross-entropy for softmax)
+    kink: ClassVar[float | None] = None
+    gates: ClassVar[bool] = False
+    identity: ClassVar[bool] = False
+    slope_max: ClassVar[float] = 1.0
+    mistaken_for: ClassVar[tuple[str, ...]] = ()
+    numeric: ClassVar[tuple[tuple[type, Callable[..., float]], ...]] = ()
     couples: ClassVar[bool] = True
 
 
@@ -152,6 +171,11 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             text="1/(1 + exp(-z))",
             words="the sigmoid slope O(1 − O)",
             spellings=("sigma", "sigmoid", "σ", r"\sigma"),
+            symbol="σ",
+            cancels_with="bce",
+            slope_max=0.25,
+            slope_parts=lambda o: [(1 - o, f"(1 − {o})"), (o, f"{o}")],
+            mistaken_for=("tanh",),
         ),
         Activation(
             "tanh",
@@ -167,6 +191,10 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             text="tanh(z)",
             words="the tanh slope 1 − O²",
             spellings=("tanh", r"\tanh"),
+            symbol="tanh",
+            slope_parts=lambda o: [(1 - o, f"(1 − {o})"), (1 + o, f"(1 + {o})")],
+            mistaken_for=("sigmoid",),
+            numeric=((sp.tanh, math.tanh),),
         ),
         Activation(
             "relu",
@@ -183,6 +211,10 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             words="the relu slope H(z): 1 where z > 0, else 0",
             spellings=("relu", "ReLU", r"\operatorname{relu}"),
             slope_spellings=("Heaviside", "heaviside", "H"),
+            symbol="relu",
+            kink=0.0,
+            gates=True,
+            numeric=((sp.Max, max), (sp.Heaviside, _heaviside)),
         ),
         Activation(
             "linear",
@@ -192,12 +224,14 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             value=lambda z: z,
             slope_value=lambda z, a: 1.0,
             tex=r"\operatorname{id}",
-            slope_tex="",
+            slope_tex=r"\operatorname{id}'",
             formula=r"z",
             slope_formula=r"1",
             text="z",
             words="the linear slope 1",
             spellings=(),
+            symbol="id",
+            identity=True,
         ),
         Activation(
             "softplus",
@@ -213,6 +247,9 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             text="log(1 + exp(z))",
             words="the softplus slope σ(z)",
             spellings=("softplus",),
+            symbol="softplus",
+            said="σ({z})",
+            mistaken_for=("sigmoid", "tanh"),
         ),
         LayerActivation(
             "softmax",
@@ -227,6 +264,8 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             text="exp(z_j)/sum_k exp(z_k)",
             words="the softmax Jacobian O_j(δ_jk − O_k)",
             spellings=("softmax",),
+            symbol="softmax",
+            cancels_with="cross_entropy",
         ),
     )
 }
@@ -385,3 +424,32 @@ FUNCTIONS: dict[str, Function] = {
     )
 }
 """Every function a formula node may call (in the order the README lists them)."""
+
+
+def cancels(activation: str, loss: str) -> bool:
+    """Return whether an output's dL/dz is O - y: the loss is the activation's own.
+
+    >>> cancels("softmax", "cross_entropy"), cancels("sigmoid", "mse")
+    (True, False)
+    """
+    return bool(loss) and ACTIVATIONS[activation].cancels_with == loss
+
+
+def targets(loss: str) -> str:
+    """Return the real range of a loss kind's targets ("" for a graph without a loss).
+
+    >>> targets("cross_entropy"), targets("bce"), targets("")
+    ('onehot', 'binary', '')
+    """
+    return LOSSES[loss].targets if loss in LOSSES else ""
+
+
+# The SymPy functions a formula of this package may hold, on floats: every row's own, and
+# the formula nodes' functions (number() reads this; a new row brings its function along).
+_NUMERIC: dict[type, Callable[..., float]] = {
+    sp.exp: math.exp,
+    sp.log: math.log,
+    sp.Abs: abs,
+    sp.sign: _sign,
+    **{f: on_floats for a in ACTIVATIONS.values() for f, on_floats in a.numeric},
+}

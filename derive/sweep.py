@@ -175,7 +175,7 @@ def order(net: Network, detail: bool = False) -> list[str]:
     for layer in reversed(net.layers):
         if not detail:
             out += layer
-        elif net.neurons[layer[0]].activation == "softmax":
+        elif ACTIVATIONS[net.neurons[layer[0]].activation].couples:
             out += layer + [net.neurons[n].preact for n in layer]
         else:
             out += [name for n in layer for name in (n, net.neurons[n].preact)]

@@ -19,35 +19,7 @@ MAX_FUNCTION = 80  # lines, from `def` to the last line of the body
 MAX_MODULE = 600  # lines
 
 # An activation or loss name compared outside rules.py: "file:function": comparisons.
-NAME_COMPARED = {
-    "derive/check/differ.py:_candidates": 1,
-    "derive/check/differ.py:_slope": 2,
-    "derive/check/differ.py:_slope_parts": 2,
-    "derive/check/differ.py:slope_text": 1,
-    "derive/check/points.py:relus": 1,
-    "derive/check/points.py:sample_point": 2,
-    "derive/expand.py:Derivative.concrete_onehot": 1,
-    "derive/formula/tree.py:<module>": 1,
-    "derive/layers.py:LayerForm.softmax_cross_entropy": 2,
-    "derive/layers.py:layer_values": 1,
-    "derive/notes/chain.py:_fans": 1,
-    "derive/notes/chain.py:cancel_steps": 2,
-    "derive/notes/chain.py:one_hot_targets": 2,
-    "derive/notes/chain.py:split_factor": 1,
-    "derive/notes/code.py:program": 3,
-    "derive/notes/diagram.py:_softmax": 1,
-    "derive/notes/diagram.py:diagram": 1,
-    "derive/notes/exercises.py:dead_relu_exercise": 1,
-    "derive/notes/exercises.py:sigmoid_exercise": 3,
-    "derive/notes/nielsen.py:equations": 2,
-    "derive/notes/nielsen.py:general": 2,
-    "derive/notes/nielsen.py:z_path": 1,
-    "derive/notes/sweep.py:forward_rows": 1,
-    "derive/notes/sweep.py:graph_view": 1,
-    "derive/printing/backprop.py:layer_equations": 1,
-    "derive/printing/backprop.py:text_layers": 1,
-    "derive/sweep.py:order": 1,
-}
+NAME_COMPARED: dict[str, int] = {}
 
 # An output-language branch (fmt == "markdown", flavor != "github", lang in (...)) outside
 # printing/ and the CLI's dispatch: "file:function": branches.

@@ -36,7 +36,6 @@ from derive.rules import ACTIVATIONS, number
 if TYPE_CHECKING:
     from derive.check.grade import Grader
 
-SLOPES = ("sigmoid", "tanh", "softplus")  # neurons whose slope a student may write wrongly
 MAX_TRIES = 400  # answers rewritten (one name or function changed) and evaluated, at most
 MAX_NODES = 300  # nor is an answer larger than this rewritten
 # A function and the ones a student may write for it (σ for σ', σ' for softplus's σ).
@@ -161,8 +160,9 @@ def _candidates(g: Grader, of: str, wrt: str) -> Iterator[tuple[str, list[float]
     """Yield (words, value at each sample, why) for factors an answer may miss or add."""
     samples = g.sampled
     for neuron, n in g.net.neurons.items():
-        if n.activation in ("linear", "softmax"):
-            continue
+        row = ACTIVATIONS[n.activation]
+        if row.couples or not row.slope(symbol(n.preact), symbol(neuron)).free_symbols:
+            continue  # a layer's Jacobian, or a constant slope (linear's 1): no factor to name
         shown = slope_text(n.activation, neuron, n.preact)
         values = [_slope(n.activation, neuron, n.preact, env) for _, env in samples]
         yield f"{shown}, the {n.activation} slope of {neuron},", values, ""
@@ -184,12 +184,7 @@ def _candidates(g: Grader, of: str, wrt: str) -> Iterator[tuple[str, list[float]
 
 def _slope_parts(activation: str, neuron: str) -> list[tuple[sp.Expr, str]]:
     """Return the halves of a slope a student may leave out: O and 1 − O of O·(1 − O)."""
-    o = symbol(neuron)
-    if activation == "sigmoid":
-        return [(1 - o, f"(1 − {neuron})"), (o, neuron)]
-    if activation == "tanh":
-        return [(1 - o, f"(1 − {neuron})"), (1 + o, f"(1 + {neuron})")]
-    return []
+    return ACTIVATIONS[activation].slope_parts(symbol(neuron))
 
 
 def _named_factor(g: Grader, pairs, of: str, wrt: str) -> str:
@@ -208,12 +203,11 @@ def _named_factor(g: Grader, pairs, of: str, wrt: str) -> str:
 def _wrong_slope(g: Grader, pairs) -> str:
     samples = g.sampled
     for neuron, n in g.net.neurons.items():
-        if n.activation not in SLOPES:
+        mistaken = ACTIVATIONS[n.activation].mistaken_for
+        if not mistaken:
             continue
         right = [_slope(n.activation, neuron, n.preact, env) for _, env in samples]
-        for other in SLOPES[:2]:
-            if other == n.activation:
-                continue
+        for other in mistaken:
             used = [_slope(other, neuron, n.preact, env) for _, env in samples]
             if all(
                 u != 0 and close(a * r / u, t)
@@ -257,16 +251,13 @@ def _region(g: Grader, pairs) -> str:
 
 
 def _slope(activation: str, neuron: str, preact: str, env: dict[str, float]) -> float:
-    formula = ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron))
-    if activation == "tanh" or activation == "sigmoid":  # in the output, whatever act it has
-        return number(formula, {neuron: env[neuron]})
-    return number(formula, env)
+    return number(ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron)), env)
 
 
 def slope_text(activation: str, neuron: str, preact: str) -> str:
     """Return a neuron's slope as a student writes it: ``O1·(1 − O1)``, ``1 − O1²``, ``σ(z1)``."""
-    if activation == "softplus":
-        return f"σ({preact})"
+    if ACTIVATIONS[activation].said:
+        return ACTIVATIONS[activation].said.format(z=preact, o=neuron)
     formula = ACTIVATIONS[activation].slope(symbol(preact), symbol(neuron))
     text = sp.sstr(formula).replace("**2", "²").replace("*", "·").replace(" - ", " − ")
     return re.sub(r"Heaviside\((\w+), 0\)", r"Heaviside(\1)", text)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from derive.evaluate import at, forward, random_point
 from derive.expand import local_partial
-from derive.rules import number
+from derive.rules import ACTIVATIONS, number, targets
 
 if TYPE_CHECKING:
     from derive.check.grade import Grader
@@ -36,9 +36,10 @@ def sample_point(g: Grader, seed: int) -> dict[str, float]:
     """
     point = random_point(g.net, seed)
     rng = random.Random(f"targets {seed}")
-    if g.net.loss_kind == "bce":
+    kind = targets(g.net.loss_kind)
+    if kind == "binary":
         point.update({t: round(rng.uniform(0, 1), 3) for t in g.net.targets})
-    elif g.net.loss_kind == "cross_entropy":
+    elif kind == "onehot":
         weights = [rng.uniform(0.05, 1) for _ in g.net.targets]
         point.update({t: w / sum(weights) for t, w in zip(g.net.targets, weights, strict=True)})
     return point
@@ -82,7 +83,8 @@ def _incoming(g: Grader, neuron: str) -> list[str]:
 
 
 def relus(g: Grader) -> list[str]:
-    return [n for n, neuron in g.net.neurons.items() if neuron.activation == "relu"]
+    """Return the neurons whose slope jumps at a kink (relu's z = 0): sampled on both sides."""
+    return [n for n, m in g.net.neurons.items() if ACTIVATIONS[m.activation].kink is not None]
 
 
 def truth(g: Grader, of: str, wrt: str, index: int) -> float:

@@ -167,7 +167,7 @@ FUNCTIONS.update(sqrt="sqrt", abs="abs")
 for _rule in ACTIVATIONS.values():  # every activation's spellings, from the one rule table
     if _rule.couples or not _rule.spellings:
         continue  # softmax couples a layer; linear has nothing to write
-    _name = "sigma" if _rule.name == "sigmoid" else _rule.name
+    _name = _rule.spellings[0]  # sigmoid is sigma in a formula
     _FORMULAS[_name] = _rule.forward(_Z)
     _FORMULAS[f"{_name}_prime"] = _rule.slope(_Z, _FORMULAS[_name])
     _PRIMED[_name] = f"{_name}_prime"

@@ -29,14 +29,6 @@ EQUATIONS = 12
 # The exercise that expands a weight by hand picks one with at most this many paths.
 EXERCISE_PATHS = 12
 
-LOSS_WORDS = {
-    "squared_error": "squared error",
-    "half_squared_error": "half squared error",
-    "mse": "mean squared error",
-    "bce": "binary cross-entropy",
-    "cross_entropy": "cross-entropy",
-}
-
 
 def example_point(net: Network, at_: str | None = None) -> tuple[dict[str, float], str, int]:
     """Return the worked example's point, where it comes from, and the seed of its random part.
@@ -256,7 +248,7 @@ def build_note(
         equation_columns=_columns(equations(net)),
         more_equations=len(net.neurons) - len(equations(net)),
         diagram=diagram(net),
-        loss_kind=LOSS_WORDS[net.loss_kind],
+        loss_kind=LOSSES[net.loss_kind].words,
         loss_general=general_loss(net) if len(net.outputs) > 1 else "",
         loss_here=f"{t[net.loss]} = {formula_latex(loss_value, net)}"
         if len(net.outputs) <= 4

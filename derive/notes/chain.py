@@ -37,6 +37,7 @@ from derive.notes.content import (
 )
 from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
+from derive.rules import ACTIVATIONS, cancels, targets
 
 # A worked derivative lists at most this many paths (the count stays exact).
 NOTE_PATHS = 4
@@ -367,7 +368,10 @@ def one_hot_targets(net: Network, point: dict[str, float]) -> str:
     """Return "y1 + y2 + y3 = 1" (LaTeX) where softmax meets cross-entropy and the
     example's targets add up to 1, the fact that turns its formulas into O - y; else ""."""
     outs = [net.neurons[o] for o in net.outputs]
-    if net.loss_kind != "cross_entropy" or any(o.activation != "softmax" for o in outs):
+    if any(
+        not (ACTIVATIONS[o.activation].couples and cancels(o.activation, net.loss_kind))
+        for o in outs
+    ):
         return ""
     if abs(sum(point[y] for y in net.targets) - 1) > 1e-12:
         return ""
@@ -392,7 +396,11 @@ def split_factor(p: LatexTermPrinter, d: Derivative) -> str:
     path = d.paths[0]
     o, v = path[1], path[2]
     n = net.neurons[o]
-    zs = [net.neurons[k].preact for k in net.group(o)] if n.activation == "softmax" else [n.preact]
+    zs = (
+        [net.neurons[k].preact for k in net.group(o)]
+        if ACTIVATIONS[n.activation].couples
+        else [n.preact]
+    )
     parts = [rf"{local(p, o, z)} \cdot {local(p, z, v)}" for z in zs if v in _sources(net, z)]
     return rf"{local(p, o, v)} = " + sum_tex(parts)
 
@@ -401,7 +409,7 @@ def _fans(net: Network, d: Derivative) -> str:
     """Return a softmax output on d's paths (the picture lights every z of its layer), or ""."""
     for path in d.paths[:1]:
         for o, v in zip(path, path[1:], strict=False):
-            if o in net.neurons and net.neurons[o].activation == "softmax":
+            if o in net.neurons and ACTIVATIONS[net.neurons[o].activation].couples:
                 fed = [k for k in net.group(o) if v in _sources(net, net.neurons[k].preact)]
                 # v feeds several z of the layer: the picture lights each z -> O edge.
                 return net.latex_names[o] if len(fed) > 1 else ""
@@ -444,7 +452,7 @@ def cancel_steps(d: Derivative, p: LatexTermPrinter) -> tuple[list[str], bool]:
     difference = symbol(o) - symbol(net.targets[net.outputs.index(o)])
     # The loss reaches z only through the outputs: the product is a whole derivative.
     lhs = whole(p, loss, z)
-    if n.activation == "softmax":
+    if ACTIVATIONS[n.activation].couples:
         group = [k for k in net.group(o) if k in net.outputs]
         pairs = [(local_partial(net, loss, j), local_partial(net, j, z)) for j in group]
         simple = sp.collect(sp.expand(sp.cancel(sp.Add(*[a * b for a, b in pairs]))), symbol(o))
@@ -454,7 +462,7 @@ def cancel_steps(d: Derivative, p: LatexTermPrinter) -> tuple[list[str], bool]:
             sum_tex([rf"{_paren(a, net)} \cdot {_paren(b, net)}" for a, b in pairs]),
             formula_latex(simple, net),
         ]
-        if net.loss_kind == "cross_entropy" and hot != simple:
+        if targets(net.loss_kind) == "onehot" and hot != simple:
             steps.append(formula_latex(hot, net))
         return [lhs, *steps], sp.expand(hot - difference) == 0
     a, b = sp.factor_terms(local_partial(net, loss, o)), local_partial(net, o, z)

@@ -137,17 +137,18 @@ def program(net: Network, point: dict[str, float], point_file: str = "") -> str:
         imports=imports,
         data=data,
         outputs=_literal("OUTPUTS = {", pairs, "}", "each output and its target"),
-        **_activations([ACTIVATIONS[act] for act in used if act != "softmax"]),
+        **_activations([ACTIVATIONS[act] for act in used if not ACTIVATIONS[act].couples]),
         **_loss(LOSSES[net.loss_kind], len(net.outputs)),
         L=net.loss,
     )
-    if "softmax" in used:
+    coupled = [ACTIVATIONS[act] for act in used if ACTIVATIONS[act].couples]
+    if coupled:
         a_k, a_j = sp.symbols("a_k a_j")
-        jacobian = ACTIVATIONS["softmax"].jacobian
+        jacobian = coupled[0].jacobian
         text += SOFTMAX.format(
             same=_py(jacobian(a_k, a_j, True)), other=_py(jacobian(a_k, a_j, False))
         )
-    layer, delta = (LAYER_SOFTMAX, DELTA_SOFTMAX) if "softmax" in used else (LAYER, DELTA)
+    layer, delta = (LAYER_SOFTMAX, DELTA_SOFTMAX) if coupled else (LAYER, DELTA)
     bias = any(net.neurons[name].bias for layer in net.layers for name in layer)
     parts = {  # a network without biases has no bias code
         "bias": "bias" if bias else "_",

@@ -19,6 +19,7 @@ from typing import Any
 
 from derive.expand import Derivative
 from derive.graph import Network
+from derive.rules import ACTIVATIONS
 
 # A layer of more nodes than this makes the whole network a row of layer blocks.
 WIDE = 8
@@ -186,7 +187,7 @@ def _edge(a: dict, b: dict, kind: str, weight: str = "", tex: str = "", label: s
 
 
 def _softmax(net: Network, layer: list[str]) -> bool:
-    return net.neurons[layer[0]].activation == "softmax" and len(layer) > 1
+    return ACTIVATIONS[net.neurons[layer[0]].activation].couples and len(layer) > 1
 
 
 @functools.lru_cache(maxsize=8)
@@ -349,7 +350,7 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     inside = set(d.nodes)
     # A softmax z lies on a path when an argument of it does and an output of its layer does.
     for n, neuron in net.neurons.items():
-        if neuron.activation != "softmax":
+        if not ACTIVATIONS[neuron.activation].couples:
             continue
         args = [neuron.bias, *(x for pair in neuron.inputs for x in pair)]
         if any(a in inside for a in args) and any(k in inside for k in net.group(n)):

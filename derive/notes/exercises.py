@@ -14,6 +14,7 @@ from derive.graph import Network
 from derive.notes.chain import lane_formula, whole
 from derive.notes.content import Exercise, tex_num
 from derive.printing import LatexTermPrinter
+from derive.rules import ACTIVATIONS
 
 # A derive check command longer than this goes one path a line.
 COMMAND_LINE = 70
@@ -138,7 +139,8 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
     p = LatexTermPrinter(net)
     t = net.latex_names
     for n in net.neurons.values():
-        if n.activation == "relu" and vals.forward[n.preact] <= 0 and n.inputs:
+        row = ACTIVATIONS[n.activation]
+        if row.gates and row.slope_value(vals.forward[n.preact], 0.0) == 0 and n.inputs:
             w = n.inputs[0][1]
             into = [x for _, x in n.inputs] + ([n.bias] if n.bias else [])
             out = [x for x, pairs in net.weight_edges.items() if any(a == n.name for a, _ in pairs)]
@@ -176,21 +178,21 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
 
 def sigmoid_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
     """sigma' is at most 1/4: what it does to gradients through many sigmoid layers."""
-    sig = [n for n in net.neurons.values() if n.activation == "sigmoid"]
+    sig = [n for n in net.neurons.values() if ACTIVATIONS[n.activation].slope_max < 1]
     if not sig:
         return None
     path = d.paths[0] if d.paths else ()
     slopes = [
         vals.forward[n] * (1 - vals.forward[n])
         for n in path
-        if n in net.neurons and net.neurons[n].activation == "sigmoid"
+        if n in net.neurons and ACTIVATIONS[net.neurons[n].activation].slope_max < 1
     ]
     prod = math.prod(slopes) if slopes else 1.0
     # The same weighted inputs through tanh and relu: their slopes at those z, multiplied.
     zs = [
         vals.forward[net.neurons[n].preact]
         for n in path
-        if n in net.neurons and net.neurons[n].activation == "sigmoid"
+        if n in net.neurons and ACTIVATIONS[net.neurons[n].activation].slope_max < 1
     ]
     tanh_prod = math.prod(1 - math.tanh(z) ** 2 for z in zs)
     relu_prod = math.prod(1.0 if z > 0 else 0.0 for z in zs)

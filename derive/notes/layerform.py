@@ -13,16 +13,11 @@ from derive.errors import DeriveError
 from derive.graph import Network
 from derive.notes.chain import LINE, visible
 from derive.notes.content import Cell, LayerForm, sum_tex, tex_num
+from derive.rules import ACTIVATIONS
 
 # A matrix wider or taller than this is shown by its shape and corner entries.
 SHOWN = 4
-SLOPE = {
-    "sigmoid": r"\sigma'",
-    "tanh": r"\tanh'",
-    "relu": r"\operatorname{relu}'",
-    "linear": r"\operatorname{id}'",
-    "softplus": r"\operatorname{softplus}'",
-}
+SLOPE = {name: a.slope_tex for name, a in ACTIVATIONS.items() if not a.couples}
 
 
 def _matrix(rows: list[list[str]]) -> str:

@@ -15,6 +15,7 @@ from derive.notes.chain import local, whole
 from derive.notes.content import Equations, factor, sum_tex, tex_num
 from derive.notes.layerform import SLOPE
 from derive.printing import LatexTermPrinter
+from derive.rules import ACTIVATIONS, cancels
 
 # The nudge of z that shows what delta means: small against z, large enough to read.
 NUDGE = 0.01
@@ -23,10 +24,10 @@ NUDGE = 0.01
 def general(net: Network) -> list[str]:
     """Return BP1-BP4 in Nielsen's index form, with this network's loss and slope."""
     L = net.latex_names[net.loss]
-    acts = {m.activation for m in net.neurons.values() if m.activation != "softmax"}
+    acts = {m.activation for m in net.neurons.values() if not ACTIVATIONS[m.activation].couples}
     f = SLOPE.get(acts.pop(), "f'") if len(acts) == 1 else "f'"
     out = net.neurons[net.outputs[0]]
-    if out.activation == "softmax":
+    if ACTIVATIONS[out.activation].couples:
         bp1 = (
             rf"\delta^{{(L)}}_k = \sum_j \frac{{\partial {L}}}{{\partial a^{{(L)}}_j}}"
             rf" \frac{{\partial a^{{(L)}}_j}}{{\partial z^{{(L)}}_k}}"
@@ -111,7 +112,7 @@ def z_path(net: Network, path: tuple[str, ...]) -> str:
     ``L <- O31 <- O21 <- W7`` becomes ∂L/∂O31 · ∂O31/∂z31 · ∂z31/∂O21 · ∂O21/∂z21 · ∂z21/∂W7;
     "" when a softmax output is on it (its step sums over the layer's z).
     """
-    if any(n in net.neurons and net.neurons[n].activation == "softmax" for n in path):
+    if any(n in net.neurons and ACTIVATIONS[net.neurons[n].activation].couples for n in path):
         return ""
     p = LatexTermPrinter(net)
     nodes = [path[0]]
@@ -178,7 +179,7 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
         bp3=bp3,
         bp4=bp4,
         output_slope=rf"{local(p, out.name, zo)} = {tex_num(slope)}",
-        saturated=out.activation == "sigmoid",
+        saturated=ACTIVATIONS[out.activation].slope_max < 1,
         low=rf"{t[lo[0]]} = {tex_num(vals.forward[lo[0]])}",
         high=rf"{t[hi[0]]} = {tex_num(vals.forward[hi[0]])}",
         low_grad=rf"{whole(p, net.loss, lo[1])} = {tex_num(vals.gradients[lo[1]])}",
@@ -186,8 +187,7 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
         shared=rf"{whole(p, net.loss, zk)} = {tex_num(vals.delta[zk])}",
         slope_rule=r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
         general=general(net),
-        cancels=(net.loss_kind, out.activation)
-        in (("bce", "sigmoid"), ("cross_entropy", "softmax")),
+        cancels=cancels(out.activation, net.loss_kind),
         packed=_packed(net, path) if path else "",
         path=LatexTermPrinter(net).path(path) if path else "",
         z_path=z_path(net, path) if path else "",

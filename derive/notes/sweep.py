@@ -16,7 +16,7 @@ from derive.notes import counts
 from derive.notes.chain import local, whole
 from derive.notes.content import Cell, GraphView, Sweep, factor, rounded, sum_tex, tex_num
 from derive.printing import LatexTermPrinter, formula_latex
-from derive.rules import LOSSES
+from derive.rules import ACTIVATIONS, LOSSES
 
 # The learning rate of the update step (derive notes --lr changes it).
 LR = 0.1
@@ -25,13 +25,6 @@ STEP = 1e-6
 # Wide layers show this many neurons in the forward and sweep tables.
 SHOWN = 3
 GIVEN = (("input", "inputs"), ("weight", "weights"), ("bias", "biases"), ("target", "targets"))
-ACT_SYMBOL = {
-    "sigmoid": r"\sigma",
-    "tanh": r"\tanh",
-    "relu": r"\operatorname{relu}",
-    "linear": "",
-    "softplus": r"\operatorname{softplus}",
-}
 
 
 def shown(net: Network, layer: list[str]) -> list[str]:
@@ -57,13 +50,14 @@ def forward_rows(net: Network, env: dict[str, float]) -> list[Cell]:
                 sym += f" + {t[neuron.bias]}"
                 nums += f" + {factor(env[neuron.bias])}" if nums else ""
             z = t[neuron.preact]
-            if neuron.activation == "softmax":  # one output of the layer's softmax, not of z alone
+            if ACTIVATIONS[
+                neuron.activation
+            ].couples:  # one output of the layer's softmax, not of z alone
                 zs = [t[net.neurons[k].preact] for k in net.group(n)]
                 below = " + ".join(f"e^{{{x}}}" for x in zs) if len(zs) <= 3 else r"\sum_k e^{z_k}"
                 out = rf"\frac{{e^{{{z}}}}}{{{below}}}"
             else:
-                act = ACT_SYMBOL[neuron.activation]
-                out = rf"{act}({z})" if act else z
+                out = ACTIVATIONS[neuron.activation].tex_of(z)
             rows.append(
                 Cell(
                     lhs=f"{z} = {nums or sym} = {tex_num(env[neuron.preact])}",
@@ -296,7 +290,7 @@ def graph_view(net: Network, sweep, vals) -> GraphView:
         nums = " + ".join(rf"{factor(vals.term(e))}" for e in fork.terms)
         fork_tex = rf"{whole(p, net.loss, fork.node)} = {nums} = {tex_num(vals.delta[fork.node])}"
         parts = len(fork.terms)
-    relu = next((m for m in net.neurons.values() if m.activation == "relu"), None)
+    relu = next((m for m in net.neurons.values() if ACTIVATIONS[m.activation].gates), None)
     gate, test, result = "", "", ""
     if relu is not None:
         zr = vals.forward[relu.preact]

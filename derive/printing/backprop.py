@@ -16,6 +16,7 @@ from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.json import dumps
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, UnicodePrinter
 from derive.printing.words import NOTATION, NOTATION_TEX, notation, num, plural
+from derive.rules import ACTIVATIONS
 from derive.sweep import Gradient, Line, Sweep, Values, row_node
 
 # Human output lists at most this many lines and gradients; JSON lists every one.
@@ -329,15 +330,6 @@ def report(shown: Shown, fmt: str = "text", flavor: str = "github") -> str:
 # A matrix with more entries than this is summarised in text, Markdown and LaTeX.
 MATRIX_ENTRIES = 48
 
-_ACT = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "linear", "softplus": "softplus"}
-_ACT_TEX = {
-    "sigmoid": r"\sigma",
-    "tanh": r"\tanh",
-    "relu": r"\operatorname{relu}",
-    "linear": r"\operatorname{linear}",
-    "softplus": r"\operatorname{softplus}",
-}
-
 
 def _shape(rows: int, cols: int) -> str:
     return f"{rows}×{cols}"
@@ -365,9 +357,9 @@ def layer_equations(form: Any, tex: bool = False) -> list[tuple[str, str]]:
     for layer in reversed(layers):
         n, prev = layer.shape
         li = layer.index
-        act = (_ACT_TEX if tex else _ACT).get(layer.activation, layer.activation)
+        act = ACTIVATIONS[layer.activation].tex if tex else ACTIVATIONS[layer.activation].symbol
         slope = f"{act}'({sup('z', li)})"
-        if li == last and layer.activation == "softmax":
+        if li == last and ACTIVATIONS[layer.activation].couples:
             jac = sup("J", li)
             eq = f"{sup(d, li)} = ({jac}){tr} {grad}"
             out.append((eq, f"{_shape(n, 1)} = ({_shape(n, n)})ᵀ {_shape(n, 1)}"))
@@ -435,7 +427,7 @@ def text_layers(shown: Shown) -> list[str]:
     eqs = layer_equations(form)
     width = max(len(e) for e, _ in eqs)
     out += [f"  {e:<{width}}   {s}" for e, s in eqs]
-    if form.layers[-1].activation == "softmax":
+    if ACTIVATIONS[form.layers[-1].activation].couples:
         top = form.layers[-1].index
         out.append(f"  J^({top})_jk = ∂a_j/∂z_k = a_j (δ_jk − a_k), the softmax Jacobian")
         if form.softmax_cross_entropy:
@@ -459,7 +451,7 @@ def text_layers(shown: Shown) -> list[str]:
             out.append(f"  J^({li}) = {_matrix(lv.jacobian[i])}")
         else:
             out.append(
-                f"  {_ACT.get(layer.activation, layer.activation)}'(z^({li})) = {_vector(lv.slope[i])}"
+                f"  {ACTIVATIONS[layer.activation].symbol}'(z^({li})) = {_vector(lv.slope[i])}"
             )
         out.append(f"  δ^({li}) = {_vector(lv.delta[i])}")
     for i, layer in enumerate(form.layers):
