@@ -271,6 +271,23 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
 }
 """Every activation a network file may name, in the order documented."""
 
+# The activations a note's vanishing-gradient section sets side by side along one path.
+COMPARED = ("sigmoid", "tanh", "relu")
+
+
+def swapped(name: str) -> str:
+    """Return the activation a changed-activation exercise puts in place of ``name``.
+
+    >>> swapped("sigmoid"), swapped("tanh")
+    ('tanh', 'sigmoid')
+    """
+    return "sigmoid" if name == "tanh" else "tanh"
+
+
+def elementwise(name: str) -> bool:
+    """Return True for an activation whose slope depends on its own neuron's z alone."""
+    return isinstance(ACTIVATIONS[name], Activation)
+
 
 def _squares(o: Sequence[sp.Expr], y: Sequence[sp.Expr]) -> sp.Expr:
     return sp.Add(*[(oj - yj) ** 2 for oj, yj in zip(o, y, strict=True)])

@@ -8,12 +8,23 @@ derivatives worked in full.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from derive.errors import DeriveError
 from derive.evaluate import at, random_point, random_seed, read_point
 from derive.expand import derive, symbol
 from derive.graph import Network
-from derive.notes import chain, code, counts, exercises, layerform, nielsen, sweep
+from derive.notes import (
+    chain,
+    code,
+    counts,
+    exercises,
+    layerform,
+    nielsen,
+    sweep,
+    training,
+    vanishing,
+)
 from derive.notes.chain import whole
 from derive.notes.content import Intro, Layer, Note, prose, tex_num
 from derive.notes.diagram import diagram
@@ -164,19 +175,27 @@ def _columns(eqs: list[str]) -> int:
     return 2 if len(eqs) > 6 and max(chain.visible(e) for e in eqs) <= 30 else 1
 
 
-def build_note(
-    net: Network, wrt: list[str] | None = None, at_: str | None = None, lr: float = sweep.LR
-) -> Note:
-    """Return everything one note shows, finished, for the templates.
+@dataclass
+class _Plan:
+    """What a note works: its sweeps at the point, and the derivatives it shows in full."""
 
-    >>> from derive.graph import load_network
-    >>> note = build_note(load_network("two_hidden"))
-    >>> [w.wrt for w in note.worked], note.sweep.mul_sweep, note.sweep.mul_paths
-    (['W1', 'W7'], 18, 46)
-    """
-    check_user_text(net)
-    point, source, seed = example_point(net, at_)
-    full = covered(net, list(wrt or []))
+    point: dict[str, float]
+    compact: object
+    detail: object
+    cvals: object
+    dvals: object
+    path_count: dict[str, int]
+    names: list[str]
+    best: str
+    single: str | None
+    ds: dict
+    several: object
+    output_in_bp: bool
+    full: bool
+
+
+def _plan(net: Network, point: dict[str, float], full: list[str]) -> _Plan:
+    """Return the sweeps at the point and the derivatives worked in full (``full``: --wrt)."""
     compact = backward(net)
     detail = backward(net, detail=True)
     cvals = values(net, point, sweep=compact)
@@ -198,43 +217,59 @@ def build_note(
     if path_count[best] > 1:
         several = chain.several_paths(net, ds[best], cvals, point)
     else:
-        # Every parameter has one path (a skip network): an input or neuron may have more.
-        forks = [v for v in net.order if v != net.loss and ways.get(v, 0) > 1]
-        fork = max(forks, key=lambda v: (ways[v], -net.rank(v)), default=None)
-        several = None
-        if fork is not None and ways[fork] <= chain.NOTE_PATHS:
-            d_fork = derive(net, net.loss, fork, max_paths=None)
-            numbers = at(d_fork, point)
-            several = chain.several_paths(net, d_fork, numbers, point, truth=numbers.value)
-    first_full = True
-    worked = []
+        several = _input_paths(net, ways, point)
+    return _Plan(
+        point, compact, detail, cvals, dvals, path_count, names, best, single, ds, several,
+        output_in_bp, bool(full),
+    )  # fmt: skip
+
+
+def _input_paths(net: Network, ways: dict[str, int], point: dict[str, float]):
+    """Every parameter has one path (a skip network): an input or neuron may have more."""
+    forks = [v for v in net.order if v != net.loss and ways.get(v, 0) > 1]
+    fork = max(forks, key=lambda v: (ways[v], -net.rank(v)), default=None)
+    if fork is None or ways[fork] > chain.NOTE_PATHS:
+        return None
+    d_fork = derive(net, net.loss, fork, max_paths=None)
+    numbers = at(d_fork, point)
+    return chain.several_paths(net, d_fork, numbers, point, truth=numbers.value)
+
+
+def _worked(net: Network, plan: _Plan) -> list:
     seen: set[tuple[str, str]] = set()
-    for w in names:
-        worked.append(
-            chain.worked(
-                net,
-                ds[w],
-                cvals,
-                compact,
-                shown=_shown(w, best, single, several),
-                cancel=first_full,
-                seen=seen,
-            )
+    return [
+        chain.worked(
+            net,
+            plan.ds[w],
+            plan.cvals,
+            plan.compact,
+            shown=_shown(w, plan.best, plan.single, plan.several),
+            cancel=i == 0,
+            seen=seen,
         )
-        first_full = False
+        for i, w in enumerate(plan.names)
+    ]
+
+
+def _drills(net: Network, plan: _Plan) -> list:
+    """The exercises; the weight to expand by hand is the last one with few enough paths to
+    write out (its answer lists every path, so that derive check agrees with it)."""
+    others = [w for w in net.parameters if w not in plan.names]
+    few = [w for w in others if plan.path_count[w] <= EXERCISE_PATHS]
+    pick = few[-1] if few else min(others or plan.names, key=lambda w: plan.path_count[w])
+    other = derive(net, net.loss, pick, max_paths=None)
+    return exercises.exercises(
+        net, plan.detail, plan.dvals, plan.cvals, plan.ds[plan.best], other, plan.point
+    )
+
+
+def _head(net: Network) -> dict:
+    """The note's opening: title, the network's table and equations, its diagram, the loss."""
     t = net.latex_names
     loss = LOSSES[net.loss_kind]
     loss_value = loss.value([symbol(o) for o in net.outputs], [symbol(y) for y in net.targets])
-    others = [w for w in net.parameters if w not in names]
-    # The exercise's weight to expand by hand: the last one with few enough paths to write
-    # out (its answer lists every path, so that derive check agrees with it).
-    few = [w for w in others if path_count[w] <= EXERCISE_PATHS]
-    pick = few[-1] if few else min(others or names, key=lambda w: path_count[w])
-    other = derive(net, net.loss, pick, max_paths=None)
-    wide = len(net.parameters) > code.INLINE_VALUES
-    drills = exercises.exercises(net, detail, dvals, cvals, ds[best], other, point)
-    form, why = layerform.build(net, point, (best, tex_num(cvals.gradients[best])))
-    return Note(
+    eqs = equations(net)
+    return dict(
         name=net.name,
         title=prose(net.title, net),
         title_plain=net.title,
@@ -244,9 +279,9 @@ def build_note(
         course=None,
         next=None,
         layers=layers(net),
-        equations=equations(net),
-        equation_columns=_columns(equations(net)),
-        more_equations=len(net.neurons) - len(equations(net)),
+        equations=eqs,
+        equation_columns=_columns(eqs),
+        more_equations=len(net.neurons) - len(eqs),
         diagram=diagram(net),
         loss_kind=LOSSES[net.loss_kind].words,
         loss_general=general_loss(net) if len(net.outputs) > 1 else "",
@@ -254,36 +289,72 @@ def build_note(
         if len(net.outputs) <= 4
         else "",
         tied=[t[w] for w, pairs in net.weight_edges.items() if len(pairs) > 1],
-        one_path=chain.one_path(net, {single: ds[single]}, cvals) if single else None,
-        several=several,
-        worked=worked,
-        others=len(net.parameters) - len(names),
-        sweep=sweep.worked_sweep(
-            net, detail, dvals, point, source, best, chain.TABLE_ROWS, path_count, compact, seed, lr
-        ),
-        layer_form=form,
-        layer_form_why=why,
-        graph_view=sweep.graph_view(net, detail, dvals),
-        equations_derived=nielsen.equations(
-            net, dvals, point, ds[best].paths[0] if ds[best].paths else None
-        ),
-        code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
-        code_every=code.checked_every(net) if wide else 1,
         params=len(net.parameters),
-        exercises=drills,
-        covered=[t[w] for w in names],
         has_biases=bool(net.biases),
         skips=skips(net),
-        worked_title=(
-            "One weight per hidden layer, in full"
-            if output_in_bp
-            else "One weight per layer, in full"
-            if len(names) > 1
-            else "One weight in full"
-        ),
-        output_in_bp=output_in_bp,
-        graded=any(x.check for x in drills),
         net_argument=net.argument,
+    )
+
+
+def _worked_title(plan: _Plan) -> str:
+    if plan.output_in_bp:
+        return "One weight per hidden layer, in full"
+    return "One weight per layer, in full" if len(plan.names) > 1 else "One weight in full"
+
+
+def build_note(
+    net: Network, wrt: list[str] | None = None, at_: str | None = None, lr: float = sweep.LR
+) -> Note:
+    """Return everything one note shows, finished, for the templates.
+
+    >>> from derive.graph import load_network
+    >>> note = build_note(load_network("two_hidden"))
+    >>> [w.wrt for w in note.worked], note.sweep.mul_sweep, note.sweep.mul_paths
+    (['W1', 'W7'], 18, 46)
+    """
+    check_user_text(net)
+    point, source, seed = example_point(net, at_)
+    plan = _plan(net, point, covered(net, list(wrt or [])))
+    names, best, ds, cvals, dvals = plan.names, plan.best, plan.ds, plan.cvals, plan.dvals
+    wide = len(net.parameters) > code.INLINE_VALUES
+    drills = _drills(net, plan)
+    form, why = layerform.build(net, point, (best, tex_num(cvals.gradients[best])))
+    showcase = ds[best].paths[0] if ds[best].paths else None
+    deepest = max(ds[best].paths, key=len) if ds[best].paths else ()
+    return Note(
+        **_head(net),
+        one_path=chain.one_path(net, {plan.single: ds[plan.single]}, cvals)
+        if plan.single
+        else None,
+        several=plan.several,
+        worked=_worked(net, plan),
+        others=len(net.parameters) - len(names),
+        sweep=sweep.worked_sweep(
+            net,
+            plan.detail,
+            dvals,
+            point,
+            source,
+            best,
+            chain.TABLE_ROWS,
+            plan.path_count,
+            plan.compact,
+            seed,
+            lr,
+        ),  # fmt: skip
+        layer_form=form,
+        layer_form_why=why,
+        graph_view=sweep.graph_view(net, plan.detail, dvals),
+        equations_derived=nielsen.equations(net, dvals, point, showcase),
+        training=training.training(net, point, lr, plan.compact),
+        vanishing=vanishing.vanishing(net, deepest, cvals.forward, skips(net)),
+        code=code.program(net, point, f"{net.name}.point.json" if wide else ""),
+        code_every=code.checked_every(net) if wide else 1,
+        exercises=drills,
+        covered=[net.latex_names[w] for w in names],
+        worked_title=_worked_title(plan),
+        output_in_bp=plan.output_in_bp,
+        graded=any(x.check for x in drills),
     )
 
 

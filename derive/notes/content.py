@@ -358,6 +358,8 @@ class Note:
     layer_form_why: str
     graph_view: GraphView | None
     equations_derived: Equations | None
+    training: object  # derive.notes.training.Training: a few steps of gradient descent
+    vanishing: object  # derive.notes.vanishing.Vanishing | None: slopes along a deep path
     code: str
     code_every: int  # the program checks every k-th gradient against central differences
     params: int

@@ -6,7 +6,6 @@ so that both languages word them the same way.
 
 from __future__ import annotations
 
-import math
 import shlex
 
 from derive.expand import Derivative
@@ -14,7 +13,7 @@ from derive.graph import Network
 from derive.notes.chain import lane_formula, whole
 from derive.notes.content import Exercise, tex_num
 from derive.printing import LatexTermPrinter
-from derive.rules import ACTIVATIONS
+from derive.rules import ACTIVATIONS, elementwise, swapped
 
 # A derive check command longer than this goes one path a line.
 COMMAND_LINE = 70
@@ -176,64 +175,80 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
     return None
 
 
-def sigmoid_exercise(net: Network, d: Derivative, vals) -> Exercise | None:
-    """sigma' is at most 1/4: what it does to gradients through many sigmoid layers."""
-    sig = [n for n in net.neurons.values() if ACTIVATIONS[n.activation].slope_max < 1]
-    if not sig:
+def sigmoid_exercise(net: Network) -> Exercise | None:
+    """sigma' is at most 1/4: prove the bound the vanishing-gradient section uses."""
+    if not any(ACTIVATIONS[n.activation].slope_max < 1 for n in net.neurons.values()):
         return None
-    path = d.paths[0] if d.paths else ()
-    slopes = [
-        vals.forward[n] * (1 - vals.forward[n])
-        for n in path
-        if n in net.neurons and ACTIVATIONS[net.neurons[n].activation].slope_max < 1
-    ]
-    prod = math.prod(slopes) if slopes else 1.0
-    # The same weighted inputs through tanh and relu: their slopes at those z, multiplied.
-    zs = [
-        vals.forward[net.neurons[n].preact]
-        for n in path
-        if n in net.neurons and ACTIVATIONS[net.neurons[n].activation].slope_max < 1
-    ]
-    tanh_prod = math.prod(1 - math.tanh(z) ** 2 for z in zs)
-    relu_prod = math.prod(1.0 if z > 0 else 0.0 for z in zs)
-    others = [
-        T(" At the same weighted inputs a tanh slope "),
-        M(r"1 - \tanh^2 z \le 1"),
-        T(" would give "),
-        M(tex_num(tanh_prod)),
-        T(" and a relu slope (1 or 0) "),
-        M(tex_num(relu_prod)),
-        T(
-            ": the sigmoid's bound of 1/4 a layer is what vanishes fastest. A skip connection"
-            " gives the gradient a path that passes fewer slopes, which is how deep networks"
-            " avoid the product."
-        ),
-    ]
     return Exercise(
         question=[
             T("Show that "),
             M(r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \le \tfrac{1}{4}"),
-            T(
-                " for every z. What does that do to the gradient of a first-layer weight in a network of 10 sigmoid layers?"
-            ),
+            T(" for every z, with equality only at z = 0."),
         ],
         answer=[
             T("With "),
             M(r"s = \sigma(z) \in (0, 1)"),
             T(", "),
             M(r"s(1 - s) = \tfrac{1}{4} - (s - \tfrac{1}{2})^2 \le \tfrac{1}{4}"),
-            T(
-                ", equal only at z = 0. Every path to a first-layer weight passes 10 such slopes, so each path product carries a factor of at most "
-            ),
-            M(r"4^{-10} \approx 9.537 \times 10^{-7}"),
-            T(" (unless the weights are large): the gradient vanishes. Here the first path of "),
-            M(whole(LatexTermPrinter(net), d.of, d.wrt)),
-            T(
-                f" passes {len(slopes)} sigmoid slope{'s' if len(slopes) != 1 else ''}, whose product is "
-            ),
-            M(tex_num(prod)),
+            T(", equal only where s = 1/2, that is z = 0."),
+        ],
+    )
+
+
+def changed_network(net: Network) -> tuple[Network, str, str] | None:
+    """Return the network with its hidden layers' activation swapped (sigmoid for tanh, else
+    tanh), and the two names; None without a hidden layer of one elementwise activation."""
+    from dataclasses import replace
+
+    hidden = net.spec.layers[:-1]
+    kinds = {layer.activation for layer in hidden}
+    if not hidden or len(kinds) != 1 or not elementwise(next(iter(kinds))):
+        return None
+    old = next(iter(kinds))
+    new = swapped(old)
+    layers = [replace(x, activation=new) for x in hidden] + [net.spec.layers[-1]]
+    return Network(replace(net.spec, layers=layers)), old, new
+
+
+def changed_activation_exercise(net: Network, point: dict[str, float]) -> Exercise | None:
+    """Compute, then check: the output's first weight's gradient with the hidden activation changed."""
+    from derive.sweep import values
+
+    changed = changed_network(net)
+    out = net.neurons[net.outputs[0]]
+    if changed is None or not out.inputs:
+        return None
+    other, old, new = changed
+    src, w = out.inputs[0]
+    v = values(other, point, detail=True)
+    before = values(net, point).gradients[w]
+    p = LatexTermPrinter(net)
+    t = net.latex_names
+    hidden = [n for layer in net.layers[:-1] for n in layer][:4]
+    return Exercise(
+        question=[
+            T(f"The same network with {new} in place of {old} in the hidden layers (write "),
+            ("code", f"activation: {new}"),
+            T(" in a copy of its file), at the example point: run the forward pass and compute "),
+            M(whole(p, net.loss, w)),
+            T(". Is it larger or smaller than with "),
+            T(f"{old}? Then check it with "),
+            ("code", f"derive d{net.loss}/d{w} --net COPY.yaml"),
             T("."),
-            *(others if zs else []),
+        ],
+        answer=[
+            T(f"With {new} the hidden outputs are "),
+            M(", ".join(rf"{t[n]} = {tex_num(v.forward[n])}" for n in hidden)),
+            T("; then "),
+            M(rf"{whole(p, net.loss, out.preact)} = {tex_num(v.delta[out.preact])}"),
+            T(" and "),
+            M(
+                rf"{whole(p, net.loss, w)} = {whole(p, net.loss, out.preact)} \cdot {t[src]}"
+                rf" = {tex_num(v.gradients[w])}"
+            ),
+            T(", against "),
+            M(tex_num(before)),
+            T(f" with {old}."),
         ],
     )
 
@@ -352,7 +367,8 @@ def exercises(
         else sign_exercise(net, sweep, vals),
         sweep_line_exercise(net, compact_vals.sweep),
         dead_relu_exercise(net, sweep, vals),
-        sigmoid_exercise(net, showcase, compact_vals),
+        sigmoid_exercise(net),
+        changed_activation_exercise(net, point) if point is not None else None,
         seed_exercise(net, showcase, compact_vals),
         check_exercise(net, other),
     ]

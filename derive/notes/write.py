@@ -266,6 +266,95 @@ def reading_order(nets: list[Network], listed: bool) -> list[Network]:
     return nets if listed else sorted(nets, key=lambda n: len(n.parameters))
 
 
+def _check_options(fmt: str, flavor: str, sources: list[str], lr: float | None) -> None:
+    if fmt not in FORMATS:
+        raise DeriveError(
+            f"unknown notes format '{fmt}'", hint="use markdown, latex, both, html or all"
+        )
+    if flavor not in FLAVORS:
+        raise DeriveError(f"unknown Markdown flavor '{flavor}'", hint="use github or portable")
+    if not sources:
+        raise DeriveError("no network given")
+    if lr is not None and not 0 < lr < float("inf"):
+        raise DeriveError(
+            f"--lr {lr:g} is no learning rate", hint="give a positive number such as 0.1"
+        )
+
+
+def _check_course(nets: list[Network], wrt: list[str]) -> None:
+    """Raise DeriveError for a course whose notes would overwrite each other or miss --wrt."""
+    names = [n.name for n in nets]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DeriveError(
+            f"two networks are named {twice[0]}: their notes would overwrite each other"
+        )
+    if len(nets) > 1 and "index" in names:
+        raise DeriveError(
+            "a network of a course is named 'index': its note would overwrite the course's index",
+            file=nets[names.index("index")].file,
+            hint="give it another name with 'name:' in its file",
+        )
+    if wrt and len(nets) > 1:
+        unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
+        if unknown:
+            raise DeriveError(f"{unknown[0]} is a weight or bias of none of the networks")
+
+
+def _build_notes(nets, wrt, at, lr, progress, warn) -> list[Note]:
+    notes: list[Note] = []
+    for net in nets:
+        if progress:
+            progress(net.name)
+        mine = [w for w in wrt if w in net.parameters] if len(nets) > 1 else wrt
+        if wrt and not mine:
+            raise DeriveError(
+                f"none of {', '.join(wrt)} is in the network '{net.name}'",
+                hint="its weights and biases are " + ", ".join(net.parameters[:20]),
+            )
+        notes.append(build_note(net, mine, at) if lr is None else build_note(net, mine, at, lr=lr))
+        if warn and at is None:
+            _say_random_point(net, notes[-1].sweep.source, warn)
+    return notes
+
+
+def _note_files(note: Note, net: Network, langs, flavor, templates, pdf, at, warn) -> list:
+    """Return one note's files: Markdown (and its plot), LaTeX, the PDF, answers, the point."""
+    files: list[tuple[str, str | bytes]] = []
+    if "markdown" in langs:
+        files.append((f"{note.name}.md", render_note(note, "markdown", flavor, templates)))
+        if note.training is not None:
+            files.append((note.training.svg_file, note.training.svg))
+    tex = render_note(note, "latex", flavor, templates) if "latex" in langs or pdf else None
+    if tex is not None and "latex" in langs:
+        files.append((f"{note.name}.tex", tex))
+    if pdf and tex is not None:
+        data = compile_pdf(tex, f"{note.name}.pdf", warn)
+        if data is not None:
+            files.append((f"{note.name}.pdf", data))
+    if note.graded:
+        for solutions, kind in ((False, "answers"), (True, "solutions")):
+            files.append((f"{note.name}.{kind}.md", render_answers(note, solutions, templates)))
+    if len(net.parameters) > INLINE_VALUES:
+        from derive.notes.build import example_point
+
+        files.append((f"{note.name}.point.json", point_json(net, example_point(net, at)[0])))
+    return files
+
+
+def _index_files(notes, langs, templates, flavor, intro, pdf, warn) -> list:
+    files: list[tuple[str, str | bytes]] = []
+    for lang in langs:
+        ext = "md" if lang == "markdown" else "tex"
+        files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
+    if pdf:
+        tex = render_index(notes, "latex", templates, flavor, intro)
+        data = compile_pdf(tex, "index.pdf", warn)
+        if data is not None:
+            files.append(("index.pdf", data))
+    return files
+
+
 def write_course(
     sources: list[str],
     out_dir: str,
@@ -296,18 +385,7 @@ def write_course(
         For an unknown network, a ``--wrt`` name no network has, two networks with one
         name, a ``latex:`` override that is not safe to typeset, or a broken template.
     """
-    if fmt not in FORMATS:
-        raise DeriveError(
-            f"unknown notes format '{fmt}'", hint="use markdown, latex, both, html or all"
-        )
-    if flavor not in FLAVORS:
-        raise DeriveError(f"unknown Markdown flavor '{flavor}'", hint="use github or portable")
-    if not sources:
-        raise DeriveError("no network given")
-    if lr is not None and not 0 < lr < float("inf"):
-        raise DeriveError(
-            f"--lr {lr:g} is no learning rate", hint="give a positive number such as 0.1"
-        )
+    _check_options(fmt, flavor, sources, lr)
     expanded = read_course(sources)
     wrt = list(wrt or [])
     nets = reading_order(
@@ -324,69 +402,17 @@ def write_course(
         )
     if graphs:
         return _write_graph(graphs[0], out, fmt, flavor, at, pdf, warn)
-    names = [n.name for n in nets]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise DeriveError(
-            f"two networks are named {twice[0]}: their notes would overwrite each other"
-        )
-    if len(nets) > 1 and "index" in names:
-        raise DeriveError(
-            "a network of a course is named 'index': its note would overwrite the course's index",
-            file=nets[names.index("index")].file,
-            hint="give it another name with 'name:' in its file",
-        )
-    if wrt and len(nets) > 1:
-        unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
-        if unknown:
-            raise DeriveError(f"{unknown[0]} is a weight or bias of none of the networks")
+    _check_course(nets, wrt)
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
-    notes: list[Note] = []
-    for net in nets:
-        if progress:
-            progress(net.name)
-        mine = [w for w in wrt if w in net.parameters] if len(nets) > 1 else wrt
-        if wrt and not mine:
-            raise DeriveError(
-                f"none of {', '.join(wrt)} is in the network '{net.name}'",
-                hint="its weights and biases are " + ", ".join(net.parameters[:20]),
-            )
-        if langs or pdf:
-            notes.append(
-                build_note(net, mine, at) if lr is None else build_note(net, mine, at, lr=lr)
-            )
-            if warn and at is None:
-                _say_random_point(net, notes[-1].sweep.source, warn)
+    notes = _build_notes(nets, wrt, at, lr, progress, warn) if langs or pdf else []
     intro = notes[0].intro if notes else None
     if len(notes) > 1:
         notes = link_course(notes, langs)
     files: list[tuple[str, str | bytes]] = []
     for note, net in zip(notes, nets if notes else [], strict=True):  # none for HTML alone
-        if "markdown" in langs:
-            files.append((f"{note.name}.md", render_note(note, "markdown", flavor, templates)))
-        tex = render_note(note, "latex", flavor, templates) if "latex" in langs or pdf else None
-        if tex is not None and "latex" in langs:
-            files.append((f"{note.name}.tex", tex))
-        if pdf and tex is not None:
-            data = compile_pdf(tex, f"{note.name}.pdf", warn)
-            if data is not None:
-                files.append((f"{note.name}.pdf", data))
-        if note.graded:
-            for solutions, kind in ((False, "answers"), (True, "solutions")):
-                files.append((f"{note.name}.{kind}.md", render_answers(note, solutions, templates)))
-        if len(net.parameters) > INLINE_VALUES:
-            from derive.notes.build import example_point
-
-            files.append((f"{note.name}.point.json", point_json(net, example_point(net, at)[0])))
+        files += _note_files(note, net, langs, flavor, templates, pdf, at, warn)
     if len(notes) > 1:
-        for lang in langs:
-            ext = "md" if lang == "markdown" else "tex"
-            files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
-        if pdf:
-            tex = render_index(notes, "latex", templates, flavor, intro)
-            data = compile_pdf(tex, "index.pdf", warn)
-            if data is not None:
-                files.append(("index.pdf", data))
+        files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
     if fmt in ("html", "all"):
         files += html_files(nets, langs, templates, at)
     out.mkdir(parents=True, exist_ok=True)
