@@ -298,20 +298,3 @@ def test_pdf_builds_the_index_too_and_pdfs_link_to_pdfs(tmp_path, monkeypatch):
     )
     assert r"\href{simple.pdf}" in asked["index.pdf"]
     assert not re.search(r"\\texttt\{\w+\.tex\}", "".join(asked.values()))
-
-
-def test_the_sigmoid_exercise_compares_tanh_and_relu_slopes_along_the_same_path():
-    net = load_network("two_hidden")
-    point = example_point(net)[0]
-    fwd = forward(net, point)
-    [x] = [x for x in note("two_hidden").exercises if "10 sigmoid layers" in x.question[-1][1]]
-    maths = [piece for kind, piece in x.answer if kind == "math"]
-    path = ["O31", "O21", "O11"]  # the first path of dL/dW1
-    zs = [fwd["z" + n[1:]] for n in path]
-    assert _last("x = " + maths[-4]) == pytest.approx(
-        math.prod(1 / (1 + math.exp(-z)) * (1 - 1 / (1 + math.exp(-z))) for z in zs), rel=1e-3
-    )
-    assert _last("x = " + maths[-2]) == pytest.approx(
-        math.prod(1 - math.tanh(z) ** 2 for z in zs), rel=1e-3
-    )
-    assert _last("x = " + maths[-1]) == math.prod(1.0 if z > 0 else 0.0 for z in zs)
