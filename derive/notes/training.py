@@ -127,7 +127,7 @@ def training(
         low=tex_num(low),
         high=tex_num(high),
         fall=rf"{L}(\text{{step }} 0) - {L}(\text{{step }} 1) = {tex_num(ls[0] - ls[1])}",
-        predicted=rf"\eta \sum_w \Big(\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}w}}\Big)^2 = {tex_num(predicted)}",
+        predicted=rf"\eta \sum_w (\mathrm{{d}}{L}/\mathrm{{d}}w)^2 = {tex_num(predicted)}",
         svg=svg(
             points,
             [f"step {k}: {net.loss} = {x}" for k, x in enumerate(shown)],
