@@ -57,10 +57,6 @@ IMPORT_CYCLES = {
 # A function over MAX_FUNCTION lines: "file:function": lines.
 LONG_FUNCTIONS = {
     "derive/netfile.py:read_spec": 106,
-    "derive/notes/build.py:build_note": 121,
-    "derive/notes/chain.py:worked": 81,
-    "derive/notes/layerform.py:build": 95,
-    "derive/notes/write.py:write_course": 126,
     "derive/printing/text.py:text_lines": 90,
 }
 

@@ -156,3 +156,15 @@ def test_the_changed_activation_exercise_is_the_swapped_networks_gradient(source
     assert close(numbers[-2].rsplit(" = ", 1)[1], truth)
     assert close(numbers[-1], before)
     assert not close(numbers[-1], truth)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=label)
+def test_the_first_step_is_read_against_its_first_order_prediction(source):
+    net = load_network(source)
+    tr = note(source).training
+    point = example_point(net)[0]
+    grads = [reference.central_difference(net, net.loss, p, point) for p in params(net)]
+    predicted = 0.1 * math.fsum(g * g for g in grads)
+    assert close(tr.predicted.rsplit(" = ", 1)[1], predicted)
+    fall = shown(tr.fall.rsplit(" = ", 1)[1])
+    assert tr.first_order == (abs(fall - predicted) <= 0.2 * predicted)

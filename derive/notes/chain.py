@@ -281,6 +281,14 @@ def chosen(net: Network, wrt: list[str], ds: dict[str, Derivative]) -> list[str]
     return out
 
 
+def _where(net: Network, wrt: str) -> str:
+    """Return where a parameter sits: a bias's neuron, or a weight's edges (LaTeX)."""
+    t = net.latex_names
+    if net.kind(wrt) == "bias":
+        return rf"{t[wrt]} \text{{ is added to }} z \text{{ of }} {t[net.biases[wrt]]}"
+    return ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[wrt])
+
+
 def worked(
     net: Network,
     d: Derivative,
@@ -309,11 +317,6 @@ def worked(
     ]
     factored = d.factored if not d.is_zero else None
     differs = factored is not None and factored != _as_product(d)
-    t = net.latex_names
-    if net.kind(d.wrt) == "bias":
-        where = rf"{t[d.wrt]} \text{{ is added to }} z \text{{ of }} {t[net.biases[d.wrt]]}"
-    else:
-        where = ", ".join(rf"{t[s]} \to {t[n]}" for s, n in net.weight_edges[d.wrt])
     factored_tex = p.term(factored) if differs else ""
     folded = fold(factored_tex) if visible(factored_tex) <= LONGEST else ""
     if folded.count(r"\\") >= FOLDED_ROWS:  # ten rows of a softmax's sum say less than the sweep
@@ -329,7 +332,7 @@ def worked(
         wrt_tex=p.name(d.wrt),
         lhs=whole(p, d.of, d.wrt),
         kind=net.kind(d.wrt),
-        where_it_is=where,
+        where_it_is=_where(net, d.wrt),
         path_count=d.path_count,
         paths=[p.path(path) for path in listed],
         truncated=d.path_count > len(listed),

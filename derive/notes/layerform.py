@@ -113,37 +113,8 @@ def build(
         matrices.append(
             rf"\delta^{{({n})}} = {delta}, \quad \frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({n})}}}} = {dW}"
         )
-    last = form.layers[-1]
-    top = label(net, last.neurons, count)
-    jacobian: tuple[str, str] | None = None
-    if form.softmax_cross_entropy:
-        first = rf"\delta^{{({top})}} = J^T \nabla_a {L} = a^{{({top})}} - y"
-        jacobian = (
-            rf"J_{{jk}} = \partial a^{{({top})}}_j / \partial z^{{({top})}}_k",
-            sum_tex([t[y] for y in net.targets]) + " = 1",
-        )
-    else:
-        first = rf"\delta^{{({top})}} = \nabla_a {L} \odot {SLOPE.get(last.activation, '')}(z^{{({top})}})"
-    hidden = {layer.activation for layer in form.layers[:-1]}
-    slope = SLOPE.get(hidden.pop(), "f'") if len(hidden) == 1 else "f'"
-    equations = [
-        first,
-        rf"\delta^{{(l)}} = (W^{{(l+1)}})^T \delta^{{(l+1)}} \odot {slope}(z^{{(l)}})",
-        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}b^{{(l)}}}} = \delta^{{(l)}}",
-        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{(l)}}}} = \delta^{{(l)}} (a^{{(l-1)}})^T",
-    ]
-    entry: list[str] = []
-    if example is not None:
-        w, value = example
-        for layer in form.layers:
-            for j, row in enumerate(layer.weights):
-                if w in row:
-                    k = row.index(w)
-                    entry = [
-                        f"({j + 1}, {k + 1})",
-                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({label(net, layer.neurons, layer.index)})}}}}",
-                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}{t[w]}}} = {value}",
-                    ]
+    equations, jacobian = _equations(net, form)
+    entry = _entry(net, form, example)
     return (
         LayerForm(
             shapes=[*_lines(shapes, widths), r",\quad ".join(rows)],
@@ -156,3 +127,47 @@ def build(
         ),
         "",
     )
+
+
+def _equations(net: Network, form) -> tuple[list[str], tuple[str, str] | None]:
+    """Return the four equations in this network's letters, and softmax's J and targets' sum."""
+    t = net.latex_names
+    L = t[net.loss]
+    last = form.layers[-1]
+    top = label(net, last.neurons, len(form.layers))
+    jacobian: tuple[str, str] | None = None
+    if form.softmax_cross_entropy:
+        first = rf"\delta^{{({top})}} = J^T \nabla_a {L} = a^{{({top})}} - y"
+        jacobian = (
+            rf"J_{{jk}} = \partial a^{{({top})}}_j / \partial z^{{({top})}}_k",
+            sum_tex([t[y] for y in net.targets]) + " = 1",
+        )
+    else:
+        first = rf"\delta^{{({top})}} = \nabla_a {L} \odot {SLOPE.get(last.activation, '')}(z^{{({top})}})"
+    hidden = {layer.activation for layer in form.layers[:-1]}
+    slope = SLOPE.get(hidden.pop(), "f'") if len(hidden) == 1 else "f'"
+    return [
+        first,
+        rf"\delta^{{(l)}} = (W^{{(l+1)}})^T \delta^{{(l+1)}} \odot {slope}(z^{{(l)}})",
+        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}b^{{(l)}}}} = \delta^{{(l)}}",
+        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{(l)}}}} = \delta^{{(l)}} (a^{{(l-1)}})^T",
+    ], jacobian
+
+
+def _entry(net: Network, form, example: tuple[str, str] | None) -> list[str]:
+    """Return where the weight worked path by path sits in its dL/dW^(l), and its value."""
+    t = net.latex_names
+    L = t[net.loss]
+    entry: list[str] = []
+    if example is not None:
+        w, value = example
+        for layer in form.layers:
+            for j, row in enumerate(layer.weights):
+                if w in row:
+                    k = row.index(w)
+                    entry = [
+                        f"({j + 1}, {k + 1})",
+                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}W^{{({label(net, layer.neurons, layer.index)})}}}}",
+                        rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}{t[w]}}} = {value}",
+                    ]
+    return entry

@@ -39,6 +39,7 @@ class Training:
     predicted: str  # eta * sum of the squared gradients
     svg: str  # the plot as an SVG document (Markdown's image file)
     svg_file: str = ""
+    first_order: bool = True  # the fall is within a fifth of its first-order prediction
 
 
 def losses(
@@ -136,4 +137,5 @@ def training(
             net.loss,
         ),
         svg_file=f"{net.name}.training.svg",
+        first_order=abs(ls[0] - ls[1] - predicted) <= 0.2 * abs(predicted),
     )

@@ -44,6 +44,8 @@ from derive.printing.languages import LATEX, MARKDOWN
 
 FORMATS = ("markdown", "latex", "both", "html", "all")
 FLAVORS = ("github", "portable")
+# Each written language's file extension.
+EXTENSIONS = {"markdown": "md", "latex": "tex"}
 
 
 def _and_list(words: list[str]) -> str:
@@ -345,8 +347,9 @@ def _note_files(note: Note, net: Network, langs, flavor, templates, pdf, at, war
 def _index_files(notes, langs, templates, flavor, intro, pdf, warn) -> list:
     files: list[tuple[str, str | bytes]] = []
     for lang in langs:
-        ext = "md" if lang == "markdown" else "tex"
-        files.append((f"index.{ext}", render_index(notes, lang, templates, flavor, intro)))
+        files.append(
+            (f"index.{EXTENSIONS[lang]}", render_index(notes, lang, templates, flavor, intro))
+        )
     if pdf:
         tex = render_index(notes, "latex", templates, flavor, intro)
         data = compile_pdf(tex, "index.pdf", warn)
