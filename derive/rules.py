@@ -42,6 +42,28 @@ def _sigmoid_value(z: float) -> float:
     return e / (1.0 + e)
 
 
+def _gelu(z: sp.Expr) -> sp.Expr:
+    return z * (1 + sp.erf(z / sp.sqrt(2))) / 2  # z·Φ(z), Φ the standard normal's CDF
+
+
+def _gelu_slope(z: sp.Expr) -> sp.Expr:
+    return (1 + sp.erf(z / sp.sqrt(2))) / 2 + z * sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
+def _gelu_slope_value(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0))) + z * math.exp(-z * z / 2) / math.sqrt(
+        2 * math.pi
+    )
+
+
+# erf in JavaScript (it has none): Abramowitz and Stegun 7.1.26, within 1.5e-7 of erf.
+_ERF_JS = (
+    "((x) => { const t = 1 / (1 + 0.3275911 * Math.abs(x)); const e = 1 - t * (0.254829592"
+    " + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))"
+    " * Math.exp(-x * x); return x < 0 ? -e : e; })"
+)
+
+
 def _softplus_value(z: float) -> float:
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
@@ -55,7 +77,7 @@ def number(expr: sp.Expr, env: dict[str, float]) -> float:
     """
     if expr.is_Symbol:
         return env[expr.name]
-    if expr.is_Number:
+    if expr.is_Number or expr.is_NumberSymbol:  # 2, 1/2, pi
         return float(expr)
     args = [number(a, env) for a in expr.args]
     if expr.is_Add:
@@ -250,6 +272,41 @@ ACTIVATIONS: dict[str, Activation | LayerActivation] = {
             symbol="softplus",
             said="σ({z})",
             mistaken_for=("sigmoid", "tanh"),
+        ),
+        Activation(
+            "leaky_relu",
+            js="z > 0 ? z : 0.01 * z",
+            forward=lambda z: sp.Max(z, z / 100),
+            slope=lambda z, a: sp.Rational(1, 100) + sp.Rational(99, 100) * sp.Heaviside(z, 0),
+            value=lambda z: z if z > 0 else 0.01 * z,
+            slope_value=lambda z, a: 1.0 if z > 0 else 0.01,
+            tex=r"\operatorname{lrelu}",
+            slope_tex=r"\operatorname{lrelu}'",
+            formula=r"\max(0.01 z, z)",
+            slope_formula=r"1 \text{ if } z > 0 \text{, else } 0.01",
+            text="max(0.01 z, z)",
+            words="the leaky relu slope: 1 where z > 0, else 0.01",
+            spellings=("leaky_relu", "lrelu", r"\operatorname{lrelu}"),
+            symbol="lrelu",
+            kink=0.0,
+        ),
+        Activation(
+            "gelu",
+            js=f"0.5 * z * (1 + {_ERF_JS}(z / Math.SQRT2))",
+            forward=_gelu,
+            slope=lambda z, a: _gelu_slope(z),
+            value=lambda z: 0.5 * z * (1.0 + math.erf(z / math.sqrt(2.0))),
+            slope_value=lambda z, a: _gelu_slope_value(z),
+            tex=r"\operatorname{gelu}",
+            slope_tex=r"\operatorname{gelu}'",
+            formula=r"z\,\Phi(z)",  # Φ: the standard normal's CDF, (1 + erf(z/√2))/2
+            slope_formula=r"\Phi(z) + z\,\varphi(z)",
+            text="z Phi(z) = z/2 (1 + erf(z/sqrt(2)))",
+            words="the gelu slope Φ(z) + z φ(z)",
+            spellings=("gelu", r"\operatorname{gelu}"),
+            symbol="gelu",
+            slope_max=1.13,
+            numeric=((sp.erf, math.erf),),
         ),
         LayerActivation(
             "softmax",

@@ -14,7 +14,14 @@ from collections.abc import Iterable
 
 import sympy as sp
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softplus", "softmax")
+ACTIVATIONS = (
+    "sigmoid",
+    "tanh",
+    "relu",
+    "linear",
+    "softplus",
+    "softmax",
+)  # random nets draw from these
 LOSSES = ("squared_error", "half_squared_error", "mse", "bce", "cross_entropy")
 
 
@@ -32,6 +39,10 @@ def _act_expr(kind: str, z: sp.Expr) -> sp.Expr:
         return z
     if kind == "softplus":
         return sp.log(1 + sp.exp(z))
+    if kind == "leaky_relu":
+        return sp.Piecewise((z, z > 0), (z / 100, True))
+    if kind == "gelu":  # z times the standard normal CDF
+        return z * (1 + sp.erf(z / sp.sqrt(2))) / 2
     raise ValueError(kind)
 
 
@@ -121,6 +132,10 @@ def _act_float(kind: str, z: float) -> float:
         return z
     if kind == "softplus":
         return math.log1p(math.exp(z))
+    if kind == "leaky_relu":
+        return z if z > 0 else z / 100
+    if kind == "gelu":
+        return z * 0.5 * math.erfc(-z / math.sqrt(2))
     raise ValueError(kind)
 
 
