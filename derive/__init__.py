@@ -12,9 +12,10 @@ modules above it:
 ``graphfile``          a file's graph part: inputs, params, formula nodes, examples
 ``netfile``            YAML -> a checked spec (names, counts, the latex: values)
 ``graph``              spec -> the networkx graph and its thin Network view; dA/dB
+``kinds``              one rule per node kind: value and local partial, symbolic and on floats
 ``paths``              paths between two nodes: count, list lazily, one generic sweep
 ``expand``             terms as data: the expansion over paths, the factored form
-``evaluate``           numbers at a point: forward pass, local partials, values
+``evaluate``           numbers at a point: the point read, dA/dB's value and update
 ``sweep``              the backward sweep as data and numbers (``derive backprop``)
 ``batch``              a batch of examples: each one's sweep, the cost as their mean
 ``layers``             the sweep per layer: W^(l), delta^(l), the matrix form
@@ -40,7 +41,7 @@ from typing import Any
 __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
 # The modules of the layout above, reachable as attributes on first use.
 _MODULES = (
-    "errors rules formula yamlread texnames graphfile netfile graph paths expand evaluate sweep batch"
+    "errors rules formula yamlread texnames graphfile netfile graph kinds paths expand evaluate sweep batch"
     " layers check printing notes show data api cli"
 ).split()
 

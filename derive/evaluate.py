@@ -14,34 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
-
 from derive.errors import DeriveError
 from derive.expand import Derivative
-from derive.formula import calculus
 from derive.graph import LEAF_KINDS, Network
+from derive.kinds import Slopes, check_finite, forward, overflow
 from derive.netfile import NUMBER, read_numbers
 from derive.paths import ancestors, sweep
-from derive.rules import ACTIVATIONS, LOSSES, number
-
-
-def overflow(name: str) -> DeriveError:
-    """Return the error for a value too large for a float: it names the value.
-
-    >>> print(overflow("dL/dW1"))
-    dL/dW1 overflows at this point: it is past the largest float, about 1.8e308; use smaller values in the point
-    """
-    return DeriveError(
-        f"{name} overflows at this point: it is past the largest float, about 1.8e308",
-        hint="use smaller values in the point",
-    )
-
-
-def check_finite(values: Iterable[tuple[str, float]]) -> None:
-    """Raise :func:`overflow` for the first ``(name, value)`` that is not a finite number."""
-    for name, value in values:
-        if not math.isfinite(value):
-            raise overflow(name)
+from derive.rules import LOSSES
 
 
 def check_lr(lr: float | None) -> None:
@@ -78,126 +57,6 @@ def require(net: Network, names: Iterable[str], point: dict[str, float]) -> None
     missing = [n for n in names if n not in point]
     if missing:
         raise missing_values(net, missing)
-
-
-def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
-    """Return every node's value at a point: inputs, parameters, z's, outputs, loss.
-
-    Nodes whose inputs the point does not give are left out.
-
-    >>> from derive.graph import load_network
-    >>> net = load_network("simple")
-    >>> round(forward(net, net.values)["L"], 6)
-    0.144248
-    """
-    if net.formulas:
-        return _forward_graph(net, dict(point))
-    env = dict(point)
-    for layer in net.layers:
-        # A neuron whose inputs were not given is left out: a derivative that does not
-        # involve it needs no value for it (--at asks only for the values it involves).
-        ready = [n for n in layer if all(a in env for a in net.args(n))]
-        for n in ready:
-            neuron = net.neurons[n]
-            z = sum(env[s] * env[w] for s, w in neuron.inputs)
-            env[neuron.preact] = z + (env[neuron.bias] if neuron.bias else 0.0)
-            check_finite([(neuron.preact, env[neuron.preact])])
-        rule = ACTIVATIONS[net.neurons[layer[0]].activation]
-        try:
-            if rule.couples:
-                if len(ready) == len(layer):
-                    outs = rule.value([env[net.neurons[n].preact] for n in layer])
-                    env.update(zip(layer, outs, strict=True))
-            else:
-                for n in ready:
-                    env[n] = rule.value(env[net.neurons[n].preact])
-        except (OverflowError, ValueError):
-            raise overflow(f"the activation of layer {net.layers.index(layer) + 1}") from None
-        check_finite((n, env[n]) for n in ready if n in env)
-    _loss(net, env)
-    return env
-
-
-def _loss(net: Network, env: dict[str, float]) -> None:
-    if not net.loss or not all(n in env for n in net.outputs + net.targets):
-        return
-    outs, targets = [env[o] for o in net.outputs], [env[t] for t in net.targets]
-    try:
-        env[net.loss] = LOSSES[net.loss_kind].number(outs, targets)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        env[net.loss] = math.inf
-    if not math.isfinite(env[net.loss]) and not any(o in (0.0, 1.0) for o in outs):
-        raise overflow(f"the loss {net.loss}")  # a target or an output far out of range
-    if not math.isfinite(env[net.loss]):
-        shown = ", ".join(f"{o} = {env[o]!r}" for o in net.outputs[:4])
-        raise DeriveError(
-            f"the loss is infinite at this point: {shown} "
-            "(an output at 0 or 1 to machine precision, against a target that is not)",
-            hint="use smaller weights or inputs, so that no neuron saturates",
-        )
-
-
-def _forward_graph(net: Network, env: dict[str, float]) -> dict[str, float]:
-    """Return every node's value, in a topological order of the graph (formula nodes and layers)."""
-    graph = net.graph()
-    for v in graph.graph.setdefault("topological", list(nx.topological_sort(graph))):
-        if v in env:
-            continue
-        kind = graph.nodes[v]["kind"]
-        if kind == "formula":
-            node = net.formulas[v]
-            if all(u in env for u in node.uses):
-                env[v] = formula_value(net, v, env)
-        elif kind == "neuron":
-            _neuron(net, v, env)
-        elif kind == "loss":
-            _loss(net, env)
-    return env
-
-
-def _neuron(net: Network, name: str, env: dict[str, float]) -> None:
-    for k in net.group(name):  # the whole layer for softmax: every z first
-        n = net.neurons[k]
-        if n.preact not in env and all(a in env for a in net.args(k)):
-            z = math.fsum(env[s] * env[w] for s, w in n.inputs)
-            env[n.preact] = z + (env[n.bias] if n.bias else 0.0)
-    group = net.group(name)
-    if not all(net.neurons[k].preact in env for k in group):
-        return
-    rule = ACTIVATIONS[net.neurons[name].activation]
-    if rule.couples:
-        outs = rule.value([env[net.neurons[k].preact] for k in group])
-        env.update(zip(group, outs, strict=True))
-    else:
-        env[name] = rule.value(env[net.neurons[name].preact])
-
-
-def formula_value(net: Network, node: str, env: dict[str, float]) -> float:
-    """Return a formula node's value at ``env``, or raise a one-line error saying why it has none."""
-    try:
-        return calculus.value(net.formulas[node].tree, env)
-    except (OverflowError, ZeroDivisionError, ValueError) as err:
-        raise no_value(net, node, env, err) from None
-
-
-def no_value(net: Network, node: str, env: dict[str, float], err: Exception) -> DeriveError:
-    """Return the error for a formula node with no value (or no slope) at a point."""
-    formula = net.formulas[node]
-    why = {
-        OverflowError: "its value overflows (too large for a float)",
-        ZeroDivisionError: "it divides by 0",
-    }.get(
-        type(err),
-        "it takes the log or square root of a negative number, or a negative number to a fractional power",
-    )
-    shown = ", ".join(f"{u} = {env[u]:.6g}" for u in formula.uses[:6] if u in env)
-    return DeriveError(
-        f"{node} = {formula.text} has no value at this point: {why} ({shown})",
-        file=net.file,
-        line=formula.line,
-        col=formula.col,
-        hint="give other values with --at, or change the formula",
-    )
 
 
 RANDOM_RULE = (
@@ -406,10 +265,11 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
     require(net, used, point)
     check_lr(lr)
     env = forward(net, point)
+    slope = Slopes(net, env)
     local = {}
     for edge in d.edges:
         try:
-            local[edge] = number(d.local[edge], env)
+            local[edge] = slope(*edge)
         except ZeroDivisionError:
             raise DeriveError(
                 f"∂{edge[0]}/∂{edge[1]} has no value at this point: its formula divides by 0 "

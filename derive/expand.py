@@ -22,10 +22,10 @@ import networkx as nx
 import sympy as sp
 
 from derive.errors import DeriveError
-from derive.formula.calculus import partial_sympy
 from derive.graph import Network
+from derive.kinds import local_partial
 from derive.paths import ancestors, between, count_paths, iter_joined, iter_paths, sweep, ways
-from derive.rules import ACTIVATIONS, LOSSES, targets
+from derive.rules import targets
 
 # A factored subterm with more local partials than this is named (dA/dB) and defined apart.
 FACTOR_BUDGET = 24
@@ -96,67 +96,6 @@ class ZeroReason:
 def symbol(name: str) -> sp.Symbol:
     """Return the plain SymPy symbol for a network name (``E``, ``I``, ``pi`` stay symbols)."""
     return sp.Symbol(name)
-
-
-# -- local partials -------------------------------------------------------------
-
-
-def local_partial(net: Network, top: str, bottom: str) -> sp.Expr:
-    """Return the formula of the local partial d(top)/d(bottom), in the network's names.
-
-    ``top`` must be a direct function of ``bottom`` in the compact or detailed graph.
-
-    >>> net = __import__("derive.graph").graph.load_network("two_hidden")
-    >>> local_partial(net, "O11", "W1")
-    O11*x1*(1 - O11)
-    """
-    kind = net.kind(top)
-    if kind == "formula":  # the formula differentiated by one name it uses, the rest held fixed
-        return partial_sympy(net.formulas[top].tree, bottom, symbol(top))
-    if kind == "loss":
-        loss = LOSSES[net.loss_kind]
-        n = len(net.outputs)
-        if bottom in net.outputs:
-            j = net.outputs.index(bottom)
-            return loss.by_output(symbol(bottom), symbol(net.targets[j]), n)
-        j = net.targets.index(bottom)
-        return loss.by_target(symbol(net.outputs[j]), symbol(bottom), n)
-    if kind == "preact":
-        return _dz(net, net.preacts[top], bottom)
-    neuron = net.neurons[top]
-    if net.kind(bottom) == "preact":
-        return _da_dz(net, top, net.preacts[bottom])
-    # Compact view: through every z of the group that depends on bottom.
-    return sp.Add(
-        *[
-            _da_dz(net, top, k) * _dz(net, k, bottom)
-            for k in net.group(neuron.name)
-            if net.takes(k, bottom)
-        ]
-    )
-
-
-def _dz(net: Network, neuron: str, bottom: str) -> sp.Expr:
-    """Return dz/d(bottom) for a neuron's pre-activation z = sum(w * s) + b."""
-    n = net.neurons[neuron]
-    if bottom == n.bias:
-        return sp.Integer(1)
-    terms = []
-    for src, weight in n.inputs:
-        if bottom == src:
-            terms.append(symbol(weight))
-        if bottom == weight:
-            terms.append(symbol(src))
-    return sp.Add(*terms)
-
-
-def _da_dz(net: Network, neuron: str, z_of: str) -> sp.Expr:
-    """Return d(output of neuron)/d(z of z_of), in the outputs and z's."""
-    n = net.neurons[neuron]
-    act = ACTIVATIONS[n.activation]
-    if act.couples:
-        return act.jacobian(symbol(neuron), symbol(z_of), neuron == z_of)
-    return act.slope(symbol(n.preact), symbol(neuron))
 
 
 # -- the derivative ---------------------------------------------------------------

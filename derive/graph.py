@@ -444,6 +444,20 @@ class Network:
         """Return the formula nodes in an order that computes each after what it uses."""
         return [name for name, _ in formula_order(self.spec)]
 
+    @cached_property
+    def computed(self) -> list[str]:
+        """Return the neurons, the loss and the formula nodes, each after what it uses.
+
+        The forward pass's order (:func:`derive.kinds.forward`): layer by layer, then
+        the loss; with formula nodes, a topological order of the graph (a formula may
+        feed a neuron, and use the loss).
+        """
+        if not self.formulas:
+            return [n for layer in self.layers for n in layer] + ([self.loss] if self.loss else [])
+        graph = self.graph()
+        ordered = graph.graph.setdefault("topological", list(nx.topological_sort(graph)))
+        return [v for v in ordered if self._kind[v] in ("neuron", "loss", "formula")]
+
     @property
     def is_graph(self) -> bool:
         """Return whether the file has formula nodes (the gate view; no layer form of its own)."""

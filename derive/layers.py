@@ -162,11 +162,12 @@ class LayerValues:
 
 
 def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
-    """Return every matrix of the layer form at a point, by matrix backpropagation.
+    """Return every matrix of the layer form at a point: the one sweep, arranged in matrices.
 
-    The activations' slopes and the loss's partials come from the rule table
-    (through the scalar sweep's local partials); the matrix products are done
-    here, so each entry of dL/dW^(l) can be checked against its scalar.
+    delta^(l) is read from the backward sweep with the z's (dL/dz of each
+    neuron of layer l), the slopes and the loss's partials are the local
+    partials of :class:`derive.kinds.Slopes`; dL/dW^(l) = delta^(l) (a^(l-1))^T
+    and dL/db^(l) = delta^(l) are the products the notes show.
 
     >>> from derive.graph import load_network
     >>> net = load_network("simple")
@@ -174,13 +175,13 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
     >>> round(v.dW[-1][0][0], 6)
     -0.125349
     """
-    from derive.evaluate import check_finite, forward, needed, require
-    from derive.sweep import _Slopes
+    from derive.kinds import Slopes, check_finite
+    from derive.sweep import values
 
     net = form.net
-    require(net, needed(net, net.output), point)
-    env = forward(net, point)
-    slopes = _Slopes(net, env)
+    swept = values(net, point, detail=True)
+    env = swept.forward
+    slopes = Slopes(net, env)
     W = [[[env[w] if w else 0.0 for w in row] for row in layer.weights] for layer in form.layers]
     b = [
         [env[x] for x in layer.biases] if layer.biases else [0.0] * len(layer.neurons)
@@ -203,17 +204,9 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
             slope.append([slopes.act(n, n) for n in layer.neurons])
             jacobian.append(None)
     grad_a = [slopes(net.loss, o) for o in net.outputs]
-    count = len(form.layers)
-    delta: list[list[float]] = [[] for _ in range(count)]
-    above = grad_a
-    for i in reversed(range(count)):
-        if i < count - 1:
-            above = _transpose_times(W[i + 1], delta[i + 1])
-        if jacobian[i] is not None:
-            delta[i] = _transpose_times(jacobian[i], above)
-        else:
-            delta[i] = [g * s for g, s in zip(above, slope[i], strict=True)]
-    dW = [[[d * x for x in a_in[i]] for d in delta[i]] for i in range(count)]
+    # A neuron that feeds nothing has no line in the sweep: its delta is 0.
+    delta = [[swept.delta.get(zj, 0.0) for zj in layer.preacts] for layer in form.layers]
+    dW = [[[d * x for x in a_in[i]] for d in delta[i]] for i in range(len(form.layers))]
     db = [list(d) for d in delta]
     check_finite(
         (f"an entry of dL/dW^({i + 1})", x) for i, m in enumerate(dW) for row in m for x in row
@@ -223,13 +216,3 @@ def layer_values(form: LayerForm, point: dict[str, float]) -> LayerValues:
 
 def _dot(row: list[float], column: list[float]) -> float:
     return math.fsum(x * y for x, y in zip(row, column, strict=True))
-
-
-def _transpose_times(matrix: Matrix, column: list[float]) -> list[float]:
-    """Return matrix^T column."""
-    out = [0.0] * len(matrix[0])
-    for row, c in zip(matrix, column, strict=True):
-        if c:
-            for k, x in enumerate(row):
-                out[k] += x * c
-    return out

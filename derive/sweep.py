@@ -32,11 +32,11 @@ from functools import cached_property
 import networkx as nx
 import sympy as sp
 
-from derive.evaluate import needed, no_value, require
-from derive.expand import local_partial
-from derive.formula.calculus import partials
+from derive.evaluate import needed, require
 from derive.graph import LEAF_KINDS, Network
-from derive.rules import ACTIVATIONS, LOSSES
+from derive.kinds import Slopes, check_finite, forward, local_partial, overflow
+from derive.paths import sweep as fold
+from derive.rules import ACTIVATIONS
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,17 @@ class Sweep:
             sum(1 for child, _ in row.terms if child != self.of)
             for row in [*self.lines, *self.gradients]
         )
-        # Paths from the loss down to v and the edges along them, folded from the loss.
-        ways = {self.of: 1}
-        edges = {self.of: 0}
-        for row in [*self.lines, *self.gradients]:
-            children = [c for c, _ in row.terms]
-            ways[row_node(row)] = sum(ways[c] for c in children)
-            edges[row_node(row)] = sum(edges[c] + ways[c] for c in children)
-        paths = sum(edges[g.param] - ways[g.param] for g in self.gradients if g.terms)
+
+        # Paths from the loss down to v and the edges along them, by the one backward fold.
+        def down(v: str, above: list[tuple[str, tuple[int, int]]]) -> tuple[int, int]:
+            ways = sum(w for _, (w, _) in above)
+            return ways, sum(e + w for _, (w, e) in above)
+
+        order = [row_node(row) for row in [*self.lines, *self.gradients]]
+        counts = fold(
+            self.net.graph(self.detail), {self.of: (1, 0)}, down, order=order, reverse=True
+        )
+        paths = sum(counts[g.param][1] - counts[g.param][0] for g in self.gradients if g.terms)
         return {"sweep": sweep, "paths": paths}
 
     @cached_property
@@ -296,118 +299,34 @@ def values(
     >>> round(v.gradients["W4"], 6)
     -0.125349
     """
-    from derive.evaluate import check_finite, forward, overflow
-
     sweep = sweep if sweep is not None else backward(net, detail)
     require(net, needed(net, sweep.of, sweep.detail), point)
     env = forward(net, point)
-    slope = _Slopes(net, env)
+    slope = Slopes(net, env)
     local: dict[tuple[str, str], float] = {}
-    delta = {sweep.of: 1.0}
     of = sweep.of
+
+    def combine(v: str, above: list[tuple[str, float]]) -> float:
+        # dL/dv = sum over v's children c of dL/dc * ∂c/∂v; most rows have one term.
+        if len(above) == 1:
+            c, d = above[0]
+            local[(c, v)] = value = slope(c, v)
+            total = d * value
+        else:
+            parts = []
+            for c, d in above:
+                local[(c, v)] = value = slope(c, v)
+                parts.append(d * value)
+            total = math.fsum(parts)
+        check_finite([(f"d{of}/d{v}", total)])
+        return total
+
+    order = [row.node for row in sweep.lines] + [g.param for g in sweep.gradients]
     try:
-        for row in sweep.lines:
-            delta[row.node] = _fold(row.terms, delta, local, slope)
-            check_finite([(f"d{of}/d{row.node}", delta[row.node])])
-        gradients = {}
-        for g in sweep.gradients:
-            gradients[g.param] = _fold(g.terms, delta, local, slope)
-            check_finite([(f"d{of}/d{g.param}", gradients[g.param])])
+        delta = fold(net.graph(sweep.detail), {of: 1.0}, combine, order=order, reverse=True)
     except (ValueError, OverflowError):  # math.fsum: an intermediate overflow, or inf - inf
         raise overflow(f"the sweep of d{of}") from None
+    gradients = {g.param: delta.pop(g.param, 0.0) for g in sweep.gradients}
     # Network order, as derive dA/dB lists them, whatever order the point file has.
     ordered = {n: point[n] for n in net.names if n in point}
     return Values(sweep, ordered, env, delta, gradients, local)
-
-
-def _fold(
-    terms: tuple[tuple[str, str], ...],
-    delta: dict[str, float],
-    local: dict[tuple[str, str], float],
-    slope: _Slopes,
-) -> float:
-    if len(terms) == 1:  # most rows of a wide network: no list, no fsum
-        edge = terms[0]
-        local[edge] = value = slope(*edge)
-        return delta[edge[0]] * value
-    parts = []
-    for edge in terms:
-        local[edge] = value = slope(*edge)
-        parts.append(delta[edge[0]] * value)
-    return math.fsum(parts)
-
-
-class _Slopes:
-    """The value of each local partial at a point, from the network's structure.
-
-    What differs from neuron to neuron comes from the rule table, on floats (an
-    activation's slope or softmax's Jacobian, a loss's partial: once per neuron
-    or output); what z = sum(w * s) + b gives (dz/ds = w, dz/dw = s, dz/db = 1)
-    is plain arithmetic, edge by edge. No SymPy.
-    """
-
-    def __init__(self, net: Network, env: dict[str, float]) -> None:
-        self.net, self.env = net, env
-        self._dz: dict[str, dict[str, float]] = {}
-        self._act: dict[tuple[str, str], float] = {}
-        self._group: dict[str, list[str]] = {}
-        self._outputs = {o: j for j, o in enumerate(net.outputs)}
-        self._formula: dict[str, dict[str, float]] = {}
-        self.loss = LOSSES.get(net.loss_kind)
-
-    def __call__(self, top: str, bottom: str) -> float:
-        net = self.net
-        if top in net.formulas:
-            if top not in self._formula:
-                try:
-                    self._formula[top] = partials(net.formulas[top].tree, self.env)[1]
-                except (OverflowError, ZeroDivisionError, ValueError) as err:
-                    raise no_value(net, top, self.env, err) from None
-            return self._formula[top][bottom]
-        if top in net.neurons:
-            if bottom in net.preacts:
-                return self.act(top, net.preacts[bottom])
-            group = self.group(top)
-            if len(group) == 1:
-                return self.act(top, top) * self.dz(top)[bottom]
-            return math.fsum(
-                self.act(top, k) * self.dz(k)[bottom] for k in group if bottom in self.dz(k)
-            )
-        if top in net.preacts:
-            return self.dz(net.preacts[top]).get(bottom, 0.0)
-        # The loss: its partial in one output (the sweep has no line for a target).
-        j = self._outputs[bottom]
-        env = self.env
-        return self.loss.by_output_value(env[bottom], env[net.targets[j]], len(net.outputs))
-
-    def group(self, neuron: str) -> list[str]:
-        if neuron not in self._group:
-            self._group[neuron] = self.net.group(neuron)
-        return self._group[neuron]
-
-    def dz(self, neuron: str) -> dict[str, float]:
-        """Return dz/d(arg) for each argument of a neuron's z."""
-        if neuron not in self._dz:
-            n = self.net.neurons[neuron]
-            env = self.env
-            out: dict[str, float] = {}
-            for src, weight in n.inputs:
-                out[src] = out.get(src, 0.0) + env[weight]
-                out[weight] = out.get(weight, 0.0) + env[src]
-            if n.bias:
-                out[n.bias] = out.get(n.bias, 0.0) + 1.0
-            self._dz[neuron] = out
-        return self._dz[neuron]
-
-    def act(self, neuron: str, of: str) -> float:
-        """Return d(neuron's output)/d(z of ``of``), ``of`` in the neuron's group."""
-        key = (neuron, of)
-        if key not in self._act:
-            n = self.net.neurons[neuron]
-            rule = ACTIVATIONS[n.activation]
-            env = self.env
-            if rule.couples:  # softmax: the Jacobian's entry dO_j/dz_k
-                self._act[key] = rule.jacobian(env[neuron], env[of], neuron == of)
-            else:
-                self._act[key] = rule.slope_value(env[n.preact], env[neuron])
-        return self._act[key]

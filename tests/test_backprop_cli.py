@@ -127,16 +127,18 @@ def test_notebook_result_renders_markdown_and_math_only_latex():
 
 
 def test_a_saturated_output_gives_a_number_or_one_clean_line_never_a_traceback():
-    # W11 = W12 = 40 puts O31 at 1.0 in floats. With y = 1 the bce loss is 0 and the
-    # sweep's dL/dO31 is -1 (a term weighted by 1 - y = 0 is 0); with y = 0 the loss is
-    # infinite. An input too large for a float is refused.
+    # W11 = W12 = 40 puts O31 at 1.0 in floats. With y = 1 the bce loss is 0 and
+    # dL/dO31 is -1 (a term weighted by 1 - y = 0 is 0), in the sweep and in dL/dW1 alike
+    # (one local partial for both); O31's slope O31(1 - O31) is 0, so dL/dW1 is 0. With
+    # y = 0 the loss is infinite. An input too large for a float is refused.
     code, out, _ = run(
         "backprop", "--net", "two_hidden", "--at", "W11=40,W12=40", "--format", "json"
     )
     assert code == 0 and json.loads(out)["sweep"][0]["value"] == -1.0
+    code, out, _ = run("dL/dW1", "--net", "two_hidden", "--at", "W11=40,W12=40", "--format", "json")
+    assert code == 0 and json.loads(out)["value"] == 0.0
     for args in [
         ["backprop", "--net", "two_hidden", "--at", "W11=40,W12=40,y=0"],
-        ["dL/dW1", "--net", "two_hidden", "--at", "W11=40,W12=40"],
         ["dL/dW1", "--net", "two_hidden", "--at", "x1=1e999"],
     ]:
         code, out, err = run(*args)

@@ -42,7 +42,6 @@ LANGUAGE_BRANCHES = {
 # A private name imported from another module: "file:name": 1.
 PRIVATE_IMPORTS = {
     "derive/check/answer.py:_PRIMED": 1,
-    "derive/layers.py:_Slopes": 1,
 }
 
 # A module on an import cycle (TYPE_CHECKING and function-level imports included):

@@ -53,7 +53,7 @@ from derive.errors import DeriveError
 from derive.expand import Local, Product, Sum
 from derive.formula.tree import Answer, Deriv, Name, Node, derivs, format_node, walk
 from derive.graph import Network
-from derive.paths import between, iter_paths
+from derive.paths import between, iter_paths, sweep
 from derive.printing.formulas import formula_text
 from derive.printing.terms import UnicodePrinter
 from derive.printing.words import why_zero
@@ -386,12 +386,11 @@ class Grader:
         nodes = between(self.graph, of, wrt)
         if not nodes:
             return 0
-        inside = set(nodes)
-        ways = {wrt: 1}
-        for node in nodes[1:]:
-            below = (p for p in self.graph.predecessors(node) if p in inside)
-            ways[node] = sum(ways[p] * self._edge_sampled((node, p), edge) for p in below) % PRIME
-        return ways[of]
+
+        def combine(node: str, below: list[tuple[str, int]]) -> int:
+            return sum(w * self._edge_sampled((node, p), edge) for p, w in below) % PRIME
+
+        return sweep(self.graph, {wrt: 1}, combine, order=nodes)[of]
 
     def _restated(self, of: str, wrt: str) -> Reason:
         """Return the reason for ``dL/dW1 = dL/dW1``: a restatement is no expansion."""
