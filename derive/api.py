@@ -205,7 +205,9 @@ class Backprop:
         from derive.printing.backprop import report as print_sweep
 
         if self.shown.batch is not None:
-            return _batch_report(self.shown, fmt)
+            from derive.printing.batch import batch_report
+
+            return batch_report(self.shown, self.shown.batch, fmt, flavor)
 
         return print_sweep(self.shown, fmt, flavor)
 
@@ -232,8 +234,6 @@ class Backprop:
         return self.report("text")
 
     def _repr_markdown_(self) -> str:
-        if self.shown.batch is not None:  # a batch's report is a table of numbers: text
-            return "```\n" + self.report("text") + "```\n"
         return self.report("markdown", flavor="portable")
 
     def _repr_html_(self) -> str:
@@ -311,19 +311,3 @@ def backprop(
 
             shown.layer_values = layer_values(form, point)
     return Backprop(shown)
-
-
-def _batch_report(shown: Any, fmt: str) -> str:
-    """Return a batch's sweep in text or JSON (Markdown and LaTeX show one example: --example)."""
-    import json
-
-    from derive.printing.batch import batch_json, batch_text
-
-    if fmt == "text":
-        return batch_text(shown, shown.batch)
-    if fmt == "json":
-        return json.dumps(batch_json(shown, shown.batch), ensure_ascii=False) + "\n"
-    raise DeriveError(
-        f"a batch's sweep is printed as text or json, not {fmt}",
-        hint="give --example K for one example's sweep in Markdown or LaTeX",
-    )

@@ -243,7 +243,7 @@ def expand(
     of, wrt = parse_derivative(derivative)
     net = load_network(net_source)
     if net.examples and of == net.cost:  # the cost of a batch: the mean of the loss's
-        _cost(net, wrt, fmt, detail, at_, lr, max_paths)
+        _cost(net, wrt, fmt, detail, at_, lr, max_paths, md_flavor)
         return
     limit = _max_paths(max_paths)
     streamed = limit is None and fmt in ("text", "json")
@@ -287,21 +287,27 @@ def _check_example(net: Any) -> str:
 
 
 def _cost(
-    net: Any, wrt: str, fmt: str, detail: bool, at_: str | None, lr: float | None, max_paths: str
+    net: Any,
+    wrt: str,
+    fmt: str,
+    detail: bool,
+    at_: str | None,
+    lr: float | None,
+    max_paths: str,
+    flavor: str,
 ) -> None:
+    """Print d(cost)/d(wrt) on a batch: each example's derivative of the loss, and their mean."""
     from derive.batch import cost_numbers
     from derive.evaluate import read_at
     from derive.expand import derive
     from derive.printing.batch import cost_report
 
-    if fmt not in ("text", "json"):
-        raise DeriveError(f"the cost of a batch is printed as text or json, not {fmt}")
     d = derive(net, net.output, wrt, detail=detail, max_paths=_max_paths(max_paths))
     numbers = None
     if at_ is not None or lr is not None:
         point, _ = read_at(at_, net)
         numbers = cost_numbers(d, point, lr=lr)
-    click.echo(cost_report(d, fmt, numbers), nl=False)
+    click.echo(cost_report(d, fmt, numbers, flavor), nl=False)
 
 
 def _max_paths(text: str) -> int | None:

@@ -5,6 +5,7 @@ browser draws their Mermaid in test_diagrams.py, in the one browser run of the s
 """
 
 import pytest
+from clirun import run
 from conftest import graph_networks
 from renderers import markdown_math_errors
 
@@ -43,15 +44,40 @@ def graph_note_documents(out) -> dict[str, str]:
     return {name: (out / f"{name}.md").read_text(encoding="utf-8") for name in GRAPHS}
 
 
+# What a batch's commands print as documents: the sweep with each example's and the mean
+# (derive backprop) and one derivative of the cost (derive dC/dW1), with a step of --lr.
+BATCH = [
+    ["backprop", "--net", "xor", "--at", "W1=0.3", "--lr", "0.5"],
+    ["dC/dW1", "--net", "xor", "--at", "W1=0.3", "--lr", "0.5"],
+]
+
+
+def batch_documents(fmt: str, flavor: str = "github") -> str:
+    flags = ["--format", fmt] + (["--md-flavor", flavor] if fmt == "markdown" else [])
+    outs = [run(".", *args, *flags) for args in BATCH]
+    assert [o.returncode for o in outs] == [0, 0], [o.stderr for o in outs]
+    return "\n\n".join(o.stdout for o in outs)
+
+
 def test_every_graph_note_renders_in_katex(notes, katex):
-    docs = {name: (notes / f"{name}.md").read_text(encoding="utf-8") for name in GRAPHS}
-    assert "-2.000 / -4.000" in docs["circuit"]  # the gate view's edge x -> q
-    assert "| mean | 0.6960 |" in docs["xor"]  # the batch's worked mean
-    for name, md in docs.items():
-        assert markdown_math_errors(md, "github") == [], name
+    docs = {(name, "github"): (notes / f"{name}.md").read_text(encoding="utf-8") for name in GRAPHS}
+    assert "-2.000 / -4.000" in docs["circuit", "github"]  # the gate view's edge x -> q
+    assert "| mean | 0.6960 |" in docs["xor", "github"]  # the batch's worked mean
+    for flavor in ("github", "portable"):  # one KaTeX run reads them all
+        docs["batch", flavor] = batch_documents("markdown", flavor)
+    for (name, flavor), md in docs.items():
+        assert markdown_math_errors(md, flavor) == [], name
 
 
 def test_every_graph_note_compiles_with_pdflatex(notes, pdflatex, tmp_path):
     for name in GRAPHS:
         pdf = pdflatex(notes / f"{name}.tex", tmp_path)
         assert pdf.exists(), name
+    # A batch's LaTeX fragments, in one document (one more run: the fragments are not notes).
+    tex = tmp_path / "batch.tex"
+    tex.write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        + batch_documents("latex")
+        + "\n\\end{document}\n"
+    )
+    assert pdflatex(tex, tmp_path / "batch").stat().st_size > 0
