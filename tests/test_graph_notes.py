@@ -1,8 +1,12 @@
 """A computational graph's notes: written by derive notes, rendered by KaTeX, pdflatex and a browser.
 
-One run of each renderer covers every bundled graph (the renderers dominate the cost); the
-browser draws their Mermaid in test_diagrams.py, in the one browser run of the suite.
+One run of each renderer covers every bundled graph (the renderers dominate the cost): KaTeX
+here; pdflatex in tests/test_notes.py, which compiles every note of output/'s course, where
+every bundled graph is (checked here); the browser draws their Mermaid in test_diagrams.py,
+in the one browser run of the suite.
 """
+
+from pathlib import Path
 
 import pytest
 from clirun import run
@@ -12,6 +16,7 @@ from renderers import markdown_math_errors
 from derive.graph import load_network
 from derive.notes import write_course
 from derive.notes.gates import gate_values
+from derive.notes.write import read_course
 from derive.sweep import values
 
 GRAPHS = graph_networks()
@@ -21,7 +26,7 @@ GRAPHS = graph_networks()
 def notes(tmp_path_factory):
     out = tmp_path_factory.mktemp("graph-notes")
     for name in GRAPHS:
-        write_course([name], out, fmt="both")
+        write_course([name], out, fmt="markdown")
     return out
 
 
@@ -35,6 +40,11 @@ def test_the_gate_view_puts_each_value_above_its_edge_and_its_gradient_below():
         ("z", "f"): (-4.0, 3.0),
         ("q", "f"): (3.0, -4.0),
     }
+    # Its sigmoid neuron: an input's gradient too (the notes' dx = [0.393, -0.590]).
+    neuron = load_network("neuron_cs231n")
+    edges = gate_values(neuron, values(neuron, dict(neuron.values)))
+    dx = {e["src"]: round(e["grad"], 3) for e in edges if e["src"] in ("x0", "x1")}
+    assert dx == {"x0": 0.393, "x1": -0.590}
 
 
 def graph_note_documents(out) -> dict[str, str]:
@@ -69,11 +79,37 @@ def test_every_graph_note_renders_in_katex(notes, katex):
         assert markdown_math_errors(md, flavor) == [], name
 
 
-def test_every_graph_note_compiles_with_pdflatex(notes, pdflatex, tmp_path):
-    for name in GRAPHS:
-        pdf = pdflatex(notes / f"{name}.tex", tmp_path)
-        assert pdf.exists(), name
-    # A batch's LaTeX fragments, in one document (one more run: the fragments are not notes).
+def test_every_bundled_graph_is_in_the_course_of_output_whose_notes_compile():
+    course = Path(__file__).resolve().parent.parent / "output" / "course.yaml"
+    assert set(GRAPHS) <= set(read_course([str(course)]))
+
+
+def test_a_course_mixes_layered_networks_and_graphs(tmp_path):
+    out = run(tmp_path, "notes", "--net", "circuit", "--net", "simple", "--out", "c")
+    assert out.returncode == 0, out.stderr
+    index = (tmp_path / "c" / "index.md").read_text(encoding="utf-8")
+    assert index.index("(circuit.md)") < index.index("(simple.md)")  # fewest parameters first
+    circuit = (tmp_path / "c" / "circuit.md").read_text(encoding="utf-8")
+    assert "(index.md)" in circuit and "Next: [" in circuit and circuit.endswith("(simple.md).\n")
+    only = run(
+        tmp_path, "notes", "--net", "circuit", "--net", "rnn3", "--out", "g", "--format", "latex"
+    )
+    assert only.returncode == 0, only.stderr
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
+        "circuit.tex",
+        "index.tex",
+        "rnn3.tex",
+    ]
+    html = run(
+        tmp_path, "notes", "--net", "circuit", "--net", "simple", "--out", "h", "--format", "all"
+    )
+    assert html.returncode == 0 and "circuit is a computational graph" in html.stderr
+    assert (
+        not (tmp_path / "h" / "circuit.html").exists() and (tmp_path / "h" / "simple.html").exists()
+    )
+
+
+def test_a_batchs_latex_fragments_compile_with_pdflatex(pdflatex, tmp_path):
     tex = tmp_path / "batch.tex"
     tex.write_text(
         "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"

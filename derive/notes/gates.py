@@ -12,11 +12,13 @@ so a graph's note says what the commands say.
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from derive.evaluate import at
 from derive.expand import derive
 from derive.graph import Network
+from derive.notes.content import Link
 from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, report
 from derive.printing.backprop import Shown, document
 from derive.printing.languages import MERMAID
@@ -26,6 +28,10 @@ from derive.sweep import Values, backward, values
 # A note works in full the derivative of the output by the first reported name with at most
 # this many paths (else the first one).
 WORKED_PATHS = 12
+# The gate view gives the gradient of at most this many inputs (each is one derivative).
+INPUT_GRADIENTS = 12
+# The gate view's width in cm, at most (the notes' text is 17 cm wide).
+WIDTH = 15.5
 
 
 def gate_values(net: Network, v: Values) -> list[dict[str, Any]]:
@@ -39,6 +45,13 @@ def gate_values(net: Network, v: Values) -> list[dict[str, Any]]:
     """
     g = net.graph()
     grads = {**v.delta, **v.gradients}
+    # An input is no parameter, so the sweep gives no gradient for it; CS231n's figures do
+    # (dx of its neuron): d(output)/d(input) from its own derivative, for a few inputs.
+    missing = [n for n in net.inputs if n in g and n not in grads and g.succ[n]]
+    if len(missing) <= INPUT_GRADIENTS and net.output in v.forward:
+        for n in missing:
+            d = derive(net, v.sweep.of, n)
+            grads[n] = at(d, v.point).value if not d.is_zero else 0.0
     out = []
     for src, dst in g.edges:
         if src in v.forward:
@@ -57,11 +70,30 @@ def _layout(net: Network) -> dict[str, tuple[float, float]]:
         if not g.pred[n] and g.succ[n]:  # a leaf stands just before the first node using it
             column = min(g.nodes[u]["layer"] for u in g.succ[n]) - 1
         columns.setdefault(column, []).append(n)
+    # Columns 2.6 cm apart, closer when there are many: the picture stays within the page.
+    # Rows 2 cm apart (1.5 in a tall column), so that two edges' labels into one node stay apart.
+    step = min(2.6, WIDTH / max(1, len(columns) - 1))
+    rise = 2.0 if max(len(names) for names in columns.values()) <= 5 else 1.5
     place = {}
     for x, (_, names) in enumerate(sorted(columns.items())):
         for i, n in enumerate(names):
-            place[n] = (2.6 * x, -1.5 * i + 0.75 * (len(names) - 1))
+            place[n] = (step * x, rise * (-i + (len(names) - 1) / 2))
     return place
+
+
+def _labelled(net: Network, edges: list[dict[str, Any]], place: dict) -> list[dict[str, Any]]:
+    """Return the edges that carry a source's value and gradient: one per source.
+
+    Every edge out of a node carries the same two numbers (its value, and d(output)/d(node)),
+    so they are written once, on the edge to its nearest successor; a leaf's sit near the
+    leaf, where the edges fanning into one node are still apart.
+    """
+    first: dict[str, dict[str, Any]] = {}
+    for e in edges:
+        best = first.get(e["src"])
+        if best is None or place[e["dst"]][0] < place[best["dst"]][0]:
+            first[e["src"]] = e
+    return list(first.values())
 
 
 def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
@@ -81,17 +113,20 @@ def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
         }  # fmt: skip
         for n, (x, y) in place.items()
     ]
+    g = net.graph()
+    gates = gate_values(net, v)
+    shown = {id(e) for e in _labelled(net, gates, place)}
     edges = [
         {
             "a": ids[e["src"]],
             "b": ids[e["dst"]],
             "kind": "weight",
             "on": False,
-            "tex": num(e["value"]),
-            "below": num(e["grad"]) if e["grad"] is not None else "",
-            "pos": 0.5,
+            "tex": num(e["value"]) if id(e) in shown else "",
+            "below": num(e["grad"]) if e["grad"] is not None and id(e) in shown else "",
+            "pos": 0.3 if not g.pred[e["src"]] else 0.5,
         }  # fmt: skip
-        for e in gate_values(net, v)
+        for e in gates
     ]
     return {"nodes": nodes, "edges": edges}
 
@@ -209,11 +244,82 @@ def _formula(net: Network, node: str) -> Any:
 
 
 def render_gate_note(
-    net: Network, point: dict[str, float], fmt: str, flavor: str = "github"
+    net: Network,
+    point: dict[str, float],
+    fmt: str,
+    flavor: str = "github",
+    links: dict[str, Link | None] | None = None,
 ) -> str:
-    """Return a graph's note as a Markdown (``flavor``) or LaTeX document."""
+    """Return a graph's note as a Markdown (``flavor``) or LaTeX document.
+
+    ``links``: in a course, ``course`` (the introduction) and ``next`` (the next note).
+    """
+    import re
+
     from derive.printing.document import shipped_environment
 
     name = "graph.md.j2" if fmt == "markdown" else "graph.tex.j2"
     template = shipped_environment(fmt, flavor).get_template(name)
-    return template.render(**gate_note(net, point, fmt, flavor))
+    links = {"course": None, "next": None, **(links or {})}
+    text = template.render(**gate_note(net, point, fmt, flavor), **links)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+# -- a graph's note in a course ------------------------------------------------------------
+
+
+@dataclass
+class GraphNote:
+    """A graph's place in a course: what the index lists, and its links (as a Note has them)."""
+
+    net: Network
+    name: str
+    title: list[tuple[str, str]]
+    title_plain: str
+    description: list[tuple[str, str]]
+    intro: Any = None
+    course: Link | None = None
+    next: Link | None = None
+
+
+def graph_note(net: Network) -> GraphNote:
+    """Return a graph's entry in a course (its title and description are user text)."""
+    text = " ".join(net.description.split())
+    return GraphNote(
+        net, net.name, [("text", net.title)], net.title, [("text", text)] if text else []
+    )
+
+
+def graph_intro(net: Network) -> Any:
+    """Return the course introduction in a graph's letters: its output is what is minimised."""
+    from types import SimpleNamespace
+
+    from derive.notes.build import intro
+
+    return intro(SimpleNamespace(loss=net.output, latex_names=net.latex_names))
+
+
+def graph_files(
+    note: GraphNote,
+    point: dict[str, float],
+    fmt: str,
+    flavor: str = "github",
+    pdf: bool = False,
+    warn: Any = None,
+) -> list[tuple[str, str | bytes]]:
+    """Return a graph's note files: ``NAME.md`` (``fmt`` markdown or both), ``NAME.tex``, its PDF."""
+    from derive.notes.write import compile_pdf
+
+    net = note.net
+    links = {"course": note.course, "next": note.next}
+    files: list[tuple[str, str | bytes]] = []
+    if fmt in ("markdown", "both"):
+        files.append((f"{net.name}.md", render_gate_note(net, point, "markdown", flavor, links)))
+    if fmt in ("latex", "both") or pdf:
+        tex = render_gate_note(net, point, "latex", links=links)
+        if fmt in ("latex", "both"):
+            files.append((f"{net.name}.tex", tex))
+        data = compile_pdf(tex, f"{net.name}.pdf", warn) if pdf else None
+        if data is not None:
+            files.append((f"{net.name}.pdf", data))
+    return files

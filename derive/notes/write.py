@@ -22,6 +22,7 @@ from derive.netfile import course_networks
 from derive.notes.build import build_note
 from derive.notes.code import INLINE_VALUES, point_json
 from derive.notes.content import Link, Note
+from derive.notes.counts import scaling
 from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this module's users)
     SAFE_NAME,
     notes_folder,
@@ -30,6 +31,7 @@ from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this m
     write_all,
     write_atomic,
 )
+from derive.notes.gates import GraphNote, graph_files, graph_intro, graph_note
 from derive.printing.document import (
     environment,
     markdown_text,
@@ -204,7 +206,7 @@ def render_index(
         notes=notes,
         links=list(zip(notes, links, strict=True)),
         intro=intro or notes[0].intro,
-        scaling=notes[0].sweep.scaling,
+        scaling=scaling(),
         lang=lang,
         flavor=flavor,
         layout=f"notes_layout_{lang}.j2",
@@ -298,16 +300,19 @@ def _check_course(nets: list[Network], wrt: list[str]) -> None:
             hint="give it another name with 'name:' in its file",
         )
     if wrt and len(nets) > 1:
-        unknown = [w for w in wrt if not any(w in n.parameters for n in nets)]
+        unknown = [w for w in wrt if not any(w in n.parameters for n in nets if not is_graph(n))]
         if unknown:
             raise DeriveError(f"{unknown[0]} is a weight or bias of none of the networks")
 
 
-def _build_notes(nets, wrt, at, lr, progress, warn) -> list[Note]:
-    notes: list[Note] = []
+def _build_notes(nets, wrt, at, lr, progress, warn) -> list[Note | GraphNote]:
+    notes: list[Note | GraphNote] = []
     for net in nets:
         if progress:
             progress(net.name)
+        if is_graph(net):  # a computational graph's note: the gate view first (notes.gates)
+            notes.append(graph_note(net))
+            continue
         mine = [w for w in wrt if w in net.parameters] if len(nets) > 1 else wrt
         if wrt and not mine:
             raise DeriveError(
@@ -395,32 +400,43 @@ def write_course(
         [load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1
     )
     out = notes_folder(out_dir)
-    graphs = [n for n in nets if n.is_graph or n.examples]
-    if graphs and len(nets) > 1:  # before anything is written: no half-written course
-        raise DeriveError(
-            f"{graphs[0].name} is a computational graph (formula nodes or examples): its notes "
-            "are written one network at a time, not in a course",
-            file=graphs[0].file,
-            hint=f"derive notes --net {graphs[0].name} --out DIR",
-        )
-    if graphs:
-        return _write_graph(graphs[0], out, fmt, flavor, at, pdf, warn)
+    if len(nets) == 1 and is_graph(nets[0]):
+        return _write_graph(nets[0], out, fmt, flavor, at, pdf, warn)
     _check_course(nets, wrt)
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
     notes = _build_notes(nets, wrt, at, lr, progress, warn) if langs or pdf else []
-    intro = notes[0].intro if notes else None
+    intro = next((n.intro for n in notes if n.intro is not None), None)
+    if intro is None and notes:  # a course of graphs only
+        intro = graph_intro(notes[0].net)
     if len(notes) > 1:
         notes = link_course(notes, langs)
     files: list[tuple[str, str | bytes]] = []
     for note, net in zip(notes, nets if notes else [], strict=True):  # none for HTML alone
+        if isinstance(note, GraphNote):
+            files += graph_files(
+                note, graph_point(net, at), _graph_format(langs), flavor, pdf, warn
+            )
+            continue
         files += _note_files(note, net, langs, flavor, templates, pdf, at, warn)
     if len(notes) > 1:
         files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
     if fmt in ("html", "all"):
-        files += html_files(nets, langs, templates, at)
+        files += _page_files(nets, langs, templates, at, warn)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
+
+
+def _page_files(nets: list[Network], langs, templates, at, warn) -> list[tuple[str, str]]:
+    """Return the HTML pages of a course's layered networks; a graph has none (it is said)."""
+    # The page draws layered networks (notes.page); a graph's notes are Markdown and LaTeX.
+    for net in nets:
+        if is_graph(net) and warn:
+            warn(
+                f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page"
+            )
+    layered = [n for n in nets if not is_graph(n)]
+    return html_files(layered, langs, templates, at) if layered else []
 
 
 def _write_graph(
@@ -433,9 +449,6 @@ def _write_graph(
     warn: Callable[[str], None] | None,
 ) -> list[Path]:
     """Write a computational graph's note (the gate view first): Markdown, LaTeX, the PDF."""
-    from derive.notes.build import example_point
-    from derive.notes.gates import render_gate_note
-
     # The page's forward pass and controls are for layered networks; a graph's note is its
     # gate view in Markdown and LaTeX (its diagram shows in Jupyter).
     if fmt == "html":
@@ -450,21 +463,27 @@ def _write_graph(
             warn(
                 f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page"
             )
-    point = example_point(net, at)[0]
-    files: list[tuple[str, str | bytes]] = []
-    if fmt in ("markdown", "both"):
-        files.append((f"{net.name}.md", render_gate_note(net, point, "markdown", flavor)))
-    if fmt in ("latex", "both") or pdf:
-        tex = render_gate_note(net, point, "latex")
-        if fmt in ("latex", "both"):
-            files.append((f"{net.name}.tex", tex))
-        data = compile_pdf(tex, f"{net.name}.pdf", warn) if pdf else None
-        if data is not None:
-            files.append((f"{net.name}.pdf", data))
+    files = graph_files(graph_note(net), graph_point(net, at), fmt, flavor, pdf, warn)
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
     write_all(paths)
     return [path for path, _ in paths]
+
+
+def is_graph(net: Network) -> bool:
+    """Return whether a network's note is a graph's (formula nodes or examples: notes.gates)."""
+    return bool(net.is_graph or net.examples)
+
+
+def graph_point(net: Network, at: str | None) -> dict[str, float]:
+    """Return a graph note's example point (``--at``, else the file's values)."""
+    from derive.notes.build import example_point
+
+    return example_point(net, at)[0]
+
+
+def _graph_format(langs: list[str]) -> str:
+    return "both" if len(langs) == 2 else langs[0] if langs else ""
 
 
 def _say_random_point(net: Network, source: str, warn: Callable[[str], None]) -> None:
