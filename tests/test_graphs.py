@@ -266,16 +266,22 @@ def test_a_bad_graph_is_one_line_and_exit_2(tmp_path, text, message):
     result = run(tmp_path, "show", "--net", "g.yaml")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    notes = run(tmp_path, "notes", "--net", "g.yaml", "--out", "notes")  # nothing written
+    assert (notes.returncode, notes.stderr) == (2, result.stderr) and not (
+        tmp_path / "notes"
+    ).exists()
 
 
 def test_an_exponent_that_overflows_at_the_point_is_one_line(tmp_path):
     write(tmp_path, "inputs: [x]\nnodes:\n  q: x**60\n")
-    result = run(tmp_path, "backprop", "--net", "g.yaml", "--at", "x=1e10")
-    assert result.returncode == 2
-    assert result.stderr == (
+    expected = (
         "derive: g.yaml:3:6: q = x**60 has no value at this point: its value overflows "
         "(too large for a float) (x = 1e+10); give other values with --at, or change the formula\n"
     )
+    for args in (["backprop"], ["dq/dx"], ["notes", "--out", "notes"]):
+        result = run(tmp_path, *args, "--net", "g.yaml", "--at", "x=1e10")
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", expected), args
+    assert not (tmp_path / "notes").exists()
 
 
 # -- random formula graphs against central differences ---------------------------------------
@@ -289,7 +295,7 @@ OPS = ["{a} + {b}", "{a} * {b}", "{a} - {b}", "{a} / (1 + {b}**2)", "tanh({a})",
     st.lists(
         st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 99), st.integers(0, 99)),
         min_size=1,
-        max_size=8,
+        max_size=16,  # deep chains: each node may use any node before it
     ),
     st.integers(0, 10**6),
 )
@@ -299,7 +305,8 @@ def test_random_formula_graphs_match_central_differences(steps, seed):
     for k, (op, i, j) in enumerate(steps):
         node = f"n{k}"
         lines.append(
-            f"  {node}: {OPS[op].format(a=names[i % len(names)], b=names[j % len(names)])}"
+            # a: the latest node by default (a deep chain), b: any name (shared operands)
+            f"  {node}: {OPS[op].format(a=names[-1 - i % len(names)], b=names[j % len(names)])}"
         )
         names.append(node)
     text = "inputs: [x, y]\nparams: [w]\nnodes:\n" + "\n".join(lines) + f"\noutput: {names[-1]}\n"
