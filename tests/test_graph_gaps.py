@@ -1,6 +1,8 @@
 """Computational graphs, the gaps after issue 17's first landing: a function's own terms,
-grading a batch's cost, a batch's report in Markdown and LaTeX, graph notes in a course."""
+grading a batch's cost, an L2 penalty in every command, JSON and Python on graphs.
+(A batch's Markdown and LaTeX: test_graph_batch.py; graph notes in a course: test_graph_notes.py.)"""
 
+import json
 import math
 
 import pytest
@@ -73,3 +75,61 @@ def test_check_grades_a_batch_cost_as_the_mean_of_the_examples_losses(tmp_path):
     verdicts = [line["verdict"] for line in __import__("json").loads(out.stdout)["results"]]
     assert verdicts == ["match", "mismatch", "match", "match", "mismatch"], out.stdout
     assert out.returncode == 1
+
+
+MIXED = """\
+layers:
+  - inputs: [x1, x2]
+  - neurons: [h1]
+    activation: tanh
+  - neurons: [o]
+loss: {kind: bce}
+nodes:
+  s: x1 * x2
+  C: L + 0.01*(W1**2 + W2**2 + W4**2)
+edges:
+  x1 -> h1: W1
+  s -> h1: W2
+  h1 -> o: W4
+output: C
+values: {x1: 0.5, x2: -0.3, W1: 0.2, W2: -0.4, W4: 0.7, y: 1}
+"""
+
+
+def test_an_l2_penalty_works_in_every_command(tmp_path):
+    (tmp_path / "m.yaml").write_text(MIXED)
+    shown = run(tmp_path, "show", "--net", "m.yaml").stdout
+    assert "C  =  L + 0.01*(W1**2 + W2**2 + W4**2)" in shown and "Output: C" in shown
+    right = run(tmp_path, "check", "dC/dW4 = dC/dW4 + dC/dL*dL/do*do/dW4", "--net", "m.yaml")
+    assert right.returncode == 0, right.stdout
+    wrong = run(tmp_path, "check", "dC/dW4 = dC/dL*dL/do*do/dW4", "--net", "m.yaml")
+    assert wrong.returncode == 1 and "missing path C ← W4" in wrong.stdout  # the penalty's
+    out = json.loads(
+        run(tmp_path, "backprop", "--net", "m.yaml", "--at", "", "--format", "json").stdout
+    )
+    # dC/dW4 = dL/dW4 + 0.02*W4: the loss's part from a plain formula written here.
+    h1 = math.tanh(0.2 * 0.5 - 0.4 * 0.5 * -0.3)
+    o = 1 / (1 + math.exp(-0.7 * h1))
+    grads = {g["param"]: g["value"] for g in out["gradients"]}
+    assert grads["W4"] == pytest.approx((o - 1) * h1 + 0.02 * 0.7, rel=1e-12)
+    assert out["of"] == "C" and out["forward"]["C"] == pytest.approx(
+        -math.log(o) + 0.01 * (0.2**2 + 0.4**2 + 0.7**2), rel=1e-12
+    )
+    notes = run(tmp_path, "notes", "--net", "m.yaml", "--out", "n")
+    assert notes.returncode == 0 and (tmp_path / "n" / "m.md").exists(), notes.stderr
+
+
+def test_json_and_python_on_graphs_keep_the_keys_of_spec_sections_3_and_5():
+    d = derive.differentiate("circuit", "df/dx", at_point={})
+    keys = {"network", "of", "wrt", "path_count", "paths", "paths_truncated", "expansion"}
+    assert keys | {"factored", "local", "concrete", "value", "forward"} <= set(d.to_json())
+    assert d.to_json()["paths"] == [["f", "q", "x"]] and d.value == -4.0
+    b = derive.backprop("rnn3", at={})
+    assert {"network", "of", "detail", "sweep", "gradients", "multiplications", "forward"} <= set(
+        b.to_json()
+    )
+    batch = derive.backprop("xor", at={}).to_json()
+    assert [len(e["gradients"]) for e in batch["examples"]] == [9] * 4
+    for shown in (derive.load("circuit"), d, b, derive.backprop("xor", at={})):
+        assert "<svg" in shown._repr_html_()
+        assert shown._repr_markdown_() if hasattr(shown, "_repr_markdown_") else True
