@@ -24,7 +24,6 @@ NAME_COMPARED: dict[str, int] = {}
 # An output-language branch (fmt == "markdown", flavor != "github", lang in (...)) outside
 # printing/ and the CLI's dispatch: "file:function": branches.
 LANGUAGE_BRANCHES = {
-    "derive/api.py:_batch_report": 2,
     "derive/check/gradebook.py:grades_a_class": 1,
     "derive/check/report.py:format_file_report": 1,
     "derive/check/report.py:format_gradebook": 3,
@@ -33,7 +32,7 @@ LANGUAGE_BRANCHES = {
     "derive/notes/gates.py:render_gate_note": 1,
     "derive/notes/write.py:_filters": 1,
     "derive/notes/write.py:_filters.fix": 1,
-    "derive/notes/write.py:_write_graph": 5,
+    "derive/notes/write.py:_write_graph": 3,
     "derive/notes/write.py:render_index": 2,
     "derive/notes/write.py:render_note": 2,
     "derive/notes/write.py:write_course": 3,

@@ -299,27 +299,9 @@ def graph_intro(net: Network) -> Any:
     return intro(SimpleNamespace(loss=net.output, latex_names=net.latex_names))
 
 
-def graph_files(
-    note: GraphNote,
-    point: dict[str, float],
-    fmt: str,
-    flavor: str = "github",
-    pdf: bool = False,
-    warn: Any = None,
-) -> list[tuple[str, str | bytes]]:
-    """Return a graph's note files: ``NAME.md`` (``fmt`` markdown or both), ``NAME.tex``, its PDF."""
-    from derive.notes.write import compile_pdf
-
-    net = note.net
+def graph_documents(
+    note: GraphNote, point: dict[str, float], langs: list[str], flavor: str = "github"
+) -> dict[str, str]:
+    """Return a graph's note in each of ``langs`` (``markdown`` in ``flavor``, ``latex``)."""
     links = {"course": note.course, "next": note.next}
-    files: list[tuple[str, str | bytes]] = []
-    if fmt in ("markdown", "both"):
-        files.append((f"{net.name}.md", render_gate_note(net, point, "markdown", flavor, links)))
-    if fmt in ("latex", "both") or pdf:
-        tex = render_gate_note(net, point, "latex", links=links)
-        if fmt in ("latex", "both"):
-            files.append((f"{net.name}.tex", tex))
-        data = compile_pdf(tex, f"{net.name}.pdf", warn) if pdf else None
-        if data is not None:
-            files.append((f"{net.name}.pdf", data))
-    return files
+    return {lang: render_gate_note(note.net, point, lang, flavor, links) for lang in langs}

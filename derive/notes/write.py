@@ -31,7 +31,7 @@ from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this m
     write_all,
     write_atomic,
 )
-from derive.notes.gates import GraphNote, graph_files, graph_intro, graph_note
+from derive.notes.gates import GraphNote, graph_documents, graph_intro, graph_note
 from derive.printing.document import (
     environment,
     markdown_text,
@@ -413,9 +413,7 @@ def write_course(
     files: list[tuple[str, str | bytes]] = []
     for note, net in zip(notes, nets if notes else [], strict=True):  # none for HTML alone
         if isinstance(note, GraphNote):
-            files += graph_files(
-                note, graph_point(net, at), _graph_format(langs), flavor, pdf, warn
-            )
+            files += _graph_files(note, graph_point(net, at), langs, flavor, pdf, warn)
             continue
         files += _note_files(note, net, langs, flavor, templates, pdf, at, warn)
     if len(notes) > 1:
@@ -457,13 +455,10 @@ def _write_graph(
             file=net.file,
             hint=f"write its notes as Markdown or LaTeX: derive notes --net {net.name} --out DIR",
         )
-    if fmt == "all":
-        fmt = "both"
-        if warn:
-            warn(
-                f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page"
-            )
-    files = graph_files(graph_note(net), graph_point(net, at), fmt, flavor, pdf, warn)
+    if fmt == "all" and warn:
+        warn(f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page")
+    langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
+    files = _graph_files(graph_note(net), graph_point(net, at), langs, flavor, pdf, warn)
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
     write_all(paths)
@@ -482,8 +477,18 @@ def graph_point(net: Network, at: str | None) -> dict[str, float]:
     return example_point(net, at)[0]
 
 
-def _graph_format(langs: list[str]) -> str:
-    return "both" if len(langs) == 2 else langs[0] if langs else ""
+def _graph_files(
+    note: GraphNote, point: dict[str, float], langs: list[str], flavor: str, pdf: bool, warn
+) -> list[tuple[str, str | bytes]]:
+    """Return a graph's note files: one per language in ``langs``, and with ``pdf`` its PDF."""
+    docs = graph_documents(note, point, sorted({*langs, *(["latex"] if pdf else [])}), flavor)
+    files: list[tuple[str, str | bytes]] = [
+        (f"{note.name}.{EXTENSIONS[lang]}", docs[lang]) for lang in langs
+    ]
+    data = compile_pdf(docs["latex"], f"{note.name}.pdf", warn) if pdf else None
+    if data is not None:
+        files.append((f"{note.name}.pdf", data))
+    return files
 
 
 def _say_random_point(net: Network, source: str, warn: Callable[[str], None]) -> None:
