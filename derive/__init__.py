@@ -5,6 +5,7 @@ modules above it:
 
 =====================  ==========================================================
 ``errors``             DeriveError: a user's mistake, with file, line, column, hint
+``words``              the one number format, plurals, why a derivative is 0: words for all
 ``rules``              one row per activation and loss: forward, slope, TeX, words
 ``formula/``           formulas as syntax trees: the one parser of files and answers
 ``yamlread``           YAML with line and column on every value; fast point files
@@ -41,7 +42,7 @@ from typing import Any
 __all__ = ["load", "differentiate", "Result", "backprop", "check_answer", "write_notes"]
 # The modules of the layout above, reachable as attributes on first use.
 _MODULES = (
-    "errors rules formula yamlread texnames graphfile netfile graph kinds paths expand evaluate sweep batch"
+    "errors words rules formula yamlread texnames graphfile netfile graph kinds paths expand evaluate sweep batch"
     " layers check printing notes show data api cli"
 ).split()
 

@@ -48,7 +48,7 @@ def digits_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, digits: int | None = None, **kwargs: Any) -> Any:
-        from derive.printing.words import significant
+        from derive.words import significant
 
         with significant(digits):
             return func(*args, **kwargs)

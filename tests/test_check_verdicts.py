@@ -16,7 +16,7 @@ from derive.check.report import format_check_text
 from derive.cli import main
 from derive.formula.tree import Call, walk
 from derive.graph import load_network
-from derive.printing.words import NOTATION
+from derive.words import NOTATION
 
 RELU = """
 name: relu_net

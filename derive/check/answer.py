@@ -18,7 +18,7 @@ from fractions import Fraction
 from derive.check.names import NameTable
 from derive.errors import DeriveError
 from derive.formula.parse import Parser, is_digit
-from derive.formula.tree import _PRIMED, FUNCTIONS, Answer, Binary, Call, Deriv, Name, Node, Number
+from derive.formula.tree import FUNCTIONS, PRIMED, Answer, Binary, Call, Deriv, Name, Node, Number
 
 _SPACING = ("\\quad", "\\qquad", "\\displaystyle", "\\,", "\\;", "\\:", "\\!", "\\ ", "\\\\")
 _TIMES = ("\\cdot", "\\times", "*", "·", "×")
@@ -307,9 +307,9 @@ class _Parser(Parser):
 
     def _call(self, func: str, col: int) -> Call:
         if self._eat_any(_PRIMES):
-            if func not in _PRIMED:
+            if func not in PRIMED:
                 raise self._error(f"{func}' is not supported", "expected sigma' or tanh'")
-            func = _PRIMED[func]
+            func = PRIMED[func]
         self._ws()
         if self._at_end():
             raise self._error(f"{func} needs an argument", "expected '(' after the function")

@@ -40,7 +40,7 @@ from derive.formula.tree import (
 )
 from derive.formula.tree import to_sympy as tree_to_sympy
 from derive.printing.formulas import formula_text
-from derive.printing.words import num
+from derive.words import num
 
 if TYPE_CHECKING:
     from derive.check.grade import Grader

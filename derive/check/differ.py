@@ -21,20 +21,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.check.points import close, factor_value, relus
+from derive.check.points import Sampling, close, factor_value, relus
 from derive.check.results import Reason
 from derive.expand import local_partial, symbol
 from derive.formula.tree import Binary, Call, Name, Neg, Node, evaluate, format_node, size, walk
 from derive.paths import between
-from derive.printing.words import num
 from derive.rules import ACTIVATIONS, number
-
-if TYPE_CHECKING:
-    from derive.check.grade import Grader
+from derive.words import num
 
 MAX_TRIES = 400  # answers rewritten (one name or function changed) and evaluated, at most
 MAX_NODES = 300  # nor is an answer larger than this rewritten
@@ -52,7 +48,7 @@ _SHOWN = {"sigma": "σ", "sigma_prime": "σ'", "tanh": "tanh", "tanh_prime": "ta
 
 
 def value_reason(
-    g: Grader, side: Node, pairs: list[tuple[float, float]], of: str, wrt: str
+    g: Sampling, side: Node, pairs: list[tuple[float, float]], of: str, wrt: str
 ) -> Reason:
     """Return the reason a formula's values (answer, truth at each sample) differ."""
     i, (a, t) = next((i, p) for i, p in enumerate(pairs) if not close(*p))
@@ -83,7 +79,7 @@ def value_reason(
 # -- one name or one function changed ----------------------------------------------------
 
 
-def _swapped(g: Grader, side: Node, pairs, of: str, wrt: str) -> str:
+def _swapped(g: Sampling, side: Node, pairs, of: str, wrt: str) -> str:
     """Return ``x2 is written where x1 belongs`` when that one change makes the answer right."""
     if size(side) > MAX_NODES:
         return ""
@@ -98,7 +94,7 @@ def _swapped(g: Grader, side: Node, pairs, of: str, wrt: str) -> str:
     return ""
 
 
-def _changes(g: Grader, side: Node, of: str, wrt: str) -> Iterator[tuple[dict, dict, str]]:
+def _changes(g: Sampling, side: Node, of: str, wrt: str) -> Iterator[tuple[dict, dict, str]]:
     """Yield (names renamed, functions renamed, words) for each one change worth trying."""
     net = g.net
     written = list(dict.fromkeys(n.name for n in walk(side) if isinstance(n, Name)))
@@ -121,7 +117,7 @@ def _changes(g: Grader, side: Node, of: str, wrt: str) -> Iterator[tuple[dict, d
             yield {}, {func: other}, words
 
 
-def _names_in_truth(g: Grader, of: str, wrt: str) -> list[str]:
+def _names_in_truth(g: Sampling, of: str, wrt: str) -> list[str]:
     """Return the names the derivative's formula uses, in network order."""
     d = g.derived(of, wrt)
     used = {s.name for s in d.concrete.free_symbols}
@@ -145,7 +141,7 @@ def _rewrite(node: Node, names: dict[str, str], funcs: dict[str, str] | None = N
     return node
 
 
-def _agrees(g: Grader, tree: Node, pairs) -> bool:
+def _agrees(g: Sampling, tree: Node, pairs) -> bool:
     for index, ((_, env), (_, t)) in enumerate(zip(g.sampled, pairs, strict=True)):
         got = evaluate(tree, env, lambda a, b, i=index: factor_value(g, a, b, i))
         if not close(got, t):
@@ -156,7 +152,7 @@ def _agrees(g: Grader, tree: Node, pairs) -> bool:
 # -- a factor missing or extra, a slope of the wrong kind ----------------------------------
 
 
-def _candidates(g: Grader, of: str, wrt: str) -> Iterator[tuple[str, list[float], str]]:
+def _candidates(g: Sampling, of: str, wrt: str) -> Iterator[tuple[str, list[float], str]]:
     """Yield (words, value at each sample, why) for factors an answer may miss or add."""
     samples = g.sampled
     for neuron, n in g.net.neurons.items():
@@ -187,7 +183,7 @@ def _slope_parts(activation: str, neuron: str) -> list[tuple[sp.Expr, str]]:
     return ACTIVATIONS[activation].slope_parts(symbol(neuron))
 
 
-def _named_factor(g: Grader, pairs, of: str, wrt: str) -> str:
+def _named_factor(g: Sampling, pairs, of: str, wrt: str) -> str:
     """Return the words for a factor the answer misses, adds, or a slope it swaps ('' if none)."""
     if all(abs(t) < 1e-12 for _, t in pairs):
         return ""
@@ -200,7 +196,7 @@ def _named_factor(g: Grader, pairs, of: str, wrt: str) -> str:
     return _wrong_slope(g, pairs)
 
 
-def _wrong_slope(g: Grader, pairs) -> str:
+def _wrong_slope(g: Sampling, pairs) -> str:
     samples = g.sampled
     for neuron, n in g.net.neurons.items():
         mistaken = ACTIVATIONS[n.activation].mistaken_for
@@ -221,13 +217,13 @@ def _wrong_slope(g: Grader, pairs) -> str:
     return ""
 
 
-def _relu_words(g: Grader, words: str) -> str:
+def _relu_words(g: Sampling, words: str) -> str:
     neuron = words.rstrip(",").rsplit(" ", 1)[-1]
     z = g.net.neurons[neuron].preact
     return f"they differ where {z} < 0: the relu's slope Heaviside({z}) of {neuron} is missing"
 
 
-def _region(g: Grader, pairs) -> str:
+def _region(g: Sampling, pairs) -> str:
     """Return where the two agree and differ, when one relu's sign of z explains it all.
 
     Only when one side is 0 wherever they differ (the relu's gate is the whole

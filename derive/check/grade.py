@@ -56,7 +56,7 @@ from derive.graph import Network
 from derive.paths import between, iter_paths, sweep
 from derive.printing.formulas import formula_text
 from derive.printing.terms import UnicodePrinter
-from derive.printing.words import why_zero
+from derive.words import why_zero, word_for
 
 MAX_LISTED = 8  # reasons of one kind listed before "and N more"
 
@@ -569,12 +569,7 @@ def capped(reasons: list[Reason], one: str, many: str) -> list[Reason]:
         return reasons
     more = len(reasons) - MAX_LISTED
     kind = reasons[MAX_LISTED].kind
-    return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {plural(more, one, many)}")]
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """Return ``one`` for a count of 1, else ``many``."""
-    return one if count == 1 else many
+    return reasons[:MAX_LISTED] + [Reason(kind, f"... and {more} more {word_for(more, one, many)}")]
 
 
 def frac(value: Fraction) -> str:

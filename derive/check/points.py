@@ -10,14 +10,35 @@ from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from derive.evaluate import at, forward, random_point
-from derive.expand import local_partial
+from derive.expand import Derivative, local_partial
+from derive.graph import Network
 from derive.rules import ACTIVATIONS, number, targets
 
 if TYPE_CHECKING:
-    from derive.check.grade import Grader
+    import networkx as nx
+
+
+class Sampling(Protocol):
+    """What the sampling and the differ read of a grader (a check.grade.Grader is one).
+
+    A protocol, so that this module and check.differ need not import the grader that
+    imports them.
+    """
+
+    net: Network
+    graph: nx.DiGraph
+    points: int
+    values: dict[Any, float]
+    sampled: list | None
+
+    def count(self, of: str, wrt: str) -> int: ...
+    def is_edge(self, of: str, wrt: str) -> bool: ...
+    def ambiguous(self, of: str, wrt: str) -> bool: ...
+    def derived(self, of: str, wrt: str) -> Derivative: ...
+
 
 POINTS = 5  # random points for the numeric comparison (more are added to cover every relu)
 REL_TOL = 1e-7
@@ -28,7 +49,7 @@ def close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
 
 
-def sample_point(g: Grader, seed: int) -> dict[str, float]:
+def sample_point(g: Sampling, seed: int) -> dict[str, float]:
     """Return random values for the network's leaves, with targets from their real range.
 
     bce's targets are probabilities in [0, 1] (not only 0 and 1, where ``y**2`` is ``y``);
@@ -45,7 +66,7 @@ def sample_point(g: Grader, seed: int) -> dict[str, float]:
     return point
 
 
-def samples(g: Grader) -> list[tuple[dict[str, float], dict[str, float]]]:
+def samples(g: Sampling) -> list[tuple[dict[str, float], dict[str, float]]]:
     """Return (point, forward values) for each sample, made once per grader.
 
     After ``g.points`` random points, a relu neuron whose z was seen on one side
@@ -77,17 +98,17 @@ def _signs(samples, z: str) -> set[int]:
     return {1 if env[z] > 0 else -1 for _, env in samples if z in env and abs(env[z]) > 1e-9}
 
 
-def _incoming(g: Grader, neuron: str) -> list[str]:
+def _incoming(g: Sampling, neuron: str) -> list[str]:
     n = g.net.neurons[neuron]
     return [w for _, w in n.inputs] + ([n.bias] if n.bias else [])
 
 
-def relus(g: Grader) -> list[str]:
+def relus(g: Sampling) -> list[str]:
     """Return the neurons whose slope jumps at a kink (relu's z = 0): sampled on both sides."""
     return [n for n, m in g.net.neurons.items() if ACTIVATIONS[m.activation].kink is not None]
 
 
-def truth(g: Grader, of: str, wrt: str, index: int) -> float:
+def truth(g: Sampling, of: str, wrt: str, index: int) -> float:
     """Return the whole derivative d(of)/d(wrt) at sample ``index`` (computed once)."""
     key = ("whole", of, wrt, index)
     if key not in g.values:
@@ -95,7 +116,7 @@ def truth(g: Grader, of: str, wrt: str, index: int) -> float:
     return g.values[key]
 
 
-def factor_value(g: Grader, of: str, wrt: str, index: int) -> float:
+def factor_value(g: Sampling, of: str, wrt: str, index: int) -> float:
     """Return a written factor's value at a sample: a local partial over an edge, else whole."""
     if of == wrt:
         return 1.0

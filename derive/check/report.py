@@ -8,9 +8,10 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from derive import words
 from derive.check.gradebook import Gradebook, Score, Submission
 from derive.check.results import BatchResult, CheckResult, Reason
-from derive.printing import words
+from derive.words import word_for
 
 NOTATION = words.NOTATION  # explained once, at the end of a report that uses it
 
@@ -93,19 +94,19 @@ def summary_line(counts: dict[str, int]) -> str:
     """
     n = counts["total"]
     parts = [
-        f"{counts['match']} {plural(counts['match'], 'matches', 'match')}",
-        f"{counts['mismatch']} {plural(counts['mismatch'], 'does', 'do')} not match",
+        f"{counts['match']} {word_for(counts['match'], 'matches', 'match')}",
+        f"{counts['mismatch']} {word_for(counts['mismatch'], 'does', 'do')} not match",
         f"{counts['unreadable']} unreadable",
     ]
     if counts.get("no_answer"):
         parts.append(f"{counts['no_answer']} with no answer")
-    text = f"{n} {plural(n, 'answer', 'answers')}: " + ", ".join(parts)
+    text = f"{n} {word_for(n, 'answer', 'answers')}: " + ", ".join(parts)
     if counts.get("skipped"):
         k = counts["skipped"]
-        text += f"; {k} {plural(k, 'line', 'lines')} of prose mentioning a derivative not graded"
+        text += f"; {k} {word_for(k, 'line', 'lines')} of prose mentioning a derivative not graded"
     if counts.get("warning"):
         k = counts["warning"]
-        text += f"; {k} {plural(k, 'warning', 'warnings')} about the file"
+        text += f"; {k} {word_for(k, 'warning', 'warnings')} about the file"
     return text
 
 
@@ -142,11 +143,6 @@ def format_file_report(batch: BatchResult, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps(batch_to_json(batch), indent=2, ensure_ascii=False) + "\n"
     return format_batch_text(batch) + "\n"
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """Return ``one`` for a count of 1, else ``many``."""
-    return one if count == 1 else many
 
 
 # -- a class's gradebook ----------------------------------------------------------------
@@ -198,10 +194,10 @@ def gradebook_summary(book: Gradebook) -> str:
     total = sum(counts.values())
     mean = sum((s.score for s in book.submissions), Fraction(0)) / n if n else Fraction(0)
     text = (
-        f"{n} {plural(n, 'file', 'files')} ({bad} not read); {total} "
-        f"{plural(total, 'question', 'questions')} scored: {counts['match']} "
-        f"{plural(counts['match'], 'matches', 'match')}, {counts['mismatch']} "
-        f"{plural(counts['mismatch'], 'does', 'do')} not match, {counts['unreadable']} "
+        f"{n} {word_for(n, 'file', 'files')} ({bad} not read); {total} "
+        f"{word_for(total, 'question', 'questions')} scored: {counts['match']} "
+        f"{word_for(counts['match'], 'matches', 'match')}, {counts['mismatch']} "
+        f"{word_for(counts['mismatch'], 'does', 'do')} not match, {counts['unreadable']} "
         f"unreadable, {counts['missing']} missing; mean score "
         f"{_score(mean, book.assignment.max_score)}"
     )

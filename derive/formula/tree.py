@@ -160,7 +160,7 @@ _Z = sp.Dummy("z")
 _FORMULAS: dict[str, sp.Expr] = {"exp": sp.exp(_Z), "log": sp.log(_Z)}
 # Function spellings -> the tree's name; a trailing prime is the slope (sigma' -> sigma_prime).
 FUNCTIONS: dict[str, str] = {"exp": "exp", "log": "log", "ln": "log"}
-_PRIMED: dict[str, str] = {}
+PRIMED: dict[str, str] = {}  # a function -> its slope's name: sigma -> sigma_prime
 _SHOWN: dict[str, str] = {}  # how the tree prints a slope: sigma', and Heaviside for relu's
 _FORMULAS["sqrt"], _FORMULAS["abs"] = sp.sqrt(_Z), sp.Abs(_Z)
 FUNCTIONS.update(sqrt="sqrt", abs="abs")
@@ -170,7 +170,7 @@ for _rule in ACTIVATIONS.values():  # every activation's spellings, from the one
     _name = _rule.spellings[0]  # sigmoid is sigma in a formula
     _FORMULAS[_name] = _rule.forward(_Z)
     _FORMULAS[f"{_name}_prime"] = _rule.slope(_Z, _FORMULAS[_name])
-    _PRIMED[_name] = f"{_name}_prime"
+    PRIMED[_name] = f"{_name}_prime"
     _SHOWN[f"{_name}_prime"] = _rule.slope_spellings[0] if _rule.slope_spellings else f"{_name}'"
     for _spelling in _rule.spellings:
         if "{" not in _spelling:

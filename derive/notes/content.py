@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from derive.graph import Network
-from derive.printing.words import num
+from derive.words import num
 
 # -- numbers: the one format of the notes ------------------------------------------------
 

@@ -22,8 +22,8 @@ from derive.notes.content import Link
 from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, report
 from derive.printing.backprop import Shown, document
 from derive.printing.languages import MERMAID
-from derive.printing.words import num
 from derive.sweep import Values, backward, values
+from derive.words import num
 
 # A note works in full the derivative of the output by the first reported name with at most
 # this many paths (else the first one).

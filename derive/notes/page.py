@@ -32,9 +32,9 @@ from derive.paths import ancestors, descendants
 from derive.printing.document import environment, render_template
 from derive.printing.mathml import FormulaMathML, MathMLPrinter, esc, math
 from derive.printing.terms import sweep_line
-from derive.printing.words import num
 from derive.rules import ACTIVATIONS, LOSSES
 from derive.sweep import backward, values
+from derive.words import num
 
 # A parameter's expansion lists this many paths; the rest are counted.
 TERMS = 12

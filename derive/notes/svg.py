@@ -169,7 +169,7 @@ def draw(
     ``on`` (a derivative's paths, in Jupyter); ``grads`` (name -> dL/dv as text)
     marks those nodes ``swept`` and writes their dL/dv under them.
     """
-    from derive.printing.words import num
+    from derive.words import num
 
     nodes, edges, gaps, capped = layout(net)
     grads = grads or {}

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from derive.graph import Network
 from derive.notes.content import tex_num
 from derive.printing.languages import HTML
-from derive.printing.words import num
 from derive.sweep import Sweep, backward, values
+from derive.words import num
 
 # The steps of gradient descent a note runs.
 STEPS = 8

@@ -11,8 +11,8 @@ The package, a module a job (imports run down this list, never up):
   the notation (∂ a local partial, d a whole derivative; see the module).
 - :mod:`~derive.printing.formulas`: SymPy's printers for concrete formulas,
   with the network's typesetting of names.
-- :mod:`~derive.printing.words`: the one number format (:func:`num`), the
-  notation's one-line explanation, reasons in sentences.
+- :mod:`~derive.words` (a bottom module, read by check and notes too): the one
+  number format (:func:`num`), the notation's one-line explanation, reasons in sentences.
 - :mod:`~derive.printing.text`: the text report, streamable.
 - :mod:`~derive.printing.json`: the JSON of ``--format json``, whole or streamed.
 - :mod:`~derive.printing.mathml`: MathML for the HTML page, from the same terms
@@ -40,7 +40,7 @@ from derive.printing.terms import (
     sweep_line,
 )
 from derive.printing.text import stream_text, text_lines, text_report
-from derive.printing.words import NOTATION, NOTATION_TEX, num, significant, why_zero
+from derive.words import NOTATION, NOTATION_TEX, num, significant, why_zero
 
 __all__ = [
     "AsciiPrinter",

@@ -15,9 +15,9 @@ from derive.graph import COMPUTED_KINDS
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.json import dumps
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, UnicodePrinter
-from derive.printing.words import NOTATION, NOTATION_TEX, notation, num, plural
 from derive.rules import ACTIVATIONS
 from derive.sweep import Gradient, Line, Sweep, Values, row_node
+from derive.words import NOTATION, NOTATION_TEX, notation, num, plural
 
 # Human output lists at most this many lines and gradients; JSON lists every one.
 SHOWN = 40

@@ -16,7 +16,7 @@ from typing import Any
 from derive.batch import Batch
 from derive.printing.backprop import Shown, text_report, to_json
 from derive.printing.terms import LatexPrinter, UnicodePrinter
-from derive.printing.words import num
+from derive.words import num
 
 # Per-example values listed in a gradient's line before "and N more".
 LISTED = 6

@@ -33,8 +33,8 @@ from derive.printing.languages import (  # latex_escape, portable_math: for this
 from derive.printing.sandbox import BoundedEnvironment, TemplateBound, render_bounded
 from derive.printing.terms import LatexPrinter, sweep_line
 from derive.printing.text import POINT_SHOWN, sweep_children
-from derive.printing.words import NOTATION_TEX, notation, num, upside_down, why_zero
 from derive.texnames import latex_problem
+from derive.words import NOTATION_TEX, notation, num, upside_down, why_zero
 
 
 def environment(

@@ -15,7 +15,7 @@ from derive.evaluate import path_product
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, sweep_line
 from derive.printing.text import batches, sweep_children
-from derive.printing.words import upside_down, why_zero
+from derive.words import upside_down, why_zero
 
 
 def dumps(value: Any, **options: Any) -> str:

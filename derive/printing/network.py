@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from derive.printing.languages import MERMAID
-from derive.printing.words import num
+from derive.words import num
 
 # Past this many nodes a diagram is a hairball; the table is summarised past as many rows.
 DIAGRAM_NODES = 60

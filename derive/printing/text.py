@@ -10,7 +10,7 @@ from derive.evaluate import path_product
 from derive.graph import COMPUTED_KINDS
 from derive.printing.formulas import formula_text
 from derive.printing.terms import TermPrinter, UnicodePrinter, sweep_line
-from derive.printing.words import NOTATION, num, upside_down, why_zero
+from derive.words import NOTATION, num, upside_down, why_zero
 
 # The values of the point listed by name; past this many, a count.
 POINT_SHOWN = 40

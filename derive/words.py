@@ -1,5 +1,7 @@
 """Words: the one number format, the notation's explanation, reasons in sentences.
 
+A bottom module (it imports nothing of derive): printing, check and notes all read it.
+
 Every human-facing output writes numbers with :func:`num` and explains the
 d/∂ notation with :data:`NOTATION` (once, where it first appears).
 """
@@ -107,6 +109,15 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     ('1 path', '1,000 paths')
     """
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def word_for(count: int, one: str, many: str) -> str:
+    """Return the word alone that agrees with a count: ``one`` for 1, else ``many``.
+
+    >>> f"2 answers {word_for(2, 'matches', 'match')}"
+    '2 answers match'
+    """
+    return one if count == 1 else many
 
 
 def why_zero(d: Any) -> str:
