@@ -12,7 +12,6 @@ import difflib
 import os
 import re
 import shlex
-from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -172,88 +171,45 @@ class _LatexNames(Mapping):
         return len(self._names)
 
 
-def _kinds(spec: NetworkSpec) -> Iterator[tuple[str, str, int, str | None]]:
-    """Yield (name, kind, layer, activation) for every name, in network order."""
+def _kinds(spec: NetworkSpec) -> Iterator[tuple[str, str, int]]:
+    """Yield (name, kind, layer) for every name, in network order."""
     seen: set[str] = set()
     for x in spec.inputs:
         seen.add(x)
-        yield x, "input", 0, None
+        yield x, "input", 0
     for p in spec.params:
         seen.add(p)
-        yield p, "param", 0, None
-    feeds = _feeds(spec)
+        yield p, "param", 0
+    feeds = spec.feeds
     for index, layer in enumerate(spec.layers, start=1):
-        biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
+        biases = layer.bias
         for n, bias in zip(layer.neurons, biases, strict=True):
             for _, w in feeds[n]:
                 if w not in seen:
                     seen.add(w)
-                    yield w, "weight", index, None
+                    yield w, "weight", index
             if bias and bias not in seen:
                 seen.add(bias)
-                yield bias, "bias", index, None
-            yield spec.preactivations[n], "preact", index, layer.activation
-            yield n, "neuron", index, layer.activation
+                yield bias, "bias", index
+            yield spec.preactivations[n], "preact", index
+            yield n, "neuron", index
     for t in spec.targets:
-        yield t, "target", len(spec.layers) + 1, None
+        yield t, "target", len(spec.layers) + 1
     if spec.loss:
-        yield spec.loss, "loss", len(spec.layers) + 1, None
-    for name, generation in formula_order(spec):
-        yield name, "formula", generation, None
-
-
-def formula_order(spec: NetworkSpec) -> list[tuple[str, int]]:
-    """Return the formula nodes in an order that computes each after what it uses, with generations.
-
-    A node's generation is one more than the largest of what it uses (inputs and
-    parameters are 0, a neuron its layer, the loss the layer after the last).
-    """
-    cached = spec.__dict__.get("_formula_order")
-    if cached is not None:
-        return cached
-    level: dict[str, int] = {n: i for i, layer in enumerate(spec.layers, 1) for n in layer.neurons}
-    if spec.loss:
-        level[spec.loss] = len(spec.layers) + 1
-    order: list[tuple[str, int]] = []
-    # Kahn's algorithm over the formula nodes; what they use outside them is known already.
-    waiting = {f: [u for u in node.uses if u in spec.nodes] for f, node in spec.nodes.items()}
-    users: dict[str, list[str]] = {}
-    for f, uses in waiting.items():
-        for u in uses:
-            users.setdefault(u, []).append(f)
-    count = {f: len(set(uses)) for f, uses in waiting.items()}
-    ready = deque(f for f in spec.nodes if not count[f])
-    while ready:
-        f = ready.popleft()
-        generation = 1 + max((level.get(u, 0) for u in spec.nodes[f].uses), default=0)
-        level[f] = generation
-        order.append((f, generation))
-        for user in dict.fromkeys(users.get(f, ())):
-            count[user] -= 1
-            if not count[user]:
-                ready.append(user)
-    spec.__dict__["_formula_order"] = order
-    return order
-
-
-def _feeds(spec: NetworkSpec) -> dict[str, list[tuple[str, str]]]:
-    """Return, for each neuron, its (source, weight) pairs in the order listed."""
-    cached = spec.__dict__.get("_feeds")
-    if cached is None:
-        cached = {n: [] for layer in spec.layers for n in layer.neurons}
-        for src, dst, weight in spec.edges:
-            cached[dst].append((src, weight))
-        spec.__dict__["_feeds"] = cached
-    return cached
+        yield spec.loss, "loss", len(spec.layers) + 1
+    for name, generation in spec.formula_order:
+        yield name, "formula", generation
 
 
 def build_graph(spec: NetworkSpec, detail: bool = False) -> nx.DiGraph:
     """Return the network as a dependency DAG: an edge u -> v when v is computed from u.
 
-    Nodes carry ``kind`` (input, weight, bias, neuron, preact, target, loss),
-    ``layer`` (0 for inputs, the loss last), ``activation`` (neurons and their
-    z's) and ``latex``; an edge from a source into a neuron (its z with
-    ``detail``) carries the ``weight`` it is multiplied by. Without ``detail``
+    Nodes carry ``kind`` (input, weight, bias, param, neuron, preact, target,
+    loss, formula) and ``layer`` (0 for inputs, the loss last, a formula node its
+    generation), what the stages read from the graph (a name's LaTeX is
+    ``Network.latex_names``, a neuron's activation ``Network.neurons``); an edge
+    from a source into a neuron (its z with ``detail``) carries the ``weight`` it
+    is multiplied by. Without ``detail``
     the z's are left out and each neuron depends on its z's arguments directly
     (a softmax neuron on those of every z of its layer).
 
@@ -270,14 +226,10 @@ def build_graph(spec: NetworkSpec, detail: bool = False) -> nx.DiGraph:
 
 def _nodes(spec: NetworkSpec, detail: bool, keep: set | None = None) -> Iterator[tuple[str, dict]]:
     """Yield build_graph's nodes (or those in ``keep``) and their attributes, in network order."""
-    for name, kind, layer, activation in _kinds(spec):
+    for name, kind, layer in _kinds(spec):
         if kind == "preact" and not detail or keep is not None and name not in keep:
             continue
-        attrs = {"kind": kind, "layer": layer, "latex": spec.latex.get(name)}
-        if attrs["latex"] is None:
-            attrs["latex"] = default_latex(name, spec.indexed)
-        if activation is not None:
-            attrs["activation"] = activation
+        attrs = {"kind": kind, "layer": layer}
         if kind == "formula":  # what any stage needs to draw or print a formula node
             attrs["formula"] = spec.nodes[name].text
             attrs["uses"] = spec.nodes[name].uses
@@ -290,10 +242,10 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]
 
     (No attribute dicts: 79,510 of them are a quarter of a second on MNIST.)
     """
-    feeds = _feeds(spec)
+    feeds = spec.feeds
     edges: list[tuple] = []
     for layer in spec.layers:
-        biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
+        biases = layer.bias
         zs = [spec.preactivations[n] for n in layer.neurons]
         for n, z, bias in zip(layer.neurons, zs, biases, strict=True):
             into = z if detail else n
@@ -308,14 +260,18 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]
         elif detail:  # every output of a softmax layer depends on every z of it
             edges.extend((z, n, None) for n in layer.neurons for z in zs)
         else:
-            args = {a: None for n in layer.neurons for a in _args(feeds[n], spec, n)}
+            args: dict[str, None] = {}
+            for n, bias in zip(layer.neurons, biases, strict=True):
+                args.update((a, None) for pair in feeds[n] for a in pair)
+                if bias:
+                    args[bias] = None
             edges.extend((a, n, None) for n in layer.neurons for a in args)
     if spec.loss:
         outputs = spec.layers[-1].neurons
         edges.extend((o, spec.loss, None) for o in outputs)
         edges.extend((t, spec.loss, None) for t in spec.targets)
     # A formula node depends on each name it uses once, however often it is written.
-    edges.extend((u, f, None) for f, _ in formula_order(spec) for u in spec.nodes[f].uses)
+    edges.extend((u, f, None) for f, _ in spec.formula_order for u in spec.nodes[f].uses)
     return edges
 
 
@@ -331,24 +287,6 @@ class Adjacency:
     edges: list[tuple[str, str, str | None]]
     out: dict[str, list[int]]
     pred: dict[str, list[str]]
-
-
-def _args(feeds: list[tuple[str, str]], spec: NetworkSpec, neuron: str) -> Iterator[str]:
-    for src, weight in feeds:
-        yield src
-        yield weight
-    bias = spec.__dict__.setdefault("_bias", _bias_of(spec)).get(neuron)
-    if bias:
-        yield bias
-
-
-def _bias_of(spec: NetworkSpec) -> dict[str, str]:
-    return {
-        n: b
-        for layer in spec.layers
-        if isinstance(layer.bias, list)
-        for n, b in zip(layer.neurons, layer.bias, strict=True)
-    }
 
 
 class Network:
@@ -381,10 +319,10 @@ class Network:
         self.weight_edges: dict[str, list[tuple[str, str]]] = {}
         for src, dst, weight in spec.edges:
             self.weight_edges.setdefault(weight, []).append((src, dst))
-        feeds = _feeds(spec)
+        feeds = spec.feeds
         self.neurons: dict[str, Neuron] = {}
         for index, layer in enumerate(spec.layers, start=1):
-            biases = layer.bias if isinstance(layer.bias, list) else [None] * len(layer.neurons)
+            biases = layer.bias
             for n, bias in zip(layer.neurons, biases, strict=True):
                 preact = spec.preactivations[n]
                 self.neurons[n] = Neuron(n, index, layer.activation, preact, tuple(feeds[n]), bias)
@@ -395,7 +333,7 @@ class Network:
                 self.bias_neurons.setdefault(n.bias, []).append(n.name)
         self.biases = {b: ns[0] for b, ns in self.bias_neurons.items()}
         self.preacts = {n.preact: n.name for n in self.neurons.values()}
-        self._kind: dict[str, str] = {name: kind for name, kind, _, _ in _kinds(spec)}
+        self._kind: dict[str, str] = {name: kind for name, kind, _ in _kinds(spec)}
         self.names: list[str] = list(self._kind)
         self.order: dict[str, int] = {name: i for i, name in enumerate(self.names)}
         self.latex_names: Mapping[str, str] = _LatexNames(self.order, spec.latex, spec.indexed)
@@ -442,7 +380,7 @@ class Network:
     @cached_property
     def formulas_in_order(self) -> list[str]:
         """Return the formula nodes in an order that computes each after what it uses."""
-        return [name for name, _ in formula_order(self.spec)]
+        return [name for name, _ in self.spec.formula_order]
 
     @cached_property
     def computed(self) -> list[str]:

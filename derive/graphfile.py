@@ -8,6 +8,7 @@ the column of the character that is wrong.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -229,12 +230,11 @@ def read_graph(r: Reader, get: Get, spec, entries, names: Mapping[str, yaml.Node
     preacts = set(spec.preactivations.values())
     usable = [n for n in names if n not in preacts]
     spec.nodes = read_formulas(r, entries, usable)
-    feeds: dict[str, list[str]] = {}
-    for src, dst, _ in spec.edges or ():
-        feeds.setdefault(dst, []).append(src)
+    feeds = {n: [src for src, _ in pairs] for n, pairs in spec.feeds.items()}
     if spec.loss:
         feeds[spec.loss] = list(spec.layers[-1].neurons)
     check_cycles(r, spec.nodes, feeds)
+    spec.formula_order = formula_order(spec)
     startable = [*spec.nodes, *feeds]
     spec.output = read_output(r, get("output"), spec.nodes, spec.loss, startable)
     if get("examples") is not None:
@@ -252,3 +252,33 @@ def read_graph(r: Reader, get: Get, spec, entries, names: Mapping[str, yaml.Node
             "'cost' names the mean loss over 'examples:', and the file has none",
             hint="add 'examples:' or remove 'cost:'",
         )
+
+
+def formula_order(spec) -> list[tuple[str, int]]:
+    """Return the formula nodes in an order that computes each after what it uses, with generations.
+
+    A node's generation is one more than the largest of what it uses (inputs and
+    parameters are 0, a neuron its layer, the loss the layer after the last).
+    """
+    level: dict[str, int] = {n: i for i, layer in enumerate(spec.layers, 1) for n in layer.neurons}
+    if spec.loss:
+        level[spec.loss] = len(spec.layers) + 1
+    order: list[tuple[str, int]] = []
+    # Kahn's algorithm over the formula nodes; what they use outside them is known already.
+    waiting = {f: [u for u in node.uses if u in spec.nodes] for f, node in spec.nodes.items()}
+    users: dict[str, list[str]] = {}
+    for f, uses in waiting.items():
+        for u in uses:
+            users.setdefault(u, []).append(f)
+    count = {f: len(set(uses)) for f, uses in waiting.items()}
+    ready = deque(f for f in spec.nodes if not count[f])
+    while ready:
+        f = ready.popleft()
+        generation = 1 + max((level.get(u, 0) for u in spec.nodes[f].uses), default=0)
+        level[f] = generation
+        order.append((f, generation))
+        for user in dict.fromkeys(users.get(f, ())):
+            count[user] -= 1
+            if not count[user]:
+                ready.append(user)
+    return order

@@ -22,6 +22,7 @@ from derive.yamlread import (
     IDENT,
     MAX_NODES,
     NUMBER,
+    Names,
     Reader,
     compose,
     known_name,
@@ -64,7 +65,9 @@ class LayerSpec:
 
     neurons: list[str]
     activation: str = "sigmoid"
-    bias: bool | list[str] = False  # a list may name one bias several times (shared)
+    # As written (true, false or names; a name repeated is one shared bias) until read_spec
+    # returns; then one name or None per neuron, normalised once here.
+    bias: bool | list[str | None] = False
     counted: bool = False  # given as a count (neurons: 100), names a<l>_<j>
 
 
@@ -93,6 +96,11 @@ class NetworkSpec:
     output: str = ""
     examples: list[dict[str, float]] = field(default_factory=list)
     cost: str = ""
+    # Worked out once from the above: each neuron's (source, weight) pairs in the order
+    # listed, and the formula nodes in an order that computes each after what it uses,
+    # with their generations (graphfile.formula_order).
+    feeds: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    formula_order: list[tuple[str, int]] = field(default_factory=list)
 
 
 def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
@@ -115,18 +123,7 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
         text = read_text(path, "the network file")
     r = Reader(file)
     root = compose(text, file)
-    top: dict[str, tuple[yaml.ScalarNode, yaml.Node]] = {}
-    for key, value in r.mapping(root, "the network file"):
-        if key.value not in TOP_KEYS:
-            # A course file (networks: [...]) is read here too when its key is misspelt.
-            hint = suggest(key.value, (*TOP_KEYS, "networks"))
-            raise r.at(key).error(f"unknown key '{key.value}'", hint=hint)
-        top[key.value] = (key, value)
-    if "layers" not in top and "nodes" not in top:
-        raise r.at(root).error(
-            "the file has no 'layers:' and no 'nodes:'",
-            hint="add a list of layers, inputs first, or formula nodes (name: formula)",
-        )
+    top = _top_keys(r, root)
 
     def get(key: str) -> yaml.Node | None:
         return top[key][1] if key in top else None
@@ -134,43 +131,9 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
     name = r.ident(get("name"), "name") if get("name") else path.stem
     title = r.text(get("title"), "title") if get("title") else name
     description = r.text(get("description"), "description") if get("description") else ""
-
-    names: dict[str, yaml.Node] = {}
-    shared: dict[str, str] = {}  # a bias or weight name that may be given again, and its kind
-
-    def declare(node: yaml.Node, ident: str, shared_as: str | None = None) -> None:
-        if ident in names and shared_as is not None and shared.get(ident) == shared_as:
-            return  # one tied parameter, named again
-        if ident in names and node is root:
-            mark = names[ident].start_mark
-            raise DeriveError(
-                f"'{ident}' is used twice", file=file, line=mark.line + 1, col=mark.column + 1
-            )
-        if ident in names:
-            first = names[ident].start_mark
-            raise r.at(node).error(
-                f"the name '{ident}' is used twice",
-                hint=f"rename one (the first is at line {first.line + 1}, column {first.column + 1})",
-            )
-        names[ident] = node
-        if shared_as is not None:
-            shared[ident] = shared_as
-
-    if get("layers") is not None:
-        inputs, layers, indexed = _read_layers(
-            r,
-            get("layers"),
-            lambda node, ident, shared=None: declare(node, ident, shared),
-            bool(get("edges")),
-        )
-        loss, loss_kind, targets = _read_loss(r, get("loss"), root, layers[-1].neurons, declare)
-    else:
-        inputs, layers, indexed, loss, loss_kind, targets = [], [], False, "", "", []
-        for key in ("loss", "edges", "preactivations"):
-            if get(key) is not None:
-                raise r.at(top[key][0]).error(
-                    f"'{key}' belongs to layers, and the file has none", hint=f"remove '{key}:'"
-                )
+    names = Names(r, root)
+    declare = names.declare
+    inputs, layers, indexed, loss, loss_kind, targets = _read_layered(r, top, root, declare)
     inputs, params, entries = graphfile.declare_leaves(r, get, declare, inputs if layers else None)
     formula_names = [key.value for key, _ in entries]
     edges = (
@@ -193,14 +156,51 @@ def read_spec(path: str | Path, text: str | None = None) -> NetworkSpec:
         params=params,
     )
     _name_auto_parameters(spec, declare, root, r)
-    _read_preactivations(r, get("preactivations"), spec, names, declare, root)
-    known = set(names)
+    _read_preactivations(r, get("preactivations"), spec, names.nodes, declare, root)
+    known = set(names.nodes)
     if get("latex"):
         _read_latex(r, get("latex"), spec, known)
-    graphfile.read_graph(r, get, spec, entries, names)
+    graphfile.read_graph(r, get, spec, entries, names.nodes)
     if get("values"):
         _read_values(r, get("values"), spec, known)
     return spec
+
+
+def _top_keys(r: Reader, root: yaml.Node) -> dict[str, tuple[yaml.ScalarNode, yaml.Node]]:
+    """Return the file's top-level keys, each with its key node and value, checked."""
+    top: dict[str, tuple[yaml.ScalarNode, yaml.Node]] = {}
+    for key, value in r.mapping(root, "the network file"):
+        if key.value not in TOP_KEYS:
+            # A course file (networks: [...]) is read here too when its key is misspelt.
+            hint = suggest(key.value, (*TOP_KEYS, "networks"))
+            raise r.at(key).error(f"unknown key '{key.value}'", hint=hint)
+        top[key.value] = (key, value)
+    if "layers" not in top and "nodes" not in top:
+        raise r.at(root).error(
+            "the file has no 'layers:' and no 'nodes:'",
+            hint="add a list of layers, inputs first, or formula nodes (name: formula)",
+        )
+    return top
+
+
+def _read_layered(r: Reader, top, root: yaml.Node, declare):
+    """Return inputs, layers, indexed, loss, loss kind and targets (all empty without layers)."""
+    if "layers" not in top:
+        for key in ("loss", "edges", "preactivations"):
+            if key in top:
+                raise r.at(top[key][0]).error(
+                    f"'{key}' belongs to layers, and the file has none", hint=f"remove '{key}:'"
+                )
+        return [], [], False, "", "", []
+    inputs, layers, indexed = _read_layers(
+        r,
+        top["layers"][1],
+        lambda node, ident, shared=None: declare(node, ident, shared),
+        "edges" in top and bool(top["edges"][1]),
+    )
+    loss_node = top["loss"][1] if "loss" in top else None
+    loss, loss_kind, targets = _read_loss(r, loss_node, root, layers[-1].neurons, declare)
+    return inputs, layers, indexed, loss, loss_kind, targets
 
 
 def _read_preactivations(r: Reader, node, spec: NetworkSpec, names, declare, root) -> None:
@@ -309,8 +309,6 @@ def _default_preacts(spec: NetworkSpec, taken: dict) -> dict[str, str]:
     return {n: f"z_{n}" for n in todo} if clash else short
 
 
-# One line of a plain point file, `name: number  # comment`, read without YAML's composer
-# (pure Python, about 1 ms a line: 80,000 values would take over a minute).
 def _read_layers(
     r: Reader, node: yaml.Node, declare, has_edges: bool
 ) -> tuple[list[str], list[LayerSpec], bool]:
@@ -582,3 +580,8 @@ def _name_auto_parameters(spec: NetworkSpec, declare, root: yaml.Node, r: Reader
                     "rename it, or list the bias names: 'bias: [...]'",
                 )
             layer.bias = names
+        elif layer.bias is False:
+            layer.bias = [None] * len(layer.neurons)
+    spec.feeds = {n: [] for layer in spec.layers for n in layer.neurons}
+    for src, dst, weight in spec.edges:
+        spec.feeds[dst].append((src, weight))

@@ -224,6 +224,35 @@ class Reader:
 FAST_COMPOSE = 50_000
 
 
+class Names:
+    """Every name the file declares, in order, each at the YAML node that names it."""
+
+    def __init__(self, r: Reader, root: yaml.Node) -> None:
+        self.r, self.root = r, root
+        self.nodes: dict[str, yaml.Node] = {}
+        self.shared: dict[str, str] = {}  # a bias or weight name that may be given again: its kind
+
+    def declare(self, node: yaml.Node, ident: str, shared_as: str | None = None) -> None:
+        """Declare a name, or raise at its second use (a tied weight or shared bias may repeat)."""
+        names, r = self.nodes, self.r
+        if ident in names and shared_as is not None and self.shared.get(ident) == shared_as:
+            return  # one tied parameter, named again
+        if ident in names and node is self.root:
+            mark = names[ident].start_mark
+            raise DeriveError(
+                f"'{ident}' is used twice", file=r.file, line=mark.line + 1, col=mark.column + 1
+            )
+        if ident in names:
+            first = names[ident].start_mark
+            raise r.at(node).error(
+                f"the name '{ident}' is used twice",
+                hint=f"rename one (the first is at line {first.line + 1}, column {first.column + 1})",
+            )
+        names[ident] = node
+        if shared_as is not None:
+            self.shared[ident] = shared_as
+
+
 def compose(text: str, file: str) -> yaml.Node:
     loader = yaml.SafeLoader
     if len(text) > FAST_COMPOSE and getattr(yaml, "__with_libyaml__", False):

@@ -284,14 +284,9 @@ def test_deeply_nested_file_is_one_clean_error(tmp_path: Path):
     assert "\n" not in str(caught.value)
 
 
-def test_graph_nodes_carry_kind_layer_activation_and_latex_edges_their_weight():
+def test_graph_nodes_carry_kind_and_layer_edges_their_weight():
     g = load_network("two_hidden").graph()
-    assert g.nodes["O21"] == {
-        "kind": "neuron",
-        "layer": 2,
-        "activation": "sigmoid",
-        "latex": "O_{21}",
-    }
+    assert g.nodes["O21"] == {"kind": "neuron", "layer": 2}
     assert g.nodes["W7"]["kind"] == "weight"
     assert g.edges["O11", "O21"]["weight"] == "W7"
     assert load_network("two_hidden").rank("x1") == 0
