@@ -15,7 +15,7 @@ from renderers import markdown_math_errors
 
 from derive.graph import load_network
 from derive.notes import write_course
-from derive.notes.gates import gate_values
+from derive.notes.gates import exercises, gate_values
 from derive.notes.write import read_course
 from derive.sweep import values
 
@@ -117,3 +117,23 @@ def test_a_batchs_latex_fragments_compile_with_pdflatex(pdflatex, tmp_path):
         + "\n\\end{document}\n"
     )
     assert pdflatex(tex, tmp_path / "batch").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_every_exercise_of_a_graph_note_is_graded_a_match_by_its_command(tmp_path, name):
+    import shlex
+
+    net = load_network(name)
+    point = {**net.values, **(net.examples[0] if net.examples else {})}
+    tasks = exercises(net, values(net, point))
+    assert tasks
+    for task in tasks:
+        args = shlex.split(task["command"])
+        assert args[:2] == ["derive", "check"]
+        result = run(tmp_path, *args[1:])
+        assert result.returncode == 0, (task["command"], result.stdout)
+        assert (
+            "d" + net.output not in task["command"].split("= ", 1)[1].split()[0]
+            or "*" in task["command"]
+            or "+" in task["command"]
+        )  # never dA/dB = dA/dB

@@ -19,7 +19,7 @@ from derive.evaluate import at
 from derive.expand import derive
 from derive.graph import Network
 from derive.notes.content import Link
-from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, report
+from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, formula_text, report
 from derive.printing.backprop import Shown, document
 from derive.printing.languages import MERMAID
 from derive.sweep import Values, backward, values
@@ -161,18 +161,24 @@ def exercises(net: Network, v: Values) -> list[dict[str, str]]:
     sweep = v.sweep
     ascii_ = AsciiPrinter(net)
     out = []
-    for g in sweep.gradients[:3]:
-        if not g.terms:
-            continue
-        answer = f"{ascii_.whole(sweep.of, g.param)} = " + " + ".join(
-            ascii_.local(c, g.param) if c == sweep.of else
-            f"{ascii_.whole(sweep.of, c)}*{ascii_.local(c, g.param)}"
-            for c, _ in g.terms
-        )  # fmt: skip
+    for g in [g for g in sweep.gradients if g.terms][:3]:
+        lhs = ascii_.whole(sweep.of, g.param)
+        if all(c == sweep.of for c, _ in g.terms):
+            # Fed straight into the output: its line is its own local partial, which
+            # the answer's spelling would write df/dz = df/dz; ask for the formula instead.
+            answer = f"{lhs} = " + " + ".join(formula_text(sweep.formula(e)) for e in g.terms)
+            task = f"Write d{sweep.of}/d{g.param} as a formula of the graph's names"
+        else:
+            answer = f"{lhs} = " + " + ".join(
+                ascii_.local(c, g.param) if c == sweep.of else
+                f"{ascii_.whole(sweep.of, c)}*{ascii_.local(c, g.param)}"
+                for c, _ in g.terms
+            )  # fmt: skip
+            task = f"Write d{sweep.of}/d{g.param} as one line of the backward sweep"
         out.append(
             {
-                "task": f"Write d{sweep.of}/d{g.param} as one line of the backward sweep, "
-                f"and find its value ({num(v.gradients[g.param])} at the point above).",
+                "task": f"{task}, and find its value ({num(v.gradients[g.param])} at the point "
+                "above).",
                 "command": f"derive check {shlex.quote(answer)} --net {net.name}",
             }
         )
