@@ -204,7 +204,7 @@ class Backprop:
         """Return the sweep as ``text``, ``markdown``, ``latex`` or ``json``."""
         from derive.printing.backprop import report as print_sweep
 
-        if self.shown.batch is not None:
+        if self.shown.sweep.net.examples:  # a batch: the mean over its examples
             from derive.printing.batch import batch_report
 
             return batch_report(self.shown, self.shown.batch, fmt, flavor)

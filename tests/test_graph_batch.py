@@ -134,3 +134,13 @@ def test_portable_markdown_of_a_batch_has_nothing_a_markdown_pass_would_eat():
                  "--md-flavor", "portable").stdout  # fmt: skip
         for latex, _, _ in extract_markdown_math(md, "portable"):
             assert not markdown_escapes(latex), latex
+
+
+def test_backprop_on_a_batch_without_a_point_says_the_cost_is_the_mean_and_how_to_get_numbers():
+    out = run(".", "backprop", "--net", "xor")
+    assert out.returncode == 0
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("xor has 4 examples: the cost C is the mean of their L")
+    assert "--at W1=0.5" in first
+    again = run(".", "backprop", "--net", "xor", "--at", "W1=0.5")
+    assert again.stdout.startswith("xor has 4 examples") and "C = mean of L = " in again.stdout

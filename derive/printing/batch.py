@@ -301,10 +301,29 @@ def cost_report(d: Any, fmt: str, numbers: Any = None, flavor: str = "github") -
     return _cost_document(d, numbers, fmt, flavor)
 
 
-def batch_report(shown: Shown, b: Batch, fmt: str, flavor: str = "github") -> str:
-    """Return a batch's sweep in ``text``, ``markdown`` (``flavor``), ``latex`` or ``json``."""
+def batch_report(shown: Shown, b: Batch | None, fmt: str, flavor: str = "github") -> str:
+    """Return a batch's sweep in ``text``, ``markdown`` (``flavor``), ``latex`` or ``json``.
+
+    Without numbers (``b`` None: no point, or ``--example K``'s one example) it is the
+    sweep's own report; text says first that the cost is the examples' mean.
+    """
     import json
 
+    from derive.printing.backprop import report
+
+    if b is None:
+        body = report(shown, fmt, flavor)
+        if fmt != "text" or shown.values is not None:
+            return body
+        net = shown.sweep.net
+        n = len(net.examples)
+        p = net.parameters[0] if net.parameters else net.inputs[0]
+        return (
+            f"{net.name} has {n:,} examples: the cost {net.cost} is the mean of their "
+            f"{shown.sweep.of}, and every example runs the sweep below. --at gives each "
+            f"example's numbers and their mean (--at {p}=0.5 sets {p} and takes the rest from "
+            "the file's values:).\n\n" + body
+        )
     if fmt == "json":
         return json.dumps(batch_json(shown, b), ensure_ascii=False) + "\n"
     if fmt == "text":
