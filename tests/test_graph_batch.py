@@ -144,3 +144,32 @@ def test_backprop_on_a_batch_without_a_point_says_the_cost_is_the_mean_and_how_t
     assert "--at W1=0.5" in first
     again = run(".", "backprop", "--net", "xor", "--at", "W1=0.5")
     assert again.stdout.startswith("xor has 4 examples") and "C = mean of L = " in again.stdout
+
+
+def test_matrix_on_a_batch_gives_the_layer_form_and_its_numbers_per_example():
+    import json
+
+    out = json.loads(
+        run(".", "backprop", "--net", "xor", "--at", AT, "--matrix", "--format", "json").stdout
+    )
+    assert [m["W"]["names"] for m in out["matrix"]] == [
+        [["W1", "W2"], ["W3", "W4"]],
+        [["W5", "W6"]],
+    ]
+    one = json.loads(
+        run(
+            ".",
+            "backprop",
+            "--net",
+            "xor",
+            "--at",
+            AT,
+            "--matrix",
+            "--example",
+            "3",
+            "--format",
+            "json",
+        ).stdout
+    )
+    dw = one["matrix"][0]["dW"]["value"]  # example 3: x1 = 1, x2 = 0
+    assert dw[0][0] == pytest.approx(LOOP[2]["W1"]) and dw[1][1] == pytest.approx(LOOP[2]["W4"])

@@ -46,12 +46,13 @@ def batch_text(shown: Shown, b: Batch) -> str:
     p = UnicodePrinter(net)
     n = len(b.examples)
     of, cost = sweep.of, net.cost
-    body = text_report(Shown(sweep, lr=None)).rstrip("\n").splitlines()
+    body = text_report(Shown(sweep, layers=shown.layers)).rstrip("\n").splitlines()
     out = [
         f"{net.name} has {n:,} examples: the cost {cost} = (1/{n:,}) Σ_i {of}_i is the mean of "
         f"their {of}, so d{cost}/dp = (1/{n:,}) Σ_i d{of}_i/dp for every parameter p.",
         "Each example runs the sweep below at its own inputs and targets "
-        "(--example K shows example K's numbers).",
+        "(--example K shows example K's numbers"
+        + (", its layer form's matrices too)." if shown.layers is not None else ")."),
         "",
         *body[:-2],  # the cost sentence comes last
         "",
@@ -83,7 +84,7 @@ def batch_text(shown: Shown, b: Batch) -> str:
 
 def batch_json(shown: Shown, b: Batch) -> dict[str, Any]:
     """Return the backprop JSON object of a batch: averaged ``gradients``, and ``examples``."""
-    out = to_json(Shown(shown.sweep))
+    out = to_json(Shown(shown.sweep, layers=shown.layers))
     net = shown.sweep.net
     updates = b.update(shown.lr) if shown.lr is not None else {}
     for item in out["gradients"]:
@@ -189,7 +190,7 @@ def batch_document(shown: Shown, b: Batch, fmt: str, flavor: str = "github") -> 
         "loss": p.name(sweep.of),
         "mean": mean_tex(p, net, sweep.of, n),
         "rule": mean_tex(p, net, sweep.of, n, wrt="p"),
-        "sweep": document(Shown(sweep), fmt, flavor),
+        "sweep": document(Shown(sweep, layers=shown.layers), fmt, flavor),
         "examples": _examples_table(p, b, sweep.of),
         "gradients": _gradients_table(p, b, shown.lr),
         "lr": num(shown.lr) if shown.lr is not None else "",
