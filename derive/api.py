@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,30 @@ def load(source: str | Path) -> Network:
 # The notebook view of a network lives with the printers; the API, last in the pipeline,
 # hands it to Network, so the graph module never imports a printer.
 Network._repr_markdown_ = network_markdown  # type: ignore[attr-defined]
+
+
+def read_the_point(
+    at: Mapping[str, float] | str | None, net: Network
+) -> tuple[dict[str, float], str]:
+    """Return the point ``at`` gives, and where it came from ("" unless random).
+
+    ``at`` is a mapping, a YAML file, ``"x1=0.5,W1=0.1"``, ``"random:7"``, or None (the
+    network file's ``values:``); a mapping and a file fill in over ``values:``. This is the
+    one reader of a point for every command; a mistake in it is marked ``option="at"``.
+
+    >>> point, origin = read_the_point("random:7", load("simple"))
+    >>> origin.startswith("random, seed 7")
+    True
+    """
+    try:
+        if isinstance(at, Mapping):
+            point = read_point(None, net)
+            point.update(at)
+            return point, ""
+        return read_at(at, net)
+    except DeriveError as err:
+        err.option = "at"
+        raise
 
 
 def _network_html(net: Network) -> str:
@@ -147,7 +172,7 @@ def differentiate(
     derivative: str,
     *,
     detail: bool = False,
-    at_point: dict[str, float] | str | None = None,
+    at_point: Mapping[str, float] | str | None = None,
     lr: float | None = None,
     max_paths: int | None = 1000,
 ) -> Result:
@@ -162,11 +187,7 @@ def differentiate(
     d = derive(net, of, wrt, detail=detail, max_paths=max_paths)
     numbers = None
     if at_point is not None or lr is not None:
-        point = read_point(None, net)
-        if isinstance(at_point, dict):
-            point.update(at_point)
-        elif at_point is not None:
-            point, _ = read_at(at_point, net)
+        point, _ = read_the_point(at_point, net)
         numbers = at(d, point, lr=lr)
     return Result(d, numbers)
 
@@ -292,11 +313,7 @@ def backprop(
     if example is not None and not net.examples:
         raise DeriveError(f"{net.name} has no examples:, so --example has none to show")
     if at is not None or lr is not None or example is not None:
-        if isinstance(at, dict):
-            point, origin = read_point(None, net), ""
-            point.update(at)
-        else:
-            point, origin = read_at(at, net)
+        point, origin = read_the_point(at, net)
         if net.examples and example is None:
             shown.batch = batch(net, point, detail, sweep)
             return Backprop(shown)

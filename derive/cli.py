@@ -20,27 +20,22 @@ from derive.errors import DeriveError
 FORMATS = ("text", "markdown", "latex", "json")
 
 
-def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a DeriveError into one line on stderr and exit status 2."""
+# What the command line says for a setting the library names (DeriveError.needs).
+NEEDS = {"detail": "add --detail"}
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DeriveError as err:
-            click.echo(f"derive: {err}", err=True)
-            sys.exit(2)
-        except BrokenPipeError:
-            # `derive ... --max-paths all | head`: the reader left; that is not an error.
-            sys.stderr.close()
-            sys.exit(0)
-        except OSError as err:
-            # A file or folder that cannot be read or written (--out below a file, a full disk).
-            where = f"{err.filename}: " if err.filename else ""
-            click.echo(f"derive: {where}{err.strerror or err}", err=True)
-            sys.exit(2)
 
-    return wrapper
+def said(err: DeriveError) -> str:
+    """Return a user's mistake as the command line words it: its options, its flags.
+
+    >>> said(DeriveError("unknown name 'q'", option="at", needs="detail"))
+    "--at: unknown name 'q'; add --detail"
+    """
+    if err.option:
+        err.message = f"--{err.option.replace('_', '-')}: {err.message}"
+        err.option = None  # said once
+    if err.needs in NEEDS:
+        err.hint = NEEDS[err.needs]
+    return str(err)
 
 
 def digits_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,6 +81,23 @@ class DefaultGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("derive", "dL/dW1 --net NET [OPTIONS] | COMMAND [ARGS]...")
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run a command; every user's mistake, of every command, is handled here: exit 2."""
+        try:
+            return super().invoke(ctx)
+        except DeriveError as err:
+            click.echo(f"derive: {said(err)}", err=True)
+            sys.exit(2)
+        except BrokenPipeError:
+            # `derive ... --max-paths all | head`: the reader left; that is not an error.
+            sys.stderr.close()
+            sys.exit(0)
+        except OSError as err:
+            # A file or folder that cannot be read or written (--out below a file, a full disk).
+            where = f"{err.filename}: " if err.filename else ""
+            click.echo(f"derive: {where}{err.strerror or err}", err=True)
+            sys.exit(2)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run the command; a usage error (bad option value, missing folder) is one line, exit 2."""
@@ -222,7 +234,6 @@ def main() -> None:
 )
 @MD_FLAVOR
 @digits_option
-@user_errors
 def expand(
     derivative: str,
     net_source: str,
@@ -234,9 +245,7 @@ def expand(
     md_flavor: str,
 ) -> None:
     """Expand dA/dB over every path, factor it and make it concrete."""
-    from derive.api import parse_derivative
-    from derive.evaluate import at, read_at
-    from derive.expand import derive
+    from derive.api import differentiate, parse_derivative
     from derive.graph import load_network
     from derive.printing import report, stream
 
@@ -248,24 +257,13 @@ def expand(
     limit = _max_paths(max_paths)
     streamed = limit is None and fmt in ("text", "json")
     # A streamed derivative lists no path itself: they are written as they are found.
-    try:
-        d = derive(net, of, wrt, detail=detail, max_paths=0 if streamed else limit)
-    except DeriveError as err:
-        if "detailed view" in err.message:  # the library names no flag; the command line does
-            err.hint = "add --detail"
-        raise
-    numbers = None
-    if at_ is not None or lr is not None:
-        try:
-            point, _ = read_at(at_, net)
-        except DeriveError as err:
-            err.message = f"--at: {err.message}"
-            raise
-        numbers = at(d, point, lr=lr)
+    r = differentiate(
+        net, derivative, detail=detail, at_point=at_, lr=lr, max_paths=0 if streamed else limit
+    )
     if streamed:
-        stream(d, fmt, numbers, sys.stdout)
+        stream(r.derivative, fmt, r.numbers, sys.stdout)
         return
-    click.echo(report(d, fmt, numbers, flavor=md_flavor), nl=False)
+    click.echo(report(r.derivative, fmt, r.numbers, flavor=md_flavor), nl=False)
 
 
 def _check_example(net: Any) -> str:
@@ -297,15 +295,15 @@ def _cost(
     flavor: str,
 ) -> None:
     """Print d(cost)/d(wrt) on a batch: each example's derivative of the loss, and their mean."""
+    from derive.api import read_the_point
     from derive.batch import cost_numbers
-    from derive.evaluate import read_at
     from derive.expand import derive
     from derive.printing.batch import cost_report
 
     d = derive(net, net.output, wrt, detail=detail, max_paths=_max_paths(max_paths))
     numbers = None
     if at_ is not None or lr is not None:
-        point, _ = read_at(at_, net)
+        point, _ = read_the_point(at_, net)
         numbers = cost_numbers(d, point, lr=lr)
     click.echo(cost_report(d, fmt, numbers, flavor), nl=False)
 
@@ -332,7 +330,6 @@ def _max_paths(text: str) -> int | None:
 @click.option(
     "--example", type=int, metavar="K", help="A batch (examples:): show example K's sweep alone."
 )
-@user_errors
 def backprop(
     net_source: str,
     fmt: str,
@@ -385,7 +382,6 @@ def backprop(
 )
 @digits_option
 @AT
-@user_errors
 def check(
     answer: tuple[str, ...],
     net_source: str | None,
@@ -397,7 +393,7 @@ def check(
 ) -> None:
     """Grade a hand-written expansion, or a class's files: exit 0 if all match, 1 if not."""
     from derive import check as grader
-    from derive.evaluate import read_at
+    from derive.api import read_the_point
     from derive.graph import load_network
 
     if not files and len(answer) != 1:
@@ -411,29 +407,19 @@ def check(
     if source is None:
         raise DeriveError("no network given", hint="add --net NET (or network: to --expect's file)")
     net = load_network(source)
-    point = None
-    if at_ is not None:
-        try:
-            point, _ = read_at(at_, net)
-        except DeriveError as err:
-            err.message = f"--at: {err.message}"
-            raise
-    try:
-        if files and grader.grades_a_class([*files, *answer], assignment, fmt):
-            sources = grader.submission_files([*files, *answer])
-            book = grader.grade_class(net, sources, assignment, at=point)
-            report, status = grader.format_gradebook(book, fmt), 0 if book.all_match else 1
-        elif files:
-            results = grader.check_file(net, files[0], at=point)
-            report, status = grader.format_file_report(results, fmt), results.exit_status
-        elif fmt in ("csv", "gradescope"):
-            raise DeriveError(f"--format {fmt} is a gradebook of files", hint="add --file FILES")
-        else:
-            result = grader.check(net, answer[0], detail=detail or None, at=point)
-            report, status = grader.format_report(result, fmt), 0 if result.ok else 1
-    except (ArithmeticError, ValueError, TypeError, RecursionError) as err:
-        # Not a verdict: exit 2 like every failure that is not "does not match".
-        raise DeriveError(f"cannot grade this answer ({type(err).__name__}: {err})") from err
+    point = read_the_point(at_, net)[0] if at_ is not None else None
+    if files and grader.grades_a_class([*files, *answer], assignment, fmt):
+        sources = grader.submission_files([*files, *answer])
+        book = grader.grade_class(net, sources, assignment, at=point)
+        report, status = grader.format_gradebook(book, fmt), 0 if book.all_match else 1
+    elif files:
+        results = grader.check_file(net, files[0], at=point)
+        report, status = grader.format_file_report(results, fmt), results.exit_status
+    elif fmt in ("csv", "gradescope"):
+        raise DeriveError(f"--format {fmt} is a gradebook of files", hint="add --file FILES")
+    else:
+        result = grader.check(net, answer[0], detail=detail or None, at=point)
+        report, status = grader.format_report(result, fmt), 0 if result.ok else 1
     click.echo(report, nl=False)
     sys.exit(status)
 
@@ -488,7 +474,6 @@ def check(
     metavar="ETA",
     help="Learning rate η of the worked steps.",
 )
-@user_errors
 def notes(
     nets: tuple[str, ...],
     more: tuple[str, ...],
@@ -558,7 +543,6 @@ def networks() -> None:
 
 @main.command()
 @NET
-@user_errors
 def show(net_source: str) -> None:
     """Print a network's nodes, weights (name, from, to) and loss; wide layers as shapes."""
     from derive.graph import load_network

@@ -27,12 +27,17 @@ class DeriveError(Exception):
         line: int | None = None,
         col: int | None = None,
         hint: str | None = None,
+        option: str | None = None,
+        needs: str | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.line = line
         self.col = col
         self.hint = hint
+        # For a caller to word in its own terms (the command line: "--at: ...", "add --detail"):
+        self.option = option  # the caller's argument that holds the mistake: "at"
+        self.needs = needs  # the setting that would make the request right: "detail"
         super().__init__(str(self))
 
     def __str__(self) -> str:

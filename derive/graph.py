@@ -416,6 +416,7 @@ class Network:
                 raise DeriveError(
                     f"'{name}' is a pre-activation, shown only in the detailed view",
                     hint="ask for the detailed view",
+                    needs="detail",
                 )
             return name
         close = difflib.get_close_matches(name, self.names, n=3, cutoff=0.5)

@@ -68,7 +68,7 @@ class Assignment:
                 try:
                     net.check_name(name, detail=True)
                 except DeriveError as err:
-                    err.message = f"--expect: {q.name}: {err.message}"
+                    err.message, err.option = f"{q.name}: {err.message}", "expect"
                     err.file = err.file or (self.source or None)
                     raise
 
@@ -158,7 +158,7 @@ def _derivative(text: str) -> tuple[str, str]:
     try:
         return parse_derivative(text)
     except DeriveError as err:
-        err.message = f"--expect: {err.message}"
+        err.option = "expect"
         raise
 
 
