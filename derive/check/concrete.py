@@ -15,19 +15,29 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 import sympy as sp
 
 from derive.batch import cost_numbers
 from derive.check.differ import value_reason
-from derive.check.points import REL_TOL, close, factor_value, relus, samples, truth
+from derive.check.points import (
+    REL_TOL,
+    Sampling,
+    close,
+    factor_value,
+    relus,
+    samples,
+    truth,
+)
 from derive.check.points import sample_point as sample_point
 from derive.check.results import Reason
 from derive.errors import DeriveError
 from derive.evaluate import at
 from derive.expand import expanded_terms, local_partial
 from derive.formula.tree import (
+    Answer,
     Deriv,
     Name,
     Node,
@@ -42,8 +52,20 @@ from derive.formula.tree import to_sympy as tree_to_sympy
 from derive.printing.formulas import formula_text
 from derive.words import num
 
-if TYPE_CHECKING:
-    from derive.check.grade import Grader
+
+class Grader(Sampling, Protocol):
+    """What concrete mode reads of a grader (a check.grade.Grader is one).
+
+    A protocol, so that this module need not import the grader that imports it.
+    """
+
+    answer: Answer
+    at: Mapping[str, float] | None
+    notes: list[str]
+
+    def zero_lhs(self, of: str, wrt: str) -> Reason: ...
+    def zero_factors(self, side: Node) -> list[Reason]: ...
+
 
 SYMBOLIC_OPS = 150  # formulas larger than this are compared numerically only
 SYMBOLIC_NODES = 80  # nor are answers with more nodes than this
