@@ -168,3 +168,30 @@ def test_the_first_step_is_read_against_its_first_order_prediction(source):
     assert close(tr.predicted.rsplit(" = ", 1)[1], predicted)
     fall = shown(tr.fall.rsplit(" = ", 1)[1])
     assert tr.first_order == (abs(fall - predicted) <= 0.2 * predicted)
+
+
+def test_a_batchs_training_follows_the_mean_gradient_of_its_examples(tmp_path):
+    from derive.notes import write_course
+
+    net = load_network("xor")
+    examples = net.examples
+
+    def cost(at: dict[str, float]) -> float:
+        return math.fsum(reference.forward(net, {**at, **x})[net.loss] for x in examples) / len(
+            examples
+        )
+
+    at, truth = dict(net.values), []
+    for _ in range(9):
+        truth.append(cost(at))
+        grads = {}
+        for p in params(net):
+            up, down = {**at, p: at[p] + 1e-6}, {**at, p: at[p] - 1e-6}
+            grads[p] = (cost(up) - cost(down)) / 2e-6
+        at = {p: v - 0.5 * grads.get(p, 0.0) for p, v in at.items()}
+    write_course(["xor"], str(tmp_path), fmt="markdown", lr=0.5)
+    text = (tmp_path / "xor.md").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if "the cost after 0, 1" in x)
+    shown_ = [float(x) for x in re.findall(r"\$`([-\d.]+)`\$", line.split("steps is")[1])]
+    assert all(math.isclose(x, t, rel_tol=2e-4) for x, t in zip(shown_, truth, strict=True))
+    assert "](xor.training.svg)" in text and (tmp_path / "xor.training.svg").is_file()

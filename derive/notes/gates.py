@@ -185,8 +185,11 @@ def exercises(net: Network, v: Values) -> list[dict[str, str]]:
     return out
 
 
-def gate_note(net: Network, point: dict[str, float], fmt: str, flavor: str = "github") -> dict:
+def gate_note(
+    net: Network, point: dict[str, float], fmt: str, flavor: str = "github", lr: float = 0.1
+) -> dict:
     """Return everything a graph note's template shows, already typeset for ``fmt``."""
+    params = point
     if net.examples:  # the figure and the sweep work the first example; the mean comes after
         point = {**point, **net.examples[0]}
     sweep = backward(net)
@@ -220,7 +223,16 @@ def gate_note(net: Network, point: dict[str, float], fmt: str, flavor: str = "gi
         "sweep": document(Shown(sweep, v), lang, flavor),
         "exercises": exercises(net, v),
         "batch": _batch_rows(net, point, inline) if net.examples else None,
+        "training": _training(net, params, lr, inline) if net.examples else None,
     }
+
+
+def _training(net: Network, params: dict[str, float], lr: float, inline: Any) -> dict[str, Any]:
+    """Return a few steps of gradient descent on the batch's cost (notes.training)."""
+    from derive.notes.training import training
+
+    tr = training(net, params, lr)
+    return {"tr": tr, "losses": [inline(x) for x in tr.losses], "eta": inline(rf"\eta = {tr.lr}")}
 
 
 def _batch_rows(net: Network, point: dict[str, float], inline: Any) -> dict[str, Any]:
@@ -255,6 +267,7 @@ def render_gate_note(
     fmt: str,
     flavor: str = "github",
     links: dict[str, Link | None] | None = None,
+    lr: float = 0.1,
 ) -> str:
     """Return a graph's note as a Markdown (``flavor``) or LaTeX document.
 
@@ -267,7 +280,7 @@ def render_gate_note(
     name = "graph.md.j2" if fmt == "markdown" else "graph.tex.j2"
     template = shipped_environment(fmt, flavor).get_template(name)
     links = {"course": None, "next": None, **(links or {})}
-    text = template.render(**gate_note(net, point, fmt, flavor), **links)
+    text = template.render(**gate_note(net, point, fmt, flavor, lr), **links)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -306,8 +319,12 @@ def graph_intro(net: Network) -> Any:
 
 
 def graph_documents(
-    note: GraphNote, point: dict[str, float], langs: list[str], flavor: str = "github"
+    note: GraphNote,
+    point: dict[str, float],
+    langs: list[str],
+    flavor: str = "github",
+    lr: float = 0.1,
 ) -> dict[str, str]:
     """Return a graph's note in each of ``langs`` (``markdown`` in ``flavor``, ``latex``)."""
     links = {"course": note.course, "next": note.next}
-    return {lang: render_gate_note(note.net, point, lang, flavor, links) for lang in langs}
+    return {lang: render_gate_note(note.net, point, lang, flavor, links, lr) for lang in langs}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from derive.graph import Network
 from derive.notes.content import tex_num
+from derive.printing import LatexTermPrinter
 from derive.printing.languages import HTML
 from derive.sweep import Sweep, backward, values
 from derive.words import num
@@ -42,10 +43,24 @@ class Training:
     first_order: bool = True  # the fall is within a fifth of its first-order prediction
 
 
+def _step(net: Network, at: dict[str, float], sweep: Sweep) -> tuple[float, dict[str, float]]:
+    """Return the loss (a batch's cost: the examples' mean) and its gradients at a point."""
+    if net.examples:
+        from derive.batch import batch
+
+        b = batch(net, at, sweep=sweep)
+        return b.cost, b.gradients
+    v = values(net, at, sweep=sweep)
+    return v.forward[net.loss], v.gradients
+
+
 def losses(
     net: Network, point: dict[str, float], lr: float, steps: int = STEPS, sweep: Sweep | None = None
 ) -> tuple[list[float], list[dict[str, float]]]:
     """Return the loss after 0..steps steps of gradient descent, and each step's gradients.
+
+    With examples (a batch) the loss is the cost, the mean over the examples, and each
+    step follows the mean of the examples' gradients.
 
     >>> from derive.graph import load_network
     >>> net = load_network("simple")
@@ -57,11 +72,11 @@ def losses(
     at = dict(point)
     out, grads = [], []
     for k in range(steps + 1):
-        v = values(net, at, sweep=sweep)
-        out.append(v.forward[net.loss])
-        grads.append(v.gradients)
+        loss, gradients = _step(net, at, sweep)
+        out.append(loss)
+        grads.append(gradients)
         if k < steps:
-            at = {**at, **{p: at[p] - lr * g for p, g in v.gradients.items()}}
+            at = {**at, **{p: at[p] - lr * g for p, g in gradients.items()}}
     return out, grads
 
 
@@ -116,7 +131,8 @@ def training(
     ls, grads = losses(net, point, lr, STEPS, sweep)
     low, high = _axis(ls)
     points = [(k / STEPS, (x - low) / (high - low)) for k, x in enumerate(ls)]
-    L = net.latex_names[net.loss]
+    of = net.cost if net.examples else net.loss
+    L = LatexTermPrinter(net).name(of)
     shown = [num(x) for x in ls]
     predicted = lr * math.fsum(g * g for g in grads[0].values())
     return Training(
@@ -131,10 +147,10 @@ def training(
         predicted=rf"\eta \sum_w (\mathrm{{d}}{L}/\mathrm{{d}}w)^2 = {tex_num(predicted)}",
         svg=svg(
             points,
-            [f"step {k}: {net.loss} = {x}" for k, x in enumerate(shown)],
+            [f"step {k}: {of} = {x}" for k, x in enumerate(shown)],
             num(low),
             num(high),
-            net.loss,
+            of,
         ),
         svg_file=f"{net.name}.training.svg",
         first_order=abs(ls[0] - ls[1] - predicted) <= 0.2 * abs(predicted),

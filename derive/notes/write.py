@@ -32,6 +32,7 @@ from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this m
     write_atomic,
 )
 from derive.notes.gates import GraphNote, graph_documents, graph_intro, graph_note
+from derive.notes.sweep import LR
 from derive.printing.document import (
     environment,
     markdown_text,
@@ -401,7 +402,7 @@ def write_course(
     )
     out = notes_folder(out_dir)
     if len(nets) == 1 and is_graph(nets[0]):
-        return _write_graph(nets[0], out, fmt, flavor, at, pdf, warn)
+        return _write_graph(nets[0], out, fmt, flavor, at, pdf, warn, lr)
     _check_course(nets, wrt)
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
     notes = _build_notes(nets, wrt, at, lr, progress, warn) if langs or pdf else []
@@ -413,7 +414,7 @@ def write_course(
     files: list[tuple[str, str | bytes]] = []
     for note, net in zip(notes, nets if notes else [], strict=True):  # none for HTML alone
         if isinstance(note, GraphNote):
-            files += _graph_files(note, graph_point(net, at), langs, flavor, pdf, warn)
+            files += _graph_files(note, graph_point(net, at), langs, flavor, pdf, warn, lr)
             continue
         files += _note_files(note, net, langs, flavor, templates, pdf, at, warn)
     if len(notes) > 1:
@@ -445,6 +446,7 @@ def _write_graph(
     at: str | None,
     pdf: bool,
     warn: Callable[[str], None] | None,
+    lr: float | None = None,
 ) -> list[Path]:
     """Write a computational graph's note (the gate view first): Markdown, LaTeX, the PDF."""
     # The page's forward pass and controls are for layered networks; a graph's note is its
@@ -458,7 +460,7 @@ def _write_graph(
     if fmt == "all" and warn:
         warn(f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page")
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
-    files = _graph_files(graph_note(net), graph_point(net, at), langs, flavor, pdf, warn)
+    files = _graph_files(graph_note(net), graph_point(net, at), langs, flavor, pdf, warn, lr)
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
     write_all(paths)
@@ -478,13 +480,27 @@ def graph_point(net: Network, at: str | None) -> dict[str, float]:
 
 
 def _graph_files(
-    note: GraphNote, point: dict[str, float], langs: list[str], flavor: str, pdf: bool, warn
+    note: GraphNote,
+    point: dict[str, float],
+    langs: list[str],
+    flavor: str,
+    pdf: bool,
+    warn,
+    lr: float | None = None,
 ) -> list[tuple[str, str | bytes]]:
-    """Return a graph's note files: one per language in ``langs``, and with ``pdf`` its PDF."""
-    docs = graph_documents(note, point, sorted({*langs, *(["latex"] if pdf else [])}), flavor)
+    """Return a graph's note files: one per language in ``langs`` (a batch's Markdown with its
+    training plot), and with ``pdf`` its PDF."""
+    eta = LR if lr is None else lr
+    wanted = sorted({*langs, *(["latex"] if pdf else [])})
+    docs = graph_documents(note, point, wanted, flavor, eta)
     files: list[tuple[str, str | bytes]] = [
         (f"{note.name}.{EXTENSIONS[lang]}", docs[lang]) for lang in langs
     ]
+    if note.net.examples and "markdown" in langs:
+        from derive.notes.training import training
+
+        plot = training(note.net, point, eta)
+        files.append((plot.svg_file, plot.svg))
     data = compile_pdf(docs["latex"], f"{note.name}.pdf", warn) if pdf else None
     if data is not None:
         files.append((f"{note.name}.pdf", data))
