@@ -195,3 +195,31 @@ def test_a_batchs_training_follows_the_mean_gradient_of_its_examples(tmp_path):
     shown_ = [float(x) for x in re.findall(r"\$`([-\d.]+)`\$", line.split("steps is")[1])]
     assert all(math.isclose(x, t, rel_tol=2e-4) for x, t in zip(shown_, truth, strict=True))
     assert "](xor.training.svg)" in text and (tmp_path / "xor.training.svg").is_file()
+
+
+@pytest.mark.parametrize("source", ["two_hidden", "chain_3b1b", "softmax"])
+def test_the_gate_figure_shows_cached_values_above_and_the_losss_gradients_below(source):
+    net = load_network(source)
+    gates = note(source).gates
+    point = example_point(net)[0]
+    env = reference.forward(net, point)
+    pic = gates.picture
+    label = {n["id"]: n["tikz"].strip("\\()") for n in pic["nodes"]}
+    by_tex = {net.latex_names[x]: x for x in net.names}
+    neuron = net.neurons[by_tex[gates.neuron]]
+    dz = reference.central_difference(net, net.loss, neuron.preact, point)
+    muls = {f"m_{{{k}}}": (s, w) for k, (s, w) in enumerate(neuron.inputs, 1)}
+    assert len(pic["edges"]) == 3 * len(neuron.inputs) + bool(neuron.bias) + 1
+    for e in pic["edges"]:
+        a, b = label[e["a"]], label[e["b"]]
+        if a in muls:  # a product into the add gate: its value, and dL/dz passed on
+            s, w = muls[a]
+            assert close(e["tex"], env[s] * point[w]) and close(e["below"], dz)
+        elif b in muls or a == net.latex_names.get(neuron.bias or "", "?"):
+            leaf = by_tex[a]
+            assert close(e["tex"], env.get(leaf, point.get(leaf)))
+            if leaf in point and reference.leaf_kind(net, leaf) in ("weight", "bias"):
+                assert close(e["below"], reference.central_difference(net, net.loss, leaf, point))
+        else:  # z into the activation gate
+            assert close(e["tex"], env[neuron.preact]) and close(e["below"], dz)
+    assert close(gates.delta.rsplit(" = ", 1)[1], dz)

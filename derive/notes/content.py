@@ -358,6 +358,7 @@ class Note:
     layer_form_why: str
     graph_view: GraphView | None
     equations_derived: Equations | None
+    gates: object  # derive.notes.neuron.NeuronGates | None: one neuron as gates, staged
     training: object  # derive.notes.training.Training: a few steps of gradient descent
     vanishing: object  # derive.notes.vanishing.Vanishing | None: slopes along a deep path
     code: str
