@@ -27,7 +27,7 @@ from derive.notes import (
     vanishing,
 )
 from derive.notes.chain import whole
-from derive.notes.content import Intro, Layer, Note, prose, tex_num
+from derive.notes.content import Layer, Note, intro, prose, tex_num
 from derive.notes.diagram import diagram
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.printing.document import check_latex_name
@@ -92,24 +92,6 @@ def check_user_text(net: Network) -> None:
                 file=str(net.file),
                 hint="use letters, ^, _, braces and commands such as \\hat or \\alpha",
             )
-
-
-def intro(net: Network) -> Intro:
-    """Return the introduction, in this network's letters for the loss."""
-    L = net.latex_names[net.loss]
-    return Intro(
-        update=rf"w^{{\text{{new}}}} = w^{{\text{{old}}}} - \eta \, \frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}w}}",
-        old=r"w^{\text{old}}",
-        new=r"w^{\text{new}}",
-        slope=rf"\frac{{\mathrm{{d}}{L}}}{{\mathrm{{d}}w}}",
-        notation_local=r"\frac{\partial A}{\partial B}",
-        notation_whole=r"\frac{\mathrm{d}A}{\mathrm{d}B}",
-        circle=r"A = \pi r^{2}",
-        circle_rate=r"\frac{\mathrm{d}A}{\mathrm{d}t} = \frac{\mathrm{d}A}{\mathrm{d}r} \cdot \frac{\mathrm{d}r}{\mathrm{d}t} = 2 \pi r \, \frac{\mathrm{d}r}{\mathrm{d}t}",
-        multivar=r"\frac{\mathrm{d}f}{\mathrm{d}t} = \frac{\partial f}{\partial u} \frac{\mathrm{d}u}{\mathrm{d}t} + \frac{\partial f}{\partial v} \frac{\mathrm{d}v}{\mathrm{d}t}",
-        average=r"\frac{\mathrm{d}C}{\mathrm{d}w} = \frac{1}{n} \sum_{i=1}^{n} \frac{\mathrm{d}C_{i}}{\mathrm{d}w}",
-        gradient=r"\nabla C = \left( \frac{\mathrm{d}C}{\mathrm{d}w_1}, \frac{\mathrm{d}C}{\mathrm{d}w_2}, \dots \right)",
-    )
 
 
 def general_loss(net: Network) -> str:

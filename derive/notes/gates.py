@@ -313,7 +313,7 @@ def graph_intro(net: Network) -> Any:
     """Return the course introduction in a graph's letters: its output is what is minimised."""
     from types import SimpleNamespace
 
-    from derive.notes.build import intro
+    from derive.notes.content import intro
 
     return intro(SimpleNamespace(loss=net.output, latex_names=net.latex_names))
 
