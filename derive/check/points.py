@@ -13,9 +13,10 @@ import random
 from typing import TYPE_CHECKING, Any, Protocol
 
 from derive.evaluate import at, forward, random_point
-from derive.expand import Derivative, local_partial
+from derive.expand import Derivative
 from derive.graph import Network
-from derive.rules import ACTIVATIONS, number, targets
+from derive.kinds import Slopes
+from derive.rules import ACTIVATIONS, targets
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -124,5 +125,5 @@ def factor_value(g: Sampling, of: str, wrt: str, index: int) -> float:
         return truth(g, of, wrt, index)
     key = ("local", of, wrt, index)
     if key not in g.values:
-        g.values[key] = number(local_partial(g.net, of, wrt), g.sampled[index][1])
+        g.values[key] = Slopes(g.net, g.sampled[index][1])(of, wrt)  # the sweep's own rule
     return g.values[key]
