@@ -1,4 +1,5 @@
-"""`derive backprop`: its formats, its numbers against `derive dA/dB --at`, its errors."""
+"""`derive backprop`: its formats, its numbers (against sympy.diff of tests/reference.py's
+composed loss, as are `derive dA/dB --at`'s), its errors."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import json
 import math
 
 import pytest
+import reference as ref
 from click.testing import CliRunner
 from renderers import markdown_math_errors
 
 import derive
 from derive.cli import main
+from derive.evaluate import read_at
+from derive.graph import load_network
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -38,21 +42,30 @@ def test_json_has_the_stable_keys_of_spec_section_5():
     assert data["sweep"][3]["text"] == "dL/dO21*dO21/dO11 + dL/dO22*dO22/dO11"
     w1 = data["gradients"][0]
     assert w1["param"] == "W1" and w1["text"] == "dL/dO11*dO11/dW1"
-    assert w1["update"]["new"] == pytest.approx(w1["update"]["old"] - 0.1 * w1["value"])
+    net = load_network("two_hidden")
+    point = {**net.values, "x1": 0.5}
+    want = ref.exact_gradient(net, "W1", point)
+    assert w1["value"] == pytest.approx(want, rel=1e-12)
+    assert w1["update"]["old"] == point["W1"]
+    assert w1["update"]["new"] == pytest.approx(point["W1"] - 0.1 * want, rel=1e-12)
     assert data["multiplications"] == {"sweep": 18, "paths": 46}
     first = data["matrix"][0]
     assert first["W"]["shape"] == [2, 3] and first["W"]["names"][1] == ["W4", "W5", "W6"]
-    assert first["dW"]["value"][0][0] == pytest.approx(w1["value"], rel=1e-12)
+    assert first["dW"]["value"][0][0] == pytest.approx(want, rel=1e-12)
 
 
-def test_every_gradient_equals_derive_dA_dB_at_the_same_random_point():
+def test_every_gradient_and_derive_dA_dB_equal_sympy_diff_at_the_same_random_point():
     _, out, _ = run("backprop", "--net", "softmax", "--format", "json", "--at", "random:3")
+    net = load_network("softmax")
+    point, _ = read_at("random:3", net)
     for row in json.loads(out)["gradients"]:
         code, single, _ = run(
             f"dL/d{row['param']}", "--net", "softmax", "--at", "random:3", "--format", "json"
         )
         assert code == 0
-        assert math.isclose(row["value"], json.loads(single)["value"], rel_tol=1e-12, abs_tol=1e-15)
+        want = ref.exact_gradient(net, row["param"], point)
+        for got in (row["value"], json.loads(single)["value"]):
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-15), row["param"]
 
 
 def test_text_shows_lines_numbers_updates_and_the_cost():
