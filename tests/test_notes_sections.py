@@ -220,6 +220,9 @@ def test_the_gate_figure_shows_cached_values_above_and_the_losss_gradients_below
             assert close(e["tex"], env.get(leaf, point.get(leaf)))
             if leaf in point and reference.leaf_kind(net, leaf) in ("weight", "bias"):
                 assert close(e["below"], reference.central_difference(net, net.loss, leaf, point))
+            else:  # what the neuron passes back to its source: dL/dz times the weight
+                passed = dz * math.fsum(point[w] for s, w in neuron.inputs if s == leaf)
+                assert close(e["below"], passed)
         else:  # z into the activation gate
             assert close(e["tex"], env[neuron.preact]) and close(e["below"], dz)
     assert close(gates.delta.rsplit(" = ", 1)[1], dz)

@@ -85,12 +85,16 @@ def neuron_gates(net: Network, vals) -> NeuronGates | None:
         return None
     v = values(g, g.values)
     up = vals.delta[name]
+    n = net.neurons[name]
+    # What the neuron passes back to each source: its dL/dz times the weights it goes through.
+    back = {s: 0.0 for s, _ in n.inputs}
+    for s, w in n.inputs:
+        back[s] += vals.delta[n.preact] * vals.point[w]
     scaled = replace(
         v,
-        delta={k: x * up for k, x in v.delta.items()},
+        delta={**{k: x * up for k, x in v.delta.items()}, **back},
         gradients={k: x * up for k, x in v.gradients.items()},
     )
-    n = net.neurons[name]
     p = LatexTermPrinter(net)
     t = net.latex_names
     src, w = n.inputs[0]
