@@ -121,6 +121,19 @@ def main() -> int:
                 None,
             )
         )
+        # Start-up: what derive backprop imports, and SymPy's share of it (imported by the
+        # rule table's rows and the printers, though the numbers never use it).
+        code = "import derive.api, derive.sweep, derive.printing.backprop"
+        _, imports, _, _ = cpu_timed([sys.executable, "-c", code])
+        _, sympy, _, _ = cpu_timed([sys.executable, "-c", "import sympy"])
+        rows.append(
+            Row(
+                "17   start-up: derive backprop's imports (CPU), SymPy's share",
+                f"{secs(imports)}, of which SymPy {secs(sympy)}",
+                "",
+                None,
+            )
+        )
         net = tmp / "batch.yaml"
         net.write_text(batch(EXAMPLES), encoding="utf-8")
         cmd = [*DERIVE, "backprop", "--net", str(net), "--at", "W1=0.1", "--format", "json"]
