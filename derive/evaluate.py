@@ -17,7 +17,7 @@ from pathlib import Path
 from derive.errors import DeriveError
 from derive.expand import Derivative
 from derive.graph import LEAF_KINDS, Network
-from derive.kinds import Slopes, check_finite, forward, overflow
+from derive.kinds import RULES, Slopes, check_finite, forward, overflow
 from derive.netfile import NUMBER, read_numbers
 from derive.paths import ancestors, sweep
 from derive.rules import LOSSES
@@ -186,17 +186,11 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
 
 def _computed(net: Network, name: str) -> tuple[str, str] | None:
     """Return (message, hint) if ``name`` is computed by the forward pass, else None."""
-    kind = net.kind(name)
-    if kind in LEAF_KINDS:
+    rule = RULES[net.kind(name)]
+    if rule.given:
         return None
-    what = {
-        "neuron": "a neuron",
-        "preact": "a pre-activation",
-        "loss": "the loss",
-        "formula": "a formula node",
-    }[kind]
     return (
-        f"{name} is {what}: the forward pass computes it, so it takes no value",
+        f"{name} is {rule.what}: the forward pass computes it, so it takes no value",
         "give values for inputs, parameters and targets only",
     )
 

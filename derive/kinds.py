@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from derive.errors import DeriveError
 from derive.formula import calculus
-from derive.graph import Network
+from derive.graph import LEAF_KINDS, Network
 from derive.rules import ACTIVATIONS, LOSSES
 
 if TYPE_CHECKING:  # SymPy is imported by the symbolic rules only, when first asked
@@ -84,8 +84,21 @@ def _symbol(name: str) -> sp.Symbol:
 # -- the rules ------------------------------------------------------------------
 
 
+class Leaf:
+    """An input, weight, bias, parameter or target: the point gives its value; nothing feeds it."""
+
+    given = True  # a point gives it a value; the forward pass computes none
+    what = "a leaf"
+
+    def value(self, net: Network, name: str, env: dict[str, float]) -> None:
+        return None  # given, or missing (require() says which values are)
+
+
 class WeightedSum:
     """A neuron's pre-activation z = sum(w * s) + b."""
+
+    given = False
+    what = "a pre-activation"
 
     def value(self, net: Network, z: str, env: dict[str, float]) -> None:
         n = net.neurons[net.preacts[z]]
@@ -104,6 +117,9 @@ class WeightedSum:
 
 class Neuron:
     """A neuron's output a = act(z): its activation's row (softmax: the whole layer's z's)."""
+
+    given = False
+    what = "a neuron"
 
     def value(self, net: Network, name: str, env: dict[str, float]) -> None:
         if name in env:
@@ -152,6 +168,9 @@ class Neuron:
 class Loss:
     """The loss over the outputs and their targets: its row of the rule table."""
 
+    given = False
+    what = "the loss"
+
     def value(self, net: Network, name: str, env: dict[str, float]) -> None:
         if name in env or not all(n in env for n in net.outputs + net.targets):
             return
@@ -194,6 +213,9 @@ class Loss:
 class Formula:
     """A formula node (``nodes:``): its tree, and the tree differentiated by one name it uses."""
 
+    given = False
+    what = "a formula node"
+
     def value(self, net: Network, name: str, env: dict[str, float]) -> None:
         if name not in env and all(u in env for u in net.formulas[name].uses):
             env[name] = formula_value(net, name, env)
@@ -211,13 +233,15 @@ class Formula:
 
 
 WEIGHTED_SUM = WeightedSum()
-RULES: dict[str, WeightedSum | Neuron | Loss | Formula] = {
+LEAF = Leaf()
+RULES: dict[str, Leaf | WeightedSum | Neuron | Loss | Formula] = {
+    **dict.fromkeys(LEAF_KINDS, LEAF),
     "preact": WEIGHTED_SUM,
     "neuron": Neuron(),
     "loss": Loss(),
     "formula": Formula(),
 }
-"""The rule of every kind of node that is computed (a leaf's value is given)."""
+"""The rule of every kind of node (Network.kind): a leaf's value is given, the others computed."""
 
 
 def formula_value(net: Network, node: str, env: dict[str, float]) -> float:
@@ -234,7 +258,7 @@ def formula_value(net: Network, node: str, env: dict[str, float]) -> float:
 def forward(net: Network, point: dict[str, float]) -> dict[str, float]:
     """Return every node's value at a point: inputs, parameters, z's, outputs, loss, formulas.
 
-    Each computed node in :meth:`Network.computed` order, by its kind's rule.
+    Each computed node in ``Network.computed`` order, by its kind's rule.
     A node whose inputs the point does not give is left out: a derivative that
     does not involve it needs no value for it (``--at`` asks only for those it does).
 
