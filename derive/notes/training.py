@@ -90,7 +90,7 @@ def _axis(values_: list[float]) -> tuple[float, float]:
 
 def svg(points: list[tuple[float, float]], labels: list[str], low: str, high: str, L: str) -> str:
     """Return the plot as an SVG document: the losses joined, each point titled with its value."""
-    left, top = 48.0, 12.0
+    left, top = 66.0, 12.0
 
     def xy(p: tuple[float, float]) -> tuple[float, float]:
         return left + p[0] * WIDTH, top + (1 - p[1]) * HEIGHT
@@ -116,7 +116,7 @@ def svg(points: list[tuple[float, float]], labels: list[str], low: str, high: st
         f'<path d="M{left},{top} V{bottom} H{right}" fill="none" stroke="#555"/>'
         f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{HTML.escape(high)}</text>'
         f'<text x="{left - 4}" y="{bottom}" text-anchor="end">{HTML.escape(low)}</text>'
-        f'<text x="{left - 30}" y="{top + HEIGHT / 2:.1f}" font-style="italic">{name}</text>'
+        f'<text x="{left - 12}" y="{top + HEIGHT / 2:.1f}" text-anchor="end" font-style="italic">{name}</text>'
         f"{ticks}"
         f'<text x="{left + WIDTH / 2:.1f}" y="{bottom + 30:.1f}" text-anchor="middle">step</text>'
         f'<polyline points="{line}" fill="none" stroke="#1f77b4" stroke-width="2"/>'
