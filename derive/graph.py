@@ -229,12 +229,7 @@ def _nodes(spec: NetworkSpec, detail: bool, keep: set | None = None) -> Iterator
     for name, kind, layer in _kinds(spec):
         if kind == "preact" and not detail or keep is not None and name not in keep:
             continue
-        attrs = {"kind": kind, "layer": layer}
-        if kind == "formula":  # what any stage needs to draw or print a formula node
-            attrs["formula"] = spec.nodes[name].text
-            attrs["uses"] = spec.nodes[name].uses
-            attrs["generation"] = layer  # one more than the largest of what it uses
-        yield name, attrs
+        yield name, {"kind": kind, "layer": layer}
 
 
 def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]:
