@@ -467,6 +467,7 @@ class Function:
     # f'(z) in z and the function's own value a, where a course writes it so (sigmoid's
     # a(1 - a), tanh's 1 - a**2): a node f: sigmoid(dot) then reads df/ddot = f*(1 - f).
     by_own_value: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
+    js: str = ""  # f(z) in JavaScript, an expression in z (the HTML page's forward pass)
 
 
 def _from_activation(name: str, own: bool = False) -> Function:
@@ -479,22 +480,35 @@ def _from_activation(name: str, own: bool = False) -> Function:
         value=row.value,
         slope_value=row.slope_value,
         by_own_value=row.slope if own else None,
+        js=row.js,
     )
 
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
-        Function("exp", sp.exp, sp.exp, math.exp, lambda z, a: a),
-        Function("log", sp.log, lambda z: 1 / z, math.log, lambda z, a: 1.0 / z),
-        Function("sqrt", sp.sqrt, lambda z: 1 / (2 * sp.sqrt(z)), math.sqrt, lambda z, a: 0.5 / a),
+        Function("exp", sp.exp, sp.exp, math.exp, lambda z, a: a, js="Math.exp(z)"),
+        Function("log", sp.log, lambda z: 1 / z, math.log, lambda z, a: 1.0 / z, js="Math.log(z)"),
+        Function(
+            "sqrt",
+            sp.sqrt,
+            lambda z: 1 / (2 * sp.sqrt(z)),
+            math.sqrt,
+            lambda z, a: 0.5 / a,
+            js="Math.sqrt(z)",
+        ),  # fmt: skip
         _from_activation("tanh", own=True),
         _from_activation("sigmoid", own=True),
         _from_activation("relu"),
         _from_activation("softplus"),
         Function(
-            "abs", sp.Abs, sp.sign, abs, lambda z, a: 0.0 if z == 0 else math.copysign(1.0, z)
-        ),
+            "abs",
+            sp.Abs,
+            sp.sign,
+            abs,
+            lambda z, a: 0.0 if z == 0 else math.copysign(1.0, z),
+            js="Math.abs(z)",
+        ),  # fmt: skip
     )
 }
 """Every function a formula node may call (in the order the README lists them)."""

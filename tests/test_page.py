@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import math
 import os
+import random
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
 import networkx as nx
 import pytest
 import reference as ref
-from conftest import small_networks
+import sympy as sp
+import yaml
+from conftest import graph_networks, small_networks
 from randomnets import seeded_files
 
 from derive.graph import load_network
@@ -50,6 +54,104 @@ values: {x1: 0.5, W1: -0.3, y: 1}
 """
 
 
+# A random formula graph: each node one of these over two earlier names (seeded: the same
+# graph on every run). Every function and operator of a formula is among them.
+OPS = ["{a} + {b}", "{a} * {b}", "{a} - {b}", "{a} / (1 + {b}**2)", "tanh({a})", "sigmoid({a}) * {b}",
+       "exp(-{a}**2)", "softplus({a})", "sqrt(1 + {a}**2)", "relu({a}) + abs({b})", "log(1 + {a}**2)"]  # fmt: skip
+
+
+def random_graph(seed: int = 3, size: int = 11) -> str:
+    rng = random.Random(seed)
+    names, lines = ["x", "y", "w", "v"], []
+    for k in range(size):
+        op = OPS[k % len(OPS)] if k < len(OPS) else rng.choice(OPS)
+        a, b = (["x", "w"], ["y", "v"])[k] if k < 2 else rng.sample(names[-4:], 2)
+        lines.append(f"  n{k}: {op.format(a=a, b=b)}")
+        names.append(f"n{k}")
+    values = ", ".join(f"{n}: {rng.uniform(-1, 1):.3f}" for n in ("x", "y", "w", "v"))
+    return (
+        "name: randomgraph\ninputs: [x, y]\nparams: [w, v]\nnodes:\n" + "\n".join(lines)
+        + f"\noutput: {names[-1]}\nvalues: {{{values}}}\n"
+    )  # fmt: skip
+
+
+# -- the test's own forward pass: the file's formulas read by SymPy, not by derive -------------
+
+FUNCS = {
+    "sigmoid": lambda z: 1 / (1 + sp.exp(-z)),
+    "relu": lambda z: sp.Max(z, 0),
+    "softplus": lambda z: sp.log(1 + sp.exp(z)),
+    "tanh": sp.tanh,
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "abs": sp.Abs,
+}
+
+
+@cache
+def model(file: str):
+    """Return a graph file's formulas as (output, graph, [(node, function, its arguments)])."""
+    spec = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+    names = [*spec.get("inputs", []), *spec.get("params", []), *spec["nodes"]]
+    local = {**{n: sp.Symbol(n) for n in names}, **FUNCS}
+    g = nx.DiGraph()
+    exprs = {}
+    for node, text in spec["nodes"].items():
+        exprs[node] = sp.sympify(str(text), locals=local)
+        g.add_node(node)
+        g.add_edges_from((s.name, node) for s in exprs[node].free_symbols)
+    steps = []
+    for node in nx.topological_sort(g):
+        if node in exprs:
+            args = sorted(s.name for s in exprs[node].free_symbols)
+            fn = sp.lambdify(
+                [sp.Symbol(a) for a in args], exprs[node], modules=[{"Max": max}, "math"]
+            )
+            steps.append((node, fn, args))
+    return spec["output"], g, steps
+
+
+def forward(net, point: dict, fixed: dict | None = None) -> dict:
+    """Return every value at a point (a node in ``fixed`` takes that value instead)."""
+    if not net.formulas:
+        return ref.forward(net, point, fixed)
+    fixed = fixed or {}
+    _, _, steps = model(net.file)
+    env = dict(point)
+    for node, fn, args in steps:
+        env[node] = fixed.get(node, float(fn(*(env[a] for a in args))))
+    return env
+
+
+def output_of(net) -> str:
+    return model(net.file)[0] if net.formulas else net.loss
+
+
+def cost(net, point: dict) -> float:
+    """Return the page's headline number: the output, or a batch's mean over its examples."""
+    of = output_of(net)
+    if not net.examples:
+        return forward(net, point)[of]
+    return sum(forward(net, {**point, **e})[of] for e in net.examples) / len(net.examples)
+
+
+def central(f, point: dict, name: str, h: float = 1e-6) -> float:
+    up, down = {**point, name: point[name] + h}, {**point, name: point[name] - h}
+    return (f(up) - f(down)) / (2 * h)
+
+
+def node_gradient(net, point: dict, node: str, h: float = 1e-6) -> float:
+    """Return d(output)/d(node) at a point by central differences of the test's forward pass."""
+    of = output_of(net)
+    if node in point:
+        return central(lambda p: forward(net, p)[of], point, node, h)
+    base = forward(net, point)[node]
+    hi = forward(net, point, {node: base + h})[of]
+    lo = forward(net, point, {node: base - h})[of]
+    return (hi - lo) / (2 * h)
+
+
 def _skip_or_fail(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI needs the browser: {reason}", pytrace=False)
@@ -77,8 +179,14 @@ def pages(chromium, tmp_path_factory):
     out = tmp_path_factory.mktemp("pages")
     hostile = out / "hostile.yaml"
     hostile.write_text(HOSTILE, encoding="utf-8")
-    sources = [*small_networks(), *seeded_files((5,)), str(hostile)]
-    write_course(sources, str(out), fmt="html")
+    graph = out / "randomgraph.yaml"
+    graph.write_text(random_graph(), encoding="utf-8")
+    layered = [*small_networks(), *seeded_files((5,)), str(hostile)]
+    write_course(layered, str(out), fmt="html")
+    graphs = [*graph_networks(), str(graph)]
+    for source in graphs:  # a graph's note is written alone
+        write_course([source], str(out), fmt="html")
+    sources = [*layered, *graphs]
     context = chromium.new_context()
     refused: list[str] = []
 
@@ -149,14 +257,24 @@ EXPLORE = """() => {
 }"""
 
 
+def choosable(net) -> list[str]:
+    """Return what the page lets a student choose, from the file: its parameters, or a
+    graph's inputs where it has none."""
+    if not net.formulas:
+        return net.parameters
+    spec = yaml.safe_load(Path(net.file).read_text(encoding="utf-8"))
+    return spec.get("params") or spec["inputs"]
+
+
 def test_choosing_each_parameter_lights_exactly_its_paths_and_each_term_its_own(pages):
     for name, (net, page, _) in pages[0].items():
-        g = net.graph()
+        g = model(net.file)[1] if net.formulas else net.graph()
+        of = output_of(net)
         drawn = set(page.eval_on_selector_all("[data-edge]", "es => es.map(e => e.dataset.edge)"))
         seen = page.evaluate(EXPLORE)
-        assert [p for p, *_ in seen] == net.parameters, name
+        assert [p for p, *_ in seen] == choosable(net), name
         for p, selected, on, terms in seen:
-            paths = [tuple(reversed(path)) for path in nx.all_simple_paths(g, p, net.loss)]
+            paths = [tuple(reversed(path)) for path in nx.all_simple_paths(g, p, of)]
             expected = {f"{b}->{a}" for path in paths for a, b in pairwise(path)}
             assert expected <= drawn, (name, p, expected - drawn)
             assert selected == p and set(on) == expected, (name, p)
@@ -186,14 +304,17 @@ def test_k_sweep_steps_mark_k_nodes_each_showing_its_gradient(pages):
             k = min(k + 1, steps) if button == "next" else max(k - 1, 0)
             swept = page.eval_on_selector_all(
                 ".swept[data-node]",
-                """ns => ns.map(n => [n.dataset.node, n.querySelector('.grad').textContent,
-                    getComputedStyle(n.querySelector('.grad')).visibility])""",
+                """ns => ns.map(n => [n.dataset.node, Array.from(
+                    document.querySelectorAll(`[data-grad="${n.dataset.node}"]`),
+                    g => [g.textContent, getComputedStyle(g).visibility])])""",
             )
-            assert len({node for node, _, _ in swept}) == k, name
-            for node, shown, visible in swept:
-                assert visible == "visible"
-                expected = ref.central_difference(net, net.loss, node, point)
-                assert same_4_figures(float(shown), expected), (name, node, shown, expected)
+            assert len({node for node, _ in swept}) == k, name
+            for node, shown in swept:
+                expected = node_gradient(net, point, node)
+                assert shown, (name, node)  # on the node, or under each line leaving it
+                for text, visible in shown:
+                    assert visible == "visible", (name, node)
+                    assert same_4_figures(float(text), expected), (name, node, text, expected)
 
 
 def same_4_figures(shown: float, expected: float) -> bool:
@@ -204,23 +325,32 @@ def same_4_figures(shown: float, expected: float) -> bool:
     return abs(shown - expected) <= 0.5 * unit * 1.0001 + 1e-12
 
 
-def test_a_nudge_shows_the_forward_pass_and_the_linear_prediction(pages):
+def nudge(page, name: str, delta: float) -> None:
+    page.eval_on_selector(
+        f'input[data-nudge="{name}"]',
+        f"s => {{ s.value = '{delta}'; s.dispatchEvent(new Event('input')); }}",
+    )
+
+
+def test_each_nudge_shows_its_forward_pass_beside_its_linear_prediction(pages):
     for name, (net, page, _) in pages[0].items():
-        point = page.evaluate("DATA.point")
-        p = net.parameters[-1]
-        delta = 0.37
-        page.eval_on_selector(
-            f'input[data-nudge="{p}"]',
-            f"s => {{ s.value = '{delta}'; s.dispatchEvent(new Event('input')); }}",
-        )
-        moved = {**point, p: point[p] + delta}
-        loss = ref.forward(net, moved)[net.loss]
-        base = ref.forward(net, point)[net.loss]
-        predicted = base + ref.central_difference(net, net.loss, p, point) * delta
-        assert same_4_figures(float(page.text_content("[data-loss]")), loss), name
-        assert same_4_figures(float(page.text_content("[data-predicted]")), predicted), name
+        point = {**page.evaluate("DATA.point"), **(net.examples[0] if net.examples else {})}
+        first, last = choosable(net)[0], choosable(net)[-1]
+        deltas = {last: 0.37, first: -0.2} if first != last else {last: 0.37}
+        for p, delta in deltas.items():
+            nudge(page, p, delta)
+        base = cost(net, point)
+        for p, delta in deltas.items():
+            moved = {**point, p: point[p] + delta}
+            predicted = base + central(lambda q, n=net: cost(n, q), point, p) * delta
+            assert same_4_figures(float(page.text_content(f'[data-loss="{p}"]')), cost(net, moved))
+            shown = float(page.text_content(f'[data-predicted="{p}"]'))
+            assert same_4_figures(shown, predicted), (name, p)
+        both = {**point, **{p: point[p] + delta for p, delta in deltas.items()}}
+        assert same_4_figures(float(page.text_content("[data-loss-all]")), cost(net, both))
         page.dispatch_event("[data-reset]", "click")
-        assert same_4_figures(float(page.text_content("[data-loss]")), base), name
+        assert same_4_figures(float(page.text_content(f'[data-loss="{last}"]')), base), name
+        assert same_4_figures(float(page.text_content("[data-loss-all]")), base), name
 
 
 def test_every_control_takes_keyboard_focus_and_a_key_chooses(pages):
@@ -271,14 +401,6 @@ def test_jupyter_shows_the_same_diagram_with_a_derivative_lit(chromium):
         page.close()
 
 
-def test_a_computational_graph_gets_no_page_and_says_so(tmp_path):
-    from clirun import run
-
-    r = run(tmp_path, "notes", "--net", "circuit", "--out", "out", "--format", "html")
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "layered networks" in r.stderr
-    assert not (tmp_path / "out").exists()
-    r = run(tmp_path, "notes", "--net", "circuit", "--out", "out", "--format", "all")
-    assert r.returncode == 0 and sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [
-        ".md",
-        ".tex",
-    ]
+def test_a_computational_graph_gets_its_page_beside_its_notes(tmp_path):
+    written = write_course(["circuit"], str(tmp_path), fmt="all")
+    assert sorted(p.suffix for p in written) == [".html", ".md", ".tex"]

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from derive.expand import derive, symbol
 from derive.graph import Network
 from derive.notes.build import example_point
+from derive.notes.pagejs import forward_js
 from derive.notes.svg import draw
 from derive.paths import ancestors, descendants
 from derive.printing.document import environment, render_template
@@ -83,6 +84,11 @@ class Page:
     loss_words: str
     loss_formula: Markup
     layers: list[tuple[str, int, str, Markup]]
+    formulas: list[Markup]
+    is_graph: bool
+    has_params: bool
+    loss_name: str
+    examples: int
     params: list[Param]
     all_params: int
     steps: list[Step]
@@ -111,7 +117,7 @@ def lit_edges(net: Network, param: str, drawn: set[str], of: str | None = None) 
     """Return the drawn edges on the paths from ``param`` up to ``of`` (default: the loss)."""
     g = net.span_graph(param)  # on a wide network, only what the parameter feeds
     between = {param} | descendants(g, param)
-    if of is not None and of != net.loss:
+    if of is not None and (of != net.loss or net.is_graph):
         between &= {of} | ancestors(g, of)
     edges = {f"{u}->{v}" for u, v in g.edges(between) if v in between}
     # Where the weights are not drawn (too many lines), a weight's own line stands for it.
@@ -121,9 +127,10 @@ def lit_edges(net: Network, param: str, drawn: set[str], of: str | None = None) 
     return sorted(edges & drawn)
 
 
-def _param(net: Network, name: str, vals: Any, point: dict[str, float]) -> Param:
+def _param(net: Network, name: str, vals: Any, point: dict[str, float], grad: float) -> Param:
     p = MathMLPrinter(net)
-    d = derive(net, net.loss, name, max_paths=TERMS)
+    of = vals.sweep.of
+    d = derive(net, of, name, max_paths=TERMS)
     terms = [
         (" ".join(path), Markup(math(p.product(product))))
         for path, product in zip(d.paths, d.expansion, strict=True)
@@ -137,17 +144,17 @@ def _param(net: Network, name: str, vals: Any, point: dict[str, float]) -> Param
         )
         for top, bottom in line.terms
     ]
-    rhs = sweep_line(p, net.loss, name, [c for c, _ in line.terms])
+    rhs = sweep_line(p, of, name, [c for c, _ in line.terms])
     return Param(
         name=name,
         label=Markup(math(p.name(name))),
         value=num(point[name]),
-        gradient=num(vals.gradients[name]),
+        gradient=num(grad),
         path_count=d.path_count,
         terms=terms,
         more=d.path_count - len(terms),
-        factored=Markup(math(p.whole(net.loss, name) + "<mo>=</mo>" + p.term(d.factored))),
-        line=Markup(math(f"{p.whole(net.loss, name)}<mo>=</mo>{rhs}")),
+        factored=Markup(math(p.whole(of, name) + "<mo>=</mo>" + p.term(d.factored))),
+        line=Markup(math(f"{p.whole(of, name)}<mo>=</mo>{rhs}")),
         line_rhs=Markup(math(rhs)),
         local=local,
     )
@@ -171,41 +178,16 @@ def _layers(net: Network) -> list[tuple[str, int, str, Markup]]:
     return rows
 
 
-def forward_js(net: Network) -> str:
-    """Return the page's forward pass in JavaScript: each activation and the loss from its row.
-
-    >>> from derive.graph import load_network
-    >>> print(forward_js(load_network("simple")).splitlines()[1])
-      sigmoid: (zs) => zs.map((z) => 1 / (1 + Math.exp(-z))),
-    """
-    used = dict.fromkeys(net.neurons[layer[0]].activation for layer in net.layers)
-    rows = []
-    for name in used:
-        act = ACTIVATIONS[name]
-        body = act.js if act.couples else f"zs.map((z) => {act.js})"
-        rows.append(f"  {name}: (zs) => {body},")
-    term = LOSSES[net.loss_kind].js
-    return "\n".join(["const ACT = {", *rows, "};", f"const TERM = (o, y, n) => {term};"])
-
-
 def page_data(
-    net: Network, point: dict[str, float], vals: Any, params: list[str], lit: dict, steps: list[str]
+    net: Network, point: dict, of: str, base: float, grads: dict, lit: dict, steps: list
 ) -> dict:
-    """Return the numbers the page's script reads: the network's forward structure and point."""
-    layers = [
-        {
-            "act": net.neurons[layer[0]].activation,
-            "neurons": [
-                [n, [list(x) for x in net.neurons[n].inputs], net.neurons[n].bias] for n in layer
-            ],
-        }
-        for layer in net.layers
-    ]
+    """Return the numbers the page's script reads: the point, the examples, the output's value."""
     return {
-        "net": {"layers": layers, "outputs": net.outputs, "targets": net.targets, "loss": net.loss},
+        "of": of,
         "point": point,
-        "loss": vals.forward[net.loss],
-        "gradients": {p: vals.gradients[p] for p in params},
+        "examples": [dict(e) for e in net.examples] if net.examples else None,
+        "loss": base,
+        "gradients": grads,
         "lit": lit,
         "steps": steps,
     }
@@ -216,59 +198,94 @@ def json_script(data: dict) -> Markup:
     return Markup(json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"))
 
 
-def build_page(net: Network, at: str | None = None) -> Page:
-    """Return one network's page content at the notes' example point (``at`` as ``--at``)."""
-    point = example_point(net, at)[0]
-    sweep = backward(net)
-    vals = values(net, point, sweep=sweep)
-    drawing0 = draw(net)
-    params = selectable(net, drawing0.params)
-    lit = {p: lit_edges(net, p, drawing0.edges) for p in params}
-    p = MathMLPrinter(net)
+def _steps(net: Network, sweep: Any, vals: Any, drawn: set[str], views: list[Param]) -> list[Step]:
+    """Return the sweep's rows in the order computed: the drawn nodes, then the gradients."""
+    p, of = MathMLPrinter(net), sweep.of
     steps = []
-    drawn_nodes = set(drawing0.nodes)
     for row in sweep.lines:
-        if row.node in drawn_nodes:
-            rhs = sweep_line(p, net.loss, row.node, [c for c, _ in row.terms])
+        if row.node in drawn:
+            rhs = sweep_line(p, of, row.node, [c for c, _ in row.terms])
             steps.append(
                 Step(
                     row.node,
-                    Markup(math(p.whole(net.loss, row.node))),
+                    Markup(math(p.whole(of, row.node))),
                     Markup(math(rhs)),
                     num(vals.delta[row.node]),
                 )
             )
-    param_views = [_param(net, name, vals, point) for name in params]
-    for view in param_views:
-        steps.append(
-            Step(
-                view.name, Markup(math(p.whole(net.loss, view.name))), view.line_rhs, view.gradient
-            )
+    for view in views:
+        line = vals.sweep.gradient(view.name)
+        rhs = Markup(math(sweep_line(p, of, view.name, [c for c, _ in line.terms])))
+        value = num(vals.gradients[view.name])
+        steps.append(Step(view.name, Markup(math(p.whole(of, view.name))), rhs, value))
+    return steps
+
+
+def _formulas(net: Network) -> list[Markup]:
+    from derive.formula.tree import to_sympy
+
+    p, f = MathMLPrinter(net), FormulaMathML(net)
+    return [
+        Markup(math(f"{p.name(n)}<mo>=</mo>{f.doprint(to_sympy(net.formulas[n].tree))}"))
+        for n in net.formulas_in_order[:40]
+    ]
+
+
+def build_page(net: Network, at: str | None = None) -> Page:
+    """Return one network's page content at the notes' example point (``at`` as ``--at``).
+
+    A batch's diagram and sweep work its first example, as its notes do; its nudges move
+    the cost, the mean of every example's loss.
+    """
+    point = example_point(net, at)[0]
+    shown = {**point, **net.examples[0]} if net.examples else point
+    sweep = backward(net)
+    of = sweep.of
+    vals = values(net, shown, sweep=sweep)
+    base, mean = vals.forward[of], vals.gradients
+    if net.examples:
+        from derive.batch import batch
+
+        b = batch(net, point, sweep=sweep)
+        base, mean = b.cost, b.gradients
+    drawing0 = draw(net)
+    params = selectable(net, drawing0.params)
+    lit = {q: lit_edges(net, q, drawing0.edges, of) for q in params}
+    views = [_param(net, q, vals, shown, mean[q]) for q in params]
+    steps = _steps(net, sweep, vals, set(drawing0.nodes), views)
+    drawing = draw(net, vals.forward, grads={s.node: s.value for s in steps})
+    p = MathMLPrinter(net)
+    data = page_data(
+        net, shown, of, base, {q: mean[q] for q in params}, lit, [s.node for s in steps]
+    )
+    loss_formula = Markup("")
+    if net.loss and not net.is_graph:
+        outs, ys = [symbol(o) for o in net.outputs], [symbol(t) for t in net.targets]
+        value = LOSSES[net.loss_kind].value(outs, ys)
+        loss_formula = Markup(
+            math(f"{p.name(net.loss)}<mo>=</mo>" + FormulaMathML(net).doprint(value))
         )
-    grads = {s.node: f"{num(float(s.value))}" for s in steps}
-    drawing = draw(net, vals.forward, grads=grads)
-    outs = [symbol(o) for o in net.outputs]
-    ys = [symbol(t) for t in net.targets]
-    loss = LOSSES[net.loss_kind]
-    data = page_data(net, point, vals, params, lit, [s.node for s in steps])
     return Page(
         name=net.name,
         title=net.title or net.name,
         description=net.description or "",
         svg=Markup(drawing.svg),
         capped=drawing.capped,
-        loss=Markup(math(p.name(net.loss))),
-        loss_words=loss.words,
-        loss_formula=Markup(
-            math(f"{p.name(net.loss)}<mo>=</mo>" + FormulaMathML(net).doprint(loss.value(outs, ys)))
-        ),
-        layers=_layers(net),
-        params=param_views,
-        all_params=len(net.parameters),
+        loss=Markup(math(p.name(of))),
+        loss_words=LOSSES[net.loss_kind].words if net.loss and not net.is_graph else "",
+        loss_formula=loss_formula,
+        layers=_layers(net) if not net.is_graph else [],
+        formulas=_formulas(net),
+        is_graph=net.is_graph,
+        has_params=bool(net.parameters),
+        loss_name=of,
+        examples=len(net.examples or ()),
+        params=views,
+        all_params=len(net.reported),
         steps=steps,
         data=json_script(data),
-        script=Markup(forward_js(net)),
-        loss_value=num(vals.forward[net.loss]),
+        script=Markup(forward_js(net).replace("</", "<\\/")),
+        loss_value=num(base),
     )
 
 
@@ -319,7 +336,6 @@ __all__ = [
     "Page",
     "build_page",
     "esc",
-    "forward_js",
     "notebook_html",
     "render_page",
     "render_page_index",

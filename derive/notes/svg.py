@@ -70,6 +70,11 @@ def columns(net: Network) -> list[list[str]]:
         else:
             sources = [s for s in (g.predecessors(name) if g is not None else net.outputs)]
             column[name] = 1 + max((column[s] for s in sources if s in column), default=-1)
+    if net.is_graph and g is not None:  # a leaf stands just before the first node using it
+        for name, col in list(column.items()):
+            users = [column[u] for u in g.successors(name) if u in column]
+            if col == 0 and users:
+                column[name] = min(users) - 1
     out: list[list[str]] = [[] for _ in range(max(column.values()) + 1)]
     for name, col in column.items():
         out[col].append(name)
@@ -188,12 +193,14 @@ def draw(
     lines, labels, shown = [], [], set()
     params: list[str] = []
     pills: list[tuple[str, float, float]] = []
+    spans = []  # the lines from node to node, in pixels: where the forward values go
     for e in edges:
         a, b = by_id[e["a"]], by_id[e["b"]]
         (ax, ay), (bx, by) = px(a), px(b)
         if not e["bias"]:
             shown.add(f"{e['src']}->{e['dst']}")
             lines.append(_line(f"{e['src']}->{e['dst']}", ax, ay, bx, by, lit, "edge"))
+            spans.append((e["src"], ax, ay, bx, by))
         if e["tex"] or e["bias"]:
             param = e["weight"] or a["name"]
             t = e["pos"] if not e["bias"] else 0.0
@@ -212,10 +219,22 @@ def draw(
             if v in nodes and f"{param}->{v}" not in shown:
                 shown.add(f"{param}->{v}")
                 lines.append(_line(f"{param}->{v}", cx, cy, *px(nodes[v]), lit, "wedge couple"))
+    # Forward values ride on the edges (above), each dL/dv under them, as CS231n draws its
+    # circuits; a drawing with too many lines to label keeps them beside the nodes.
+    on_edges = forward is not None and len(spans) <= LABEL_CAP
+    feeding = {src for src, *_ in spans} if on_edges else set()
+    flows = (
+        _flows(spans, [(cx, cy, 9 + 8 * len(_label(net, q)), 18) for q, cx, cy in pills]
+               + [(*px(n), 48, 48) for n in nodes.values() if n["kind"] != "bias"],
+               forward, grads, swept, num)
+        if on_edges else []
+    )  # fmt: skip
     body = []
     for n in nodes.values():
         if n["kind"] != "bias":
-            body.append(_circle(n, _label(net, n["name"]), *px(n), (grads, swept), forward, num))
+            where = (grads, swept, n["name"] not in feeding)
+            formula = net.formulas[n["name"]].text if n["name"] in net.formulas else ""
+            body.append(_circle(n, _label(net, n["name"]), *px(n), where, forward, formula))
     marks = [
         f'<text class="more" x="{px(x, y)[0]}" y="{px(x, y)[1] + 4}">⋮ {esc(text)}</text>'
         for text, x, y in gaps
@@ -224,16 +243,19 @@ def draw(
         f'<svg class="net" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
         f'height="{height:.0f}" role="img" aria-label="{esc(_aria(net))}">'
         f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(body)}{"".join(marks)}'
-        f'</g><g class="params">{"".join(labels)}</g></svg>'
+        f'</g><g class="flows">{"".join(flows)}</g><g class="params">{"".join(labels)}</g></svg>'
     )
     names = [n["name"] for n in nodes.values() if n["kind"] != "bias"]
+    params += [p for p in net.reported if p in nodes and p not in params]
     if not params:  # weights not drawn: a weight is chosen by its line, a bias by its neuron
         on_lines = {e["weight"] for e in edges if e["weight"]}
         params = [p for p in on_lines] + [b for b, ns in net.bias_neurons.items() if ns[0] in nodes]
-    return Drawing(svg, shown, names, [p for p in net.parameters if p in params], capped)
+    return Drawing(svg, shown, names, [p for p in net.reported if p in params], capped)
 
 
 def _aria(net: Network) -> str:
+    if not net.layers:
+        return f"The graph {net.name}: {len(net.formulas)} formula nodes, output {net.output}"
     return f"The network {net.name}: {len(net.inputs)} inputs, layers of " + ", ".join(
         str(len(layer)) for layer in net.layers
     )
@@ -257,22 +279,76 @@ def _pill(name: str, label: str, cx: float, cy: float, grads: dict, swept: Any) 
     )
 
 
-def _circle(n: dict, label: str, x: float, y: float, marks: tuple, forward: Any, num: Any) -> str:
-    name, (grads, done) = n["name"], marks
+def _circle(
+    n: dict, label: str, x: float, y: float, marks: tuple, forward: Any, formula: str
+) -> str:
+    """Return a node: its shape and name; its value and dL/dv too where no edge leaves it."""
+    from derive.printing.words import num
+
+    name, (grads, done, own) = n["name"], marks
     swept = " swept" if name in done else ""
     shape = (
         f'<rect x="{x - 21}" y="{y - 21}" width="42" height="42" rx="6"/>'
         if n["kind"] == "loss"
         else f'<circle cx="{x}" cy="{y}" r="{18 if n["kind"] == "target" else 23}"/>'
     )
-    value = ""
-    if forward is not None and name in forward:
+    value = grad = ""
+    if own and forward is not None and name in forward:
         value = (
             f'<text class="fwd" data-value="{esc(name)}" x="{x}" y="{y - 29}">'
             f"{num(forward[name])}</text>"
         )
+    if own:
+        grad = f'<text class="grad" data-grad="{esc(name)}" x="{x}" y="{y + 40}">{esc(grads.get(name, ""))}</text>'
+    title = f"<title>{esc(name)} = {esc(formula)}</title>" if formula else ""
     return (
-        f'<g class="node {esc(n["kind"])}{swept}" data-node="{esc(name)}">{shape}'
-        f'<text x="{x}" y="{y + 5}">{esc(label)}</text>{value}<text class="grad" '
-        f'data-grad="{esc(name)}" x="{x}" y="{y + 40}">{esc(grads.get(name, ""))}</text></g>'
+        f'<g class="node {esc(n["kind"])}{swept}" data-node="{esc(name)}">{title}{shape}'
+        f'<text x="{x}" y="{y + 5}">{esc(label)}</text>{value}{grad}</g>'
     )
+
+
+# Where on a line its value may sit (a fraction of the way from its source).
+FLOW_POS = (0.5, 0.62, 0.38, 0.72, 0.3, 0.8, 0.22)
+
+
+def _flows(spans: list, boxes: list, forward: dict, grads: dict, swept: Any, num: Any) -> list[str]:
+    """Return each line's forward value above it and its source's dL/dv below it.
+
+    Each pair sits at the first of :data:`FLOW_POS` where it overlaps no node, weight
+    label or pair placed before it (else where it overlaps least).
+    """
+    out = []
+    taken = list(boxes)
+    for src, ax, ay, bx, by in spans:
+        if src not in forward:
+            continue
+        text = num(forward[src])
+        length = max(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5, 1.0)
+        nx, ny = (by - ay) / length, -(bx - ax) / length  # a normal, turned to point up
+        if ny > 0 or (ny == 0 and nx > 0):
+            nx, ny = -nx, -ny
+        w = 7 * max(len(text), len(grads.get(src, ""))) + 4
+        # How far from the line a text's box must sit to keep clear of it (half its extent
+        # across the line).
+        d = 2 + w / 2 * abs((by - ay) / length) + 6 * abs((bx - ax) / length)
+
+        spots = [(ax + t * (bx - ax), ay + t * (by - ay), w, 36) for t in FLOW_POS]
+        room = [sum(_overlap(box, b) for b in taken) for box in spots]
+        best = next((i for i, r in enumerate(room) if r == 0), room.index(min(room)))
+        x, y = spots[best][:2]
+        taken.append(spots[best])
+        on = " swept" if src in swept else ""
+        out.append(
+            f'<g class="flow{on}" data-flow="{esc(src)}"><text class="fwd" data-value="{esc(src)}" '
+            f'x="{x + d * nx:.1f}" y="{y + d * ny + 4:.1f}">{text}</text><text class="grad" '
+            f'data-grad="{esc(src)}" x="{x - d * nx:.1f}" y="{y - d * ny + 4:.1f}">'
+            f"{esc(grads.get(src, ''))}</text></g>"
+        )
+    return out
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """Return the area two boxes (centre x, centre y, width, height) share."""
+    dx = min(a[0] + a[2] / 2, b[0] + b[2] / 2) - max(a[0] - a[2] / 2, b[0] - b[2] / 2)
+    dy = min(a[1] + a[3] / 2, b[1] + b[3] / 2) - max(a[1] - a[3] / 2, b[1] - b[3] / 2)
+    return max(dx, 0) * max(dy, 0)

@@ -420,22 +420,15 @@ def write_course(
     if len(notes) > 1:
         files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
     if fmt in ("html", "all"):
-        files += _page_files(nets, langs, templates, at, warn)
+        files += _page_files(nets, langs, templates, at)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
 
 
-def _page_files(nets: list[Network], langs, templates, at, warn) -> list[tuple[str, str]]:
-    """Return the HTML pages of a course's layered networks; a graph has none (it is said)."""
-    # The page draws layered networks (notes.page); a graph's notes are Markdown and LaTeX.
-    for net in nets:
-        if is_graph(net) and warn:
-            warn(
-                f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page"
-            )
-    layered = [n for n in nets if not is_graph(n)]
-    return html_files(layered, langs, templates, at) if layered else []
+def _page_files(nets: list[Network], langs, templates, at) -> list[tuple[str, str]]:
+    """Return the HTML pages of a course's networks, layered ones and graphs alike."""
+    return html_files(nets, langs, templates, at)
 
 
 def _write_graph(
@@ -448,19 +441,11 @@ def _write_graph(
     warn: Callable[[str], None] | None,
     lr: float | None = None,
 ) -> list[Path]:
-    """Write a computational graph's note (the gate view first): Markdown, LaTeX, the PDF."""
-    # The page's forward pass and controls are for layered networks; a graph's note is its
-    # gate view in Markdown and LaTeX (its diagram shows in Jupyter).
-    if fmt == "html":
-        raise DeriveError(
-            f"{net.name} is a computational graph: the HTML page is written for layered networks",
-            file=net.file,
-            hint=f"write its notes as Markdown or LaTeX: derive notes --net {net.name} --out DIR",
-        )
-    if fmt == "all" and warn:
-        warn(f"{net.name} is a computational graph: its notes are Markdown and LaTeX, no HTML page")
+    """Write a computational graph's note (the gate view first): Markdown, LaTeX, the PDF, the page."""
     langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
     files = _graph_files(graph_note(net), graph_point(net, at), langs, flavor, pdf, warn, lr)
+    if fmt in ("html", "all"):
+        files += html_files([net], langs, None, at)
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
     write_all(paths)
