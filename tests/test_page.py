@@ -70,7 +70,9 @@ def random_graph(seed: int = 3, size: int = 11) -> str:
         names.append(f"n{k}")
     values = ", ".join(f"{n}: {rng.uniform(-1, 1):.3f}" for n in ("x", "y", "w", "v"))
     return (
-        "name: randomgraph\ninputs: [x, y]\nparams: [w, v]\nnodes:\n" + "\n".join(lines)
+        "name: randomgraph\ntitle: \"<b>graph</b> & </script><script>alert(1)</script>\"\n"
+        "latex: {n0: \"\\\\hat{n}_{\\\\mathrm{0}}\"}\n"
+        "inputs: [x, y]\nparams: [w, v]\nnodes:\n" + "\n".join(lines)
         + f"\noutput: {names[-1]}\nvalues: {{{values}}}\n"
     )  # fmt: skip
 
@@ -367,6 +369,14 @@ def test_every_control_takes_keyboard_focus_and_a_key_chooses(pages):
 
 
 def test_hostile_text_stays_text(pages):
+    net, page, errors = pages[0]["randomgraph"]  # a graph's title and latex: in HTML, SVG, MathML
+    assert errors == [] and page.text_content("h1") == net.title
+    assert page.eval_on_selector_all("script", "s => s.length") == 2
+    assert page.eval_on_selector_all("b, img", "s => s.length") == 0
+    assert page.text_content('[data-node="n0"] > text') == "n̂₀"
+    assert page.eval_on_selector_all(
+        "button[data-param] math *, math mover", "es => es.every(e => e instanceof MathMLElement)"
+    )
     net, page, errors = pages[0]["hostile"]
     assert errors == []
     assert page.eval_on_selector_all("script", "s => s.length") == 2  # the data and the script
@@ -375,6 +385,21 @@ def test_hostile_text_stays_text(pages):
     assert net.description.strip() in page.text_content(".description")
     assert page.text_content('[data-node="O1"] text') == "ŷₒᵤₜ"  # its latex: in the SVG
     assert page.text_content('button[data-param="W1"]') == "W1"  # MathML: W with subscript 1
+
+
+def test_the_page_has_every_section_of_the_markdown_notes_and_reads_all_their_math(pages):
+    from derive.notes.build import build_note
+    from derive.notes.write import render_note
+
+    for name in ("two_hidden", "softmax"):
+        net, page, _ = pages[0][name]
+        markdown = render_note(build_note(net, []), "markdown")
+        sections = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
+        shown = page.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
+        assert sections and all(s in shown for s in sections), (name, set(sections) - set(shown))
+        # Solutions are folded; every formula of the notes was read into MathML.
+        assert page.locator("details summary").count() >= 3, name
+        assert page.locator("math .unread").count() == 0, name
 
 
 def test_jupyter_shows_the_same_diagram_with_a_derivative_lit(chromium):

@@ -95,6 +95,8 @@ class Page:
     data: Markup
     script: Markup
     loss_value: str
+    notes_before: list[tuple[str, Markup]] = field(default_factory=list)  # up to "The network"
+    notes_after: list[tuple[str, Markup]] = field(default_factory=list)  # the notes' other sections
     course: tuple[str, str] | None = None  # (title, href)
     next: tuple[str, str] | None = None
     siblings: list[tuple[str, str]] = field(
@@ -231,9 +233,11 @@ def _formulas(net: Network) -> list[Markup]:
     ]
 
 
-def build_page(net: Network, at: str | None = None) -> Page:
+def build_page(net: Network, at: str | None = None, note: Any = None) -> Page:
     """Return one network's page content at the notes' example point (``at`` as ``--at``).
 
+    A layered network's page holds its notes' sections too (``note``, built if not given),
+    in the words of the Markdown notes.
     A batch's diagram and sweep work its first example, as its notes do; its nudges move
     the cost, the mean of every example's loss.
     """
@@ -265,7 +269,10 @@ def build_page(net: Network, at: str | None = None) -> Page:
         loss_formula = Markup(
             math(f"{p.name(net.loss)}<mo>=</mo>" + FormulaMathML(net).doprint(value))
         )
+    before, after = _note_sections(net, at, note)
     return Page(
+        notes_before=before,
+        notes_after=after,
         name=net.name,
         title=net.title or net.name,
         description=net.description or "",
@@ -287,6 +294,18 @@ def build_page(net: Network, at: str | None = None) -> Page:
         script=Markup(forward_js(net).replace("</", "<\\/")),
         loss_value=num(base),
     )
+
+
+def _note_sections(net: Network, at: str | None, note: Any) -> tuple[list, list]:
+    """Return the note's sections up to "The network", and those after it (none for a graph)."""
+    if net.is_graph or net.examples:
+        return [], []
+    from derive.notes.build import build_note
+    from derive.notes.pagenotes import note_sections
+
+    sections = note_sections(note or build_note(net, [], at))[1]
+    cut = next((i + 1 for i, (title, _) in enumerate(sections) if title == "The network"), 0)
+    return sections[:cut], sections[cut:]
 
 
 @functools.lru_cache(maxsize=4)

@@ -420,15 +420,16 @@ def write_course(
     if len(notes) > 1:
         files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
     if fmt in ("html", "all"):
-        files += _page_files(nets, langs, templates, at)
+        files += _page_files(nets, langs, templates, at, notes)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
 
 
-def _page_files(nets: list[Network], langs, templates, at) -> list[tuple[str, str]]:
-    """Return the HTML pages of a course's networks, layered ones and graphs alike."""
-    return html_files(nets, langs, templates, at)
+def _page_files(nets: list[Network], langs, templates, at, notes) -> list[tuple[str, str]]:
+    """Return the HTML pages of a course's networks, layered ones and graphs alike; a layered
+    network's page holds its note's sections (the note built for Markdown and LaTeX, if any)."""
+    return html_files(nets, langs, templates, at, [n for n in notes if isinstance(n, Note)])
 
 
 def _write_graph(
@@ -505,12 +506,18 @@ def _say_random_point(net: Network, source: str, warn: Callable[[str], None]) ->
 
 
 def html_files(
-    nets: list[Network], langs: list[str], templates: str | None, at: str | None = None
+    nets: list[Network],
+    langs: list[str],
+    templates: str | None,
+    at: str | None = None,
+    notes: list[Note] | None = None,
 ) -> list[tuple[str, str]]:
-    """Return the HTML pages of the networks (and ``index.html`` for several), linked in order."""
+    """Return the HTML pages of the networks (and ``index.html`` for several), linked in order;
+    each holds its note's sections (``notes``, the networks' own, built where not given)."""
     from derive.notes.page import build_page, render_page, render_page_index
 
-    pages = [build_page(net, at) for net in nets]
+    built = {n.name: n for n in notes or ()}
+    pages = [build_page(net, at, built.get(net.name)) for net in nets]
     for i, page in enumerate(pages):
         page.siblings = [
             (label, f"{page.name}.{ext}")
