@@ -67,7 +67,8 @@ def small_networks() -> list[str]:
         sizes = [layer.get("inputs", layer.get("neurons")) for layer in layers]
         return any(type(size) is int for size in sizes)  # a count, not a list of names
 
-    return [p.stem for p in bundled_networks() if not wide(p) and p.stem not in graph_networks()]
+    graphs = graph_networks()  # read once: each bundled file is parsed, mnist's too
+    return [p.stem for p in bundled_networks() if p.stem not in graphs and not wide(p)]
 
 
 def graph_networks() -> list[str]:

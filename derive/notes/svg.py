@@ -23,6 +23,7 @@ says what was left out).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,8 +92,12 @@ def _label(net: Network, name: str) -> str:
     return unicode_name(net.latex_names.get(name, name)) or name
 
 
+@functools.lru_cache(maxsize=4)
 def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, float, float]], str]:
-    """Return the drawn nodes (by name), the edges, the "more" marks and what was left out."""
+    """Return the drawn nodes (by name), the edges, the "more" marks and what was left out.
+
+    Kept for the last few networks (a page draws its network twice); nothing changes it.
+    """
     nodes: dict[str, dict] = {}
     gaps: list[tuple[str, float, float]] = []
     left_out = []
