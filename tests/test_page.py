@@ -311,7 +311,8 @@ def test_k_sweep_steps_mark_k_nodes_each_showing_its_gradient(pages):
     for name, (net, page, _) in pages[0].items():
         point = page.evaluate("DATA.point")
         steps, k = page.evaluate("DATA.steps.length"), 0
-        for button, swept in zip(("next", "next", "next", "prev", "next"), page.evaluate(STEPS)):
+        moves = ("next", "next", "next", "prev", "next")
+        for button, swept in zip(moves, page.evaluate(STEPS), strict=True):
             k = min(k + 1, steps) if button == "next" else max(k - 1, 0)
             assert len({node for node, _ in swept}) == k, name
             for node, shown in swept:
