@@ -229,7 +229,7 @@ def draw(
     on_edges = forward is not None and len(spans) <= LABEL_CAP
     feeding = {src for src, *_ in spans} if on_edges else set()
     flows = (
-        _flows(spans, [(cx, cy, 9 + 8 * len(_label(net, q)), 18) for q, cx, cy in pills]
+        _flows(spans, [_pill_box(cx, cy, _label(net, q), grads.get(q, "")) for q, cx, cy in pills]
                + [(*px(n), 48, 48) for n in nodes.values() if n["kind"] != "bias"],
                forward, grads, swept, num)
         if on_edges else []
@@ -313,43 +313,56 @@ def _circle(
 
 
 # Where on a line its value may sit (a fraction of the way from its source).
-FLOW_POS = (0.5, 0.62, 0.38, 0.72, 0.3, 0.8, 0.22)
+FLOW_POS = (0.5, 0.6, 0.4, 0.7, 0.3, 0.55, 0.45, 0.65, 0.35, 0.75, 0.25, 0.8, 0.2)
 
 
 def _flows(spans: list, boxes: list, forward: dict, grads: dict, swept: Any, num: Any) -> list[str]:
-    """Return each line's forward value above it and its source's dL/dv below it.
+    """Return each node's forward value above a line leaving it and its dL/dv below it.
 
-    Each pair sits at the first of :data:`FLOW_POS` where it overlaps no node, weight
-    label or pair placed before it (else where it overlaps least).
+    A node that feeds several lines is labelled once, on the line and at the first of
+    :data:`FLOW_POS` where the pair overlaps no node, weight label or pair placed before
+    it (else where it overlaps least): every line from it carries the same value.
     """
     out = []
     taken = list(boxes)
-    for src, ax, ay, bx, by in spans:
-        if src not in forward:
-            continue
-        text = num(forward[src])
-        length = max(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5, 1.0)
-        nx, ny = (by - ay) / length, -(bx - ax) / length  # a normal, turned to point up
-        if ny > 0 or (ny == 0 and nx > 0):
-            nx, ny = -nx, -ny
-        w = 7 * max(len(text), len(grads.get(src, ""))) + 4
-        # How far from the line a text's box must sit to keep clear of it (half its extent
-        # across the line).
-        d = 2 + w / 2 * abs((by - ay) / length) + 6 * abs((bx - ax) / length)
-
-        spots = [(ax + t * (bx - ax), ay + t * (by - ay), w, 36) for t in FLOW_POS]
-        room = [sum(_overlap(box, b) for b in taken) for box in spots]
+    by_src: dict[str, list] = {}
+    for src, *line in spans:
+        if src in forward:
+            by_src.setdefault(src, []).append(line)
+    for src, lines in by_src.items():
+        text, grad = num(forward[src]), grads.get(src, "")
+        w = 7 * max(len(text), len(grad)) + 4
+        spots = [_flow_spot(line, t, w) for t in FLOW_POS for line in lines]
+        room = [sum(_overlap(box, b) for box in pair for b in taken) for pair in spots]
         best = next((i for i, r in enumerate(room) if r == 0), room.index(min(room)))
-        x, y = spots[best][:2]
-        taken.append(spots[best])
+        taken += spots[best]
+        (vx, vy, _, _), (gx, gy, _, _) = spots[best]
         on = " swept" if src in swept else ""
         out.append(
             f'<g class="flow{on}" data-flow="{esc(src)}"><text class="fwd" data-value="{esc(src)}" '
-            f'x="{x + d * nx:.1f}" y="{y + d * ny + 4:.1f}">{text}</text><text class="grad" '
-            f'data-grad="{esc(src)}" x="{x - d * nx:.1f}" y="{y - d * ny + 4:.1f}">'
-            f"{esc(grads.get(src, ''))}</text></g>"
+            f'x="{vx:.1f}" y="{vy + 4:.1f}">{text}</text><text class="grad" '
+            f'data-grad="{esc(src)}" x="{gx:.1f}" y="{gy + 4:.1f}">{esc(grad)}</text></g>'
         )
     return out
+
+
+def _flow_spot(line: list, t: float, w: float) -> tuple[tuple, tuple]:
+    """Return the boxes of a value above a line at ``t`` of its way and of a gradient below."""
+    ax, ay, bx, by = line
+    length = max(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5, 1.0)
+    nx, ny = (by - ay) / length, -(bx - ax) / length  # a normal, turned to point up
+    if ny > 0 or (ny == 0 and nx > 0):
+        nx, ny = -nx, -ny
+    # How far from the line a text's box must sit to keep clear of it (half its extent across).
+    d = 2 + w / 2 * abs((by - ay) / length) + 6 * abs((bx - ax) / length)
+    x, y = ax + t * (bx - ax), ay + t * (by - ay)
+    return (x + d * nx, y + d * ny, w, 14), (x - d * nx, y - d * ny, w, 14)
+
+
+def _pill_box(cx: float, cy: float, label: str, grad: str) -> tuple[float, float, float, float]:
+    """Return the box a weight's label and the gradient written beside it cover."""
+    w, side = 9 + 8 * len(label), 7 * len(grad) + 3 if grad else 0
+    return (cx + side / 2, cy, w + side, 18)
 
 
 def _overlap(a: tuple, b: tuple) -> float:
