@@ -102,14 +102,17 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
     gaps: list[tuple[str, float, float]] = []
     left_out = []
     cols = columns(net)
+    # A long chain (an unrolled RNN) gets narrower columns, so that it stays readable when
+    # the page scales the drawing to its width.
+    dx = DX if len(cols) <= 6 else max(2.8, DX * 6 / len(cols))
     for c, names in enumerate(cols):
         shown, more = _shown(names)
         rows = len(shown) + (1 if more else 0)
         for r, name in enumerate(shown):
             r += 1 if more and r >= SHOWN_HEAD else 0
-            nodes[name] = _node(name, net.kind(name), c * DX, DY * ((rows - 1) / 2 - r))
+            nodes[name] = _node(name, net.kind(name), c * dx, DY * ((rows - 1) / 2 - r))
         if more:
-            gaps.append((f"{more:,} more", c * DX, DY * ((rows - 1) / 2 - SHOWN_HEAD)))
+            gaps.append((f"{more:,} more", c * dx, DY * ((rows - 1) / 2 - SHOWN_HEAD)))
             kind = net.kind(names[0])
             what = {"input": "inputs", "neuron": f"neurons of layer {c}"}.get(kind, "nodes")
             left_out.append(f"{more:,} of the {len(names):,} {what}")
