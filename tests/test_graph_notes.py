@@ -88,10 +88,10 @@ def test_a_course_mixes_layered_networks_and_graphs(tmp_path):
     out = run(
         tmp_path, "notes", "--net", "circuit", "--net", "simple", "--out", "c", "--format", "all"
     )
-    assert out.returncode == 0 and "circuit is a computational graph" in out.stderr  # no page
-    assert (
-        not (tmp_path / "c" / "circuit.html").exists() and (tmp_path / "c" / "simple.html").exists()
-    )
+    assert out.returncode == 0, out.stderr
+    # A graph's page is in the course too (SPEC section 7), linked from the index.
+    assert (tmp_path / "c" / "circuit.html").exists() and (tmp_path / "c" / "simple.html").exists()
+    assert "circuit.html" in (tmp_path / "c" / "index.html").read_text(encoding="utf-8")
     index = (tmp_path / "c" / "index.md").read_text(encoding="utf-8")
     assert index.index("(circuit.md)") < index.index("(simple.md)")  # fewest parameters first
     circuit = (tmp_path / "c" / "circuit.md").read_text(encoding="utf-8")

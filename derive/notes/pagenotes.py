@@ -20,7 +20,7 @@ from derive.printing.document import environment, render_template
 from derive.printing.mathml import esc, tex_mathml
 
 # The blocks a layout macro writes; any other block of text is a paragraph.
-_BLOCK = re.compile(r"<(h[1-6]|table|ul|ol|pre|details|/details|blockquote|div)\b")
+_BLOCK = re.compile(r"<(h[1-6]|table|ul|ol|pre|details|/details|blockquote|div|figure)\b")
 # What the light markup (**bold**, *emphasis*, `code`) never reaches into.
 _KEEP = re.compile(r"<math.*?</math>|<pre.*?</pre>|<code>.*?</code>|<[^>]+>", re.S)
 
