@@ -17,7 +17,8 @@ from markupsafe import Markup
 
 from derive.notes.content import Note
 from derive.printing.document import environment, render_template
-from derive.printing.mathml import esc, tex_mathml
+from derive.printing.mathml import esc
+from derive.printing.mathml_tex import tex_mathml
 
 # The blocks a layout macro writes; any other block of text is a paragraph.
 _BLOCK = re.compile(r"<(h[1-6]|table|ul|ol|pre|details|/details|blockquote|div|figure)\b")

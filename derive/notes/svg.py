@@ -198,28 +198,9 @@ def draw(
         return round((node_or_x - x0) * SCALE, 1), round((y1 - y) * SCALE, 1)
 
     by_id = {n["id"]: n for n in nodes.values()}
-    lines, labels, shown = [], [], set()
-    params: list[str] = []
-    pills: list[tuple[str, float, float]] = []
-    spans = []  # the lines from node to node, in pixels: where the forward values go
-    for e in edges:
-        a, b = by_id[e["a"]], by_id[e["b"]]
-        (ax, ay), (bx, by) = px(a), px(b)
-        if not e["bias"]:
-            shown.add(f"{e['src']}->{e['dst']}")
-            lines.append(_line(f"{e['src']}->{e['dst']}", ax, ay, bx, by, lit, "edge"))
-            spans.append((e["src"], ax, ay, bx, by))
-        if e["tex"] or e["bias"]:
-            param = e["weight"] or a["name"]
-            t = e["pos"] if not e["bias"] else 0.0
-            cx, cy = ax + t * (bx - ax), ay + t * (by - ay)
-            shown.add(f"{param}->{e['dst']}")
-            kind = "wedge bias" if e["bias"] else "wedge"
-            lines.append(_line(f"{param}->{e['dst']}", cx, cy, bx, by, lit, kind))
-            labels.append(_pill(param, _label(net, param), cx, cy, grads, swept))
-            if param not in params:
-                params.append(param)
-                pills.append((param, cx, cy))
+    lines, labels, shown, params, pills, spans = _edge_lines(
+        net, edges, by_id, px, lit, grads, swept
+    )
     # A parameter of a softmax layer feeds every output of it: those lines start at its label.
     g = net.graph() if pills else None
     for param, cx, cy in pills:
@@ -259,6 +240,34 @@ def draw(
         on_lines = {e["weight"] for e in edges if e["weight"]}
         params = [p for p in on_lines] + [b for b, ns in net.bias_neurons.items() if ns[0] in nodes]
     return Drawing(svg, shown, names, [p for p in net.reported if p in params], capped)
+
+
+def _edge_lines(net: Network, edges: list, by_id: dict, px: Any, lit: Any, grads: dict, swept: Any):
+    """Return the edges drawn: lines, weight labels, the hooks shown, the parameters drawn, where
+    their labels are, and each line from node to node in pixels (where the values go)."""
+    lines, labels, shown = [], [], set()
+    params: list[str] = []
+    pills: list[tuple[str, float, float]] = []
+    spans = []  # the lines from node to node, in pixels: where the forward values go
+    for e in edges:
+        a, b = by_id[e["a"]], by_id[e["b"]]
+        (ax, ay), (bx, by) = px(a), px(b)
+        if not e["bias"]:
+            shown.add(f"{e['src']}->{e['dst']}")
+            lines.append(_line(f"{e['src']}->{e['dst']}", ax, ay, bx, by, lit, "edge"))
+            spans.append((e["src"], ax, ay, bx, by))
+        if e["tex"] or e["bias"]:
+            param = e["weight"] or a["name"]
+            t = e["pos"] if not e["bias"] else 0.0
+            cx, cy = ax + t * (bx - ax), ay + t * (by - ay)
+            shown.add(f"{param}->{e['dst']}")
+            kind = "wedge bias" if e["bias"] else "wedge"
+            lines.append(_line(f"{param}->{e['dst']}", cx, cy, bx, by, lit, kind))
+            labels.append(_pill(param, _label(net, param), cx, cy, grads, swept))
+            if param not in params:
+                params.append(param)
+                pills.append((param, cx, cy))
+    return lines, labels, shown, params, pills, spans
 
 
 def _aria(net: Network) -> str:
