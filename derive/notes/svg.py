@@ -300,7 +300,7 @@ def _circle(
     n: dict, label: str, x: float, y: float, marks: tuple, forward: Any, formula: str
 ) -> str:
     """Return a node: its shape and name; its value and dL/dv too where no edge leaves it."""
-    from derive.printing.words import num
+    from derive.words import num
 
     name, (grads, done, own) = n["name"], marks
     swept = " swept" if name in done else ""
