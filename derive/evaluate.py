@@ -1,7 +1,8 @@
-"""Stage 6: numbers at a point: forward pass, local partials, paths, value, update.
+"""Stage 6: numbers at a point: the point read, dA/dB's local partials, paths, value, update.
 
-SymPy is kept away from numbers: formulas are evaluated by a small walker
-over the expressions this package built itself (never over user text).
+The forward pass and the local partials' values are each node kind's rule
+(:mod:`derive.kinds`), on floats: no SymPy on numbers. The value is the one
+backward fold (:func:`derive.paths.sweep`) over the derivative's span.
 """
 
 from __future__ import annotations

@@ -245,8 +245,10 @@ def sweep(
 ) -> dict[Hashable, T]:
     """Return a value for every node reached from ``seed``, folding over a topological order.
 
-    The one fold behind path counts, the factorer's ways, backpropagated deltas,
-    forward values and gradients. Walking ``order`` (by default
+    The one fold behind path counts, the factorer's ways, the concrete form's
+    deltas, dA/dB's value at a point, the backward sweep's values and its
+    multiplication counts (derive backprop, the layer form's deltas), and the
+    grader's sums at random edge values. Walking ``order`` (by default
     ``nx.topological_sort(graph)``, reversed when ``reverse``), each node not in
     ``seed`` gets ``combine(node, [(n, value[n]), ...])`` over its neighbours
     that already have a value: its predecessors, or with ``reverse`` its

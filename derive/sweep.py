@@ -12,8 +12,10 @@ edges). Each dL/dv is computed once and reused by everything below it.
 
 :func:`backward` returns the sweep as data (:class:`Sweep`: lines and
 gradients as local-partial edges, and the multiplication counts);
-:func:`values` runs it at a point with plain floats, no SymPy on the hot
-path. :mod:`derive.printing.backprop` prints it.
+:func:`values` runs it at a point with plain floats (each local partial
+by its node kind's rule, :class:`derive.kinds.Slopes`, folded by the one
+backward fold, :func:`derive.paths.sweep`), no SymPy on the hot path.
+:mod:`derive.printing.backprop` prints it.
 
 >>> from derive.graph import load_network
 >>> s = backward(load_network("two_hidden"))
