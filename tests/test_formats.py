@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import reference as ref
 from conftest import SKIP, small_networks
 from renderers import extract_markdown_math, markdown_escapes, markdown_math_errors
 
@@ -86,7 +87,10 @@ def test_json_has_the_stable_keys_of_spec_section_3():
         assert key in out
     assert out["paths"] == [["L", "O31", "O21", "O11", "W1"], ["L", "O31", "O22", "O11", "W1"]]
     assert out["factored"]["text"] == "dL/dO31*(dO31/dO21*dO21/dO11 + dO31/dO22*dO22/dO11)*dO11/dW1"
-    assert out["update"]["new"] == pytest.approx(out["update"]["old"] - 0.1 * out["value"])
+    want = ref.exact_gradient(net, "W1", net.values)  # sympy.diff of the reference's loss
+    assert out["value"] == pytest.approx(want, rel=1e-9)
+    assert out["update"]["old"] == net.values["W1"]
+    assert out["update"]["new"] == pytest.approx(net.values["W1"] - 0.1 * want, rel=1e-12)
 
 
 @pytest.fixture
