@@ -124,9 +124,7 @@ class Sweep:
     def local(self) -> dict[tuple[str, str], sp.Expr]:
         """Return the formula of every local partial of the sweep (SymPy, built on first use)."""
         return {
-            edge: local_partial(self.net, *edge)
-            for row in [*self.lines, *self.gradients]
-            for edge in row.terms
+            edge: self.formula(edge) for row in [*self.lines, *self.gradients] for edge in row.terms
         }
 
     def formula(self, edge: tuple[str, str]) -> sp.Expr:
