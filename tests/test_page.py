@@ -334,17 +334,21 @@ def same_4_figures(shown: float, expected: float) -> bool:
 # Moves the given sliders, reads every readout, resets, and reads them again.
 NUDGE = """deltas => {
   const read = () => Object.fromEntries(Array.from(
-    document.querySelectorAll("[data-loss], [data-predicted], [data-loss-all]"),
-    o => [o.dataset.loss ? `loss ${o.dataset.loss}` : o.dataset.predicted ?
-      `predicted ${o.dataset.predicted}` : "all", Number(o.textContent)]));
+    document.querySelectorAll("[data-loss], [data-predicted]"),
+    o => ["lossAll" in o.dataset ? "all" : "predictedAll" in o.dataset ? "all predicted" :
+      o.dataset.loss ? `loss ${o.dataset.loss}` : `predicted ${o.dataset.predicted}`,
+      Number(o.textContent)]));
+  // SPEC section 7 names the readouts [data-loss] and [data-predicted]: the first of each.
+  const spec = () => ["loss", "predicted"].map(
+    k => Number(document.querySelector(`[data-${k}]`).textContent));
   for (const [name, delta] of Object.entries(deltas)) {
     const s = document.querySelector(`input[data-nudge="${name}"]`);
     s.value = String(delta);
     s.dispatchEvent(new Event("input"));
   }
-  const moved = read();
+  const moved = read(), first = spec();
   document.querySelector("[data-reset]").click();
-  return [moved, read()];
+  return [moved, read(), first];
 }"""
 
 
@@ -353,7 +357,7 @@ def test_each_nudge_shows_its_forward_pass_beside_its_linear_prediction(pages):
         point = {**page.evaluate("DATA.point"), **(net.examples[0] if net.examples else {})}
         first, last = choosable(net)[0], choosable(net)[-1]
         deltas = {last: 0.37, first: -0.2} if first != last else {last: 0.37}
-        moved, reset = page.evaluate(NUDGE, deltas)
+        moved, reset, spec = page.evaluate(NUDGE, deltas)
         base = cost(net, point)
         for p, delta in deltas.items():
             slope = central(lambda q, n=net: cost(n, q), point, p)
@@ -362,6 +366,10 @@ def test_each_nudge_shows_its_forward_pass_beside_its_linear_prediction(pages):
             assert same_4_figures(moved[f"predicted {p}"], base + slope * delta), (name, p)
         both = {**point, **{p: point[p] + delta for p, delta in deltas.items()}}
         assert same_4_figures(moved["all"], cost(net, both)), name
+        assert spec == [moved["all"], moved["all predicted"]], name
+        # one nudge alone: SPEC's [data-loss] and [data-predicted] are that nudge's
+        moved, _, spec = page.evaluate(NUDGE, {last: 0.37})
+        assert spec == [moved[f"loss {last}"], moved[f"predicted {last}"]], name
         assert all(same_4_figures(v, base) for v in reset.values()), name
 
 
