@@ -49,7 +49,7 @@ def needed(net: Network, of: str, detail: bool = False, also: Iterable[str] = ()
     >>> needed(load_network("simple"), "O1")
     ['x1', 'x2', 'x3', 'W1', 'W2', 'W3']
     """
-    names = ancestors(net.adjacency(detail), of) | {of, *also}
+    names = ancestors(net.dependencies(detail), of) | {of, *also}
     return [n for n in net.names if n in names and net.kind(n) in LEAF_KINDS]
 
 

@@ -470,6 +470,16 @@ class Network:
             cached = self.__dict__[key] = Adjacency(edges, out, pred)
         return cached
 
+    def dependencies(self, detail: bool = False) -> nx.DiGraph | Adjacency:
+        """Return the DAG in whichever form is built, the DiGraph or else its plain lists.
+
+        Both give each node's predecessors as ``pred`` (what ``paths.ancestors`` reads):
+        after ``derive backprop`` built the graph, a search need not build the lists too
+        (a third of a second on MNIST).
+        """
+        built = "_detail_graph" if detail else "_compact_graph"
+        return self.graph(detail) if built in self.__dict__ else self.adjacency(detail)
+
     def span_graph(self, wrt: str, detail: bool = False) -> nx.DiGraph:
         """Return the DAG a derivative with respect to ``wrt`` walks.
 

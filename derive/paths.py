@@ -293,12 +293,12 @@ def sweep(
         order = nx.topological_sort(graph)
         if reverse:
             order = reversed(list(order))
-    neighbours = graph.successors if reverse else graph.predecessors
+    neighbours = graph.succ if reverse else graph.pred  # the adjacency itself: no call a node
     value: dict[Hashable, T] = dict(seed)
     for node in order:
         if node in value:
             continue
-        pairs = [(n, value[n]) for n in neighbours(node) if n in value]
+        pairs = [(n, value[n]) for n in neighbours[node] if n in value]
         if pairs:
             result = combine(node, pairs)
             if result is not None:
