@@ -81,6 +81,9 @@ class Gradebook:
         return all(s.verdict == "match" for sub in self.submissions for s in sub.scores)
 
 
+GRADEBOOK_FORMATS = ("csv", "gradescope")  # the --format values only a gradebook has
+
+
 def grades_a_class(sources: list[str], assignment: Assignment | None, fmt: str) -> bool:
     """Return whether ``--file`` grades a class (a gradebook) rather than one file's answers.
 
@@ -88,7 +91,7 @@ def grades_a_class(sources: list[str], assignment: Assignment | None, fmt: str) 
     the gradebook formats.
     """
     several = len(sources) > 1 or any(glob.has_magic(s) or Path(s).is_dir() for s in sources)
-    return several or assignment is not None or fmt in ("csv", "gradescope")
+    return several or assignment is not None or fmt in GRADEBOOK_FORMATS
 
 
 def submission_files(sources: Iterable[str]) -> list[Path]:

@@ -131,18 +131,23 @@ def batch_to_json(batch: BatchResult) -> dict[str, Any]:
     }
 
 
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+# One printer per output format: a report is data, each format a function of it.
+_ANSWER = {"text": lambda r: format_check_text(r), "json": lambda r: _json(check_to_json(r))}
+_FILE = {"text": lambda b: format_batch_text(b), "json": lambda b: _json(batch_to_json(b))}
+
+
 def format_report(result: CheckResult, fmt: str = "text") -> str:
     """Return what ``derive check`` prints for one answer: ``text`` or ``json``, newline-ended."""
-    if fmt == "json":
-        return json.dumps(check_to_json(result), indent=2, ensure_ascii=False) + "\n"
-    return format_check_text(result) + "\n"
+    return _ANSWER.get(fmt, _ANSWER["text"])(result) + "\n"
 
 
 def format_file_report(batch: BatchResult, fmt: str = "text") -> str:
     """Return what ``derive check --file`` prints: ``text`` or ``json``, newline-ended."""
-    if fmt == "json":
-        return json.dumps(batch_to_json(batch), indent=2, ensure_ascii=False) + "\n"
-    return format_batch_text(batch) + "\n"
+    return _FILE.get(fmt, _FILE["text"])(batch) + "\n"
 
 
 # -- a class's gradebook ----------------------------------------------------------------
@@ -150,13 +155,15 @@ def format_file_report(batch: BatchResult, fmt: str = "text") -> str:
 
 def format_gradebook(book: Gradebook, fmt: str = "text") -> str:
     """Return what ``derive check --file`` prints for a class: text, json, csv or gradescope."""
-    if fmt == "csv":
-        return gradebook_csv(book)
-    if fmt == "gradescope":
-        return json.dumps(gradescope(book), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "json":
-        return json.dumps(gradebook_json(book), indent=2, ensure_ascii=False) + "\n"
-    return gradebook_text(book) + "\n"
+    return _GRADEBOOK.get(fmt, _GRADEBOOK["text"])(book)
+
+
+_GRADEBOOK = {
+    "csv": lambda book: gradebook_csv(book),  # ends its own last row
+    "gradescope": lambda book: _json(gradescope(book)) + "\n",
+    "json": lambda book: _json(gradebook_json(book)) + "\n",
+    "text": lambda book: gradebook_text(book) + "\n",
+}
 
 
 def gradebook_text(book: Gradebook) -> str:
