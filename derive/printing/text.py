@@ -41,26 +41,31 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
         yield f"{lhs} = 1"
         yield f"  {d.of} changes one-for-one with itself."
         return
+    truncated = d.truncated and not every_path
+    yield from _sum_lines(d, p, lhs, every_path, truncated)
+    yield from _path_lines(d, p, every_path, truncated)
+    yield from _factored_lines(d, p, lhs)
+    shown = _shown_locals(d, every_path)
+    yield from _local_lines(d, p, shown)
+    yield from _concrete_lines(d, lhs)
+    if numbers is not None:
+        paths = d.iter_paths() if every_path else iter(d.paths)
+        yield ""
+        yield from _numbers(d, numbers, p, paths, shown, summed=not truncated)
 
-    def paths() -> Iterator[tuple[str, ...]]:
-        return d.iter_paths() if every_path else iter(d.paths)
 
-    # Each partial and name is written once; a path's text is then built from its prefix's
-    # (there may be billions of paths, and each is written twice).
-    partial = {e: p.local(*e) for e in d.edges}
-    name = {n: p.name(n) for n in d.nodes}
+def _sum_lines(
+    d: Any, p: UnicodePrinter, lhs: str, every_path: bool, truncated: bool
+) -> Iterator[str]:
+    """Yield the sum over paths, thousands of terms to a line item, and the notation."""
+    # Each local partial is written once; a path's text is then built from its prefix's
+    # (there may be billions of paths).
+    local = {e: p.local(*e) for e in d.edges}
 
     def term(a: str, b: str) -> str:
-        return partial[(a, b)] if a == d.of else p.times + partial[(a, b)]
+        return local[(a, b)] if a == d.of else p.times + local[(a, b)]
 
-    def arrow(a: str, b: str) -> str:
-        return p.arrow + name[b]
-
-    if every_path:
-        terms, arrows = d.iter_joined(term), d.iter_joined(arrow)
-    else:
-        terms = (p.product(t) for t in d.expansion)
-        arrows = (p.path(path)[len(name[d.of]) :] for path in d.paths)
+    terms = d.iter_joined(term) if every_path else (p.product(t) for t in d.expansion)
     pad = " " * len(lhs)
     # Lines come in chunks of thousands: a generator step and an f-string per path cost
     # more than finding the path (bench/run.py's streaming rows).
@@ -68,11 +73,23 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
     for batch in _chunks(terms):
         yield lead + f"\n{pad} + ".join(batch)
         lead = f"{pad} + "
-    truncated = d.truncated and not every_path
     if truncated:
         yield f"{lhs} = ..." if not d.paths else f"{pad} + ..."
     yield NOTATION
     yield ""
+
+
+def _path_lines(d: Any, p: UnicodePrinter, every_path: bool, truncated: bool) -> Iterator[str]:
+    """Yield the paths' count and the paths, numbered."""
+    name = {n: p.name(n) for n in d.nodes}
+
+    def arrow(a: str, b: str) -> str:
+        return p.arrow + name[b]
+
+    if every_path:
+        arrows = d.iter_joined(arrow)
+    else:
+        arrows = (p.path(path)[len(name[d.of]) :] for path in d.paths)
     head = f"Paths: {d.path_count:,}"
     if truncated:
         n = len(d.paths)
@@ -91,6 +108,9 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
     for batch in _chunks(arrows):
         yield "\n".join(map(numbered, range(first, first + len(batch)), repeat(name[d.of]), batch))
         first += len(batch)
+
+
+def _factored_lines(d: Any, p: UnicodePrinter, lhs: str) -> Iterator[str]:
     yield from ["", "Factored:", f"  {lhs} = {p.term(d.factored)}"]
     for whole, term_ in d.factored_where:
         yield f"  where {p.term(whole)} = {p.term(term_)}"
@@ -98,25 +118,33 @@ def text_lines(d: Any, numbers: Any = None, every_path: bool = False) -> Iterato
     if any(c != d.of for c in children):
         yield from ["", "In the backward sweep (derive backprop):"]
         yield f"  {lhs} = {sweep_line(p, d.of, d.wrt, children)}"
-    yield from ["", "Local partials:"]
-    # Every local partial unless there are very many; then those on the listed paths.
+
+
+def _shown_locals(d: Any, every_path: bool) -> dict:
+    """Return every local partial unless there are very many; then those on the listed paths."""
+    if len(d.local) <= 40 or every_path:
+        return d.local
     listed = {e for path in d.paths for e in zip(path, path[1:], strict=False)}
-    many = len(d.local) > 40 and not every_path
-    shown = {e: f for e, f in d.local.items() if e in listed} if many else d.local
+    return {e: f for e, f in d.local.items() if e in listed}
+
+
+def _local_lines(d: Any, p: UnicodePrinter, shown: dict) -> Iterator[str]:
+    yield from ["", "Local partials:"]
     width = max((len(p.local(*e)) for e in shown), default=0)
     for edge, f in shown.items():
         yield f"  {p.local(*edge):<{width}} = {formula_text(f)}"
     if len(shown) < len(d.local):
         yield f"  ... and {len(d.local) - len(shown):,} more (--format json lists all)"
+
+
+def _concrete_lines(d: Any, lhs: str) -> Iterator[str]:
     yield from ["", "Concrete:"]
     for sym, f in d.where:
         yield f"  {sym.name} = {formula_text(f)}"
     yield f"  {lhs} = {formula_text(d.concrete)}"
     if d.concrete_onehot is not None:
+        pad = " " * len(lhs)
         yield f"  {pad} = {formula_text(d.concrete_onehot)}   (one-hot targets: they sum to 1)"
-    if numbers is not None:
-        yield ""
-        yield from _numbers(d, numbers, p, paths(), shown, summed=not truncated)
 
 
 def _numbers(
