@@ -21,7 +21,7 @@ from derive.expand import Derivative, derive
 from derive.graph import Network, load_network, parse_derivative
 from derive.printing import (
     AsciiPrinter,
-    LatexPrinter,
+    LatexTermPrinter,
     expansion_terms,
     formula_latex,
     num,
@@ -156,7 +156,7 @@ class Result:
     def _repr_latex_(self) -> str:
         """Return math only (MathJax front ends render nothing else): expansion, factored, concrete."""
         d = self.derivative
-        p = LatexPrinter(d.net)
+        p = LatexTermPrinter(d.net)
         # A long expansion would swamp the page; the factored form says the same.
         rows = [" + ".join(expansion_terms(d, p))] if d.path_count <= 8 else []
         if not d.is_zero and d.of != d.wrt:

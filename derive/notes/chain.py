@@ -131,7 +131,7 @@ def whole(p: LatexTermPrinter, top: str, bottom: str) -> str:
 
 def local(p: LatexTermPrinter, top: str, bottom: str) -> str:
     """Return the local partial ∂top/∂bottom (top's own formula differentiated)."""
-    return p.local(top, bottom) if hasattr(p, "local") else p.partial(top, bottom)
+    return p.local(top, bottom)
 
 
 def product(p: LatexTermPrinter, path: tuple[str, ...]) -> str:

@@ -33,7 +33,6 @@ from derive.printing.formulas import FormulaLatex, formula_latex, formula_text
 from derive.printing.json import dumps, expansion_terms, stream_json, to_json
 from derive.printing.terms import (
     AsciiPrinter,
-    LatexPrinter,
     LatexTermPrinter,
     TermPrinter,
     UnicodePrinter,
@@ -45,7 +44,6 @@ from derive.words import NOTATION, NOTATION_TEX, num, significant, why_zero
 __all__ = [
     "AsciiPrinter",
     "FormulaLatex",
-    "LatexPrinter",
     "LatexTermPrinter",
     "NOTATION",
     "NOTATION_TEX",

@@ -14,7 +14,7 @@ from typing import Any
 from derive.graph import COMPUTED_KINDS
 from derive.printing.formulas import formula_latex, formula_text
 from derive.printing.json import dumps
-from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, UnicodePrinter
+from derive.printing.terms import AsciiPrinter, LatexTermPrinter, TermPrinter, UnicodePrinter
 from derive.rules import ACTIVATIONS
 from derive.sweep import Gradient, Line, Sweep, Values, row_node
 from derive.words import NOTATION, NOTATION_TEX, notation, num, plural
@@ -179,7 +179,7 @@ def to_json(shown: Shown) -> dict[str, Any]:
     with the layer form.
     """
     sweep, v = shown.sweep, shown.values
-    ascii_, tex = AsciiPrinter(sweep.net), LatexPrinter(sweep.net)
+    ascii_, tex = AsciiPrinter(sweep.net), LatexTermPrinter(sweep.net)
     out: dict[str, Any] = {"network": sweep.net.name, "of": sweep.of, "detail": sweep.detail}
     lines = []
     text_wholes: dict[str, str] = {}
@@ -235,7 +235,7 @@ def json_report(shown: Shown) -> str:
 # -- Markdown and LaTeX ------------------------------------------------------------
 
 
-def _doc_rows(shown: Shown, p: LatexPrinter, rows: list) -> list[dict[str, Any]]:
+def _doc_rows(shown: Shown, p: LatexTermPrinter, rows: list) -> list[dict[str, Any]]:
     sweep, v = shown.sweep, shown.values
     out = []
     for row in rows:
@@ -278,7 +278,7 @@ def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
 
     sweep = shown.sweep
     net = sweep.net
-    p = LatexPrinter(net)
+    p = LatexTermPrinter(net)
     lines, grads, more_lines, more_grads = _rows(sweep)
     if fmt == "markdown":
         escape = MARKDOWN[flavor].escape
@@ -310,7 +310,7 @@ def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
 def math_only(shown: Shown) -> str:
     """Return the sweep's lines and gradients as one display-math block (for ``_repr_latex_``)."""
     sweep = shown.sweep
-    p = LatexPrinter(sweep.net)
+    p = LatexTermPrinter(sweep.net)
     lines, grads, _, _ = _rows(sweep)
     rows = [rf"{p.whole(sweep.of, row_node(r))} &= {rhs(p, sweep, r)}" for r in [*lines, *grads]]
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
@@ -501,7 +501,7 @@ def document_layers(shown: Shown, fmt: str, flavor: str) -> str:
     from derive.printing.document import math_block
 
     form, lv = shown.layers, shown.layer_values
-    p = LatexPrinter(form.net)
+    p = LatexTermPrinter(form.net)
     loss = form.net.latex_names[form.net.loss]
 
     def block(tex: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from derive.batch import Batch
 from derive.printing.backprop import Shown, text_report, to_json
-from derive.printing.terms import LatexPrinter, UnicodePrinter
+from derive.printing.terms import LatexTermPrinter, UnicodePrinter
 from derive.words import num
 
 # Per-example values listed in a gradient's line before "and N more".
@@ -115,14 +115,14 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
 
 
-def mean_tex(p: LatexPrinter, net: Any, of: str, n: int, wrt: str | None = None) -> str:
+def mean_tex(p: LatexTermPrinter, net: Any, of: str, n: int, wrt: str | None = None) -> str:
     r"""Return the cost as the mean of the examples' loss, in LaTeX (``wrt``: of a derivative).
 
     Without a network name for ``wrt``, ``p`` stands for any parameter.
 
     >>> from derive.graph import load_network
     >>> net = load_network("xor")
-    >>> mean_tex(LatexPrinter(net), net, "L", 4)
+    >>> mean_tex(LatexTermPrinter(net), net, "L", 4)
     'C = \\frac{1}{4} \\sum_{i=1}^{4} {L}_{i}'
     """
     each = f"{{{p.name(of)}}}_{{i}}"
@@ -134,7 +134,7 @@ def mean_tex(p: LatexPrinter, net: Any, of: str, n: int, wrt: str | None = None)
     return rf"{whole} = {mean} \frac{{\mathrm{{d}}{each}}}{{\mathrm{{d}}{below}}}"
 
 
-def _examples_table(p: LatexPrinter, b: Batch, of: str) -> dict[str, Any]:
+def _examples_table(p: LatexTermPrinter, b: Batch, of: str) -> dict[str, Any]:
     """Return the table of the examples: what each gives, its loss, the first lines of its sweep."""
     net = b.sweep.net
     data, nodes = _data(net)[:DATA], _sweep_nodes(b)
@@ -149,7 +149,7 @@ def _examples_table(p: LatexPrinter, b: Batch, of: str) -> dict[str, Any]:
     return {"heads": heads, "rows": rows, "more": max(0, len(b.examples) - EXAMPLES)}
 
 
-def _gradients_table(p: LatexPrinter, b: Batch, lr: float | None) -> dict[str, Any]:
+def _gradients_table(p: LatexTermPrinter, b: Batch, lr: float | None) -> dict[str, Any]:
     """Return the table of the cost's gradients: each example's value of one, then their mean."""
     net = b.sweep.net
     n = len(b.examples)
@@ -180,7 +180,7 @@ def batch_document(shown: Shown, b: Batch, fmt: str, flavor: str = "github") -> 
 
     sweep = shown.sweep
     net = sweep.net
-    p = LatexPrinter(net)
+    p = LatexTermPrinter(net)
     n = len(b.examples)
     values = {
         "title": f"The cost of {net.title or net.name} over its {n:,} examples",
@@ -254,7 +254,7 @@ def _cost_document(d: Any, numbers: Any, fmt: str, flavor: str) -> str:
 
     net = d.net
     n = len(net.examples)
-    p = LatexPrinter(net)
+    p = LatexTermPrinter(net)
     data = _data(net)[:DATA]
     values: dict[str, Any] = {
         "title": f"d{net.cost}/d{d.wrt} in {net.title or net.name}, over its {n:,} examples",

@@ -31,7 +31,7 @@ from derive.printing.languages import (  # latex_escape, portable_math: for this
     portable_math,  # noqa: F401
 )
 from derive.printing.sandbox import BoundedEnvironment, TemplateBound, render_bounded
-from derive.printing.terms import LatexPrinter, sweep_line
+from derive.printing.terms import LatexTermPrinter, sweep_line
 from derive.printing.text import POINT_SHOWN, sweep_children
 from derive.texnames import latex_problem
 from derive.words import NOTATION_TEX, notation, num, upside_down, why_zero
@@ -110,7 +110,7 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
     Every network-file string is escaped for the language (``t``); names are
     typeset from identifiers or checked ``latex:`` overrides.
     """
-    p = LatexPrinter(d.net)
+    p = LatexTermPrinter(d.net)
     lhs = p.whole(d.of, d.wrt)
     terms = expansion_terms(d, p)
     children = sweep_children(d)

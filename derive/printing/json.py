@@ -13,7 +13,7 @@ from typing import IO, Any
 from derive.errors import DeriveError
 from derive.evaluate import path_product
 from derive.printing.formulas import formula_latex, formula_text
-from derive.printing.terms import AsciiPrinter, LatexPrinter, TermPrinter, sweep_line
+from derive.printing.terms import AsciiPrinter, LatexTermPrinter, TermPrinter, sweep_line
 from derive.printing.text import batches, sweep_children
 from derive.words import upside_down, why_zero
 
@@ -43,7 +43,7 @@ def expansion_terms(d: Any, p: TermPrinter) -> list[str]:
 
 def to_json(d: Any, numbers: Any = None) -> dict[str, Any]:
     """Return the JSON object for a derivative."""
-    ascii_, tex = AsciiPrinter(d.net), LatexPrinter(d.net)
+    ascii_, tex = AsciiPrinter(d.net), LatexTermPrinter(d.net)
     out: dict[str, Any] = {
         "network": d.net.name,
         "of": d.of,
@@ -144,7 +144,7 @@ def stream_json(d: Any, numbers: Any, out: IO[str]) -> None:
         out.write('{"text": ')
         terms(AsciiPrinter(d.net))
         out.write(', "latex": ')
-        terms(LatexPrinter(d.net))
+        terms(LatexTermPrinter(d.net))
         out.write("}")
 
     streamed: dict[str, Callable[[], None]] = {

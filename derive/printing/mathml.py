@@ -7,7 +7,7 @@ Three pieces, each the MathML sibling of a LaTeX one:
   MathML tokens. Every character reaches the page escaped: the reader builds
   elements, it never copies markup through.
 - :class:`MathMLPrinter` prints :mod:`derive.expand`'s terms (local partials, whole
-  derivatives, products, sums), dispatching like :class:`~derive.printing.terms.LatexPrinter`.
+  derivatives, products, sums), dispatching like :class:`~derive.printing.terms.LatexTermPrinter`.
 - :class:`FormulaMathML` is SymPy's ``MathMLPresentationPrinter`` with the network's names.
 
 >>> name_mathml("O_{11}")

@@ -34,7 +34,7 @@ calls ``_print_<Class>`` for :class:`~derive.expand.Local`, ``Whole``,
 '∂L/∂O2 · (∂O2/∂O1 + dO2/dx)'
 >>> AsciiPrinter().doprint(t)
 'dL/dO2*(dO2/dO1 + dO2/dx)'
->>> LatexPrinter().doprint(Whole("L", "W1"))
+>>> LatexTermPrinter().doprint(Whole("L", "W1"))
 '\\frac{\\mathrm{d}L}{\\mathrm{d}W1}'
 """
 
@@ -110,10 +110,6 @@ class TermPrinter:
         """Return the whole derivative d top/d bottom (the sum over every path)."""
         return self.fraction(self.whole_mark, top, bottom)
 
-    def partial(self, top: str, bottom: str) -> str:
-        """Return the local partial: the old name of :meth:`local`."""
-        return self.local(top, bottom)
-
     def term(self, term: Any, inside: bool = False) -> str:
         """Return a term; ``inside`` parenthesises a sum that is a factor."""
         return self._print(term, inside)
@@ -139,7 +135,7 @@ class UnicodePrinter(TermPrinter):
     arrow = " ← "
 
 
-class LatexPrinter(TermPrinter):
+class LatexTermPrinter(TermPrinter):
     r"""``\frac{\partial L}{\partial O_{31}} \cdot ...``: for LaTeX and Markdown math."""
 
     times = r" \cdot "
@@ -154,10 +150,6 @@ class LatexPrinter(TermPrinter):
 
     def whole(self, top: str, bottom: str) -> str:
         return rf"\frac{{\mathrm{{d}}{self.name(top)}}}{{\mathrm{{d}}{self.name(bottom)}}}"
-
-
-# The name the printer had before the SymPy-formula printers moved beside it.
-LatexTermPrinter = LatexPrinter
 
 
 def sweep_line(p: TermPrinter, of: str, wrt: str, children: Iterable[str]) -> str:
