@@ -18,7 +18,8 @@ import sympy as sp
 from derive.errors import DeriveError
 from derive.evaluate import Numbers, at, check_lr, read_at, read_point
 from derive.expand import Derivative, derive
-from derive.graph import Network, load_network, parse_derivative
+from derive.graph import Network, load_network, parse_derivative, resolve
+from derive.netfile import read_spec
 from derive.printing import (
     AsciiPrinter,
     LatexTermPrinter,
@@ -31,6 +32,23 @@ from derive.printing import (
 from derive.printing.network import network_markdown
 
 
+class NotebookNetwork(Network):
+    """A network that shows itself in Jupyter: its diagram and weight table, its SVG.
+
+    A subclass the API owns, so that graph.Network imports no printer and nothing
+    is patched onto it.
+    """
+
+    def _repr_markdown_(self) -> str:
+        return network_markdown(self)
+
+    def _repr_html_(self) -> str:
+        """Return a network's diagram for Jupyter: the HTML page's SVG."""
+        from derive.notes.page import notebook_html
+
+        return notebook_html(self)
+
+
 def load(source: str | Path) -> Network:
     """Return a network from a file path or a bundled name (``"two_hidden"``).
 
@@ -39,12 +57,7 @@ def load(source: str | Path) -> Network:
     >>> "```mermaid" in load("simple")._repr_markdown_()
     True
     """
-    return load_network(source)
-
-
-# The notebook view of a network lives with the printers; the API, last in the pipeline,
-# hands it to Network, so the graph module never imports a printer.
-Network._repr_markdown_ = network_markdown  # type: ignore[attr-defined]
+    return NotebookNetwork(read_spec(resolve(source)))
 
 
 def read_the_point(
@@ -69,16 +82,6 @@ def read_the_point(
     except DeriveError as err:
         err.option = "at"
         raise
-
-
-def _network_html(net: Network) -> str:
-    """Return a network's diagram for Jupyter: the HTML page's SVG."""
-    from derive.notes.page import notebook_html
-
-    return notebook_html(net)
-
-
-Network._repr_html_ = _network_html  # type: ignore[attr-defined]
 
 
 @dataclass
