@@ -482,3 +482,51 @@ def test_a_skip_network_where_every_weight_has_one_path_shows_an_input_adding_pa
     assert s is not None and not s.parameter and (s.wrt_tex, s.path_count) == ("h", 2)
     assert number(s.value) == pytest.approx(central(net, dict(net.values), "h"), rel=1e-3)
     assert "(next)" in notes.render_note(n, "markdown", "github")
+
+
+# A line a course's notes may repeat: a label of a few words over a display ("Factored:"), like
+# a table header; the folded solutions' markup; an example point's value ("- Target: y = 1.000");
+# and, in two notes, a line that carries a network's own numbers or names (two_hidden_tied is
+# two_hidden with tied weights: many of their paths and values are the same).
+LABEL = re.compile(r"^\S+(?: \S+){0,7}:$")
+FOLD = re.compile(r"^<details><summary>Solution \d+</summary>$|^</details>$")
+VALUE = re.compile(r"^- [^:]+: \$`.*\d.*`\$$")
+OWN = re.compile(r"\d")
+
+
+def repeated_lines(folder: Path) -> dict[str, set[str]]:
+    """Return each prose line that several of the course's layered notes share, with the notes.
+
+    Prose is a note's lines outside code and diagram blocks, headings and table rows (a
+    numbered item's number dropped), and outside what LABEL, FOLD, VALUE and OWN admit.
+    """
+    where: dict[str, set[str]] = {}
+    for path in folder.glob("*.answers.md"):  # the layered notes (a graph note has none)
+        name = path.name.removesuffix(".answers.md")
+        fenced = False
+        for line in (folder / f"{name}.md").read_text(encoding="utf-8").splitlines():
+            text = re.sub(r"^\d+\. ", "", line.strip())
+            if text.startswith("```"):
+                fenced = not fenced
+                continue
+            if (
+                fenced
+                or not text
+                or text[0] in "#|"
+                or any(p.match(text) for p in (LABEL, FOLD, VALUE))
+            ):
+                continue
+            where.setdefault(text, set()).add(name)
+    return {
+        text: notes
+        for text, notes in where.items()
+        if len(notes) > 2 or (len(notes) == 2 and not OWN.search(text))
+    }
+
+
+def test_text_shared_by_a_courses_notes_is_said_once_in_the_introduction(course):
+    repeated = repeated_lines(course)
+    assert sorted(repeated) == [], f"{len(repeated)} lines repeat across the course's notes"
+    index = (course / "index.md").read_text(encoding="utf-8")
+    for general in ("The backward sweep", "Gates", "Vanishing gradients", "Training"):
+        assert f"### {general}" in index

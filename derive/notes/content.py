@@ -317,6 +317,7 @@ class Exercise:
     blocks: list[str] = field(default_factory=list)
     command: str = ""
     check: str = ""  # the answer as derive check reads it: a line of the solutions file
+    general: bool = False  # the same in every note: a course asks it once, in its introduction
 
 
 @dataclass
@@ -389,6 +390,7 @@ class Intro:
     multivar: str
     average: str
     gradient: str
+    exercises: list[Exercise] = field(default_factory=list)  # a course's general ones
 
 
 def intro(net) -> Intro:

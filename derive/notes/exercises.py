@@ -192,6 +192,7 @@ def sigmoid_exercise(net: Network) -> Exercise | None:
             M(r"s(1 - s) = \tfrac{1}{4} - (s - \tfrac{1}{2})^2 \le \tfrac{1}{4}"),
             T(", equal only where s = 1/2, that is z = 0."),
         ],
+        general=True,
     )
 
 
@@ -343,7 +344,8 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
             *names,
         ],
         answer=[
-            T(f"{d.path_count:,} path{'s' if d.path_count != 1 else ''}. The answer, as "),
+            M(whole(p, d.of, d.wrt)),
+            T(f" has {d.path_count:,} path{'s' if d.path_count != 1 else ''}. The answer, as "),
             T("derive check reads it:"),
         ],
         command=command,

@@ -21,7 +21,7 @@ from derive.graph import Network, load_network
 from derive.netfile import course_networks
 from derive.notes.build import build_note
 from derive.notes.code import INLINE_VALUES, point_json
-from derive.notes.content import Link, Note
+from derive.notes.content import Intro, Link, Note
 from derive.notes.counts import scaling
 from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this module's users)
     SAFE_NAME,
@@ -410,6 +410,8 @@ def write_course(
     if intro is None and notes:  # a course of graphs only
         intro = graph_intro(notes[0].net)
     if len(notes) > 1:
+        if isinstance(intro, Intro):
+            intro = replace(intro, exercises=general_exercises(notes))
         notes = link_course(notes, langs)
     files: list[tuple[str, str | bytes]] = []
     for note, net in zip(notes, nets if notes else [], strict=True):  # none for HTML alone
@@ -542,6 +544,8 @@ def link_course(notes: list[Note], langs: list[str]) -> list[Note]:
     out = []
     for i, note in enumerate(notes):
         nxt = notes[i + 1] if i + 1 < len(notes) else None
+        if isinstance(note, Note):  # a general exercise is asked once, in the introduction
+            note = replace(note, exercises=[x for x in note.exercises if not x.general])
         out.append(
             replace(
                 note,
@@ -557,3 +561,13 @@ def link_course(notes: list[Note], langs: list[str]) -> list[Note]:
             )
         )
     return out
+
+
+def general_exercises(notes: list) -> list:
+    """Return the exercises several notes of a course ask alike, each once, in reading order."""
+    seen: dict[str, object] = {}
+    for note in notes:
+        for x in getattr(note, "exercises", []):
+            if x.general:
+                seen.setdefault(repr(x.question), x)
+    return list(seen.values())
