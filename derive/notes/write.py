@@ -409,6 +409,8 @@ def write_course(
     intro = next((n.intro for n in notes if n.intro is not None), None)
     if intro is None and notes:  # a course of graphs only
         intro = graph_intro(notes[0].net)
+    # A page keeps every general paragraph: the course's index.html has none of them.
+    pages = [replace(n, intro=None) if isinstance(n, Note) else n for n in notes]
     if len(notes) > 1:
         if isinstance(intro, Intro):
             intro = replace(intro, exercises=general_exercises(notes))
@@ -422,7 +424,7 @@ def write_course(
     if len(notes) > 1:
         files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
     if fmt in ("html", "all"):
-        files += _page_files(nets, langs, templates, at, notes)
+        files += _page_files(nets, langs, templates, at, pages)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
