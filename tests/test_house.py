@@ -42,8 +42,7 @@ PRIVATE_IMPORTS: dict[str, int] = {}
 IMPORT_CYCLES: dict[str, int] = {}
 
 # A function over MAX_FUNCTION lines: "file:function": lines.
-LONG_FUNCTIONS = {
-}
+LONG_FUNCTIONS = {}
 
 # A module over MAX_MODULE lines: "file": lines.
 LONG_MODULES: dict[str, int] = {}
