@@ -23,16 +23,7 @@ NAME_COMPARED: dict[str, int] = {}
 
 # An output-language branch (fmt == "markdown", flavor != "github", lang in (...)) outside
 # printing/ and the CLI's dispatch: "file:function": branches.
-LANGUAGE_BRANCHES = {
-    "derive/notes/gates.py:gate_note": 3,
-    "derive/notes/gates.py:render_gate_note": 1,
-    "derive/notes/write.py:_filters": 1,
-    "derive/notes/write.py:_filters.fix": 1,
-    "derive/notes/write.py:_write_graph": 3,
-    "derive/notes/write.py:render_index": 2,
-    "derive/notes/write.py:render_note": 2,
-    "derive/notes/write.py:write_course": 3,
-}
+LANGUAGE_BRANCHES: dict[str, int] = {}
 
 # A private name imported from another module: "file:name": 1.
 PRIVATE_IMPORTS: dict[str, int] = {}

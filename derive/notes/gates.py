@@ -196,16 +196,11 @@ def gate_note(
     v = values(net, point, sweep=sweep)
     name = worked(net)
     d = derive(net, net.output, name)
-    from derive.printing.document import latex_escape, markdown_text, math_inline
+    from derive.printing.languages import language
 
-    lang = "markdown" if fmt == "markdown" else "latex"
+    lang = language(fmt, flavor)
     p = LatexTermPrinter(net)
-    inline = (
-        (lambda tex: math_inline(tex, flavor))
-        if lang == "markdown"
-        else (lambda tex: rf"\({tex}\)")
-    )
-    text = markdown_text if lang == "markdown" else latex_escape
+    inline, text = lang.inline, lang.escape
     formulas = [
         inline(f"{p.name(n)} = {formula_latex(_formula(net, n), net)}")
         for n in net.formulas_in_order[:40]
@@ -213,14 +208,14 @@ def gate_note(
     return {
         "name": net.name,
         "title": text(net.title),
-        "description": text(net.description),
+        "description": text(" ".join(net.description.split())),
         "output": inline(p.name(net.output)),
         "formulas": formulas,
         "more_formulas": max(0, len(net.formulas) - 40),
         "mermaid": mermaid(net, v),
         "picture": tikz_picture(net, v),
-        "worked": report(d, lang, at(d, point), flavor=flavor),
-        "sweep": document(Shown(sweep, v), lang, flavor),
+        "worked": report(d, lang.name, at(d, point), flavor=flavor),
+        "sweep": document(Shown(sweep, v), lang.name, flavor),
         "exercises": exercises(net, v),
         "batch": _batch_rows(net, point, inline) if net.examples else None,
         "training": _training(net, params, lr, inline) if net.examples else None,
@@ -276,8 +271,9 @@ def render_gate_note(
     import re
 
     from derive.printing.document import shipped_environment
+    from derive.printing.languages import language
 
-    name = "graph.md.j2" if fmt == "markdown" else "graph.tex.j2"
+    name = f"graph.{language(fmt, flavor).extension}.j2"
     template = shipped_environment(fmt, flavor).get_template(name)
     links = {"course": None, "next": None, **(links or {})}
     text = template.render(**gate_note(net, point, fmt, flavor, lr), **links)

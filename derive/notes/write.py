@@ -35,17 +35,19 @@ from derive.notes.gates import GraphNote, graph_documents, graph_intro, graph_no
 from derive.notes.sweep import LR
 from derive.printing.document import (
     environment,
-    markdown_text,
-    math_block,
-    math_inline,
-    math_lines,
-    portable_math,
     render_template,
-    tex_text,
 )
-from derive.printing.languages import LATEX, MARKDOWN
+from derive.printing.languages import MARKDOWN, Language, language
 
-FORMATS = ("markdown", "latex", "both", "html", "all")
+# What each --format writes: its document languages, and whether it writes the HTML page.
+WRITES = {
+    "markdown": (("markdown",), False),
+    "latex": (("latex",), False),
+    "both": (("markdown", "latex"), False),
+    "html": ((), True),
+    "all": (("markdown", "latex"), True),
+}
+FORMATS = tuple(WRITES)
 FLAVORS = ("github", "portable")
 # Each written language's file extension.
 EXTENSIONS = {"markdown": "md", "latex": "tex"}
@@ -55,115 +57,22 @@ def _and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _filters(fmt: str, flavor: str) -> dict[str, Callable]:
-    if fmt == "markdown":
-
-        def fix(tex: str) -> str:
-            # Portable Markdown math cannot hold \\ (a Markdown pass eats it): matrix rows end in \cr.
-            return tex if flavor == "github" else portable_math(tex.replace(r" \\ ", r" \cr "))
-
-        def m(tex: str) -> str:
-            return math_inline(fix(tex), flavor)
-
-        def text(x: str) -> str:
-            return markdown_text(x)
-
-        def code(x: str) -> str:
-            return MARKDOWN[flavor].code(x)
-
-        def block(tex: str) -> str:
-            return math_block(fix(tex), flavor)
-
-        def lines(items: list[str], lhs: str) -> str:
-            return math_lines(lhs, items, flavor)
-
-    else:
-
-        def m(tex: str) -> str:
-            return rf"\({tex}\)"
-
-        def text(x: str) -> str:
-            return tex_text(x)
-
-        def code(x: str) -> str:
-            return LATEX.code(x)
-
-        def block(tex: str) -> str:
-            return f"\\begin{{equation*}}\n\\begin{{split}}\n{_split(tex)}\n\\end{{split}}\n\\end{{equation*}}"
-
-        def lines(items: list[str], lhs: str) -> str:
-            return math_lines(lhs, items, "latex")
+def _filters(lang: Language) -> dict[str, Callable]:
+    """Return the notes templates' filters, each one of the language object's methods."""
 
     def pieces(items: Iterable[tuple[str, str]]) -> str:
-        out = []
-        for kind, piece in items:
-            out.append(
-                m(piece) if kind == "math" else code(piece) if kind == "code" else text(piece)
-            )
-        return "".join(out)
+        write = {"math": lang.note_math, "code": lang.code}
+        return "".join(write.get(kind, lang.escape)(piece) for kind, piece in items)
 
     return {
-        "m": m,
-        "t": text,
-        "code": code,
-        "block": block,
-        "lines": lines,
+        "m": lang.note_math,
+        "t": lang.escape,
+        "code": lang.code,
+        "block": lang.display,
+        "lines": lambda items, lhs: lang.stack(lhs, items),
         "prose": pieces,
-        "names": lambda items: _and_list([m(x) for x in items]),
+        "names": lambda items: _and_list([lang.note_math(x) for x in items]),
     }
-
-
-_MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", re.S)
-
-
-def _split(tex: str) -> str:
-    r"""Return display math broken before top-level ``=`` signs when it is long (for ``split``)."""
-    parts = []
-    depth, start = 0, 0
-    for i, ch in enumerate(tex):
-        if ch in "{(":
-            depth += 1
-        elif ch in "})":
-            depth -= 1
-        elif ch == "=" and depth == 0:
-            parts.append(tex[start:i])
-            start = i + 1
-    parts.append(tex[start:])
-    # A matrix is as wide as its widest row, not as long as its source.
-    flat = _MATRIX.sub(lambda m: max(m.group(1).split(r"\\"), key=len), tex)
-    visible = len(re.sub(r"\\[A-Za-z]+|[{}]", "", flat))
-    if len(parts) < 3 or visible < 90:
-        return tex if len(parts) < 2 else f"{parts[0]} &= " + "=".join(parts[1:])
-    return f"{parts[0]} &= {parts[1]} \\\\\n  &= " + " \\\\\n  &= ".join(parts[2:])
-
-
-_ENVS = re.compile(r"\\begin\{(verbatim|equation\*|align\*|tikzpicture)\}.*?\\end\{\1\}", re.S)
-_SPANS = re.compile(r"\\\(.*?\\\)|\\texttt\{[^}]*\}", re.S)
-
-
-def tex_markup(text: str) -> str:
-    r"""Return LaTeX with the wording's light markup typeset: **bold**, *emphasis*, `code`, "quotes".
-
-    Math, verbatim and pictures are left as they are.
-
-    >>> tex_markup(r'a **b** *c* `d` "e" \(x*y\)')
-    "a \\textbf{b} \\emph{c} \\texttt{d} ``e'' \\(x*y\\)"
-    """
-
-    def words(chunk: str) -> str:
-        chunk = re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", chunk, flags=re.S)
-        chunk = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\\emph{\1}", chunk, flags=re.S)
-        chunk = re.sub(r"`([^`\n]+)`", r"\\texttt{\1}", chunk)
-        return re.sub(r'"([^"\n]+)"', r"``\1''", chunk)
-
-    def outside(chunk: str, pattern: re.Pattern, inner) -> str:
-        out, pos = [], 0
-        for m in pattern.finditer(chunk):
-            out += [inner(chunk[pos : m.start()]), m.group(0)]
-            pos = m.end()
-        return "".join(out + [inner(chunk[pos:])])
-
-    return outside(text, _ENVS, lambda c: outside(c, _SPANS, words))
 
 
 @functools.lru_cache(maxsize=16)
@@ -171,20 +80,18 @@ def _environment(templates: str | None, fmt: str, flavor: str):
     """Return the notes' Jinja environment for one language: made, and its templates
     compiled, once per process (a course renders every note twice with it)."""
     env = environment(templates)
-    env.filters.update(_filters(fmt, flavor))
+    env.filters.update(_filters(language(fmt, flavor)))
     return env
 
 
 def render_note(note: Note, fmt: str, flavor: str = "github", templates: str | None = None) -> str:
     """Return one note as Markdown (``flavor`` github or portable) or LaTeX."""
-    env = _environment(templates, fmt, flavor)
-    lang = "md" if fmt == "markdown" else "tex"
+    env, lang = _environment(templates, fmt, flavor), language(fmt, flavor)
+    ext = lang.extension
     text = render_template(
-        env, "notes.j2", note=note, lang=lang, flavor=flavor, layout=f"notes_layout_{lang}.j2"
+        env, "notes.j2", note=note, lang=ext, flavor=flavor, layout=f"notes_layout_{ext}.j2"
     )
-    if lang == "tex":
-        text = tex_markup(text)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    return MARKDOWN[flavor].finish(lang.finish(text))
 
 
 def render_answers(note: Note, solutions: bool, templates: str | None = None) -> str:
@@ -198,8 +105,7 @@ def render_index(
     notes: list[Note], fmt: str, templates: str | None = None, flavor: str = "github", intro=None
 ) -> str:
     """Return the course's introduction and reading order (``index.md`` or ``index.tex``)."""
-    env = _environment(templates, fmt, flavor)
-    lang = "md" if fmt == "markdown" else "tex"
+    env, lang = _environment(templates, fmt, flavor), language(fmt, flavor)
     links = [Link(n.title_plain, f"{n.name}.md", f"{n.name}.pdf") for n in notes]
     text = render_template(
         env,
@@ -208,11 +114,11 @@ def render_index(
         links=list(zip(notes, links, strict=True)),
         intro=intro or notes[0].intro,
         scaling=scaling(),
-        lang=lang,
+        lang=lang.extension,
         flavor=flavor,
-        layout=f"notes_layout_{lang}.j2",
+        layout=f"notes_layout_{lang.extension}.j2",
     )
-    return tex_markup(text) if lang == "tex" else re.sub(r"\n{3,}", "\n\n", text)
+    return lang.finish(text)
 
 
 def compile_pdf(tex: str, name: str, warn: Callable[[str], None] | None = None) -> bytes | None:
@@ -404,7 +310,7 @@ def write_course(
     if len(nets) == 1 and is_graph(nets[0]):
         return _write_graph(nets[0], out, fmt, flavor, at, pdf, warn, lr)
     _check_course(nets, wrt)
-    langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
+    langs, page = WRITES[fmt]
     notes = _build_notes(nets, wrt, at, lr, progress, warn) if langs or pdf else []
     intro = next((n.intro for n in notes if n.intro is not None), None)
     if intro is None and notes:  # a course of graphs only
@@ -423,7 +329,7 @@ def write_course(
         files += _note_files(note, net, langs, flavor, templates, pdf, at, warn)
     if len(notes) > 1:
         files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
-    if fmt in ("html", "all"):
+    if page:
         files += _page_files(nets, langs, templates, at, pages)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
@@ -447,9 +353,9 @@ def _write_graph(
     lr: float | None = None,
 ) -> list[Path]:
     """Write a computational graph's note (the gate view first): Markdown, LaTeX, the PDF, the page."""
-    langs = [x for x in ("markdown", "latex") if fmt in (x, "both", "all")]
+    langs, page = WRITES[fmt]
     files = _graph_files(graph_note(net), graph_point(net, at), langs, flavor, pdf, warn, lr)
-    if fmt in ("html", "all"):
+    if page:
         files += html_files([net], langs, None, at)
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)

@@ -165,22 +165,6 @@ markdown_text = MARKDOWN["github"].escape
 tex_text = LATEX.escape
 
 
-def math_lines(lhs: str, lines: list[str], flavor: str) -> str:
-    r"""Return ``lhs = line1 + line2 ...`` as display math, one term a line where the flavor allows.
-
-    GitHub's ``math`` fence keeps ``\\``, so the terms are stacked with ``aligned``; portable
-    Markdown cannot have ``\\``, so they stay on one line. Latex gets ``align*``.
-    """
-    if flavor == "latex":
-        body = " \\\\\n  &\\quad + ".join(lines)
-        return f"\\begin{{align*}}\n  {lhs} &= {body}\n\\end{{align*}}"
-    if flavor == "github" and len(lines) > 1:
-        body = r" \\ &\quad + ".join(lines)
-        return math_block(f"\\begin{{aligned}} {lhs} &= {body} \\end{{aligned}}", flavor)
-    text = f"{lhs} = " + " + ".join(lines)
-    return math_block(text if flavor == "github" else portable_math(text), flavor)
-
-
 def check_latex_name(tex: str) -> str | None:
     r"""Return why a ``latex:`` override is unsafe or broken in a document, or None if it is fine.
 

@@ -96,6 +96,39 @@ class Markdown(Language):
         tex = self.math(tex)
         return f"```math\n{tex}\n```" if self.flavor == "github" else f"$$\n{tex}\n$$"
 
+    extension = "md"
+
+    def prepared(self, tex: str) -> str:
+        r"""Return the notes' TeX as this flavor can hold it: portable math cannot keep ``\\``
+        (a Markdown pass eats it), so a matrix row ends in ``\cr`` and escapes are spelled out."""
+        if self.flavor == "github":
+            return tex
+        return portable_math(tex.replace(r" \\ ", r" \cr "))
+
+    def note_math(self, tex: str) -> str:
+        """Return the notes' inline math."""
+        return self.inline(self.prepared(tex))
+
+    def display(self, tex: str) -> str:
+        """Return the notes' display math."""
+        return self.block(self.prepared(tex))
+
+    def stack(self, lhs: str, lines: list[str]) -> str:
+        r"""Return ``lhs = line1 + line2 ...`` as display math, one term a line where it can.
+
+        GitHub's ``math`` fence keeps ``\\``, so the terms are stacked with ``aligned``;
+        portable Markdown cannot have ``\\``, so they stay on one line.
+        """
+        if self.flavor == "github" and len(lines) > 1:
+            body = r" \\ &\quad + ".join(lines)
+            return self.block(f"\\begin{{aligned}} {lhs} &= {body} \\end{{aligned}}")
+        text = f"{lhs} = " + " + ".join(lines)
+        return self.block(text if self.flavor == "github" else portable_math(text))
+
+    def finish(self, text: str) -> str:
+        """Return a whole document: no more than one blank line in a row."""
+        return re.sub(r"\n{3,}", "\n\n", text)
+
     def code(self, text: str) -> str:
         """Return text as inline code: fenced by more backticks than it holds, so none ends it.
 
@@ -184,6 +217,59 @@ def latex_escape(text: str) -> str:
     return "".join(out)
 
 
+_MATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}", re.S)
+
+
+def _split(tex: str) -> str:
+    r"""Return display math broken before top-level ``=`` signs when it is long (for ``split``)."""
+    parts = []
+    depth, start = 0, 0
+    for i, ch in enumerate(tex):
+        if ch in "{(":
+            depth += 1
+        elif ch in "})":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            parts.append(tex[start:i])
+            start = i + 1
+    parts.append(tex[start:])
+    # A matrix is as wide as its widest row, not as long as its source.
+    flat = _MATRIX.sub(lambda m: max(m.group(1).split(r"\\"), key=len), tex)
+    visible = len(re.sub(r"\\[A-Za-z]+|[{}]", "", flat))
+    if len(parts) < 3 or visible < 90:
+        return tex if len(parts) < 2 else f"{parts[0]} &= " + "=".join(parts[1:])
+    return f"{parts[0]} &= {parts[1]} \\\\\n  &= " + " \\\\\n  &= ".join(parts[2:])
+
+
+_ENVS = re.compile(r"\\begin\{(verbatim|equation\*|align\*|tikzpicture)\}.*?\\end\{\1\}", re.S)
+_SPANS = re.compile(r"\\\(.*?\\\)|\\texttt\{[^}]*\}", re.S)
+
+
+def tex_markup(text: str) -> str:
+    r"""Return LaTeX with the wording's light markup typeset: **bold**, *emphasis*, `code`, "quotes".
+
+    Math, verbatim and pictures are left as they are.
+
+    >>> tex_markup(r'a **b** *c* `d` "e" \(x*y\)')
+    "a \\textbf{b} \\emph{c} \\texttt{d} ``e'' \\(x*y\\)"
+    """
+
+    def words(chunk: str) -> str:
+        chunk = re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", chunk, flags=re.S)
+        chunk = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\\emph{\1}", chunk, flags=re.S)
+        chunk = re.sub(r"`([^`\n]+)`", r"\\texttt{\1}", chunk)
+        return re.sub(r'"([^"\n]+)"', r"``\1''", chunk)
+
+    def outside(chunk: str, pattern: re.Pattern, inner) -> str:
+        out, pos = [], 0
+        for m in pattern.finditer(chunk):
+            out += [inner(chunk[pos : m.start()]), m.group(0)]
+            pos = m.end()
+        return "".join(out + [inner(chunk[pos:])])
+
+    return outside(text, _ENVS, lambda c: outside(c, _SPANS, words))
+
+
 class Latex(Language):
     """A LaTeX document (pdflatex, default input encoding)."""
 
@@ -205,8 +291,25 @@ class Latex(Language):
                 out.append(_TEX_UNICODE.get(ch, "?"))
         return "".join(out)
 
+    extension = "tex"
+
     def inline(self, tex: str) -> str:
         return rf"\({tex}\)"
+
+    note_math = inline
+
+    def display(self, tex: str) -> str:
+        """Return the notes' display math: ``split`` breaks a long one before its ``=`` signs."""
+        return f"\\begin{{equation*}}\n\\begin{{split}}\n{_split(tex)}\n\\end{{split}}\n\\end{{equation*}}"
+
+    def stack(self, lhs: str, lines: list[str]) -> str:
+        """Return ``lhs = line1 + line2 ...`` in ``align*``, one term a line."""
+        body = " \\\\\n  &\\quad + ".join(lines)
+        return f"\\begin{{align*}}\n  {lhs} &= {body}\n\\end{{align*}}"
+
+    def finish(self, text: str) -> str:
+        """Return a whole document with the wording's light markup typeset (:func:`tex_markup`)."""
+        return tex_markup(text)
 
     def code(self, text: str) -> str:
         # In typewriter type "--" would print as one dash.
