@@ -223,7 +223,7 @@ class SeveralPaths:
 
 
 @dataclass
-class Sweep:
+class SweepSection:
     """The backward sweep at the example point: the worked example of backpropagation."""
 
     source: str
@@ -248,7 +248,7 @@ class Sweep:
 
 
 @dataclass
-class LayerForm:
+class LayerFormSection:
     """The layer (matrix) form: shapes, the four equations, the numbers as matrices."""
 
     shapes: list[str]
@@ -354,8 +354,8 @@ class Note:
     several: SeveralPaths | None
     worked: list[Worked]
     others: int  # the parameters not worked in full (their rows are in the sweep's table)
-    sweep: Sweep
-    layer_form: LayerForm | None
+    sweep: SweepSection
+    layer_form: LayerFormSection | None
     layer_form_why: str
     graph_view: GraphView | None
     equations_derived: Equations | None

@@ -12,7 +12,7 @@ import re
 from derive.errors import DeriveError
 from derive.graph import Network
 from derive.notes.chain import LINE, visible
-from derive.notes.content import Cell, LayerForm, sum_tex, tex_num
+from derive.notes.content import Cell, LayerFormSection, sum_tex, tex_num
 from derive.rules import ACTIVATIONS
 
 # A matrix wider or taller than this is shown by its shape and corner entries.
@@ -63,7 +63,7 @@ def _vector(names: list[str]) -> list[list[str]]:
 
 def build(
     net: Network, point: dict[str, float], example: tuple[str, str] | None
-) -> tuple[LayerForm | None, str]:
+) -> tuple[LayerFormSection | None, str]:
     """Return the layer form of the note, or None and the one sentence saying why not.
 
     ``example`` is a (weight, its value) worked path by path earlier, whose entry of
@@ -116,7 +116,7 @@ def build(
     equations, jacobian = _equations(net, form)
     entry = _entry(net, form, example)
     return (
-        LayerForm(
+        LayerFormSection(
             shapes=[*_lines(shapes, widths), r",\quad ".join(rows)],
             equations=equations,
             checks=checks,

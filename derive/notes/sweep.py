@@ -14,7 +14,7 @@ from derive.evaluate import forward
 from derive.graph import Network
 from derive.notes import counts
 from derive.notes.chain import local, whole
-from derive.notes.content import Cell, GraphView, Sweep, factor, rounded, sum_tex, tex_num
+from derive.notes.content import Cell, GraphView, SweepSection, factor, rounded, sum_tex, tex_num
 from derive.printing import LatexTermPrinter, formula_latex
 from derive.rules import ACTIVATIONS, LOSSES
 
@@ -201,7 +201,7 @@ def worked_sweep(
     compact=None,
     seed: int = 0,
     lr: float = LR,
-) -> Sweep:
+) -> SweepSection:
     """Return the backward sweep as the worked example, with its costs."""
     env = vals.forward
     t = net.latex_names
@@ -226,7 +226,7 @@ def worked_sweep(
     old, g = rounded(point[showcase]), rounded(exact)
     # Counted in the compact graph, like derive backprop and the scaling table.
     m = (compact or sweep).multiplications
-    return Sweep(
+    return SweepSection(
         source=source,
         seed=seed,
         given=given(net, point),

@@ -331,26 +331,47 @@ def report(shown: Shown, fmt: str = "text", flavor: str = "github") -> str:
 MATRIX_ENTRIES = 48
 
 
-def _shape(rows: int, cols: int) -> str:
-    return f"{rows}×{cols}"
+@dataclass(frozen=True)
+class _Marks:
+    """How the layer form's equations write their operators: in plain text or in TeX."""
+
+    sup: Any  # (symbol, layer) -> the symbol with the layer as superscript
+    tr: str  # transpose
+    odot: str  # the elementwise product, spaced
+    times: str  # between a shape's rows and columns
+    delta: str
+    grad: str  # the gradient over a layer's outputs, {loss} to fill
+
+    def shape(self, rows: int, cols: int) -> str:
+        return f"{rows}{self.times}{cols}"
+
+
+TEXT_MARKS = _Marks(lambda s, k: f"{s}^({k})", "ᵀ", " ⊙ ", "×", "δ", "∇_a {loss}")
+TEX_MARKS = _Marks(
+    lambda s, k: f"{s}^{{({k})}}",
+    r"^{\mathsf{T}}",
+    r" \odot ",
+    r" \times ",
+    r"\delta",
+    r"\nabla_{{a}} {loss}",
+)
 
 
 def layer_equations(form: Any, tex: bool = False) -> list[tuple[str, str]]:
     """Return the layer form's equations, each with the shapes of its factors.
 
-    Plain text (``tex`` False) or LaTeX; one (equation, shapes) pair a line.
+    Plain text (``tex`` False) or LaTeX; one (equation, shapes) pair a line, both
+    written with the same marks.
     """
-    sup = (lambda s, k: f"{s}^{{({k})}}") if tex else (lambda s, k: f"{s}^({k})")
-    tr = "^{\\mathsf{T}}" if tex else "ᵀ"
-    odot = r" \odot " if tex else " ⊙ "
+    m = TEX_MARKS if tex else TEXT_MARKS
+    sup, tr, odot, d, shape = m.sup, m.tr, m.odot, m.delta, m.shape
     loss = form.net.latex_names[form.net.loss] if tex else form.net.loss
-    grad = rf"\nabla_{{a}} {loss}" if tex else f"∇_a {loss}"
+    grad = m.grad.format(loss=loss)
     dl = (
         (lambda x: rf"\frac{{\mathrm{{d}}{loss}}}{{\mathrm{{d}}{x}}}")
         if tex
         else (lambda x: f"d{loss}/d{x}")
     )
-    d = r"\delta" if tex else "δ"
     layers = form.layers
     last = len(layers)
     out: list[tuple[str, str]] = []
@@ -362,25 +383,25 @@ def layer_equations(form: Any, tex: bool = False) -> list[tuple[str, str]]:
         if li == last and ACTIVATIONS[layer.activation].couples:
             jac = sup("J", li)
             eq = f"{sup(d, li)} = ({jac}){tr} {grad}"
-            out.append((eq, f"{_shape(n, 1)} = ({_shape(n, n)})ᵀ {_shape(n, 1)}"))
+            out.append((eq, f"{shape(n, 1)} = ({shape(n, n)}){tr} {shape(n, 1)}"))
         elif li == last:
             eq = f"{sup(d, li)} = {grad}{odot}{slope}"
-            out.append((eq, f"{_shape(n, 1)} = {_shape(n, 1)} ⊙ {_shape(n, 1)}"))
+            out.append((eq, f"{shape(n, 1)} = {shape(n, 1)}{odot}{shape(n, 1)}"))
         else:
             above = layers[li]
             eq = f"{sup(d, li)} = ({sup('W', li + 1)}){tr} {sup(d, li + 1)}{odot}{slope}"
             shapes = (
-                f"{_shape(n, 1)} = ({_shape(*above.shape)})ᵀ {_shape(above.shape[0], 1)}"
-                f" ⊙ {_shape(n, 1)}"
+                f"{shape(n, 1)} = ({shape(*above.shape)}){tr} {shape(above.shape[0], 1)}"
+                f"{odot}{shape(n, 1)}"
             )
             out.append((eq, shapes))
     for layer in layers:
         n, prev = layer.shape
         li = layer.index
         eq = f"{dl(sup('W', li))} = {sup(d, li)} ({sup('a', li - 1)}){tr}"
-        out.append((eq, f"{_shape(n, prev)} = {_shape(n, 1)} ({_shape(prev, 1)})ᵀ"))
+        out.append((eq, f"{shape(n, prev)} = {shape(n, 1)} ({shape(prev, 1)}){tr}"))
         if layer.biases:
-            out.append((f"{dl(sup('b', li))} = {sup(d, li)}", f"{_shape(n, 1)}"))
+            out.append((f"{dl(sup('b', li))} = {sup(d, li)}", f"{shape(n, 1)}"))
     return out
 
 
@@ -532,10 +553,7 @@ def document_layers(shown: Shown, fmt: str, flavor: str) -> str:
         "",
     ]
     for eq, shapes in layer_equations(form, tex=True):
-        tex_shapes = (
-            shapes.replace("×", r" \times ").replace("ᵀ", r"^{\mathsf{T}}").replace("⊙", r"\odot")
-        )
-        out += [block(rf"{eq} \qquad {tex_shapes}"), ""]
+        out += [block(rf"{eq} \qquad {shapes}"), ""]
     if form.softmax_cross_entropy:
         top = form.layers[-1].index
         out += [
