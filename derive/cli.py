@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from derive.errors import DeriveError
+from derive.errors import DeriveError, one_line
 
 FORMATS = ("text", "markdown", "latex", "json")
 
@@ -29,12 +29,19 @@ def said(err: DeriveError) -> str:
 
     >>> said(DeriveError("unknown name 'q'", option="at", needs="detail"))
     "--at: unknown name 'q'; add --detail"
+    >>> said(DeriveError("cannot read 'abc'", option="at", col=4))
+    "--at, column 4: cannot read 'abc'"
     """
-    if err.option:
-        err.message = f"--{err.option.replace('_', '-')}: {err.message}"
-        err.option = None  # said once
     if err.needs in NEEDS:
         err.hint = NEEDS[err.needs]
+    if err.option:
+        option = f"--{err.option.replace('_', '-')}"
+        err.option = None  # said once
+        if err.file is None and err.line is None and err.col is not None:
+            # A column of the option's own text: say whose column it is first.
+            where, err.col = f"{option}, column {err.col}", None
+            return one_line(f"{where}: {err}")
+        err.message = f"{option}: {err.message}"
     return str(err)
 
 
@@ -105,8 +112,11 @@ class DefaultGroup(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except click.UsageError as err:
-            where = f"; see '{err.ctx.command_path} --help'" if err.ctx else ""
-            click.echo(f"derive: {err.format_message().rstrip('.')}{where}", err=True)
+            message = err.format_message().rstrip(".")
+            if err.ctx:  # after click's "Did you mean '--digits'?", a new sentence
+                see = f"ee '{err.ctx.command_path} --help'"
+                message += f" S{see}" if message.endswith("?") else f"; s{see}"
+            click.echo(f"derive: {message}", err=True)
             sys.exit(2)
         except click.ClickException as err:
             click.echo(f"derive: {err.format_message()}", err=True)
@@ -176,7 +186,8 @@ AT = click.option(
     "at_",
     metavar="POINT|random:SEED",
     help="The point: a YAML file of name: value lines, name=value,name=value, or random:SEED"
-    " (a reproducible random point); default: the network file's values:.",
+    " (a reproducible random point). Names it leaves out take the network file's values:;"
+    " without --at (or --lr) no numbers are printed.",
 )
 FORMAT = click.option(
     "--format",

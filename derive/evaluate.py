@@ -7,7 +7,6 @@ backward fold (:func:`derive.paths.sweep`) over the derivative's span.
 
 from __future__ import annotations
 
-import difflib
 import math
 import random
 import re
@@ -17,11 +16,12 @@ from pathlib import Path
 
 from derive.errors import DeriveError
 from derive.expand import Derivative
-from derive.graph import LEAF_KINDS, Network
+from derive.graph import LEAF_KINDS, PARAMETER_KINDS, Network
 from derive.kinds import RULES, Slopes, check_finite, forward, overflow
 from derive.netfile import NUMBER, read_numbers
 from derive.paths import ancestors, sweep
 from derive.rules import LOSSES
+from derive.words import did_you_mean
 
 
 def check_lr(lr: float | None) -> None:
@@ -92,7 +92,7 @@ def random_point(net: Network, seed: int = 0) -> dict[str, float]:
         kind = net.kind(name)
         if kind == "input":
             point[name] = float(f"{rng.uniform(0, 1):.3g}")
-        elif kind in ("weight", "bias", "param"):
+        elif kind in PARAMETER_KINDS:
             scale = 1 / math.sqrt(fan_in.get(name, 1))
             point[name] = float(f"{rng.uniform(-scale, scale):.3g}")
     if not net.loss:
@@ -158,11 +158,9 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
                 f"cannot read '{part}' in the point", col=col, hint="write name=value,name=value"
             )
         if name not in net.order:
-            close = difflib.get_close_matches(name, net.names, n=3)
             hint = (
-                ("did you mean " + " or ".join(close) + "?")
-                if close
-                else "see the names with: derive show --net " + net.argument
+                did_you_mean(name, net.names, cutoff=0.6)
+                or "see the names with: derive show --net " + net.argument
             )
             raise DeriveError(f"'{name}' is not a name in the network", col=col, hint=hint)
         if name in given:
@@ -217,6 +215,7 @@ class Numbers:
     old: float | None = None
     new: float | None = None
     used: list[str] = field(default_factory=list)
+    kept: str = ""  # with a learning rate, what the name is when it is no parameter: no update
 
 
 def missing_values(net: Network, missing: list[str], most: int = 10) -> DeriveError:
@@ -282,7 +281,9 @@ def at(d: Derivative, point: dict[str, float], lr: float | None = None) -> Numbe
         raise overflow(whole) from None
     check_finite([(whole, value), *((f"path {i} of {whole}", v) for i, v in enumerate(products))])
     numbers = Numbers(point, env, local, products, value, used=used)
-    if lr is not None and d.wrt in point:
+    if lr is not None and d.wrt in point and net.kind(d.wrt) not in PARAMETER_KINDS:
+        numbers.kept = net.kind(d.wrt)  # an input or a target is data: gradient descent keeps it
+    elif lr is not None and d.wrt in point:
         numbers.lr, numbers.old = lr, point[d.wrt]
         numbers.new = numbers.old - lr * value
         check_finite([(f"the updated {d.wrt}", numbers.new)])

@@ -23,11 +23,14 @@ from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.netfile import NetworkSpec, read_spec
 from derive.rules import ACTIVATIONS
+from derive.words import did_you_mean
 
 # The kinds of node the forward pass computes (everything else is given a value).
 COMPUTED_KINDS = ("neuron", "preact", "loss", "formula")
 # The kinds of node a point gives a value (the leaves of the graph).
-LEAF_KINDS = ("input", "weight", "bias", "param", "target")
+# The learned leaves: gradient descent updates them.
+PARAMETER_KINDS = ("weight", "bias", "param")
+LEAF_KINDS = ("input", *PARAMETER_KINDS, "target")
 
 # Up to this many names a derivative walks the whole graph (built once per network);
 # a wider network gets only the part above the variable (Network.span_graph).
@@ -365,7 +368,7 @@ class Network:
     @cached_property
     def parameters(self) -> list[str]:
         """Return every weight, bias and parameter (``params:``), in network order."""
-        return [n for n in self.names if self._kind[n] in ("weight", "bias", "param")]
+        return [n for n in self.names if self._kind[n] in PARAMETER_KINDS]
 
     @cached_property
     def reported(self) -> list[str]:
@@ -414,11 +417,8 @@ class Network:
                     needs="detail",
                 )
             return name
-        close = difflib.get_close_matches(name, self.names, n=3, cutoff=0.5)
-        hint = (
-            ("did you mean " + " or ".join(close) + "?")
-            if close
-            else ("see the names with: derive show --net " + self.argument)
+        hint = did_you_mean(name, self.names) or (
+            "see the names with: derive show --net " + self.argument
         )
         raise DeriveError(f"'{name}' is not a name in the network '{self.name}'", hint=hint)
 

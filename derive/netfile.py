@@ -391,6 +391,11 @@ def _read_bias(r: Reader, node: yaml.Node, index: int, neurons: list[str], decla
     flag = r.boolean(node)
     if flag is not None:
         return flag
+    if isinstance(node, yaml.ScalarNode) and not IDENT.match(node.value):
+        raise r.at(node).error(
+            f"bias: '{node.value}' is neither true, false nor a name",
+            hint="write bias: true (one bias a neuron), bias: false, or names: bias: [b1, b2]",
+        )
     biases = r.ident_list(node, "a bias")
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
     if len(biases) == 1 and len(neurons) > 1:  # bias: b1, one bias shared by the layer

@@ -8,6 +8,7 @@ d/∂ notation with :data:`NOTATION` (once, where it first appears).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -144,3 +145,30 @@ def why_zero(d: Any) -> str:
     if reason.kind == "unused":
         return f"{of} does not depend on {wrt}: nothing is computed from {wrt}"
     return f"{of} does not depend on {wrt}: {wrt} feeds only {and_list(reason.feeds)}"
+
+
+def closest(word: str, names: Sequence[str], n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """Return the names a mistyped ``word`` most likely meant, the likeliest first.
+
+    A name that differs only in case comes first (``w1`` for ``W1``); then the
+    closest names by spelling, compared without case.
+
+    >>> closest("w1", ["x1", "h1", "b1", "W1"])
+    ['W1', 'x1', 'h1']
+    >>> closest("zzz", ["W1"])
+    []
+    """
+    folded: dict[str, list[str]] = {}
+    for name in names:
+        folded.setdefault(name.casefold(), []).append(name)
+    key = word.casefold()
+    out = [m for m in folded.get(key, []) if m != word]
+    for close in difflib.get_close_matches(key, list(folded), n=n + 1, cutoff=cutoff):
+        out += [m for m in folded[close] if m != word and m not in out]
+    return out[:n]
+
+
+def did_you_mean(word: str, names: Sequence[str], cutoff: float = 0.5) -> str | None:
+    """Return ``"did you mean A or B?"`` for a mistyped ``word``, or None when nothing is close."""
+    close = closest(word, names, cutoff=cutoff)
+    return ("did you mean " + " or ".join(close) + "?") if close else None

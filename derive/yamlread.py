@@ -328,7 +328,7 @@ def read_numbers(path: str | Path, known, refuse=None) -> dict[str, float]:
     r = Reader(file)
     root = compose(text, file)
     pairs = r.mapping(root, "the point file")
-    if any(key.value == "layers" for key, _ in pairs):  # a network file: its values
+    if any(key.value in ("layers", "nodes") for key, _ in pairs):  # a network file: its values
         given = [value for key, value in pairs if key.value == "values"]
         if not given:
             raise r.at(root).error(

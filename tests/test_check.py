@@ -615,7 +615,7 @@ def test_a_sentences_full_stop_after_an_answer_is_not_an_error(nets):
 
 
 def test_a_derivative_of_names_not_in_the_network_is_named(nets):
-    with pytest.raises(DeriveError, match="unknown name 'A' in the derivative"):
+    with pytest.raises(DeriveError, match="unknown name 'A' in a derivative of the answer"):
         parse(nets["simple"], r"\frac{dA}{dt} = 2")
 
 

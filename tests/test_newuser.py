@@ -281,3 +281,59 @@ def test_a_misspelt_course_file_key_suggests_networks(tmp_path: Path):
     assert r.returncode == 2
     assert r.stderr.startswith("derive: course.yaml:1:1: unknown key 'nets'; did you mean ")
     assert "'networks'" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (
+            ["dL/dw1", "--net", "two_hidden"],
+            "'w1' is not a name in the network 'two_hidden'; did you mean W1 or",
+        ),
+        (
+            ["dL/dW1", "--net", "two_hidden", "--at", "W1=abc"],
+            "--at, column 4: the value of W1 must be a number, not 'abc'",
+        ),
+        (
+            ["dL/dW1", "--net", "two_hidden", "--digts", "3"],
+            "No such option '--digts'. Did you mean '--digits'? See '",
+        ),
+        (
+            ["check", "dL/dW1 = dL/dO31*dO31/dh3*dh3/dW1", "--net", "two_hidden"],
+            "column 24: unknown name 'h3' in a derivative of the answer;",
+        ),
+    ],
+    ids=["case-slip", "at-column", "option-typo", "answer-name"],
+)
+def test_a_newcomers_slip_is_said_in_their_terms(tmp_path: Path, args: list[str], said: str):
+    r = run(tmp_path, *args)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith("derive: " + said), r.stderr
+
+
+def test_a_bias_that_is_no_flag_and_no_name_lists_what_bias_takes(tmp_path: Path):
+    (tmp_path / "n.yaml").write_text(
+        "layers:\n  - inputs: [x]\n  - neurons: [o]\n    bias: yes please\nloss: {kind: mse}\n"
+    )
+    r = run(tmp_path, "show", "--net", "n.yaml")
+    assert r.returncode == 2
+    assert r.stderr.startswith("derive: n.yaml:4:11: bias: 'yes please' is neither true, false")
+    assert "bias: [b1, b2]" in r.stderr
+
+
+def test_a_learning_rate_updates_parameters_not_inputs(tmp_path: Path):
+    r = run(tmp_path, "dL/dx1", "--net", "two_hidden", "--lr", "0.1", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout).get("update") is None
+    text = run(tmp_path, "dL/dx1", "--net", "two_hidden", "--lr", "0.1").stdout
+    assert "x1_new" not in text
+    assert "update:   none: x1 is an input, data, not a learned parameter" in text
+
+
+def test_a_graph_file_serves_as_its_own_point(tmp_path: Path):
+    circuit = Path(derive.__file__).resolve().parent / "networks" / "circuit.yaml"
+    if not circuit.exists():
+        circuit = ROOT / "networks" / "circuit.yaml"
+    r = run(tmp_path, "df/dx", "--net", "circuit", "--at", str(circuit))
+    assert r.returncode == 0, r.stderr
+    # CS231n's circuit f = (x + y) z at its values x = -2, y = 5, z = -4: df/dx = z = -4.
+    assert "df/dx = -4.000" in r.stdout

@@ -145,14 +145,18 @@ class _Parser(Parser):
             return
         after = self.text[word.end() :].lstrip(" ")
         if after.startswith("}") and self.table.exact(word.group()) is None:
-            raise self.table.unknown(word.group(), word.start() + 1, " in the derivative")
+            raise self.table.unknown(
+                word.group(), word.start() + 1, " in a derivative of the answer"
+            )
 
     def _bad_denominator(self) -> DeriveError:
         """Return the error for ``\\frac{\\partial A}{...}`` whose denominator is no ∂ and name."""
         mark = _BRACED_MARK.match(self.text, self.pos)
         word = _IDENT.match(self.text, mark.end()) if mark else None
         if word:
-            return self.table.unknown(word.group(), word.start() + 1, " in the derivative")
+            return self.table.unknown(
+                word.group(), word.start() + 1, " in a derivative of the answer"
+            )
         return self._error("the denominator of a derivative must be ∂ and a name",
                            "expected {\\partial NAME}")  # fmt: skip
 
@@ -205,7 +209,7 @@ class _Parser(Parser):
             self.pos = word.end()
             self._ws()
             if self._slash_then_mark(eat=False):
-                raise self.table.unknown(word.group(), num_col, " in the derivative")
+                raise self.table.unknown(word.group(), num_col, " in a derivative of the answer")
         self.pos = start
         return None
 
@@ -230,7 +234,7 @@ class _Parser(Parser):
         col = self.pos + 1
         word = _IDENT.match(self.text, self.pos)
         if word:
-            raise self.table.unknown(word.group(), col, " in the derivative")
+            raise self.table.unknown(word.group(), col, " in a derivative of the answer")
         raise self._error("expected a name after d", "expected dA/dB with A and B network names")
 
     def _name_candidates(self) -> list[tuple[str, int]]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 
 from derive.errors import DeriveError
 from derive.formula.parse import is_digit
+from derive.words import did_you_mean
 
 
 class NameTable:
@@ -58,8 +58,7 @@ class NameTable:
 
     def unknown(self, written: str, col: int, where: str = "") -> DeriveError:
         """Return the error for a name the network does not have, suggesting close ones."""
-        close = difflib.get_close_matches(written, self.names, n=3, cutoff=0.3)
-        hint = ("did you mean " + " or ".join(close) + "?") if close else (
+        hint = did_you_mean(written, self.names, cutoff=0.3) or (
             "expected one of the network's names: " + ", ".join(self.names[:12])
             + (", ..." if len(self.names) > 12 else ""))  # fmt: skip
         return DeriveError(f"unknown name '{written}'{where}", col=col, hint=hint)

@@ -30,6 +30,7 @@ from derive.formula.tree import (
     depth,
 )
 from derive.rules import FUNCTIONS as RULES
+from derive.words import did_you_mean
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 120
@@ -280,11 +281,8 @@ class Parser:
                 else "expected one of " + ", ".join(FORMULA_FUNCTIONS)
             )
             raise DeriveError(f"unknown function '{written}'", col=col, hint=hint)
-        close = difflib.get_close_matches(written, sorted(self.names), n=3, cutoff=0.5)
         hint = (
-            f"did you mean {' or '.join(close)}?"
-            if close
-            else "expected an input, a parameter or a node"
+            did_you_mean(written, sorted(self.names)) or "expected an input, a parameter or a node"
         )
         raise DeriveError(f"unknown name '{written}'", col=col, hint=hint)
 

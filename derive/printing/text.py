@@ -10,7 +10,7 @@ from derive.evaluate import path_product
 from derive.graph import COMPUTED_KINDS
 from derive.printing.formulas import formula_text
 from derive.printing.terms import TermPrinter, UnicodePrinter, sweep_line
-from derive.words import NOTATION, num, upside_down, why_zero
+from derive.words import NOTATION, article, num, upside_down, why_zero
 
 # The values of the point listed by name; past this many, a count.
 POINT_SHOWN = 40
@@ -184,6 +184,8 @@ def _numbers(
             f"  update:   {w}_new = {w}_old − η·{lhs} = {num(n.old)} − {num(n.lr)}·"
             f"({num(n.value)}) = {num(n.new)}"
         )
+    elif n.kept:
+        yield f"  update:   none: {d.wrt} is {article(n.kept)}, data, not a learned parameter"
 
 
 def _chunks(items: Iterator[str]) -> Iterator[list[str]]:
