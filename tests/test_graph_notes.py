@@ -130,3 +130,27 @@ def test_every_exercise_of_a_graph_note_is_graded_a_match_by_its_command(tmp_pat
         assert result.returncode == 0, (task["command"], result.stdout)
         lhs, rhs = args[2].split(" = ", 1)
         assert rhs != lhs  # never df/dz = df/dz
+
+
+def test_no_line_of_the_gate_figure_runs_through_its_numbers(tmp_path):
+    """Along a gentle edge the two numbers are set along it (sloped), one on each side; across
+    a steep one they stand upright on a white patch that the line passes under (the new user's
+    'the lines run through the edge labels'). Read from the TikZ derive writes."""
+    import math
+    import re
+
+    write_course(["neuron_cs231n"], tmp_path, fmt="latex")
+    tex = (tmp_path / "neuron_cs231n.tex").read_text(encoding="utf-8")
+    at = {
+        m[1]: (float(m[2]), float(m[3]))
+        for m in re.finditer(r"\] \((n\d+)\) at \(([-\d.]+), ([-\d.]+)\)", tex)
+    }
+    labelled = re.findall(
+        r"\\path \((n\d+)\) -- \((n\d+)\) node\[blabel, [^]]*?(sloped|fill=white)\]", tex
+    )
+    assert len(labelled) == 6  # x0, x1, w0, w1, w2 into dot, and dot into f
+    for a, b, lay in labelled:
+        (ax, ay), (bx, by) = at[a], at[b]
+        steep = math.degrees(math.atan2(abs(by - ay), abs(bx - ax))) > 40
+        assert lay == ("fill=white" if steep else "sloped"), (a, b)
+    assert {lay for *_, lay in labelled} == {"sloped", "fill=white"}

@@ -11,6 +11,7 @@ so a graph's note says what the commands say.
 
 from __future__ import annotations
 
+import math
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -125,10 +126,16 @@ def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
             "tex": num(e["value"]) if id(e) in shown else "",
             "below": num(e["grad"]) if e["grad"] is not None and id(e) in shown else "",
             "pos": 0.3 if not g.pred[e["src"]] else 0.5,
+            "sloped": _gentle(place[e["src"]], place[e["dst"]]),
         }  # fmt: skip
         for e in gates
     ]
     return {"nodes": nodes, "edges": edges}
+
+
+def _gentle(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Return whether the edge from a to b rises or falls at most 40 degrees (its labels follow it)."""
+    return abs(b[1] - a[1]) <= math.tan(math.radians(40)) * abs(b[0] - a[0])
 
 
 def mermaid(net: Network, v: Values) -> str:
