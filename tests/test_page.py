@@ -373,6 +373,36 @@ def test_each_nudge_shows_its_forward_pass_beside_its_linear_prediction(pages):
         assert all(same_4_figures(v, base) for v in reset.values()), name
 
 
+GREYED = """name => {
+  const greyed = () => [document.querySelector("svg.net").classList.contains("nudged"),
+    document.getElementById("nudge-status").textContent];
+  const s = document.querySelector(`input[data-nudge="${name}"]`);
+  s.value = "0.5";
+  s.dispatchEvent(new Event("input"));
+  const nudged = greyed();
+  document.querySelector("[data-reset]").click();
+  return [nudged, greyed()];
+}"""
+
+
+def test_a_nudge_greys_the_gradients_it_does_not_recompute(pages):
+    """The page recomputes only the forward pass: the dL/dv under the lines stay the example
+    point's, and say so while a slider is off 0."""
+    net, page, _ = pages[0]["two_hidden"]
+    (on, said), (off, unsaid) = page.evaluate(GREYED, choosable(net)[0])
+    assert on and "gradients (grey) are those at the example point" in said
+    assert (off, unsaid) == (False, "")
+
+
+def test_a_narrow_window_does_not_scroll_sideways(pages):
+    _, page, _ = pages[0]["two_hidden"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 720})
+
+
 def test_every_control_takes_keyboard_focus_and_a_key_chooses(pages):
     _, page, _ = pages[0]["two_hidden"]
     page.bring_to_front()
