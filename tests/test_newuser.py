@@ -337,3 +337,27 @@ def test_a_graph_file_serves_as_its_own_point(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     # CS231n's circuit f = (x + y) z at its values x = -2, y = 5, z = -4: df/dx = z = -4.
     assert "df/dx = -4.000" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "name", ["two_hidden", "softmax", "chain_3b1b", str(ROOT / "tests" / "four_hidden.yaml")]
+)
+def test_the_answers_files_notation_examples_use_the_networks_own_names(name: str):
+    """A new user's answers file explained the notation with two_hidden's dO31/dW12."""
+    import re
+
+    import networkx as nx
+
+    from derive.graph import load_network
+    from derive.notes.exercises import notation_examples
+
+    net = load_network(name)
+    path, whole = notation_examples(net)
+    factors = [re.fullmatch(r"d(\w+)/d(\w+)", f).groups() for f in path.split("*")]
+    g = net.graph()
+    # one path of the loss: its factors chain, each an edge of the graph, down to a weight
+    assert factors[0][0] == net.loss and factors[-1][1] in net.weights
+    assert all(a[1] == b[0] for a, b in zip(factors, factors[1:], strict=False))
+    assert all(g.has_edge(b, a) for a, b in factors)
+    of, wrt = re.fullmatch(r"d(\w+)/d(\w+)", whole).groups()
+    assert of == net.loss and net.kind(wrt) == "neuron" and nx.has_path(g, wrt, net.loss)

@@ -276,6 +276,7 @@ def _head(net: Network) -> dict:
         has_biases=bool(net.biases),
         skips=skips(net),
         net_argument=net.argument,
+        notation=exercises.notation_examples(net) if net.layers else ("", ""),
     )
 
 

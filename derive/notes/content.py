@@ -373,6 +373,7 @@ class Note:
     output_in_bp: bool = False  # the output layer's weight is worked as BP4, not here
     graded: bool = False  # some exercises have answers derive check grades (the answers file)
     net_argument: str = ""  # what --net needs to find this network
+    notation: tuple[str, str] = ("", "")  # a path and a whole derivative, in its own names
 
 
 @dataclass

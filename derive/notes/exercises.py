@@ -375,3 +375,17 @@ def exercises(
         check_exercise(net, other),
     ]
     return [x for x in found if x is not None]
+
+
+def notation_examples(net: Network) -> tuple[str, str]:
+    """Return, in this network's own names, a path in derive check's notation and a whole
+    derivative that may stand for paths: the answers file's two examples.
+
+    >>> from derive.graph import load_network
+    >>> notation_examples(load_network("two_hidden"))
+    ('dL/dO31*dO31/dW12', 'dL/dO21')
+    """
+    loss, weight = net.loss, net.weights[-1]
+    src, dst = net.weight_edges[weight][0]
+    inner = net.layers[-2][0] if len(net.layers) > 1 else dst  # the last hidden layer's first
+    return f"d{loss}/d{dst}*d{dst}/d{weight}", f"d{loss}/d{inner}"
