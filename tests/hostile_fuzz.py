@@ -45,6 +45,17 @@ _BAD_NUMBER = re.compile(r"(?<![A-Za-z_])(nan|-?inf|-?Infinity|NaN)(?![A-Za-z_0-
 _LEAK = re.compile(r"(?<!\\)<(script|img)|\^\^|pwned|<module|__globals__")
 
 
+def _parses(svg: str) -> bool:
+    """Return whether a written figure is well-formed XML (its text escaped as XML text)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        ET.fromstring(svg)
+    except ET.ParseError:
+        return False
+    return True
+
+
 def mutate(rng: random.Random, text: str) -> bytes:
     """Return ``text`` with one to three hostile edits, as bytes (some are not UTF-8)."""
     data = text.encode("utf-8")
@@ -208,8 +219,11 @@ def verdict(args: list[str], out: Path | None = None, seconds: int = 10) -> str 
     if result.exit_code not in (0, 1, 2):
         return f"exit {result.exit_code}"
     for written in sorted(out.iterdir()) if out is not None and out.is_dir() else []:
-        if _LEAK.search(written.read_text(encoding="utf-8", errors="replace")):
+        text = written.read_text(encoding="utf-8", errors="replace")
+        if _LEAK.search(text):
             return "unsafe text in a note"
+        if written.suffix == ".svg" and not _parses(text):
+            return "a figure that is not XML"
     if result.exit_code == 2 and "--file" in args and not result.stderr and result.stdout:
         return None  # check --file: the report names each unreadable answer; exit 2 says some
     if result.exit_code == 2:

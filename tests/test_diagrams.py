@@ -2,22 +2,24 @@
 render them."""
 
 import re
+import xml.etree.ElementTree as ET
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
+import networkx as nx
 import pytest
-from conftest import small_networks
-from randomnets import seeded_files
-from renderers import ROOT, mermaid_blocks, render_mermaid
-from test_graph_notes import graph_note_documents
+from conftest import graph_networks, small_networks
+from renderers import ROOT, render_markdown, render_mermaid
+from test_page import chromium  # noqa: F401 (the session's browser)
 
-from derive import notes
 from derive.expand import derive
 from derive.graph import load_network
 from derive.notes.diagram import WIDE, diagram, unicode_name
 from derive.printing.document import environment
 from derive.printing.network import mermaid as jupyter_mermaid
 
+GRAPHS = graph_networks()
 NETWORKS = small_networks()  # mnist.yaml's 79,510 parameters are tested on their own
 
 
@@ -285,29 +287,11 @@ def fences_off(block: str) -> str:
 
 
 @pytest.mark.browser
-def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide, tmp_path):
-    """Every diagram of the shipped notes (output/, which test_notes keeps equal to what
-    the documented command writes), the wide network's, and the one a network shows of
-    itself in Jupyter: one browser for all of them."""
-    blocks = [
-        (f"{md.name} diagram {i}", block)
-        for md in sorted((ROOT / "output").glob("*.md"))
-        for i, block in enumerate(mermaid_blocks(md.read_text(encoding="utf-8")), 1)
-    ]
-    assert len(blocks) >= 2 * len(NETWORKS)
-    # Random networks' notes (tied weights, skips, softmax): the network and one highlighted
-    # path each (their other highlights differ from that one only in which edges are lit).
-    for source in seeded_files():
-        md = notes.render_note(notes.build_note(load_network(source)), "markdown")
-        drawn = mermaid_blocks(md)[:2]
-        blocks += [(f"{Path(source).stem} diagram {i}", b) for i, b in enumerate(drawn, 1)]
-    blocks += [("wide", mermaid(pic)) for pic in drawings(wide)]
-    nets = [load_network(name) for name in NETWORKS] + [wide]
-    blocks += [(f"{net.name} (Jupyter)", fences_off(jupyter_mermaid(net))) for net in nets]
-    # The computational graphs' notes (their gate view) and their Jupyter pictures.
-    for name, md in graph_note_documents(tmp_path).items():
-        blocks += [(f"{name} gate view", block) for block in mermaid_blocks(md)]
-        blocks.append((f"{name} (Jupyter)", fences_off(jupyter_mermaid(load_network(name)))))
+def test_the_mermaid_derive_still_writes_renders_in_a_browser(wide):
+    """The one Mermaid derive still writes: the diagram a network shows of itself in Jupyter
+    (the notes' figures are SVG files, tested below), one browser for all of them."""
+    nets = [load_network(name) for name in [*NETWORKS, *GRAPHS]] + [wide]
+    blocks = [(f"{net.name} (Jupyter)", fences_off(jupyter_mermaid(net))) for net in nets]
     results = render_mermaid([block for _, block in blocks])
     failed = [
         f"{name}:\n{block}\n{error}"
@@ -315,6 +299,118 @@ def test_every_notes_diagram_and_the_wide_ones_render_in_a_browser(wide, tmp_pat
         if error
     ]
     assert not failed, "\n\n".join(failed)
+
+
+# --- the Markdown notes' figures: SVG files, the page's drawing ------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+IMAGE = re.compile(r"!\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def figure_problems(path: Path) -> list[str]:
+    """What keeps an SVG file from standing alone (namespace, size, style, nothing external)."""
+    root = ET.parse(path).getroot()  # raises on XML that does not parse
+    style = "".join(e.text or "" for e in root.iter(f"{SVG}style"))
+    problems = [
+        f"{path.name}: {what}"
+        for what, bad in [
+            ("not an svg element in the SVG namespace", root.tag != f"{SVG}svg"),
+            ("no viewBox, width or height", not all(map(root.get, ("viewBox", "width", "height")))),
+            ("no dark-scheme rule", "prefers-color-scheme: dark" not in style),
+            ("a script", any(e.tag == f"{SVG}script" for e in root.iter())),
+            ("an external reference", "url(" in style or "@import" in style),
+        ]
+        if bad
+    ]
+    problems += [
+        f"{path.name}: {e.tag} has {a}" for e in root.iter() for a in e.attrib
+        if a.endswith("href") or a.startswith("on")
+    ]  # fmt: skip
+    families = re.findall(r"font(?:-family)?:\s*([^;}]+)", style)
+    generic = {"sans-serif", "serif", "monospace"}
+    problems += [
+        f"{path.name}: font {f!r}"
+        for f in families
+        if not {w.strip() for w in re.sub(r"^[\d.]+px\s+", "", f).split(",")} <= generic
+    ]
+    return problems
+
+
+def test_every_image_a_markdown_note_links_is_there_and_every_figure_stands_alone():
+    output = ROOT / "output"
+    linked = {
+        target
+        for md in output.glob("*.md")
+        for alt, target in IMAGE.findall(md.read_text(encoding="utf-8"))
+    }
+    assert {"two_hidden.network.svg", "two_hidden.W1.svg", "two_hidden.gates.svg"} <= linked
+    assert "circuit.gates.svg" in linked and "```mermaid" not in (output / "softmax.md").read_text()
+    assert [t for t in linked if not (output / t).is_file()] == []
+    figures = sorted(output.glob("*.svg"))
+    assert {f.name for f in figures} == linked  # nothing written that no note links
+    assert [p for f in figures if "training" not in f.name for p in figure_problems(f)] == []
+    # The gate view writes each value above a line leaving its node, its gradient below
+    # (CS231n's circuit: x = -2 flows into q, and df/dx = -4).
+    flow = ET.parse(output / "circuit.gates.svg").getroot().find(f".//{SVG}g[@data-flow='x']")
+    assert [t.text for t in flow] == ["-2.000", "-4.000"]
+
+
+def path_edges(net, wrt: str) -> set[str]:
+    """The edges on a parameter's paths to the loss, found by networkx in a graph built here
+    from the network's layers (a softmax output depends on every input of its layer)."""
+    from derive.rules import ACTIVATIONS
+
+    g = nx.DiGraph()
+    for layer in net.layers:
+        for n in layer:
+            group = layer if ACTIVATIONS[net.neurons[n].activation].couples else [n]
+            for m in group:
+                neuron = net.neurons[m]
+                g.add_edges_from((x, n) for pair in neuron.inputs for x in pair)
+                if neuron.bias:
+                    g.add_edge(neuron.bias, n)
+    g.add_edges_from((o, net.loss) for o in [*net.outputs, *net.targets])
+    return {
+        f"{u}->{v}" for path in nx.all_simple_paths(g, wrt, net.loss) for u, v in pairwise(path)
+    }
+
+
+def test_a_weights_figure_lights_exactly_the_edges_of_its_paths():
+    output = ROOT / "output"
+    checked = 0
+    for md in sorted(output.glob("*.md")):
+        for _, target in IMAGE.findall(md.read_text(encoding="utf-8")):
+            name, wrt, _ = target.split(".")
+            if wrt in ("network", "gates", "training"):
+                continue
+            root = ET.parse(output / target).getroot()
+            lines = {e.get("data-edge"): e.get("class").split() for e in root.iter(f"{SVG}line")}
+            lit = {edge for edge, cls in lines.items() if "on" in cls}
+            want = path_edges(load_network(name), wrt) & set(lines)
+            assert lit == want and lit, target
+            checked += 1
+    assert checked >= 6
+
+
+@pytest.mark.browser
+def test_every_markdown_note_shows_its_images_in_a_browser(chromium, tmp_path):  # noqa: F811
+    """Every note of output/, rendered by marked as GitHub would and opened in Chromium
+    beside its files: every image it links loads (a broken SVG has no natural width)."""
+    output = ROOT / "output"
+    notes_md = sorted(output.glob("*.md"))
+    pages = render_markdown([md.read_text(encoding="utf-8") for md in notes_md])
+    page = chromium.new_page()
+    broken, shown = [], 0
+    for md, html in zip(notes_md, pages, strict=True):
+        doc = tmp_path / f"{md.stem}.html"
+        doc.write_text(f'<base href="{output.as_uri()}/">{html}', encoding="utf-8")
+        page.goto(doc.as_uri())
+        page.wait_for_load_state("load")
+        sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.src, i.naturalWidth])")
+        broken += [src for src, width in sizes if not width]
+        shown += len(sizes)
+    page.close()
+    assert broken == [] and shown >= 20
 
 
 def test_wide_diagrams_compile_with_pdflatex(pdflatex, wide, tmp_path):

@@ -7,6 +7,7 @@ anything, or put live HTML into a note.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from clirun import run
 
 from derive.errors import DeriveError
 from derive.netfile import read_spec
+from derive.notes.figures import note_figures
 
 TINY = "layers:\n  - inputs: [x1]\n  - neurons: [O]\n"
 
@@ -271,16 +273,21 @@ def test_no_text_from_a_file_reaches_markdown_as_html(tmp_path: Path):
             documents.append(result.stdout)
     for md, html in zip(documents, render_markdown(documents), strict=True):
         page = _Tags(html)
-        # The one image a note links is its own training plot, named after the note.
-        plot = ("img", [("src", f"{note.name}.training.svg")])
+        # The images a note links are its own figures and training plot, named after the note.
+        plots = {f"{note.name}.training.svg", *(f.file for f in note_figures(note))}
         live = [
             (tag, attrs)
             for tag, attrs in page.tags
-            if tag in ("script", "img", "iframe") and (tag, attrs[:1]) != plot
+            if tag in ("script", "img", "iframe")
+            and not (tag == "img" and dict(attrs).get("src") in plots)
         ]
         handlers = [a for _, attrs in page.tags for a, _ in attrs if a.startswith("on")]
         assert live == [] and handlers == [], md[:300]
         assert "<script>alert(1)</script>" in "".join(page.text)  # shown, as written
+    # Its figures are SVG files: each parses as XML and runs nothing.
+    for figure in note_figures(note):
+        root = ET.fromstring(figure.svg)
+        assert not [e.tag for e in root.iter() if e.tag.endswith(("script", "foreignObject"))]
 
 
 # -- Mermaid: a label is one label, whatever it says ------------------------------------

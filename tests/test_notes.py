@@ -377,10 +377,11 @@ def test_default_reading_order_is_fewest_parameters_first(tmp_path):
 
 def test_one_network_writes_no_index_and_keeps_its_introduction(tmp_path):
     written = notes.write_course(["simple"], str(tmp_path))
-    # The note and its training plot, and the answers a student fills in for derive check --file,
-    # with their solutions.
+    # The note, its figures and training plot, and the answers a student fills in for
+    # derive check --file, with their solutions.
     names = [p.name for p in written]
-    assert names == ["simple.md", "simple.training.svg", "simple.answers.md", "simple.solutions.md"]
+    figures = ["simple.network.svg", "simple.W1.svg", "simple.gates.svg", "simple.training.svg"]
+    assert names == ["simple.md", *figures, "simple.answers.md", "simple.solutions.md"]
     assert "Gradient descent" in written[0].read_text(encoding="utf-8")
 
 

@@ -475,4 +475,4 @@ def test_jupyter_shows_the_same_diagram_with_a_derivative_lit(chromium):
 
 def test_a_computational_graph_gets_its_page_beside_its_notes(tmp_path):
     written = write_course(["circuit"], str(tmp_path), fmt="all")
-    assert sorted(p.suffix for p in written) == [".html", ".md", ".tex"]
+    assert sorted(p.suffix for p in written) == [".html", ".md", ".svg", ".tex"]

@@ -15,8 +15,10 @@ The package, one job per module:
 - ``code``: the note's dependency-free Python program;
 - ``exercises``: exercises whose answers are not in the text;
 - ``build``: one note's content from the network, every number from one sweep;
-- ``diagram``: the network drawn (Mermaid and TikZ get the same data);
-- ``svg``: the network as inline SVG (columns by topological generation), for the page and Jupyter;
+- ``diagram``: the network drawn for TikZ (nodes in columns, labels placed, paths highlighted);
+- ``svg``: the network as SVG (columns by topological generation), for the page, Jupyter and
+  the Markdown notes' figure files;
+- ``figures``: the Markdown notes' figures, SVG files beside the note (the page's drawing);
 - ``page``: the interactive HTML page (``--format html``) and its index;
 - ``files``: a run's files written whole or none; temporary folders gone even on a signal;
 - ``write``: rendering with the templates, the course, PDFs;

@@ -1,8 +1,9 @@
 """The network diagram: nodes placed in columns, weight labels no line crosses, highlights.
 
-Markdown draws it with Mermaid and LaTeX with TikZ; both get the same
-:class:`Diagram` from :func:`diagram`. Names are drawn in the network's own
-notation (its ``latex:`` names: TeX for TikZ, the same in Unicode for Mermaid).
+LaTeX draws it with TikZ from the :class:`Diagram` of :func:`diagram`; Markdown links the
+same figure as an SVG file (``pic.file``), drawn by :mod:`derive.notes.svg` as the HTML
+page draws it (:mod:`derive.notes.figures`). Names are drawn in the network's own
+notation (its ``latex:`` names: TeX for TikZ, the same in Unicode for SVG and Mermaid).
 A softmax layer's pre-activations are drawn as nodes, each joined to every
 output, so that a highlighted path can be followed through the coupling; a
 network with a layer of more than :data:`WIDE` nodes is drawn as one block per
@@ -40,6 +41,13 @@ class Diagram:
     on_nodes: list[str] = field(default_factory=list)
     on_edges: list[int] = field(default_factory=list)
     blocks: bool = False
+    # Markdown's figure: the SVG file beside the note (derive.notes.figures draws it) and
+    # the image's alt text; a derivative's diagram has its parameter and what it differentiates.
+    file: str = ""
+    alt: str = ""
+    net: Any = None
+    wrt: str = ""
+    of: str = ""
 
     @property
     def width(self) -> float:
@@ -48,12 +56,26 @@ class Diagram:
         return max(xs) - min(xs) + 1 if xs else 0.0
 
 
+def describe(net: Network) -> str:
+    """Return what a drawing of the network shows, in words (its SVG's label, its image's alt).
+
+    >>> from derive.graph import load_network
+    >>> describe(load_network("simple"))
+    'The network simple: 3 inputs, layers of 1, 1'
+    """
+    if not net.layers:
+        return f"The graph {net.name}: {len(net.formulas)} formula nodes, output {net.output}"
+    return f"The network {net.name}: {len(net.inputs)} inputs, layers of " + ", ".join(
+        str(len(layer)) for layer in net.layers
+    )
+
+
 def is_wide(net: Network) -> bool:
     """Return whether the network is drawn as layer blocks: a layer has more than WIDE nodes."""
     return max(len(names) for names in [net.inputs, *net.layers, net.targets]) > WIDE
 
 
-# -- Unicode names, for Mermaid -------------------------------------------------------
+# -- Unicode names, for SVG and Mermaid ----------------------------------------------------
 
 _SUP = dict(
     zip(
@@ -344,7 +366,11 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     # The layout is the network's; each diagram only highlights, on its own copies.
     nodes = [dict(node) for node in base_nodes]
     edges = [dict(e) for e in base_edges]
-    pic = Diagram(nodes, edges, blocks=is_wide(net))
+    pic = Diagram(nodes, edges, blocks=is_wide(net), net=net)
+    pic.file, pic.alt = f"{net.name}.network.svg", describe(net)
+    if d is not None:
+        pic.wrt, pic.of, pic.file = d.wrt, d.of, f"{net.name}.{d.wrt}.svg"
+        pic.alt = f"The paths from {d.wrt} to {d.of} in the network {net.name}, highlighted"
     if d is None or d.is_zero:
         return pic
     inside = set(d.nodes)

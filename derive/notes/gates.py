@@ -2,7 +2,9 @@
 
 The gate view draws each formula node as a gate and each edge with two
 numbers: the value flowing forward along it (above) and the gradient flowing
-back along it, d(output)/d(source) (below), as CS231n draws its circuits.
+back along it, d(output)/d(source) (below), as CS231n draws its circuits: in
+TikZ for LaTeX, and for Markdown as an SVG file (:mod:`derive.notes.figures`,
+the HTML page's drawing).
 Then one derivative worked through its paths, the backward sweep with
 numbers, and exercises whose answers ``derive check`` grades. The sections
 below the figure are the reports of ``derive dA/dB`` and ``derive backprop``,
@@ -20,9 +22,9 @@ from derive.evaluate import at
 from derive.expand import derive
 from derive.graph import Network
 from derive.notes.content import Link
+from derive.notes.figures import Figure
 from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, formula_text, report
 from derive.printing.backprop import Shown, document
-from derive.printing.languages import MERMAID
 from derive.sweep import Values, backward, values
 from derive.words import num
 
@@ -138,21 +140,21 @@ def _gentle(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return abs(b[1] - a[1]) <= math.tan(math.radians(40)) * abs(b[0] - a[0])
 
 
-def mermaid(net: Network, v: Values) -> str:
-    """Return the gate view as a Mermaid flowchart: each edge labelled value / gradient."""
-    place = _layout(net)
-    ids = {n: f"n{i}" for i, n in enumerate(place)}
-    label = MERMAID.escape
-    lines = ["flowchart LR"]
-    for n in place:
-        if n in net.formulas:
-            lines.append(f'  {ids[n]}["{label(n + " = " + net.formulas[n].text)}"]')
-        else:
-            lines.append(f'  {ids[n]}(("{label(n)}"))')
-    for e in gate_values(net, v):
-        grad = num(e["grad"]) if e["grad"] is not None else "-"
-        lines.append(f'  {ids[e["src"]]} -- "{num(e["value"])} / {grad}" --> {ids[e["dst"]]}')
-    return "\n".join(lines)
+def gate_figure(net: Network, v: Values, file: str, what: str) -> Figure:
+    """Return a gate figure: ``what`` drawn as the HTML page draws a graph, each node's forward
+    value above a line leaving it and its gradient d(output)/d(node) below."""
+    grads = {e["src"]: num(e["grad"]) for e in gate_values(net, v) if e["grad"] is not None}
+    grads[net.output] = num({**v.delta, **v.gradients}.get(net.output, 1.0))
+    alt = f"{what} as gates: each line's forward value above it, its gradient below"
+    return Figure(file, alt, net, forward=dict(v.forward), grads=grads)
+
+
+def gates_figure(net: Network, point: dict[str, float]) -> Figure:
+    """Return a graph note's gate figure (its first example's, for a batch): an SVG file."""
+    if net.examples:
+        point = {**point, **net.examples[0]}
+    v = values(net, point, sweep=backward(net))
+    return gate_figure(net, v, f"{net.name}.gates.svg", f"The graph {net.name}")
 
 
 def worked(net: Network) -> str:
@@ -219,7 +221,7 @@ def gate_note(
         "output": inline(p.name(net.output)),
         "formulas": formulas,
         "more_formulas": max(0, len(net.formulas) - 40),
-        "mermaid": mermaid(net, v),
+        "figure": gates_figure(net, params),
         "picture": tikz_picture(net, v),
         "worked": report(d, lang.name, at(d, point), flavor=flavor),
         "sweep": document(Shown(sweep, v), lang.name, flavor),

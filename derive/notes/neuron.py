@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from derive.graph import Network
 from derive.netfile import read_spec
@@ -26,10 +27,10 @@ GATES = 3
 
 @dataclass
 class NeuronGates:
-    """The figure (TikZ data and Mermaid text) and the staged computation's lines, LaTeX."""
+    """The figure (TikZ data, and Markdown's SVG file) and the staged computation's lines, LaTeX."""
 
     picture: dict
-    mermaid: str
+    figure: Any  # derive.notes.figures.Figure: NAME.gates.svg
     neuron: str
     upstream: str  # dL/dO that the network's sweep brought to the neuron
     slope: str  # the activation gate's local gradient, from its cached output
@@ -73,7 +74,7 @@ def gate_network(net: Network, name: str, point: dict[str, float], forward: dict
 
 def neuron_gates(net: Network, vals) -> NeuronGates | None:
     """Return the section on the first neuron the loss depends on, or None where it does not apply."""
-    from derive.notes.gates import mermaid, tikz_picture
+    from derive.notes.gates import gate_figure, tikz_picture
 
     name = next(
         (m for layer in net.layers for m in layer if net.neurons[m].preact in vals.delta), None
@@ -103,7 +104,7 @@ def neuron_gates(net: Network, vals) -> NeuronGates | None:
     slope = row.slope_value(vals.forward[n.preact], vals.forward[name])
     return NeuronGates(
         picture=picture,
-        mermaid=mermaid(g, scaled),
+        figure=gate_figure(g, scaled, f"{net.name}.gates.svg", f"The neuron {name}"),
         neuron=t[name],
         upstream=rf"{whole(p, net.loss, name)} = {tex_num(up)}",
         slope=rf"\frac{{\partial {t[name]}}}{{\partial {t[n.preact]}}} = {tex_num(slope)}",

@@ -28,8 +28,7 @@ from derive.expand import derive, symbol
 from derive.graph import Network
 from derive.notes.build import example_point
 from derive.notes.pagejs import forward_js
-from derive.notes.svg import draw
-from derive.paths import ancestors, descendants
+from derive.notes.svg import draw, lit_edges
 from derive.printing.document import environment, render_template
 from derive.printing.mathml import FormulaMathML, MathMLPrinter, esc, math
 from derive.printing.terms import sweep_line
@@ -113,20 +112,6 @@ def selectable(net: Network, drawn: list[str]) -> list[str]:
         dst = (net.weight_edges.get(p) or [(None, net.biases.get(p))])[0][1]
         per_layer.setdefault(net.neurons[dst].layer, []).append(p)
     return [p for p in drawn if p in {q for ps in per_layer.values() for q in ps[:6]}]
-
-
-def lit_edges(net: Network, param: str, drawn: set[str], of: str | None = None) -> list[str]:
-    """Return the drawn edges on the paths from ``param`` up to ``of`` (default: the loss)."""
-    g = net.span_graph(param)  # on a wide network, only what the parameter feeds
-    between = {param} | descendants(g, param)
-    if of is not None and (of != net.loss or net.is_graph):
-        between &= {of} | ancestors(g, of)
-    edges = {f"{u}->{v}" for u, v in g.edges(between) if v in between}
-    # Where the weights are not drawn (too many lines), a weight's own line stands for it.
-    edges.update(
-        f"{s}->{d}" for s, d in net.weight_edges.get(param, ()) if f"{param}->{d}" not in drawn
-    )
-    return sorted(edges & drawn)
 
 
 def _param(net: Network, name: str, vals: Any, point: dict[str, float], grad: float) -> Param:

@@ -19,6 +19,9 @@ says what was left out).
 >>> d = draw(load_network("simple"))
 >>> sorted(d.edges)[:3], d.params
 (['O1->O2', 'O2->L', 'W1->O1'], ['W1', 'W2', 'W3', 'W4'])
+
+:func:`standalone` makes a drawing an SVG file of its own (the Markdown notes' figures):
+its namespace, the diagram's style inline (with a dark scheme) and nothing external.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from derive.graph import Network
-from derive.notes.diagram import place_labels, unicode_name
+from derive.notes.diagram import describe, place_labels, unicode_name
+from derive.paths import ancestors, descendants
 from derive.printing.mathml import esc
 
 # Pixels per unit of the layout (the TikZ picture's centimetres).
@@ -79,7 +83,17 @@ def columns(net: Network) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in range(max(column.values()) + 1)]
     for name, col in column.items():
         out[col].append(name)
+    if net.is_graph and g is not None:  # each node level with what it feeds: fewer crossings
+        row = {n: i - (len(out[-1]) - 1) / 2 for i, n in enumerate(out[-1])}  # as drawn
+        for names in reversed(out[:-1]):
+            mean = {n: _mean([row[u] for u in g.successors(n) if u in row]) for n in names}
+            names.sort(key=lambda n: mean[n])
+            row.update((n, i - (len(names) - 1) / 2) for i, n in enumerate(names))
     return [c for c in out if c]
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else float("inf")
 
 
 def _shown(names: list[str]) -> tuple[list[str], int]:
@@ -230,7 +244,7 @@ def draw(
     ]
     svg = (
         f'<svg class="net" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-        f'height="{height:.0f}" role="img" aria-label="{esc(_aria(net))}">'
+        f'height="{height:.0f}" role="img" aria-label="{esc(describe(net))}">'
         f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(body)}{"".join(marks)}'
         f'</g><g class="flows">{"".join(flows)}</g><g class="params">{"".join(labels)}</g></svg>'
     )
@@ -240,6 +254,20 @@ def draw(
         on_lines = {e["weight"] for e in edges if e["weight"]}
         params = [p for p in on_lines] + [b for b, ns in net.bias_neurons.items() if ns[0] in nodes]
     return Drawing(svg, shown, names, [p for p in net.reported if p in params], capped)
+
+
+def lit_edges(net: Network, param: str, drawn: set[str], of: str | None = None) -> list[str]:
+    """Return the drawn edges on the paths from ``param`` up to ``of`` (default: the loss)."""
+    g = net.span_graph(param)  # on a wide network, only what the parameter feeds
+    between = {param} | descendants(g, param)
+    if of is not None and (of != net.loss or net.is_graph):
+        between &= {of} | ancestors(g, of)
+    edges = {f"{u}->{v}" for u, v in g.edges(between) if v in between}
+    # Where the weights are not drawn (too many lines), a weight's own line stands for it.
+    edges.update(
+        f"{s}->{d}" for s, d in net.weight_edges.get(param, ()) if f"{param}->{d}" not in drawn
+    )
+    return sorted(edges & drawn)
 
 
 def _edge_lines(net: Network, edges: list, by_id: dict, px: Any, lit: Any, grads: dict, swept: Any):
@@ -268,14 +296,6 @@ def _edge_lines(net: Network, edges: list, by_id: dict, px: Any, lit: Any, grads
                 params.append(param)
                 pills.append((param, cx, cy))
     return lines, labels, shown, params, pills, spans
-
-
-def _aria(net: Network) -> str:
-    if not net.layers:
-        return f"The graph {net.name}: {len(net.formulas)} formula nodes, output {net.output}"
-    return f"The network {net.name}: {len(net.inputs)} inputs, layers of " + ", ".join(
-        str(len(layer)) for layer in net.layers
-    )
 
 
 def _line(edge: str, ax: float, ay: float, bx: float, by: float, lit: Any, cls: str) -> str:
@@ -382,3 +402,31 @@ def _overlap(a: tuple, b: tuple) -> float:
     dx = min(a[0] + a[2] / 2, b[0] + b[2] / 2) - max(a[0] - a[2] / 2, b[0] - b[2] / 2)
     dy = min(a[1] + a[3] / 2, b[1] + b[3] / 2) - max(a[1] - a[3] / 2, b[1] - b[3] / 2)
     return max(dx, 0) * max(dy, 0)
+
+
+# A standalone drawing's colours (the page sets them as CSS variables; a file sets its own):
+# light by default, dark where the reader's scheme is (GitHub's dark theme).
+FILE_COLOURS = (
+    "svg.net { --fg: #1b1b1f; --bg: #fdfdfc; --line: #9a9aa6; --node: #ffffff; --soft: #eef2f8;"
+    " --muted: #5b5b66; --swept: #2a7d4f; --on: #d1495b; font-family: sans-serif; }\n"
+    "@media (prefers-color-scheme: dark) { svg.net { --fg: #e6e6ea; --bg: #0d1117;"
+    " --line: #8b8b98; --node: #161b22; --soft: #1f2630; --muted: #a8a8b3; --swept: #56d38a;"
+    " --on: #ff6b7d; } }\n"
+)
+
+
+def standalone(drawing: Drawing) -> str:
+    """Return a drawing as an SVG document of its own: xmlns, its style inline, no script.
+
+    >>> from derive.graph import load_network
+    >>> doc = standalone(draw(load_network("simple")))
+    >>> doc.startswith('<svg xmlns="http://www.w3.org/2000/svg"'), "<script" in doc
+    (True, False)
+    """
+    from derive.data import data_dir
+
+    css = (data_dir("templates") / "notes_page_svg.css.j2").read_text(encoding="utf-8")
+    css = css.replace("system-ui, sans-serif", "sans-serif")  # generic families only
+    head, rest = drawing.svg.split(">", 1)
+    head = head.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    return f"{head}><style>{FILE_COLOURS}{css}</style>{rest}\n"

@@ -23,6 +23,7 @@ from derive.notes.build import build_note
 from derive.notes.code import INLINE_VALUES, point_json
 from derive.notes.content import Intro, Link, Note
 from derive.notes.counts import scaling
+from derive.notes.figures import linked, note_figures
 from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this module's users)
     SAFE_NAME,
     notes_folder,
@@ -31,7 +32,7 @@ from derive.notes.files import (  # noqa: F401 (target, write_atomic: for this m
     write_all,
     write_atomic,
 )
-from derive.notes.gates import GraphNote, graph_documents, graph_intro, graph_note
+from derive.notes.gates import GraphNote, gates_figure, graph_documents, graph_intro, graph_note
 from derive.notes.sweep import LR
 from derive.printing.document import (
     environment,
@@ -236,7 +237,9 @@ def _note_files(note: Note, net: Network, langs, flavor, templates, pdf, at, war
     """Return one note's files: Markdown (and its plot), LaTeX, the PDF, answers, the point."""
     files: list[tuple[str, str | bytes]] = []
     if "markdown" in langs:
-        files.append((f"{note.name}.md", render_note(note, "markdown", flavor, templates)))
+        md = render_note(note, "markdown", flavor, templates)
+        files.append((f"{note.name}.md", md))
+        files += linked(md, note_figures(note))  # its diagrams, SVG files it links
         if note.training is not None:
             files.append((note.training.svg_file, note.training.svg))
     tex = render_note(note, "latex", flavor, templates) if "latex" in langs or pdf else None
@@ -392,6 +395,8 @@ def _graph_files(
     files: list[tuple[str, str | bytes]] = [
         (f"{note.name}.{EXTENSIONS[lang]}", docs[lang]) for lang in langs
     ]
+    if "markdown" in langs:
+        files += linked(docs["markdown"], [gates_figure(note.net, point)])
     if note.net.examples and "markdown" in langs:
         from derive.notes.training import training
 
