@@ -229,7 +229,7 @@ def draw(
     flows = (
         _flows(spans, [_pill_box(cx, cy, _label(net, q), grads.get(q, "")) for q, cx, cy in pills]
                + [(*px(n), 48, 48) for n in nodes.values() if n["kind"] != "bias"],
-               forward, grads, swept, num)
+               forward, grads, swept, num, {e["dst"] for e in edges})
         if on_edges else []
     )  # fmt: skip
     body = []
@@ -346,9 +346,14 @@ def _circle(
 
 # Where on a line its value may sit (a fraction of the way from its source).
 FLOW_POS = (0.5, 0.6, 0.4, 0.7, 0.3, 0.55, 0.45, 0.65, 0.35, 0.75, 0.25, 0.8, 0.2)
+# A leaf with one line (into the gate it feeds, beside other leaves' lines): its numbers go
+# near the leaf, where the lines are still apart (the TikZ figure sets them at 0.3).
+LEAF_POS = (0.3, 0.25, 0.35, 0.2, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
-def _flows(spans: list, boxes: list, forward: dict, grads: dict, swept: Any, num: Any) -> list[str]:
+def _flows(
+    spans: list, boxes: list, forward: dict, grads: dict, swept: Any, num: Any, dsts: Any = ()
+) -> list[str]:
     """Return each node's forward value above a line leaving it and its dL/dv below it.
 
     A node that feeds several lines is labelled once, on the line and at the first of
@@ -358,13 +363,15 @@ def _flows(spans: list, boxes: list, forward: dict, grads: dict, swept: Any, num
     out = []
     taken = list(boxes)
     by_src: dict[str, list] = {}
+    fed = set(dsts)
     for src, *line in spans:
         if src in forward:
             by_src.setdefault(src, []).append(line)
     for src, lines in by_src.items():
         text, grad = num(forward[src]), grads.get(src, "")
         w = 7 * max(len(text), len(grad)) + 4
-        spots = [_flow_spot(line, t, w) for t in FLOW_POS for line in lines]
+        ts = LEAF_POS if src not in fed and len(lines) == 1 else FLOW_POS
+        spots = [_flow_spot(line, t, w) for t in ts for line in lines]
         room = [sum(_overlap(box, b) for box in pair for b in taken) for pair in spots]
         best = next((i for i, r in enumerate(room) if r == 0), room.index(min(room)))
         taken += spots[best]
