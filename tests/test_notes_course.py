@@ -22,7 +22,6 @@ from derive.expand import derive, symbol
 from derive.graph import load_network
 from derive.notes.build import example_point
 from derive.notes.chain import grouped
-from derive.notes.exercises import check_exercise
 from derive.sweep import values
 
 # --- the output's error and the familiar O - y ----------------------------------------------
@@ -153,14 +152,25 @@ def test_show_and_backprop_use_the_networks_loss_name(tmp_path):
     assert "dC0/dv" in swept and "dL/" not in swept
 
 
-def test_a_long_check_command_goes_one_path_a_line_and_still_matches(tmp_path):
-    net = load_network(str(HERE / "four_hidden.yaml"))
-    command = check_exercise(net, derive(net, net.loss, "W1", max_paths=None)).command
-    lines = command.splitlines()  # the last one ends with --net and the file's path
-    assert max(len(x) for x in lines[:-1]) <= 72 and len(lines) > 3
-    args = shlex.split(command)
-    result = run(Path.cwd(), *args[1:])
-    assert result.returncode == 0, result.stdout
+def test_a_long_check_command_breaks_between_terms_and_still_matches(tmp_path):
+    # A PDF broke mnist's one-line sweep-line answer mid-token (issue 19): each exercise's
+    # command, a path sum and a line of the sweep, breaks between whole terms.
+    wide = tmp_path / "wide.yaml"  # a hidden neuron that feeds 8, a weight with 64 paths
+    wide.write_text(
+        "layers:\n  - inputs: [x1, x2]\n"
+        + "".join(f"  - neurons: [{', '.join(f'{c}{i}' for i in range(1, 9))}]\n" for c in "AB")
+        + "  - neurons: [O]\nloss:\n  kind: mse\n  target: y\n",
+        encoding="utf-8",
+    )
+    net = load_network(str(wide))
+    commands = [x.command for x in notes.build_note(net, ["W1"]).exercises if x.command]
+    assert len(commands) == 2
+    for command in commands:
+        lines = command.splitlines()  # the last one ends with --net and the file's path
+        assert len(lines) > 1 and max(len(x) for x in lines[:-1]) <= 72
+        assert all(re.fullmatch(r"\s*(\+ )?[\w/*]+( \+ [\w/*]+)*", x) for x in lines[1:-1])
+        result = run(Path.cwd(), *shlex.split(command)[1:])
+        assert result.returncode == 0 and "matches" in result.stdout, result.stdout
 
 
 def test_dead_relu_solution_names_the_weights_out_of_it_too():

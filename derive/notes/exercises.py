@@ -15,8 +15,50 @@ from derive.notes.content import Exercise, tex_num
 from derive.printing import LatexTermPrinter
 from derive.rules import ACTIVATIONS, elementwise, swapped
 
-# A derive check command longer than this goes one path a line.
-COMMAND_LINE = 70
+# A derive check command longer than this (a PDF's code line holds about 110 characters)
+# goes on several lines, whole terms on each, a row at most ROW long.
+COMMAND_LINE = 96
+ROW = 64
+# A list of names longer than this shows its first and last few.
+LISTED = 8
+
+
+def check_command(lhs: str, terms: list[str], argument: str) -> tuple[str, str]:
+    """Return the ``derive check`` command that grades ``lhs = term + term ...`` and the
+    answer on one line; a long answer breaks between terms inside the quotes, so that a
+    PDF never breaks it mid-token and it still copies and pastes as one command.
+
+    >>> print(check_command("dL/dh", ["dL/da*da/dh", "dL/db*db/dh"], "net")[0])
+    derive check 'dL/dh = dL/da*da/dh + dL/db*db/dh' --net net
+    >>> print(check_command("dL/dh", [f"dL/da{i}*da{i}/dh" for i in range(7)], "net")[0])
+    derive check 'dL/dh =
+        dL/da0*da0/dh + dL/da1*da1/dh + dL/da2*da2/dh
+      + dL/da3*da3/dh + dL/da4*da4/dh + dL/da5*da5/dh
+      + dL/da6*da6/dh' --net net
+    """
+    answer = f"{lhs} = " + " + ".join(terms)
+    text = answer
+    if len(f"derive check '{answer}' --net {argument}") > COMMAND_LINE:
+        rows: list[list[str]] = [[]]
+        for term in terms:
+            if rows[-1] and len("    " + " + ".join([*rows[-1], term])) > ROW:
+                rows.append([])
+            rows[-1].append(term)
+        text = f"{lhs} =\n    " + "\n  + ".join(" + ".join(row) for row in rows)
+    return f"derive check {shlex.quote(text)} --net {argument}", answer
+
+
+def listed(names: list[str]) -> str:
+    r"""Return TeX names as a list, its middle elided when it is long.
+
+    >>> listed(["a", "b", "c"])
+    'a, b, c'
+    >>> listed([f"w_{{{i}}}" for i in range(1, 101)])
+    'w_{1}, w_{2}, w_{3}, \\ldots, w_{99}, w_{100}\\ \\text{(100 in all)}'
+    """
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return ", ".join([*names[:3], r"\ldots", *names[-2:]]) + rf"\ \text{{({len(names):,} in all)}}"
 
 
 def T(text: str) -> tuple[str, str]:
@@ -73,7 +115,7 @@ def new_point_exercise(net: Network, point: dict[str, float], sweep) -> Exercise
     v = values(net, new, detail=True, sweep=sweep)
     p = LatexTermPrinter(net)
     t = net.latex_names
-    shown = [n for layer in net.layers for n in layer][:6]
+    shown = [n for layer in net.layers for n in layer]
     return Exercise(
         question=[
             T("At a new point, "),
@@ -90,7 +132,7 @@ def new_point_exercise(net: Network, point: dict[str, float], sweep) -> Exercise
         ],
         answer=[
             T("The forward pass gives "),
-            M(", ".join(rf"{t[n]} = {tex_num(v.forward[n])}" for n in shown)),
+            M(_values(shown, t, v.forward, 6)),
             T("; the sweep gives "),
             M(rf"{whole(p, net.loss, out.preact)} = {tex_num(v.delta[out.preact])}"),
             T(" and "),
@@ -103,6 +145,15 @@ def new_point_exercise(net: Network, point: dict[str, float], sweep) -> Exercise
     )
 
 
+def _values(names: list[str], t: dict[str, str], forward, most: int) -> str:
+    """Return the first values of a forward pass, ``a = 0.1, b = 0.2``, with an ellipsis
+    and the count when there are more."""
+    shown = ", ".join(rf"{t[n]} = {tex_num(forward[n])}" for n in names[:most])
+    if len(names) > most:
+        shown += rf", \ldots\ \text{{({len(names):,} values)}}"
+    return shown
+
+
 def sweep_line_exercise(net: Network, sweep) -> Exercise | None:
     """Write a hidden neuron's line of the sweep (the step BP2 takes), graded by derive check."""
     lines = [x for x in sweep.lines if x.node in net.neurons and len(x.terms) > 1]
@@ -111,8 +162,10 @@ def sweep_line_exercise(net: Network, sweep) -> Exercise | None:
     line = lines[-1]
     p = LatexTermPrinter(net)
     L = net.loss
-    answer = f"d{L}/d{line.node} = " + " + ".join(
-        f"d{L}/d{c}*d{c}/d{line.node}" for c, _ in line.terms
+    command, answer = check_command(
+        f"d{L}/d{line.node}",
+        [f"d{L}/d{c}*d{c}/d{line.node}" for c, _ in line.terms],
+        net.argument,
     )
     return Exercise(
         question=[
@@ -128,7 +181,7 @@ def sweep_line_exercise(net: Network, sweep) -> Exercise | None:
                 f"{len(line.terms)} terms, one per node it feeds (they add: the multivariable chain rule)."
             ),
         ],
-        command=f"derive check {shlex.quote(answer)} --net {net.argument}",
+        command=command,
         check=answer,
     )
 
@@ -147,7 +200,7 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
             if out and vals.forward[n.name] == 0:
                 out_words = [
                     T(" The weights out of it, "),
-                    M(", ".join(t[x] for x in out)),
+                    M(listed([t[x] for x in out])),
                     T(", get 0 for another reason: each multiplies its output "),
                     M(rf"{t[n.name]} = 0"),
                     T(
@@ -167,7 +220,7 @@ def dead_relu_exercise(net: Network, sweep, vals) -> Exercise | None:
                     T(": nothing flows back through "),
                     M(t[n.name]),
                     T(". Every weight and bias into it gets gradient 0: "),
-                    M(", ".join(t[x] for x in into)),
+                    M(listed([t[x] for x in into])),
                     T(" (the neuron is 'dead' for this example)."),
                     *out_words,
                 ],
@@ -225,7 +278,7 @@ def changed_activation_exercise(net: Network, point: dict[str, float]) -> Exerci
     before = values(net, point).gradients[w]
     p = LatexTermPrinter(net)
     t = net.latex_names
-    hidden = [n for layer in net.layers[:-1] for n in layer][:4]
+    hidden = [n for layer in net.layers[:-1] for n in layer]
     return Exercise(
         question=[
             T(f"The same network with {new} in place of {old} in the hidden layers (write "),
@@ -239,7 +292,7 @@ def changed_activation_exercise(net: Network, point: dict[str, float]) -> Exerci
         ],
         answer=[
             T(f"With {new} the hidden outputs are "),
-            M(", ".join(rf"{t[n]} = {tex_num(v.forward[n])}" for n in hidden)),
+            M(_values(hidden, t, v.forward, 4)),
             T("; then "),
             M(rf"{whole(p, net.loss, out.preact)} = {tex_num(v.delta[out.preact])}"),
             T(" and "),
@@ -314,12 +367,7 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
     ascii_terms = [
         "*".join(f"d{a}/d{b}" for a, b in zip(path, path[1:], strict=False)) for path in d.paths
     ]
-    answer_text = f"d{d.of}/d{d.wrt} = " + " + ".join(ascii_terms)
-    if len(answer_text) > COMMAND_LINE:
-        # One path a line inside the quotes: it copies and pastes whole, where a PDF
-        # would break a long line mid-token.
-        answer_text = f"d{d.of}/d{d.wrt} =\n    " + "\n  + ".join(ascii_terms)
-    command = f"derive check {shlex.quote(answer_text)} --net {net.argument}"
+    command, answer_text = check_command(f"d{d.of}/d{d.wrt}", ascii_terms, net.argument)
     used = dict.fromkeys([d.of, d.wrt, *(n for path in d.paths for n in path)])
     renamed = [n for n in used if n in net.spec.latex]
     names = []
@@ -349,7 +397,7 @@ def check_exercise(net: Network, d: Derivative) -> Exercise:
             T("derive check reads it:"),
         ],
         command=command,
-        check=answer_text.replace("\n", " "),
+        check=answer_text,
     )
 
 
