@@ -429,6 +429,28 @@ def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
     return pdf
 
 
+def last_page(pdf: Path) -> tuple[int, float]:
+    r"""The page count of `pdf` and how full its last page is (0 to 1, of the text body's
+    height), as the notes' preamble (templates/notes_fit.tex.j2) records them in the .aux
+    beside the PDF: where the text ends, on which page, and where the body lies.
+
+    >>> import tempfile
+    >>> aux = Path(tempfile.mkdtemp()) / "n.aux"
+    >>> _ = aux.write_text(r"\gdef \derive@last{30}\gdef \derive@lastpage{4}\gdef \derive@body{100,80}")
+    >>> last_page(aux.with_suffix(".pdf"))
+    (4, 0.875)
+    """
+    aux = pdf.with_suffix(".aux").read_text("latin-1")
+    found = re.search(
+        r"\\derive@last\{(\d+)\}\\gdef ?\\derive@lastpage\{(\d+)\}"
+        r"\\gdef ?\\derive@body\{(\d+),(\d+)\}",
+        aux,
+    )
+    assert found, f"{pdf.with_suffix('.aux')} records no last page (notes_fit.tex.j2)"
+    end, page, top, height = map(int, found.groups())
+    return page, (top - end) / height
+
+
 def pdf_pages(pdf: Path) -> int:
     """How many pages `pdf` has, as poppler's pdfinfo reads it (pdflatex compresses its
     page objects into object streams, so counting /Type /Page in the bytes finds none)."""

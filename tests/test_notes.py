@@ -21,6 +21,7 @@ from conftest import small_networks
 from randomnets import seeded_files
 from renderers import (
     extract_markdown_math,
+    last_page,
     markdown_escapes,
     markdown_math_errors,
     pdf_pages,
@@ -48,6 +49,8 @@ FLAVORS = ["github", "portable"]
 # four_hidden on their own.
 # Any other course note stays within 10 pages.
 PAGE_GOALS = {"two_hidden": 8, "softmax": 12, "four_hidden": 12}
+# A last page under this much of the body is nearly empty (issue 19: chain_3b1b p7, mnist p11).
+NEARLY_EMPTY = 0.25
 DOCUMENTED = "derive notes --net output/course.yaml --out output/ --format all"
 
 
@@ -115,10 +118,29 @@ def test_portable_markdown_has_no_escapes_a_markdown_pass_would_eat(source):
 COURSE_TEX = sorted(p.stem for p in (ROOT / "output").glob("*.tex"))
 
 
+def settled(pdflatex, tex: Path, out: Path) -> Path:
+    """The PDF as a reader's two pdflatex runs leave it: the second run, which sets a nearly
+    empty last page's note a little tighter, only where the first left one."""
+    pdf = pdflatex(tex, out)
+    pages, fill = last_page(pdf)
+    return pdflatex(tex, out) if pages > 1 and fill < NEARLY_EMPTY else pdf
+
+
+def assert_fits(pdf: Path, goal: int) -> None:
+    pages, fill = last_page(pdf)
+    assert pdf_pages(pdf) == pages <= goal
+    assert pages == 1 or fill >= NEARLY_EMPTY, (
+        f"{pdf.name}: its last page, {pages}, is {fill:.0%} full"
+    )
+
+
 @pytest.mark.parametrize("stem", COURSE_TEX)
-def test_course_notes_compile_with_pdflatex_within_the_page_goals(pdflatex, course, tmp_path, stem):
-    pdf = pdflatex(course / f"{stem}.tex", tmp_path / stem)
-    assert pdf_pages(pdf) <= PAGE_GOALS.get(stem, 10)
+def test_course_notes_compile_within_the_page_goals_with_no_nearly_empty_last_page(
+    pdflatex, course, tmp_path, stem
+):
+    assert_fits(
+        settled(pdflatex, course / f"{stem}.tex", tmp_path / stem), PAGE_GOALS.get(stem, 10)
+    )
 
 
 def test_the_course_covers_every_bundled_small_network():
@@ -130,7 +152,7 @@ def test_a_note_on_its_own_compiles_within_the_page_goal(pdflatex, tmp_path, sou
     # On its own a note also carries the introduction a course gives once.
     tex = tmp_path / f"{label(source)}.tex"
     tex.write_text(latex(source), encoding="utf-8")
-    assert pdf_pages(pdflatex(tex, tmp_path / "build")) <= PAGE_GOALS[label(source)]
+    assert_fits(settled(pdflatex, tex, tmp_path / "build"), PAGE_GOALS[label(source)])
 
 
 @pytest.mark.parametrize("source", RANDOM, ids=label)
