@@ -518,16 +518,18 @@ OWN = re.compile(r"\d")
 
 
 def repeated_lines(folder: Path) -> dict[str, set[str]]:
-    """Return each prose line that several of the course's layered notes share, with the notes.
+    """Return each prose line that several of the course's notes share, with the notes.
 
     Prose is a note's lines outside code and diagram blocks, headings and table rows (a
     numbered item's number dropped), and outside what LABEL, FOLD, VALUE and OWN admit.
     """
     where: dict[str, set[str]] = {}
-    for path in folder.glob("*.answers.md"):  # the layered notes (a graph note has none)
-        name = path.name.removesuffix(".answers.md")
+    for path in folder.glob("*.md"):  # the notes, layered and graphs, not their answers files
+        name = path.stem
+        if name == "index" or "." in name:
+            continue
         fenced = False
-        for line in (folder / f"{name}.md").read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8").splitlines():
             text = re.sub(r"^\d+\. ", "", line.strip())
             if text.startswith("```"):
                 fenced = not fenced

@@ -195,9 +195,15 @@ def exercises(net: Network, v: Values) -> list[dict[str, str]]:
 
 
 def gate_note(
-    net: Network, point: dict[str, float], fmt: str, flavor: str = "github", lr: float = 0.1
+    net: Network,
+    point: dict[str, float],
+    fmt: str,
+    flavor: str = "github",
+    lr: float = 0.1,
+    general: bool = True,
 ) -> dict:
-    """Return everything a graph note's template shows, already typeset for ``fmt``."""
+    """Return everything a graph note's template shows, already typeset for ``fmt``;
+    ``general=False`` (a note in a course) leaves to the introduction what every note says."""
     params = point
     if net.examples:  # the figure and the sweep work the first example; the mean comes after
         point = {**point, **net.examples[0]}
@@ -223,12 +229,23 @@ def gate_note(
         "more_formulas": max(0, len(net.formulas) - 40),
         "figure": gates_figure(net, params),
         "picture": tikz_picture(net, v),
-        "worked": report(d, lang.name, at(d, point), flavor=flavor),
-        "sweep": document(Shown(sweep, v), lang.name, flavor),
+        "worked": report(d, lang.name, at(d, point), flavor=flavor, general=general),
+        "sweep": document(Shown(sweep, v), lang.name, flavor, general),
+        "general": general,
+        "leaves": _leaves(net, point, inline),
+        "size": len(net.formulas),
         "exercises": exercises(net, v),
         "batch": _batch_rows(net, point, inline) if net.examples else None,
         "training": _training(net, params, lr, inline) if net.examples else None,
     }
+
+
+def _leaves(net: Network, point: dict[str, float], inline: Any) -> str:
+    """Return the point the figure is drawn at, its first few leaves: ``x = -2, y = 5``."""
+    p = LatexTermPrinter(net)
+    names = [n for n in net.order if n in point and n not in net.formulas]
+    shown = ", ".join(f"{p.name(n)} = {num(point[n])}" for n in names[:6])
+    return inline(shown + (r", \ldots" if len(names) > 6 else ""))
 
 
 def _training(net: Network, params: dict[str, float], lr: float, inline: Any) -> dict[str, Any]:
@@ -285,7 +302,8 @@ def render_gate_note(
     name = f"graph.{language(fmt, flavor).extension}.j2"
     template = shipped_environment(fmt, flavor).get_template(name)
     links = {"course": None, "next": None, **(links or {})}
-    text = template.render(**gate_note(net, point, fmt, flavor, lr), **links)
+    general = links["course"] is None
+    text = template.render(**gate_note(net, point, fmt, flavor, lr, general), **links)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

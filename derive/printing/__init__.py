@@ -65,8 +65,13 @@ __all__ = [
 FORMATS = ("text", "markdown", "latex", "json")
 
 
-def report(d: Any, fmt: str = "text", numbers: Any = None, flavor: str = "github") -> str:
+def report(
+    d: Any, fmt: str = "text", numbers: Any = None, flavor: str = "github", general: bool = True
+) -> str:
     """Return the whole derivative as ``text``, ``markdown``, ``latex`` or ``json``.
+
+    ``general=False`` leaves out what explains the notation (a course's note, whose
+    introduction explains it once).
 
     >>> from derive.expand import derive
     >>> from derive.graph import load_network
@@ -79,7 +84,7 @@ def report(d: Any, fmt: str = "text", numbers: Any = None, flavor: str = "github
         return text_report(d, numbers)
     from derive.printing.document import derivative_document  # Jinja only when needed
 
-    return derivative_document(d, numbers, fmt, flavor)
+    return derivative_document(d, numbers, fmt, flavor, general)
 
 
 def stream(d: Any, fmt: str, numbers: Any, out: IO[str]) -> None:

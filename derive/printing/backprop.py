@@ -271,8 +271,9 @@ def _doc_rows(shown: Shown, p: LatexTermPrinter, rows: list) -> list[dict[str, A
     return out
 
 
-def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
-    """Return the sweep as a Markdown section (``flavor`` github or portable) or LaTeX fragment."""
+def document(shown: Shown, fmt: str, flavor: str = "github", general: bool = True) -> str:
+    """Return the sweep as a Markdown section (``flavor`` github or portable) or LaTeX fragment;
+    ``general=False`` leaves out what every sweep says (a course's introduction says it once)."""
     from derive.printing.document import latex_escape, math_inline, shipped_environment
     from derive.printing.languages import MARKDOWN
 
@@ -289,7 +290,8 @@ def document(shown: Shown, fmt: str, flavor: str = "github") -> str:
     values = {
         "title": escape(f"The backward sweep of {net.title or net.name}"),
         "detail": sweep.detail,
-        "notation": marks,
+        "notation": marks if general else "",
+        "general": general,
         "loss": p.name(sweep.of),
         "lines": _doc_rows(shown, p, lines),
         "gradients": _doc_rows(shown, p, grads),

@@ -104,8 +104,11 @@ def _update_tex(wrt: str, lhs: str, numbers: Any) -> str:
     )
 
 
-def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") -> str:
-    """Return one derivative as a Markdown section or a LaTeX fragment.
+def derivative_document(
+    d: Any, numbers: Any, fmt: str, flavor: str = "github", general: bool = True
+) -> str:
+    """Return one derivative as a Markdown section or a LaTeX fragment (``general=False``:
+    without the line that explains the notation).
 
     Every network-file string is escaped for the language (``t``); names are
     typeset from identifiers or checked ``latex:`` overrides.
@@ -119,7 +122,9 @@ def derivative_document(d: Any, numbers: Any, fmt: str, flavor: str = "github") 
         "zero": why_zero(d) if d.is_zero else "",
         "upside_down": upside_down(d),
         "notation": (
-            notation(math_inline(r"\partial", flavor), math_inline(r"\mathrm{d}", flavor))
+            ""
+            if not general
+            else notation(math_inline(r"\partial", flavor), math_inline(r"\mathrm{d}", flavor))
             if fmt == "markdown"
             else NOTATION_TEX
         ),
