@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 from clirun import run
-from test_notes import HERE, central, latex, markdown, note
+from test_notes import central, latex, markdown, note
 
 from derive import notes
 from derive.evaluate import forward
