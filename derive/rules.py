@@ -360,7 +360,7 @@ class Loss:
     by_target: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # dL/dy_j
     number: Callable[[Sequence[float], Sequence[float]], float]  # the value on floats
     by_output_value: Callable[[float, float, int], float]  # dL/dO_j on floats
-    formula: str  # LaTeX, with O_j, y_j and n
+    formula: Callable[[str, str], str]  # LaTeX over all j, given one output's and target's TeX
     text: str  # plain text, as `derive show` prints it
     words: str  # its name in a sentence: "binary cross-entropy"
     targets: str  # the targets' real range, for random points: "real", "unit", "binary", "onehot"
@@ -378,7 +378,7 @@ LOSSES: dict[str, Loss] = {
             by_target=lambda o, y, n: -2 * (o - y),
             number=lambda o, y: math.fsum((a - b) ** 2 for a, b in zip(o, y, strict=True)),
             by_output_value=lambda o, y, n: 2.0 * (o - y),
-            formula=r"\sum_j (O_j - y_j)^2",
+            formula=lambda o, y: rf"\sum_j ({o} - {y})^2",
             text="sum_j (O_j - y_j)^2",
             words="squared error",
             targets="unit",
@@ -391,7 +391,7 @@ LOSSES: dict[str, Loss] = {
             by_target=lambda o, y, n: y - o,
             number=lambda o, y: math.fsum((a - b) ** 2 for a, b in zip(o, y, strict=True)) / 2,
             by_output_value=lambda o, y, n: o - y,
-            formula=r"\frac{1}{2} \sum_j (O_j - y_j)^2",
+            formula=lambda o, y: rf"\frac{{1}}{{2}} \sum_j ({o} - {y})^2",
             text="1/2 sum_j (O_j - y_j)^2",
             words="half squared error",
             targets="unit",
@@ -404,7 +404,7 @@ LOSSES: dict[str, Loss] = {
             by_target=lambda o, y, n: -sp.Rational(2, n) * (o - y),
             number=lambda o, y: math.fsum((a - b) ** 2 for a, b in zip(o, y, strict=True)) / len(o),
             by_output_value=lambda o, y, n: 2.0 * (o - y) / n,
-            formula=r"\frac{1}{n} \sum_j (O_j - y_j)^2",
+            formula=lambda o, y: rf"\frac{{1}}{{n}} \sum_j ({o} - {y})^2",
             text="1/n sum_j (O_j - y_j)^2",
             words="mean squared error",
             targets="unit",
@@ -432,7 +432,7 @@ LOSSES: dict[str, Loss] = {
             by_output_value=lambda o, y, n: (
                 (-y / o if y else 0.0) + ((1 - y) / (1 - o) if y != 1 else 0.0)
             ),
-            formula=r"-\sum_j \left[ y_j \log O_j + (1 - y_j) \log (1 - O_j) \right]",
+            formula=lambda o, y: rf"-\sum_j \left[ {y} \log {o} + (1 - {y}) \log (1 - {o}) \right]",
             text="-sum_j [y_j log O_j + (1 - y_j) log(1 - O_j)]",
             words="binary cross-entropy",
             targets="binary",
@@ -445,7 +445,7 @@ LOSSES: dict[str, Loss] = {
             by_target=lambda o, y, n: -sp.log(o),
             number=lambda o, y: -math.fsum(b * math.log(a) for a, b in zip(o, y, strict=True) if b),
             by_output_value=lambda o, y, n: -y / o if y else 0.0,
-            formula=r"-\sum_j y_j \log O_j",
+            formula=lambda o, y: rf"-\sum_j {y} \log {o}",
             text="-sum_j y_j log O_j",
             words="cross-entropy",
             targets="onehot",

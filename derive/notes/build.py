@@ -111,8 +111,7 @@ def general_loss(net: Network) -> str:
         return forms.pop() if len(forms) == 1 and "_{j}" in next(iter(forms)) else fallback
 
     formula = LOSSES[net.loss_kind].formula
-    out, y = indexed(net.outputs, "O_j"), indexed(net.targets, "y_j")
-    return f"{t[net.loss]} = " + formula.replace("O_j", out).replace("y_j", y)
+    return f"{t[net.loss]} = " + formula(indexed(net.outputs, "O_j"), indexed(net.targets, "y_j"))
 
 
 def layers(net: Network) -> list[Layer]:
