@@ -10,6 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from conftest import graph_networks, small_networks
+from randomnets import seeded_files
 from renderers import ROOT, render_markdown, render_mermaid
 from test_page import chromium  # noqa: F401 (the session's browser)
 
@@ -431,3 +432,53 @@ def test_mnist_by_counts_is_three_layer_blocks_in_nielsens_letters():
     assert "a⁽¹⁾₁ … a⁽¹⁾₁₀₀<br/>100 relu" in labels.values()
     assert {label for _, _, label in edges if label} == {"W⁽¹⁾ 100×784", "W⁽²⁾ 10×100"}
     assert len(pic.nodes) == 7  # inputs, two layers, their two bias blocks, targets, loss
+
+
+# -- no line through a node ------------------------------------------------------------------
+
+SKIP = """\
+layers:
+  - inputs: [x1]
+  - neurons: [h1]
+  - neurons: [E]
+  - neurons: [N]
+edges: {x1 -> h1: W1, h1 -> E: W2, h1 -> N: W3, E -> N: W4, x1 -> N: W5}
+loss: {kind: half_squared_error, target: y}
+"""
+
+
+def tikz_bend(a, b, bend, steps=40):
+    """Points of TikZ's ``(a) to[bend left=bend] (b)``, from its manual: a cubic curve that
+    leaves a at ``bend`` degrees off the chord and enters b symmetrically, its control
+    points 0.3915 of the chord from the ends (looseness 1)."""
+    import math
+
+    (ax, ay), (bx, by) = a, b
+    k, phi, t = 0.3915 * math.dist(a, b), math.atan2(by - ay, bx - ax), math.radians(bend)
+    c1 = (ax + k * math.cos(phi + t), ay + k * math.sin(phi + t))
+    c2 = (bx - k * math.cos(phi - t), by - k * math.sin(phi - t))
+    out = []
+    for i in range(steps + 1):
+        s = i / steps
+        w = ((1 - s) ** 3, 3 * (1 - s) ** 2 * s, 3 * (1 - s) * s * s, s**3)
+        out.append(tuple(sum(k * p[j] for k, p in zip(w, (a, c1, c2, b))) for j in (0, 1)))
+    return out
+
+
+@pytest.mark.parametrize("source", [*NETWORKS, *seeded_files(), "skip"], ids=lambda s: Path(s).stem)
+def test_no_line_of_a_network_diagram_runs_through_a_node_it_does_not_join(source, tmp_path):
+    # A skip edge drawn straight ran through the nodes between and their bias labels (issue 19).
+    import math
+
+    if source == "skip":
+        source = tmp_path / "skip.yaml"
+        source.write_text(SKIP, encoding="utf-8")
+    pic = diagram(load_network(str(source)))
+    at = {n["id"]: (n["x"], n["y"]) for n in pic.nodes}
+    size = {"bias": 0.2, "preact": 0.35, "target": 0.35}  # circles are 9 mm across
+    for e in pic.edges:
+        points = tikz_bend(at[e["a"]], at[e["b"]], e.get("bend", 0))
+        for n in pic.nodes:
+            if n["id"] not in (e["a"], e["b"]):
+                gap = min(math.dist(p, at[n["id"]]) for p in points) - size.get(n["kind"], 0.45)
+                assert gap > 0.05, f"{e['src']} -> {e['dst']} runs through {n['name']}"

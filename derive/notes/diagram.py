@@ -224,6 +224,7 @@ def _layout(net: Network) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, A
     for i, e in enumerate(edges):
         e["index"] = i
     if not is_wide(net):
+        route(nodes, edges)
         place_labels(nodes, edges)
     return tuple(nodes), tuple(edges)
 
@@ -442,12 +443,92 @@ def drawn_arrow(a: dict[str, Any], b: dict[str, Any]) -> tuple[Point, Point]:
     return (a["x"] + ra * ux, a["y"] + ra * uy), (b["x"] - rb * ux, b["y"] - rb * uy)
 
 
-def label_line(arrow: tuple[Point, Point], pos: float) -> tuple[Point, Point]:
-    """Return the segment a weight label at ``pos`` covers along its (sloped) arrow."""
-    (ax, ay), (bx, by) = arrow
-    length = math.hypot(bx - ax, by - ay) or 1.0
+# How far TikZ puts a curve's control points from its ends, per unit of the chord (looseness 1).
+CONTROL = 0.3915
+# The bends an edge that would run through a node may take (TikZ's bend left, in degrees).
+BENDS = (22, -22, 32, -32, 45, -45)
+
+
+def curve(a: Point, b: Point, bend: float) -> tuple[Point, Point, Point, Point]:
+    """Return the cubic Bézier TikZ draws for ``(a) to[bend left=bend] (b)`` (negative: right):
+    it leaves ``a`` turned ``bend`` degrees off the chord and enters ``b`` symmetrically."""
+    (ax, ay), (bx, by) = a, b
+    k = CONTROL * math.hypot(bx - ax, by - ay)
+    phi = math.atan2(by - ay, bx - ax)
+    t = math.radians(bend)
+    c1 = (ax + k * math.cos(phi + t), ay + k * math.sin(phi + t))
+    c2 = (bx - k * math.cos(phi - t), by - k * math.sin(phi - t))
+    return a, c1, c2, b
+
+
+def on_curve(c: tuple[Point, Point, Point, Point], t: float) -> Point:
+    """Return the point of Bézier ``c`` at parameter ``t`` (TikZ's ``pos``)."""
+    u = 1 - t
+    w = (u**3, 3 * u * u * t, 3 * u * t * t, t**3)
+    return sum(k * p[0] for k, p in zip(w, c)), sum(k * p[1] for k, p in zip(w, c))
+
+
+def edge_line(a: dict[str, Any], b: dict[str, Any], bend: float = 0) -> list[Point]:
+    """Return the drawn edge from node ``a`` to node ``b`` as a polyline, border to border."""
+    if not bend:
+        return list(drawn_arrow(a, b))
+    c = curve((a["x"], a["y"]), (b["x"], b["y"]), bend)
+    points = [on_curve(c, i / 24) for i in range(25)]
+    return [
+        p
+        for p in points
+        if math.hypot(p[0] - a["x"], p[1] - a["y"]) >= _reach(a)
+        and math.hypot(p[0] - b["x"], p[1] - b["y"]) >= _reach(b)
+    ] or list(drawn_arrow(a, b))
+
+
+def _segments(line: list[Point]) -> list[tuple[Point, Point]]:
+    return list(zip(line, line[1:]))
+
+
+def _blocked(line: list[Point], ends: tuple[str, str], nodes: list[dict[str, Any]]) -> float:
+    """Return how far the line keeps from the nodes it does not join (negative: through one)."""
+    segments = _segments(line)
+    return min(
+        (
+            min(_segment_distance((n["x"], n["y"]), *seg) for seg in segments) - _reach(n) - 0.15
+            for n in nodes
+            if n["id"] not in ends
+        ),
+        default=9.0,
+    )
+
+
+def route(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
+    """Set each edge's ``bend``: 0 for a straight line, else the first of :data:`BENDS` that
+    keeps it off every node it does not join (a skip edge drawn straight ran through the
+    nodes between, and through their bias labels)."""
+    by_id = {n["id"]: n for n in nodes}
+    for e in edges:
+        a, b = by_id[e["a"]], by_id[e["b"]]
+        e["bend"] = 0
+        if _blocked(edge_line(a, b), (a["id"], b["id"]), nodes) >= 0:
+            continue
+
+        def room(bend: float, a: dict = a, b: dict = b) -> float:
+            return _blocked(edge_line(a, b, bend), (a["id"], b["id"]), nodes)
+
+        e["bend"] = next((x for x in BENDS if room(x) >= 0), max(BENDS, key=room))
+
+
+def label_line(arrow: list[Point], pos: float) -> tuple[Point, Point]:
+    """Return the segment a weight label at ``pos`` covers along its (sloped) arrow: a
+    straight one's two ends, or a curve's points, at ``pos`` of their length."""
+    lengths = [math.hypot(q[0] - p[0], q[1] - p[1]) for p, q in _segments(arrow)]
+    goal = pos * sum(lengths)
+    for (p, q), length in zip(_segments(arrow), lengths):
+        if goal <= length or (p, q) == _segments(arrow)[-1]:
+            break
+        goal -= length
+    (ax, ay), (bx, by) = p, q
+    length = length or 1.0
     ux, uy = (bx - ax) / length, (by - ay) / length
-    cx, cy = ax + pos * (bx - ax), ay + pos * (by - ay)
+    cx, cy = ax + goal * ux, ay + goal * uy
     w = LABEL_HALF[0]
     return (cx - w * ux, cy - w * uy), (cx + w * ux, cy + w * uy)
 
@@ -473,13 +554,14 @@ def place_labels(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> No
     with the most room.
     """
     by_id = {n["id"]: n for n in nodes}
-    arrows = [drawn_arrow(by_id[e["a"]], by_id[e["b"]]) for e in edges]
+    arrows = [edge_line(by_id[e["a"]], by_id[e["b"]], e.get("bend", 0)) for e in edges]
     placed: list[tuple[Point, Point]] = []
     for i, e in enumerate(edges):
         e["pos"] = LABEL_POS[0]
         if not e["tex"]:
             continue
-        others = [arrow for j, arrow in enumerate(arrows) if j != i] + placed
+        others = [seg for j, arrow in enumerate(arrows) if j != i for seg in _segments(arrow)]
+        others += placed
 
         def room(pos: float, i: int = i, others: list = others) -> float:
             return label_clearance(label_line(arrows[i], pos), others, nodes)
