@@ -461,7 +461,9 @@ def tikz_bend(a, b, bend, steps=40):
     for i in range(steps + 1):
         s = i / steps
         w = ((1 - s) ** 3, 3 * (1 - s) ** 2 * s, 3 * (1 - s) * s * s, s**3)
-        out.append(tuple(sum(k * p[j] for k, p in zip(w, (a, c1, c2, b))) for j in (0, 1)))
+        out.append(
+            tuple(sum(k * p[j] for k, p in zip(w, (a, c1, c2, b), strict=True)) for j in (0, 1))
+        )
     return out
 
 

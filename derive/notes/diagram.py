@@ -16,6 +16,7 @@ import functools
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from derive.expand import Derivative
@@ -465,7 +466,9 @@ def on_curve(c: tuple[Point, Point, Point, Point], t: float) -> Point:
     """Return the point of Bézier ``c`` at parameter ``t`` (TikZ's ``pos``)."""
     u = 1 - t
     w = (u**3, 3 * u * u * t, 3 * u * t * t, t**3)
-    return sum(k * p[0] for k, p in zip(w, c)), sum(k * p[1] for k, p in zip(w, c))
+    return sum(k * p[0] for k, p in zip(w, c, strict=True)), sum(
+        k * p[1] for k, p in zip(w, c, strict=True)
+    )
 
 
 def edge_line(a: dict[str, Any], b: dict[str, Any], bend: float = 0) -> list[Point]:
@@ -483,7 +486,7 @@ def edge_line(a: dict[str, Any], b: dict[str, Any], bend: float = 0) -> list[Poi
 
 
 def _segments(line: list[Point]) -> list[tuple[Point, Point]]:
-    return list(zip(line, line[1:]))
+    return list(pairwise(line))
 
 
 def _blocked(line: list[Point], ends: tuple[str, str], nodes: list[dict[str, Any]]) -> float:
@@ -521,7 +524,7 @@ def label_line(arrow: list[Point], pos: float) -> tuple[Point, Point]:
     straight one's two ends, or a curve's points, at ``pos`` of their length."""
     lengths = [math.hypot(q[0] - p[0], q[1] - p[1]) for p, q in _segments(arrow)]
     goal = pos * sum(lengths)
-    for (p, q), length in zip(_segments(arrow), lengths):
+    for (p, q), length in zip(_segments(arrow), lengths, strict=True):
         if goal <= length or (p, q) == _segments(arrow)[-1]:
             break
         goal -= length
