@@ -87,7 +87,7 @@ LAYER = """\
             v["z_" + name], v[name] = z, ACT[act](z)"""
 LAYER_SOFTMAX = """\
         zs = [sum(v[w] * v[s] for s, w in inputs){plus_bias}{break_}for _, inputs, {bias} in neurons]
-        outs = softmax(zs) if act == "softmax" else [ACT[act](z) for z in zs]
+        outs = [ACT[act](z) for z in zs] if act in ACT else softmax(zs)
         for (name, _, _), z, a in zip(neurons, zs, outs):
             v["z_" + name], v[name] = z, a"""
 # dL/dz of one neuron in the sweep.
@@ -95,7 +95,7 @@ DELTA = """\
             delta = d.get(name, 0) * SLOPE[act](v["z_" + name], v[name])
             d["z_" + name] = delta  # d{L}/dz = d{L}/da * da/dz"""
 DELTA_SOFTMAX = """\
-            if act == "softmax":  # every output of the layer depends on this z
+            if act not in ACT:  # softmax: every output of the layer depends on this z
                 delta = sum(d.get(k, 0) * softmax_slope(v[k], v[name], k == name)
                             for k, _, _ in neurons)
             else:  # d{L}/dz = d{L}/da * da/dz

@@ -522,14 +522,15 @@ def route(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
 def label_line(arrow: list[Point], pos: float) -> tuple[Point, Point]:
     """Return the segment a weight label at ``pos`` covers along its (sloped) arrow: a
     straight one's two ends, or a curve's points, at ``pos`` of their length."""
-    lengths = [math.hypot(q[0] - p[0], q[1] - p[1]) for p, q in _segments(arrow)]
+    segments = _segments(arrow)
+    lengths = [math.hypot(q[0] - p[0], q[1] - p[1]) for p, q in segments]
     goal = pos * sum(lengths)
-    for (p, q), length in zip(_segments(arrow), lengths, strict=True):
-        if goal <= length or (p, q) == _segments(arrow)[-1]:
-            break
-        goal -= length
-    (ax, ay), (bx, by) = p, q
-    length = length or 1.0
+    i = 0
+    while i < len(segments) - 1 and goal > lengths[i]:
+        goal -= lengths[i]
+        i += 1
+    (ax, ay), (bx, by) = segments[i]
+    length = lengths[i] or 1.0
     ux, uy = (bx - ax) / length, (by - ay) / length
     cx, cy = ax + goal * ux, ay + goal * uy
     w = LABEL_HALF[0]
