@@ -398,13 +398,8 @@ def split_factor(p: LatexTermPrinter, d: Derivative) -> str:
     net = d.net
     path = d.paths[0]
     o, v = path[1], path[2]
-    n = net.neurons[o]
-    zs = (
-        [net.neurons[k].preact for k in net.group(o)]
-        if ACTIVATIONS[n.activation].couples
-        else [n.preact]
-    )
-    parts = [rf"{local(p, o, z)} \cdot {local(p, z, v)}" for z in zs if v in _sources(net, z)]
+    zs = [net.neurons[k].preact for k in net.group(o) if net.takes(k, v)]
+    parts = [rf"{local(p, o, z)} \cdot {local(p, z, v)}" for z in zs]
     return rf"{local(p, o, v)} = " + sum_tex(parts)
 
 
@@ -413,16 +408,10 @@ def _fans(net: Network, d: Derivative) -> str:
     for path in d.paths[:1]:
         for o, v in zip(path, path[1:], strict=False):
             if o in net.neurons and ACTIVATIONS[net.neurons[o].activation].couples:
-                fed = [k for k in net.group(o) if v in _sources(net, net.neurons[k].preact)]
+                fed = [k for k in net.group(o) if net.takes(k, v)]
                 # v feeds several z of the layer: the picture lights each z -> O edge.
                 return net.latex_names[o] if len(fed) > 1 else ""
     return ""
-
-
-def _sources(net: Network, z: str) -> set[str]:
-    """Return what a pre-activation z is formed from: its sources, weights and bias."""
-    neuron = net.neurons[net.preacts[z]]
-    return {x for pair in neuron.inputs for x in pair} | ({neuron.bias} if neuron.bias else set())
 
 
 def _as_product(d: Derivative) -> Term:

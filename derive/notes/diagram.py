@@ -380,8 +380,7 @@ def diagram(net: Network, d: Derivative | None = None) -> Diagram:
     for n, neuron in net.neurons.items():
         if not ACTIVATIONS[neuron.activation].couples:
             continue
-        args = [neuron.bias, *(x for pair in neuron.inputs for x in pair)]
-        if any(a in inside for a in args) and any(k in inside for k in net.group(n)):
+        if any(a in inside for a in net.args(n)) and any(k in inside for k in net.group(n)):
             inside.add(neuron.preact)
 
     def on(src: str, dst: str, weight: str = "") -> bool:
