@@ -31,7 +31,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from derive.graph import Network
-from derive.notes.diagram import describe, place_labels, unicode_name
+from derive.notes.diagram import (
+    curve,
+    describe,
+    edge_line,
+    label_line,
+    on_curve,
+    place_labels,
+    route,
+    unicode_name,
+)
 from derive.paths import ancestors, descendants
 from derive.printing.mathml import esc
 
@@ -169,6 +178,9 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
         node["id"] = f"n{i}"
     for e in edges:
         e["a"], e["b"] = e.pop("_a")["id"], e.pop("_b")["id"]
+    # An edge that would run through a node bends around it (a skip connection, an RNN's
+    # shared weight), as in the TikZ figures; its label and values then sit on the curve.
+    route(list(nodes.values()), edges)
     if labelled:
         place_labels(list(nodes.values()), edges)
     return nodes, edges, gaps, "; ".join(left_out)
@@ -200,8 +212,18 @@ def draw(
 
     nodes, edges, gaps, capped = layout(net)
     grads = grads or {}
-    xs = [n["x"] for n in nodes.values()]
-    ys = [n["y"] for n in nodes.values()]
+    # The picture holds every node and every bent edge's curve.
+    by_id = {n["id"]: n for n in nodes.values()}
+    bent = [
+        on_curve(
+            curve(*((n["x"], n["y"]) for n in (by_id[e["a"]], by_id[e["b"]])), e["bend"]), t / 8
+        )
+        for e in edges
+        if e.get("bend")
+        for t in range(1, 8)
+    ]
+    xs = [n["x"] for n in nodes.values()] + [x for x, _ in bent]
+    ys = [n["y"] for n in nodes.values()] + [y for _, y in bent]
     pad = 1.0
     x0, y1 = min(xs) - pad, max(ys) + pad
     width, height = (max(xs) - min(xs) + 2 * pad + 0.6) * SCALE, (y1 - min(ys) + 2 * pad) * SCALE
@@ -211,7 +233,6 @@ def draw(
             node_or_x, y = node_or_x["x"], node_or_x["y"]
         return round((node_or_x - x0) * SCALE, 1), round((y1 - y) * SCALE, 1)
 
-    by_id = {n["id"]: n for n in nodes.values()}
     lines, labels, shown, params, pills, spans = _edge_lines(
         net, edges, by_id, px, lit, grads, swept
     )
@@ -279,23 +300,59 @@ def _edge_lines(net: Network, edges: list, by_id: dict, px: Any, lit: Any, grads
     spans = []  # the lines from node to node, in pixels: where the forward values go
     for e in edges:
         a, b = by_id[e["a"]], by_id[e["b"]]
-        (ax, ay), (bx, by) = px(a), px(b)
+        bend = e.get("bend", 0)
+        c = [px(*q) for q in curve((a["x"], a["y"]), (b["x"], b["y"]), bend)] if bend else None
         if not e["bias"]:
-            shown.add(f"{e['src']}->{e['dst']}")
-            lines.append(_line(f"{e['src']}->{e['dst']}", ax, ay, bx, by, lit, "edge"))
-            spans.append((e["src"], ax, ay, bx, by))
+            edge = f"{e['src']}->{e['dst']}"
+            shown.add(edge)
+            if c:
+                lines.append(_path(edge, c, lit, "edge"))
+                spans.append((e["src"], [px(*q) for q in edge_line(a, b, bend)]))
+            else:
+                lines.append(_line(edge, *px(a), *px(b), lit, "edge"))
+                spans.append((e["src"], [px(a), px(b)]))
         if e["tex"] or e["bias"]:
             param = e["weight"] or a["name"]
-            t = e["pos"] if not e["bias"] else 0.0
-            cx, cy = ax + t * (bx - ax), ay + t * (by - ay)
+            if e["bias"]:
+                cx, cy = px(a)
+            else:  # where place_labels found room: on the drawn arrow, border to border
+                (p0, p1) = label_line(edge_line(a, b, bend), e["pos"])
+                cx, cy = px((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2)
             shown.add(f"{param}->{e['dst']}")
             kind = "wedge bias" if e["bias"] else "wedge"
-            lines.append(_line(f"{param}->{e['dst']}", cx, cy, bx, by, lit, kind))
+            if c:
+                lines.append(_path(f"{param}->{e['dst']}", _tail(c, (cx, cy)), lit, kind))
+            else:
+                lines.append(_line(f"{param}->{e['dst']}", cx, cy, *px(b), lit, kind))
             labels.append(_pill(param, _label(net, param), cx, cy, grads, swept))
             if param not in params:
                 params.append(param)
                 pills.append((param, cx, cy))
     return lines, labels, shown, params, pills, spans
+
+
+def _tail(c: list, at: tuple[float, float]) -> list:
+    """Return the part of Bézier ``c`` from its point nearest ``at`` to its end (de Casteljau)."""
+    t = min((i / 200 for i in range(201)), key=lambda t: _dist(on_curve(c, t), at))
+    p0, p1, p2, p3 = c
+    lerp = lambda p, q: (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))  # noqa: E731
+    q1, q2 = lerp(p1, p2), lerp(p2, p3)
+    r1 = lerp(lerp(p0, p1), q1)
+    r2 = lerp(q1, q2)
+    return [lerp(r1, r2), r2, q2, p3]
+
+
+def _dist(p: tuple[float, float], q: tuple[float, float]) -> float:
+    return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5
+
+
+def _path(edge: str, c: list, lit: Any, cls: str) -> str:
+    on = " on" if edge in lit else ""
+    (ax, ay), (bx, by), (cx, cy), (dx, dy) = c
+    return (
+        f'<path class="{cls}{on}" data-edge="{esc(edge)}" '
+        f'd="M{ax:.1f} {ay:.1f}C{bx:.1f} {by:.1f} {cx:.1f} {cy:.1f} {dx:.1f} {dy:.1f}"/>'
+    )
 
 
 def _line(edge: str, ax: float, ay: float, bx: float, by: float, lit: Any, cls: str) -> str:
@@ -364,7 +421,7 @@ def _flows(
     taken = list(boxes)
     by_src: dict[str, list] = {}
     fed = set(dsts)
-    for src, *line in spans:
+    for src, line in spans:
         if src in forward:
             by_src.setdefault(src, []).append(line)
     for src, lines in by_src.items():
@@ -386,8 +443,9 @@ def _flows(
 
 
 def _flow_spot(line: list, t: float, w: float) -> tuple[tuple, tuple]:
-    """Return the boxes of a value above a line at ``t`` of its way and of a gradient below."""
-    ax, ay, bx, by = line
+    """Return the boxes of a value above a line (a polyline) at ``t`` of its length and of
+    a gradient below, each turned off the line's direction there."""
+    (ax, ay), (bx, by), t = _at_length(line, t)
     length = max(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5, 1.0)
     nx, ny = (by - ay) / length, -(bx - ax) / length  # a normal, turned to point up
     if ny > 0 or (ny == 0 and nx > 0):
@@ -396,6 +454,18 @@ def _flow_spot(line: list, t: float, w: float) -> tuple[tuple, tuple]:
     d = 2 + w / 2 * abs((by - ay) / length) + 6 * abs((bx - ax) / length)
     x, y = ax + t * (bx - ax), ay + t * (by - ay)
     return (x + d * nx, y + d * ny, w, 14), (x - d * nx, y - d * ny, w, 14)
+
+
+def _at_length(line: list, t: float) -> tuple[tuple, tuple, float]:
+    """Return the segment of a polyline that holds ``t`` of its length, and where on it."""
+    segments = list(zip(line, line[1:], strict=False))
+    lengths = [_dist(p, q) for p, q in segments]
+    goal = t * sum(lengths)
+    for (p, q), length in zip(segments, lengths, strict=True):
+        if goal <= length or (p, q) == segments[-1]:
+            return p, q, min(goal / (length or 1.0), 1.0)
+        goal -= length
+    raise AssertionError("a line has at least one segment")
 
 
 def _pill_box(cx: float, cy: float, label: str, grad: str) -> tuple[float, float, float, float]:
