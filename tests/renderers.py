@@ -525,3 +525,23 @@ def repeated_share(md: str) -> float:
     lines = text_lines(md)
     counts = collections.Counter(lines)
     return sum(n - 1 for n in counts.values()) / len(lines)
+
+
+def tikz_bend(a, b, bend, steps=40):
+    """Points of TikZ's ``(a) to[bend left=bend] (b)``, from its manual: a cubic curve that
+    leaves a at ``bend`` degrees off the chord and enters b symmetrically, its control
+    points 0.3915 of the chord from the ends (looseness 1)."""
+    import math
+
+    (ax, ay), (bx, by) = a, b
+    k, phi, t = 0.3915 * math.dist(a, b), math.atan2(by - ay, bx - ax), math.radians(bend)
+    c1 = (ax + k * math.cos(phi + t), ay + k * math.sin(phi + t))
+    c2 = (bx - k * math.cos(phi - t), by - k * math.sin(phi - t))
+    out = []
+    for i in range(steps + 1):
+        s = i / steps
+        w = ((1 - s) ** 3, 3 * (1 - s) ** 2 * s, 3 * (1 - s) * s * s, s**3)
+        out.append(
+            tuple(sum(k * p[j] for k, p in zip(w, (a, c1, c2, b), strict=True)) for j in (0, 1))
+        )
+    return out

@@ -11,7 +11,7 @@ import networkx as nx
 import pytest
 from conftest import graph_networks, small_networks
 from randomnets import seeded_files
-from renderers import ROOT, render_markdown, render_mermaid
+from renderers import ROOT, render_markdown, render_mermaid, tikz_bend
 from test_page import chromium  # noqa: F401 (the session's browser)
 
 from derive.expand import derive
@@ -445,26 +445,6 @@ layers:
 edges: {x1 -> h1: W1, h1 -> E: W2, h1 -> N: W3, E -> N: W4, x1 -> N: W5}
 loss: {kind: half_squared_error, target: y}
 """
-
-
-def tikz_bend(a, b, bend, steps=40):
-    """Points of TikZ's ``(a) to[bend left=bend] (b)``, from its manual: a cubic curve that
-    leaves a at ``bend`` degrees off the chord and enters b symmetrically, its control
-    points 0.3915 of the chord from the ends (looseness 1)."""
-    import math
-
-    (ax, ay), (bx, by) = a, b
-    k, phi, t = 0.3915 * math.dist(a, b), math.atan2(by - ay, bx - ax), math.radians(bend)
-    c1 = (ax + k * math.cos(phi + t), ay + k * math.sin(phi + t))
-    c2 = (bx - k * math.cos(phi - t), by - k * math.sin(phi - t))
-    out = []
-    for i in range(steps + 1):
-        s = i / steps
-        w = ((1 - s) ** 3, 3 * (1 - s) ** 2 * s, 3 * (1 - s) * s * s, s**3)
-        out.append(
-            tuple(sum(k * p[j] for k, p in zip(w, (a, c1, c2, b), strict=True)) for j in (0, 1))
-        )
-    return out
 
 
 @pytest.mark.parametrize("source", [*NETWORKS, *seeded_files(), "skip"], ids=lambda s: Path(s).stem)

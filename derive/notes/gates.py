@@ -35,6 +35,8 @@ WORKED_PATHS = 12
 INPUT_GRADIENTS = 12
 # The gate view's width in cm, at most (the notes' text is 17 cm wide).
 WIDTH = 15.5
+# ... and its height, where a small scale still keeps its numbers legible (at least 0.8).
+HEIGHT = 7.0
 
 
 def gate_values(net: Network, v: Values) -> list[dict[str, Any]]:
@@ -135,6 +137,54 @@ def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges}
 
 
+def tikz_gates(net: Network, v: Values) -> dict[str, Any]:
+    """Return a graph's gate view for ``notes_tikz.tex.j2``: the HTML page's drawing, in TikZ.
+
+    The nodes, the bent edges and every number sit where :func:`derive.notes.svg.draw`
+    put them (where no line, node or other number is), the output's value and its
+    gradient of 1 included; the picture is scaled to fit the page's width.
+    """
+    from derive.notes.svg import SCALE, draw, layout
+
+    fig = gate_figure(net, v, "", "")
+    drawing = draw(net, fig.forward, grads=fig.grads)
+    placed, lines, _, _ = layout(net)
+    x0, y1 = drawing.origin
+
+    def at(x: float, y: float) -> tuple[float, float]:  # pixels -> the layout's units
+        return x0 + x / SCALE, y1 - y / SCALE
+
+    xs = [n["x"] for n in placed.values()] + [at(x, y)[0] for *_, x, y, _ in drawing.texts]
+    ys = [n["y"] for n in placed.values()] + [at(x, y)[1] for *_, x, y, _ in drawing.texts]
+    wide, tall = max(xs) - min(xs) + 1.0, max(ys) - min(ys) + 1.0
+    scale = round(min(1.25, WIDTH / wide, max(HEIGHT / tall, 0.8)), 2)
+    p = LatexTermPrinter(net)
+    kinds = {"input": "input", "param": "input", "weight": "input", "target": "input"}
+    kinds["bias"] = "coordinate"  # a bias is its label, drawn over the end of its line
+    nodes = [
+        {"id": n["id"], "kind": kinds.get(n["kind"], "neuron"), "x": f"{n['x']:.2f}",
+         "y": f"{n['y']:.2f}", "tikz": f"\\({p.name(n['name'])}\\)", "on": n["name"] == net.output}
+        for n in placed.values()
+    ]  # fmt: skip
+    edges = [
+        {"a": e["a"], "b": e["b"], "kind": "bias" if e["bias"] else "weight", "on": False,
+         "tex": "", "bend": e["bend"]}
+        for e in lines
+    ]  # fmt: skip
+    pills = []
+    for param, cx, cy in drawing.pills:  # a weight's or bias's label, its gradient beside it
+        x, y = at(cx, cy)
+        grad = fig.grads.get(param, "")
+        pills.append({"x": f"{x:.2f}", "y": f"{y:.2f}", "tex": p.name(param), "grad": grad})
+    labels = [
+        {"x": f"{x:.2f}", "y": f"{y:.2f}", "tex": text, "grad": kind == "grad"}
+        for kind, _, *xy, text in drawing.texts
+        if text
+        for x, y in [at(*xy)]
+    ]
+    return {"nodes": nodes, "edges": edges, "labels": labels, "pills": pills, "scale": scale}
+
+
 def _gentle(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """Return whether the edge from a to b rises or falls at most 40 degrees (its labels follow it)."""
     return abs(b[1] - a[1]) <= math.tan(math.radians(40)) * abs(b[0] - a[0])
@@ -228,7 +278,7 @@ def gate_note(
         "formulas": formulas,
         "more_formulas": max(0, len(net.formulas) - 40),
         "figure": gates_figure(net, params),
-        "picture": tikz_picture(net, v),
+        "picture": tikz_gates(net, v),
         "worked": report(d, lang.name, at(d, point), flavor=flavor, general=general),
         "sweep": document(Shown(sweep, v), lang.name, flavor, general),
         "general": general,

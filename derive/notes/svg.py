@@ -6,7 +6,11 @@ gets its layers as columns and any DAG of formula nodes gets a readable order to
 Targets sit under the loss they feed. Weights and biases are drawn as small labels
 on the line they multiply, placed by :func:`derive.notes.diagram.place_labels`
 (where no other line or label touches them), so that a path from a weight to the
-loss starts at the weight itself.
+loss starts at the weight itself. An edge that would run through a node bends around it
+(:func:`derive.notes.diagram.route`, as the TikZ figures do), and a graph's leaf used in
+three columns or more (an unrolled RNN's shared weight) stands under the drawing. The
+numbers on the lines are placed by :mod:`derive.notes.flows`; the TikZ gate view
+(:func:`derive.notes.gates.tikz_gates`) draws this same picture.
 
 Every node is an element with ``data-node="NAME"`` and every edge of the dependency
 graph that is drawn one with ``data-edge="SRC->DST"`` (the page's stable hooks): the line
@@ -41,6 +45,7 @@ from derive.notes.diagram import (
     route,
     unicode_name,
 )
+from derive.notes.flows import flows, pill_box
 from derive.paths import ancestors, descendants
 from derive.printing.mathml import esc
 
@@ -62,6 +67,11 @@ class Drawing:
     nodes: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     capped: str = ""
+    # Where the drawing's numbers and weight labels are, in pixels (centres), and the layout
+    # point at pixel (0, 0): what the TikZ gate view needs to draw the same picture.
+    texts: list[tuple[str, str, float, float, str]] = field(default_factory=list)
+    pills: list[tuple[str, float, float]] = field(default_factory=list)
+    origin: tuple[float, float] = (0.0, 0.0)
 
 
 def columns(net: Network) -> list[list[str]]:
@@ -111,7 +121,8 @@ def _shown(names: list[str]) -> tuple[list[str], int]:
     return [*names[:SHOWN_HEAD], *names[-SHOWN_TAIL:]], len(names) - SHOWN_HEAD - SHOWN_TAIL
 
 
-def _label(net: Network, name: str) -> str:
+def label(net: Network, name: str) -> str:
+    """Return how the drawing writes a name: in Unicode where it can (W₁), else as named."""
     return unicode_name(net.latex_names.get(name, name)) or name
 
 
@@ -127,7 +138,7 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
     cols = columns(net)
     # A long chain (an unrolled RNN) gets narrower columns, so that it stays readable when
     # the page scales the drawing to its width.
-    dx = DX if len(cols) <= 6 else max(2.8, DX * 6 / len(cols))
+    dx = DX if len(cols) <= 6 else max(2.2, DX * 6 / len(cols))
     for c, names in enumerate(cols):
         shown, more = _shown(names)
         rows = len(shown) + (1 if more else 0)
@@ -139,6 +150,7 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
             kind = net.kind(names[0])
             what = {"input": "inputs", "neuron": f"neurons of layer {c}"}.get(kind, "nodes")
             left_out.append(f"{more:,} of the {len(names):,} {what}")
+    _shared_below(net, cols, nodes, dx)
     loss = nodes.get(net.loss)
     bottom = min(n["y"] for n in nodes.values()) - 1.3
     targets = net.targets if loss else []
@@ -186,6 +198,31 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
     return nodes, edges, gaps, "; ".join(left_out)
 
 
+def _shared_below(net: Network, cols: list[list[str]], nodes: dict, dx: float) -> None:
+    """Move a graph's leaf used in three columns or more (an unrolled RNN's shared weight)
+    to a row under the drawing, below the middle of its users: from the first column its
+    lines crossed the whole picture."""
+    if not net.is_graph or len(net.order) >= 5000:
+        return
+    g = net.graph()
+    column = {n: c for c, names in enumerate(cols) for n in names}
+    shared = [
+        n
+        for n in cols[0]
+        if n in nodes and len({column[u] for u in g.successors(n) if u in column}) >= 3
+    ]
+    if not shared:
+        return
+    bottom = min(n["y"] for n in nodes.values()) - DY
+    for i, n in enumerate(shared):
+        users = [nodes[u]["x"] for u in g.successors(n) if u in nodes]
+        x = (min(users) + max(users)) / 2 + dx * (i - (len(shared) - 1) / 2)
+        nodes[n].update(x=x, y=bottom, below=True)
+    rest = [n for n in cols[0] if n not in shared]  # the first column closes up
+    for r, n in enumerate(rest):
+        nodes[n]["y"] = DY * ((len(rest) - 1) / 2 - r)
+
+
 def _node(name: str, kind: str, x: float, y: float) -> dict[str, Any]:
     return {"name": name, "kind": kind, "x": x, "y": y, "tex": name, "id": ""}
 
@@ -212,21 +249,8 @@ def draw(
 
     nodes, edges, gaps, capped = layout(net)
     grads = grads or {}
-    # The picture holds every node and every bent edge's curve.
     by_id = {n["id"]: n for n in nodes.values()}
-    bent = [
-        on_curve(
-            curve(*((n["x"], n["y"]) for n in (by_id[e["a"]], by_id[e["b"]])), e["bend"]), t / 8
-        )
-        for e in edges
-        if e.get("bend")
-        for t in range(1, 8)
-    ]
-    xs = [n["x"] for n in nodes.values()] + [x for x, _ in bent]
-    ys = [n["y"] for n in nodes.values()] + [y for _, y in bent]
-    pad = 1.0
-    x0, y1 = min(xs) - pad, max(ys) + pad
-    width, height = (max(xs) - min(xs) + 2 * pad + 0.6) * SCALE, (y1 - min(ys) + 2 * pad) * SCALE
+    x0, y1, width, height = _frame(nodes, edges, by_id)
 
     def px(node_or_x: Any, y: float | None = None) -> tuple[float, float]:
         if y is None:
@@ -246,19 +270,24 @@ def draw(
     # Forward values ride on the edges (above), each dL/dv under them, as CS231n draws its
     # circuits; a drawing with too many lines to label keeps them beside the nodes.
     on_edges = forward is not None and len(spans) <= LABEL_CAP
+    # A shared leaf under the drawing keeps its numbers under it: its lines fan out upward.
+    every_line = [line for _, line in spans]
+    spans = [(src, line) for src, line in spans if not nodes.get(src, {}).get("below")]
     feeding = {src for src, *_ in spans} if on_edges else set()
-    flows = (
-        _flows(spans, [_pill_box(cx, cy, _label(net, q), grads.get(q, "")) for q, cx, cy in pills]
+    texts: list[tuple[str, str, float, float, str]] = []
+    numbers = (
+        flows(spans, [pill_box(cx, cy, label(net, q), grads.get(q, "")) for q, cx, cy in pills]
                + [(*px(n), 48, 48) for n in nodes.values() if n["kind"] != "bias"],
-               forward, grads, swept, num, {e["dst"] for e in edges})
+               forward, grads, swept, num, {e["dst"] for e in edges}, texts, every_line)
         if on_edges else []
     )  # fmt: skip
+    under = _over_a_line(edges, by_id)
     body = []
     for n in nodes.values():
         if n["kind"] != "bias":
-            where = (grads, swept, n["name"] not in feeding)
+            where = (grads, swept, n["name"] not in feeding, n["name"] in under)
             formula = net.formulas[n["name"]].text if n["name"] in net.formulas else ""
-            body.append(_circle(n, _label(net, n["name"]), *px(n), where, forward, formula))
+            body.append(_circle(n, label(net, n["name"]), *px(n), where, forward, formula, texts))
     marks = [
         f'<text class="more" x="{px(x, y)[0]}" y="{px(x, y)[1] + 4}">⋮ {esc(text)}</text>'
         for text, x, y in gaps
@@ -267,14 +296,46 @@ def draw(
         f'<svg class="net" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
         f'height="{height:.0f}" role="img" aria-label="{esc(describe(net))}">'
         f'<g class="edges">{"".join(lines)}</g><g class="nodes">{"".join(body)}{"".join(marks)}'
-        f'</g><g class="flows">{"".join(flows)}</g><g class="params">{"".join(labels)}</g></svg>'
+        f'</g><g class="flows">{"".join(numbers)}</g><g class="params">{"".join(labels)}</g></svg>'
     )
     names = [n["name"] for n in nodes.values() if n["kind"] != "bias"]
     params += [p for p in net.reported if p in nodes and p not in params]
     if not params:  # weights not drawn: a weight is chosen by its line, a bias by its neuron
         on_lines = {e["weight"] for e in edges if e["weight"]}
         params = [p for p in on_lines] + [b for b, ns in net.bias_neurons.items() if ns[0] in nodes]
-    return Drawing(svg, shown, names, [p for p in net.reported if p in params], capped)
+    reported = [p for p in net.reported if p in params]
+    return Drawing(svg, shown, names, reported, capped, texts, pills, (x0, y1))
+
+
+def _frame(nodes: dict, edges: list, by_id: dict) -> tuple[float, float, float, float]:
+    """Return the layout point at pixel (0, 0) and the picture's size in pixels: it holds
+    every node, every bent edge's curve and the numbers under a shared leaf."""
+    bent = [
+        on_curve(
+            curve(*((n["x"], n["y"]) for n in (by_id[e["a"]], by_id[e["b"]])), e["bend"]), t / 8
+        )
+        for e in edges
+        if e.get("bend")
+        for t in range(1, 8)
+    ]
+    xs = [n["x"] for n in nodes.values()] + [x for x, _ in bent]
+    ys = [n["y"] for n in nodes.values()] + [y for _, y in bent]
+    ys += [n["y"] - 0.3 for n in nodes.values() if n.get("below")]  # their numbers under them
+    pad = 1.0
+    x0, y1 = min(xs) - pad, max(ys) + pad
+    width, height = (max(xs) - min(xs) + 2 * pad + 0.6) * SCALE, (y1 - min(ys) + 2 * pad) * SCALE
+    return x0, y1, width, height
+
+
+def _over_a_line(edges: list, by_id: dict) -> set[str]:
+    """Return the nodes with a line straight down from them (the loss over its target): they
+    keep their own numbers beside them, off that line."""
+    return {
+        e["dst"]
+        for e in edges
+        if abs(by_id[e["a"]]["x"] - by_id[e["b"]]["x"]) < 0.01
+        and by_id[e["a"]]["y"] < by_id[e["b"]]["y"]
+    }
 
 
 def lit_edges(net: Network, param: str, drawn: set[str], of: str | None = None) -> list[str]:
@@ -324,10 +385,10 @@ def _edge_lines(net: Network, edges: list, by_id: dict, px: Any, lit: Any, grads
                 lines.append(_path(f"{param}->{e['dst']}", _tail(c, (cx, cy)), lit, kind))
             else:
                 lines.append(_line(f"{param}->{e['dst']}", cx, cy, *px(b), lit, kind))
-            labels.append(_pill(param, _label(net, param), cx, cy, grads, swept))
+            labels.append(_pill(param, label(net, param), cx, cy, grads, swept))
+            pills.append((param, cx, cy))  # every label drawn (a tied weight's on each line)
             if param not in params:
                 params.append(param)
-                pills.append((param, cx, cy))
     return lines, labels, shown, params, pills, spans
 
 
@@ -374,12 +435,12 @@ def _pill(name: str, label: str, cx: float, cy: float, grads: dict, swept: Any) 
 
 
 def _circle(
-    n: dict, label: str, x: float, y: float, marks: tuple, forward: Any, formula: str
+    n: dict, label: str, x: float, y: float, marks: tuple, forward: Any, formula: str, texts: list
 ) -> str:
     """Return a node: its shape and name; its value and dL/dv too where no edge leaves it."""
     from derive.words import num
 
-    name, (grads, done, own) = n["name"], marks
+    name, (grads, done, own, aside) = n["name"], marks
     swept = " swept" if name in done else ""
     shape = (
         f'<rect x="{x - 21}" y="{y - 21}" width="42" height="42" rx="6"/>'
@@ -387,98 +448,27 @@ def _circle(
         else f'<circle cx="{x}" cy="{y}" r="{18 if n["kind"] == "target" else 23}"/>'
     )
     value = grad = ""
+    above, under = (y + 40, y + 55) if n.get("below") else (y - 29, y + 40)
+    tx = x + 52 if aside else x  # beside the node, clear of the line down from it
+    if aside:
+        above, under = y - 3, y + 12
     if own and forward is not None and name in forward:
         value = (
-            f'<text class="fwd" data-value="{esc(name)}" x="{x}" y="{y - 29}">'
+            f'<text class="fwd" data-value="{esc(name)}" x="{tx}" y="{above}">'
             f"{num(forward[name])}</text>"
         )
+        texts.append(("fwd", name, tx, above - 4, num(forward[name])))
     if own:
-        grad = f'<text class="grad" data-grad="{esc(name)}" x="{x}" y="{y + 40}">{esc(grads.get(name, ""))}</text>'
+        texts.append(("grad", name, tx, under - 4, grads.get(name, "")))
+        grad = (
+            f'<text class="grad" data-grad="{esc(name)}" x="{tx}" y="{under}">'
+            f"{esc(grads.get(name, ''))}</text>"
+        )
     title = f"<title>{esc(name)} = {esc(formula)}</title>" if formula else ""
     return (
         f'<g class="node {esc(n["kind"])}{swept}" data-node="{esc(name)}">{title}{shape}'
         f'<text x="{x}" y="{y + 5}">{esc(label)}</text>{value}{grad}</g>'
     )
-
-
-# Where on a line its value may sit (a fraction of the way from its source).
-FLOW_POS = (0.5, 0.6, 0.4, 0.7, 0.3, 0.55, 0.45, 0.65, 0.35, 0.75, 0.25, 0.8, 0.2)
-# A leaf with one line (into the gate it feeds, beside other leaves' lines): its numbers go
-# near the leaf, where the lines are still apart (the TikZ figure sets them at 0.3).
-LEAF_POS = (0.3, 0.25, 0.35, 0.2, 0.4, 0.45, 0.5, 0.55, 0.6)
-
-
-def _flows(
-    spans: list, boxes: list, forward: dict, grads: dict, swept: Any, num: Any, dsts: Any = ()
-) -> list[str]:
-    """Return each node's forward value above a line leaving it and its dL/dv below it.
-
-    A node that feeds several lines is labelled once, on the line and at the first of
-    :data:`FLOW_POS` where the pair overlaps no node, weight label or pair placed before
-    it (else where it overlaps least): every line from it carries the same value.
-    """
-    out = []
-    taken = list(boxes)
-    by_src: dict[str, list] = {}
-    fed = set(dsts)
-    for src, line in spans:
-        if src in forward:
-            by_src.setdefault(src, []).append(line)
-    for src, lines in by_src.items():
-        text, grad = num(forward[src]), grads.get(src, "")
-        w = 7 * max(len(text), len(grad)) + 4
-        ts = LEAF_POS if src not in fed and len(lines) == 1 else FLOW_POS
-        spots = [_flow_spot(line, t, w) for t in ts for line in lines]
-        room = [sum(_overlap(box, b) for box in pair for b in taken) for pair in spots]
-        best = next((i for i, r in enumerate(room) if r == 0), room.index(min(room)))
-        taken += spots[best]
-        (vx, vy, _, _), (gx, gy, _, _) = spots[best]
-        on = " swept" if src in swept else ""
-        out.append(
-            f'<g class="flow{on}" data-flow="{esc(src)}"><text class="fwd" data-value="{esc(src)}" '
-            f'x="{vx:.1f}" y="{vy + 4:.1f}">{text}</text><text class="grad" '
-            f'data-grad="{esc(src)}" x="{gx:.1f}" y="{gy + 4:.1f}">{esc(grad)}</text></g>'
-        )
-    return out
-
-
-def _flow_spot(line: list, t: float, w: float) -> tuple[tuple, tuple]:
-    """Return the boxes of a value above a line (a polyline) at ``t`` of its length and of
-    a gradient below, each turned off the line's direction there."""
-    (ax, ay), (bx, by), t = _at_length(line, t)
-    length = max(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5, 1.0)
-    nx, ny = (by - ay) / length, -(bx - ax) / length  # a normal, turned to point up
-    if ny > 0 or (ny == 0 and nx > 0):
-        nx, ny = -nx, -ny
-    # How far from the line a text's box must sit to keep clear of it (half its extent across).
-    d = 2 + w / 2 * abs((by - ay) / length) + 6 * abs((bx - ax) / length)
-    x, y = ax + t * (bx - ax), ay + t * (by - ay)
-    return (x + d * nx, y + d * ny, w, 14), (x - d * nx, y - d * ny, w, 14)
-
-
-def _at_length(line: list, t: float) -> tuple[tuple, tuple, float]:
-    """Return the segment of a polyline that holds ``t`` of its length, and where on it."""
-    segments = list(zip(line, line[1:], strict=False))
-    lengths = [_dist(p, q) for p, q in segments]
-    goal = t * sum(lengths)
-    for (p, q), length in zip(segments, lengths, strict=True):
-        if goal <= length or (p, q) == segments[-1]:
-            return p, q, min(goal / (length or 1.0), 1.0)
-        goal -= length
-    raise AssertionError("a line has at least one segment")
-
-
-def _pill_box(cx: float, cy: float, label: str, grad: str) -> tuple[float, float, float, float]:
-    """Return the box a weight's label and the gradient written beside it cover."""
-    w, side = 9 + 8 * len(label), 7 * len(grad) + 3 if grad else 0
-    return (cx + side / 2, cy, w + side, 18)
-
-
-def _overlap(a: tuple, b: tuple) -> float:
-    """Return the area two boxes (centre x, centre y, width, height) share."""
-    dx = min(a[0] + a[2] / 2, b[0] + b[2] / 2) - max(a[0] - a[2] / 2, b[0] - b[2] / 2)
-    dy = min(a[1] + a[3] / 2, b[1] + b[3] / 2) - max(a[1] - a[3] / 2, b[1] - b[3] / 2)
-    return max(dx, 0) * max(dy, 0)
 
 
 # A standalone drawing's colours (the page sets them as CSS variables; a file sets its own):
