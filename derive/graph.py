@@ -287,6 +287,11 @@ class Adjacency:
     pred: dict[str, list[str]]
 
 
+def _spec(field: str, doc: str) -> property:
+    """Return a read-only attribute of the network that is its spec's ``field``."""
+    return property(lambda self: getattr(self.spec, field), doc=doc)
+
+
 class Network:
     """A loaded network: a thin view over its dependency graph (:func:`build_graph`).
 
@@ -295,25 +300,23 @@ class Network:
     the compact and detailed graphs themselves (``graph(detail)``).
     """
 
+    file = _spec("file", "The network file's path, as given.")
+    name = _spec("name", "The network's name (its file's stem unless it says ``name:``).")
+    title = _spec("title", "The file's ``title:``.")
+    description = _spec("description", "The file's ``description:``.")
+    inputs = _spec("inputs", "The input names, in the file's order.")
+    loss = _spec("loss", "The loss node's name, or '' for a graph without one.")
+    loss_kind = _spec("loss_kind", "The loss's rule: a row of rules.LOSSES.")
+    targets = _spec("targets", "The target names, one per output.")
+    formulas = _spec("nodes", "The formula nodes by name (graphfile.FormulaNode).")
+    params = _spec("params", "The graph's learned leaves (``params:``).")
+    output = _spec("output", "Where the sweep starts: the loss, the cost or ``output:``.")
+    examples = _spec("examples", "A batch's examples, each a dict of values.")
+    cost = _spec("cost", "The name of a batch's mean loss, or ''.")
+    values = _spec("values", "The file's ``values:`` (name -> number).")
+
     def __init__(self, spec: NetworkSpec) -> None:
-        self.spec = spec
-        self.file = spec.file
-        self.name = spec.name
-        self.title = spec.title
-        self.description = spec.description
-        self.inputs = list(spec.inputs)
-        self.loss = spec.loss
-        self.loss_kind = spec.loss_kind
-        self.targets = list(spec.targets)
-        self.layers = [list(layer.neurons) for layer in spec.layers]
-        self.outputs = list(self.layers[-1]) if self.layers else []
-        # The graph part: formula nodes, learned leaves, where the sweep starts.
-        self.formulas = spec.nodes
-        self.params = list(spec.params)
-        self.output = spec.output
-        self.examples = spec.examples
-        self.cost = spec.cost
-        self.values = dict(spec.values)
+        self.spec = spec  # the one source: what the file says is read from it, never copied
         self.weight_edges: dict[str, list[tuple[str, str]]] = {}
         for src, dst, weight in spec.edges:
             self.weight_edges.setdefault(weight, []).append((src, dst))
@@ -335,6 +338,16 @@ class Network:
         self.names: list[str] = list(self._kind)
         self.order: dict[str, int] = {name: i for i, name in enumerate(self.names)}
         self.latex_names: Mapping[str, str] = _LatexNames(self.order, spec.latex, spec.indexed)
+
+    @cached_property
+    def layers(self) -> list[list[str]]:
+        """Return each layer's neuron names, the first hidden layer first."""
+        return [list(layer.neurons) for layer in self.spec.layers]
+
+    @cached_property
+    def outputs(self) -> list[str]:
+        """Return the last layer's neurons (none in a graph of formulas only)."""
+        return list(self.layers[-1]) if self.layers else []
 
     def __repr__(self) -> str:
         params = len(self.parameters)

@@ -133,11 +133,14 @@ class Changed:
     """A network with its hidden layers' activation swapped, as reference.forward reads it."""
 
     def __init__(self, net, kind: str) -> None:
-        self.__dict__.update(vars(net))
+        self._net = net
         last = set(net.layers[-1])
         self.neurons = {
             n: m if n in last else replace(m, activation=kind) for n, m in net.neurons.items()
         }
+
+    def __getattr__(self, name: str):
+        return getattr(self._net, name)  # the rest is the network's own
 
 
 @pytest.mark.parametrize("source", ["two_hidden", "multi_3b1b", "softmax"])
