@@ -83,12 +83,20 @@ def seeded(seed: int) -> dict:
 NOTE_SEEDS = (1, 5, 6)
 
 
+_FOLDERS: list = []  # kept open while the process runs; each is removed when it ends
+
+
 def seeded_files(seeds=NOTE_SEEDS) -> list[str]:
-    """Write each seed's network file (named random<seed>) to a new folder; return the paths."""
+    """Write each seed's network file (named random<seed>) to a new folder; return the paths.
+
+    (Test ids are made at collection, before any tmp_path: the folder is a
+    TemporaryDirectory of the process, removed at its exit.)
+    """
     import tempfile
     from pathlib import Path
 
-    folder = Path(tempfile.mkdtemp(prefix="derive-random-networks-"))
+    _FOLDERS.append(tempfile.TemporaryDirectory(prefix="derive-random-networks-"))
+    folder = Path(_FOLDERS[-1].name)
     paths = []
     for seed in seeds:
         spec = {**seeded(seed), "name": f"random{seed}"}

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -392,12 +391,13 @@ def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
     contents); a second would only settle hyperref's outline, at the same cost again.
 
     pdflatex runs in the file's directory, so figures beside it are found, and writes into
-    `out_dir` (a new temporary directory by default), so the source stays clean. A failed
+    `out_dir` (by default a folder `pdflatex` beside the file, inside the test's own
+    temporary folder: nothing is left in /tmp), so the source stays clean. A failed
     run raises AssertionError with the `!` error lines of the log and their context.
     """
     need_tool("pdflatex")
     tex_path = Path(tex_path).resolve()
-    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="derive-tex-"))
+    out = Path(out_dir) if out_dir is not None else tex_path.parent / "pdflatex"
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
     # Unwrapped log lines, so an error line is one line.
@@ -435,9 +435,10 @@ def last_page(pdf: Path) -> tuple[int, float]:
     beside the PDF: where the text ends, on which page, and where the body lies.
 
     >>> import tempfile
-    >>> aux = Path(tempfile.mkdtemp()) / "n.aux"
-    >>> _ = aux.write_text(r"\gdef \derive@last{30}\gdef \derive@lastpage{4}\gdef \derive@body{100,80}")
-    >>> last_page(aux.with_suffix(".pdf"))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     aux = Path(folder) / "n.aux"
+    ...     _ = aux.write_text(r"\gdef \derive@last{30}\gdef \derive@lastpage{4}\gdef \derive@body{100,80}")
+    ...     last_page(aux.with_suffix(".pdf"))
     (4, 0.875)
     """
     aux = pdf.with_suffix(".aux").read_text("latin-1")
