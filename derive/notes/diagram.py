@@ -518,18 +518,24 @@ def route(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
         e["bend"] = next((x for x in BENDS if room(x) >= 0), max(BENDS, key=room))
 
 
-def label_line(arrow: list[Point], pos: float) -> tuple[Point, Point]:
-    """Return the segment a weight label at ``pos`` covers along its (sloped) arrow: a
-    straight one's two ends, or a curve's points, at ``pos`` of their length."""
-    segments = _segments(arrow)
-    lengths = [math.hypot(q[0] - p[0], q[1] - p[1]) for p, q in segments]
+def at_length(line: list[Point], pos: float) -> tuple[Point, Point, float]:
+    """Return the segment of a polyline that holds ``pos`` of its length, and how far along
+    that segment the point lies."""
+    segments = _segments(line)
+    lengths = [math.dist(p, q) for p, q in segments]
     goal = pos * sum(lengths)
     i = 0
     while i < len(segments) - 1 and goal > lengths[i]:
         goal -= lengths[i]
         i += 1
-    (ax, ay), (bx, by) = segments[i]
-    length = lengths[i] or 1.0
+    return *segments[i], goal
+
+
+def label_line(arrow: list[Point], pos: float) -> tuple[Point, Point]:
+    """Return the segment a weight label at ``pos`` covers along its (sloped) arrow: a
+    straight one's two ends, or a curve's points, at ``pos`` of their length."""
+    (ax, ay), (bx, by), goal = at_length(arrow, pos)
+    length = math.dist((ax, ay), (bx, by)) or 1.0
     ux, uy = (bx - ax) / length, (by - ay) / length
     cx, cy = ax + goal * ux, ay + goal * uy
     w = LABEL_HALF[0]

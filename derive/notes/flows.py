@@ -6,8 +6,10 @@ Boxes are (centre x, centre y, width, height) in pixels; a line is a polyline of
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from derive.notes.diagram import at_length
 from derive.printing.mathml import esc
 
 # Where on a line its value may sit (a fraction of the way from its source).
@@ -94,7 +96,8 @@ def _crosses(box: tuple, seg: tuple) -> bool:
 def _flow_spot(line: list, t: float, w: float, off: float = 0) -> tuple[tuple, tuple]:
     """Return the boxes of a value above a line (a polyline) at ``t`` of its length and of
     a gradient below, each turned off the line's direction there (``off`` pixels further)."""
-    (ax, ay), (bx, by), t = _at_length(line, t)
+    (ax, ay), (bx, by), along = at_length(line, t)
+    t = min(along / (math.dist((ax, ay), (bx, by)) or 1.0), 1.0)
     length = max(((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5, 1.0)
     nx, ny = (by - ay) / length, -(bx - ax) / length  # a normal, turned to point up
     if ny > 0 or (ny == 0 and nx > 0):
@@ -103,18 +106,6 @@ def _flow_spot(line: list, t: float, w: float, off: float = 0) -> tuple[tuple, t
     d = 2 + off + w / 2 * abs((by - ay) / length) + 6 * abs((bx - ax) / length)
     x, y = ax + t * (bx - ax), ay + t * (by - ay)
     return (x + d * nx, y + d * ny, w, 14), (x - d * nx, y - d * ny, w, 14)
-
-
-def _at_length(line: list, t: float) -> tuple[tuple, tuple, float]:
-    """Return the segment of a polyline that holds ``t`` of its length, and where on it."""
-    segments = list(zip(line, line[1:], strict=False))
-    lengths = [_dist(p, q) for p, q in segments]
-    goal = t * sum(lengths)
-    for (p, q), length in zip(segments, lengths, strict=True):
-        if goal <= length or (p, q) == segments[-1]:
-            return p, q, min(goal / (length or 1.0), 1.0)
-        goal -= length
-    raise AssertionError("a line has at least one segment")
 
 
 def pill_box(cx: float, cy: float, label: str, grad: str) -> tuple[float, float, float, float]:
@@ -128,7 +119,3 @@ def _overlap(a: tuple, b: tuple) -> float:
     dx = min(a[0] + a[2] / 2, b[0] + b[2] / 2) - max(a[0] - a[2] / 2, b[0] - b[2] / 2)
     dy = min(a[1] + a[3] / 2, b[1] + b[3] / 2) - max(a[1] - a[3] / 2, b[1] - b[3] / 2)
     return max(dx, 0) * max(dy, 0)
-
-
-def _dist(p: tuple[float, float], q: tuple[float, float]) -> float:
-    return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5

@@ -37,6 +37,8 @@ INPUT_GRADIENTS = 12
 WIDTH = 15.5
 # ... and its height, where a small scale still keeps its numbers legible (at least 0.8).
 HEIGHT = 7.0
+# The TikZ style of each kind of node that is given a value (the rest are gates: "neuron").
+STYLES = {"input": "input", "param": "input", "weight": "input", "bias": "input", "target": "input"}
 
 
 def gate_values(net: Network, v: Values) -> list[dict[str, Any]]:
@@ -106,7 +108,7 @@ def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
     p = LatexTermPrinter(net)
     place = _layout(net)
     ids = {n: f"n{i}" for i, n in enumerate(place)}
-    kinds = {"input": "input", "param": "input", "weight": "input", "bias": "input"}
+    kinds = STYLES
     nodes = [
         {
             "id": ids[n],
@@ -137,16 +139,15 @@ def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges}
 
 
-def tikz_gates(net: Network, v: Values) -> dict[str, Any]:
+def tikz_gates(net: Network, fig: Figure) -> dict[str, Any]:
     """Return a graph's gate view for ``notes_tikz.tex.j2``: the HTML page's drawing, in TikZ.
 
     The nodes, the bent edges and every number sit where :func:`derive.notes.svg.draw`
-    put them (where no line, node or other number is), the output's value and its
-    gradient of 1 included; the picture is scaled to fit the page's width.
+    put them for the gate figure ``fig`` (where no line, node or other number is), the
+    output's value and its gradient of 1 included; the picture is scaled to fit the page.
     """
     from derive.notes.svg import SCALE, draw, layout
 
-    fig = gate_figure(net, v, "", "")
     drawing = draw(net, fig.forward, grads=fig.grads)
     placed, lines, _, _ = layout(net)
     x0, y1 = drawing.origin
@@ -159,8 +160,7 @@ def tikz_gates(net: Network, v: Values) -> dict[str, Any]:
     wide, tall = max(xs) - min(xs) + 1.0, max(ys) - min(ys) + 1.0
     scale = round(min(1.25, WIDTH / wide, max(HEIGHT / tall, 0.8)), 2)
     p = LatexTermPrinter(net)
-    kinds = {"input": "input", "param": "input", "weight": "input", "target": "input"}
-    kinds["bias"] = "coordinate"  # a bias is its label, drawn over the end of its line
+    kinds = {**STYLES, "bias": "coordinate"}  # a bias is its label, over the end of its line
     nodes = [
         {"id": n["id"], "kind": kinds.get(n["kind"], "neuron"), "x": f"{n['x']:.2f}",
          "y": f"{n['y']:.2f}", "tikz": f"\\({p.name(n['name'])}\\)", "on": n["name"] == net.output}
@@ -261,6 +261,7 @@ def gate_note(
     v = values(net, point, sweep=sweep)
     name = worked(net)
     d = derive(net, net.output, name)
+    figure = gate_figure(net, v, f"{net.name}.gates.svg", f"The graph {net.name}")
     from derive.printing.languages import language
 
     lang = language(fmt, flavor)
@@ -277,8 +278,8 @@ def gate_note(
         "output": inline(p.name(net.output)),
         "formulas": formulas,
         "more_formulas": max(0, len(net.formulas) - 40),
-        "figure": gates_figure(net, params),
-        "picture": tikz_gates(net, v),
+        "figure": figure,
+        "picture": tikz_gates(net, figure),
         "worked": report(d, lang.name, at(d, point), flavor=flavor, general=general),
         "sweep": document(Shown(sweep, v), lang.name, flavor, general),
         "general": general,

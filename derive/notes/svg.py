@@ -31,10 +31,11 @@ its namespace, the diagram's style inline (with a dark scheme) and nothing exter
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from derive.graph import Network
+from derive.graph import SPAN_WHOLE, Network
 from derive.notes.diagram import (
     curve,
     describe,
@@ -81,7 +82,7 @@ def columns(net: Network) -> list[list[str]]:
     >>> columns(load_network("simple"))
     [['x1', 'x2', 'x3'], ['O1'], ['O2'], ['L']]
     """
-    g = net.graph() if len(net.order) < 5000 else None
+    g = net.graph() if len(net.order) < SPAN_WHOLE else None
     column: dict[str, int] = {}
     for name in net.names:
         kind = net.kind(name)
@@ -179,7 +180,7 @@ def layout(net: Network) -> tuple[dict[str, dict], list[dict], list[tuple[str, f
                     nodes[key] = _node(b, "bias", nodes[n]["x"] - 0.75, nodes[n]["y"] - 0.75)
                     edges.append(_edge(nodes[key], nodes[n], "", bias=True))
     drawn = {(e["src"], e["dst"]) for e in edges}
-    g = net.graph() if len(net.order) < 5000 else None
+    g = net.graph() if len(net.order) < SPAN_WHOLE else None
     for u, v in g.edges if g is not None else ():
         if u in nodes and v in nodes and (u, v) not in drawn and net.kind(u) not in PARAM_KINDS:
             edges.append(_edge(nodes[u], nodes[v], ""))
@@ -202,7 +203,7 @@ def _shared_below(net: Network, cols: list[list[str]], nodes: dict, dx: float) -
     """Move a graph's leaf used in three columns or more (an unrolled RNN's shared weight)
     to a row under the drawing, below the middle of its users: from the first column its
     lines crossed the whole picture."""
-    if not net.is_graph or len(net.order) >= 5000:
+    if not net.is_graph or len(net.order) >= SPAN_WHOLE:
         return
     g = net.graph()
     column = {n: c for c, names in enumerate(cols) for n in names}
@@ -394,17 +395,13 @@ def _edge_lines(net: Network, edges: list, by_id: dict, px: Any, lit: Any, grads
 
 def _tail(c: list, at: tuple[float, float]) -> list:
     """Return the part of Bézier ``c`` from its point nearest ``at`` to its end (de Casteljau)."""
-    t = min((i / 200 for i in range(201)), key=lambda t: _dist(on_curve(c, t), at))
+    t = min((i / 200 for i in range(201)), key=lambda t: math.dist(on_curve(c, t), at))
     p0, p1, p2, p3 = c
     lerp = lambda p, q: (p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1]))  # noqa: E731
     q1, q2 = lerp(p1, p2), lerp(p2, p3)
     r1 = lerp(lerp(p0, p1), q1)
     r2 = lerp(q1, q2)
     return [lerp(r1, r2), r2, q2, p3]
-
-
-def _dist(p: tuple[float, float], q: tuple[float, float]) -> float:
-    return ((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2) ** 0.5
 
 
 def _path(edge: str, c: list, lit: Any, cls: str) -> str:
