@@ -209,21 +209,20 @@ def build_graph(spec: NetworkSpec, detail: bool = False) -> nx.DiGraph:
 
     Nodes carry ``kind`` (input, weight, bias, param, neuron, preact, target,
     loss, formula) and ``layer`` (0 for inputs, the loss last, a formula node its
-    generation), what the stages read from the graph (a name's LaTeX is
-    ``Network.latex_names``, a neuron's activation ``Network.neurons``); an edge
-    from a source into a neuron (its z with ``detail``) carries the ``weight`` it
-    is multiplied by. Without ``detail``
-    the z's are left out and each neuron depends on its z's arguments directly
-    (a softmax neuron on those of every z of its layer).
+    generation), which the stages read; edges carry nothing (which weight labels an
+    edge is ``Network.weight_edges``, a name's LaTeX ``Network.latex_names``, a
+    neuron's activation ``Network.neurons``). Without ``detail`` the z's are left
+    out and each neuron depends on its z's arguments directly (a softmax neuron on
+    those of every z of its layer).
 
     >>> from derive.netfile import read_spec
     >>> g = build_graph(read_spec("t.yaml", "layers:\\n  - inputs: [x]\\n  - neurons: [O]\\n"))
-    >>> g.nodes["O"]["kind"], g.edges["x", "O"]["weight"], sorted(g.predecessors("L"))
-    ('neuron', 'W1', ['O', 'y'])
+    >>> g.nodes["O"]["kind"], sorted(g.predecessors("O")), sorted(g.predecessors("L"))
+    ('neuron', ['W1', 'x'], ['O', 'y'])
     """
     g = nx.DiGraph(name=spec.name)
     g.add_nodes_from(_nodes(spec, detail))
-    g.add_edges_from((u, v, {"weight": w} if w else {}) for u, v, w in _edges(spec, detail))
+    g.add_edges_from(_edges(spec, detail))
     return g
 
 
@@ -235,11 +234,8 @@ def _nodes(spec: NetworkSpec, detail: bool, keep: set | None = None) -> Iterator
         yield name, {"kind": kind, "layer": layer}
 
 
-def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]:
-    """Return build_graph's edges in the order they are added, each with its weight or None.
-
-    (No attribute dicts: 79,510 of them are a quarter of a second on MNIST.)
-    """
+def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str]]:
+    """Return build_graph's edges (source, target) in the order they are added."""
     feeds = spec.feeds
     edges: list[tuple] = []
     for layer in spec.layers:
@@ -248,28 +244,28 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]
         for n, z, bias in zip(layer.neurons, zs, biases, strict=True):
             into = z if detail else n
             for src, weight in feeds[n]:
-                edges.append((src, into, weight))
-                edges.append((weight, into, None))
+                edges.append((src, into))
+                edges.append((weight, into))
             if bias:
-                edges.append((bias, into, None))
+                edges.append((bias, into))
         if not ACTIVATIONS[layer.activation].couples:
             if detail:
-                edges.extend((z, n, None) for z, n in zip(zs, layer.neurons, strict=True))
+                edges.extend((z, n) for z, n in zip(zs, layer.neurons, strict=True))
         elif detail:  # every output of a softmax layer depends on every z of it
-            edges.extend((z, n, None) for n in layer.neurons for z in zs)
+            edges.extend((z, n) for n in layer.neurons for z in zs)
         else:
             args: dict[str, None] = {}
             for n, bias in zip(layer.neurons, biases, strict=True):
                 args.update((a, None) for pair in feeds[n] for a in pair)
                 if bias:
                     args[bias] = None
-            edges.extend((a, n, None) for n in layer.neurons for a in args)
+            edges.extend((a, n) for n in layer.neurons for a in args)
     if spec.loss:
         outputs = spec.layers[-1].neurons
-        edges.extend((o, spec.loss, None) for o in outputs)
-        edges.extend((t, spec.loss, None) for t in spec.targets)
+        edges.extend((o, spec.loss) for o in outputs)
+        edges.extend((t, spec.loss) for t in spec.targets)
     # A formula node depends on each name it uses once, however often it is written.
-    edges.extend((u, f, None) for f, _ in spec.formula_order for u in spec.nodes[f].uses)
+    edges.extend((u, f) for f, _ in spec.formula_order for u in spec.nodes[f].uses)
     return edges
 
 
@@ -277,12 +273,12 @@ def _edges(spec: NetworkSpec, detail: bool) -> list[tuple[str, str, str | None]]
 class Adjacency:
     """The dependency DAG as plain lists, without networkx (what a wide network can afford).
 
-    ``edges`` are build_graph's (source, target, weight or None), ``out`` gives the index in ``edges`` of each
+    ``edges`` are build_graph's (source, target), ``out`` gives the index in ``edges`` of each
     node's out-edges and ``pred`` each node's predecessors in the DiGraph's order
     (so ``paths.ancestors`` reads it like a DiGraph's).
     """
 
-    edges: list[tuple[str, str, str | None]]
+    edges: list[tuple[str, str]]
     out: dict[str, list[int]]
     pred: dict[str, list[str]]
 
@@ -477,7 +473,7 @@ class Network:
             edges = _edges(self.spec, detail)
             out: dict[str, list[int]] = {n: [] for n in names}
             pred: dict[str, list[str]] = {n: [] for n in names}
-            for i, (u, v, _) in enumerate(edges):
+            for i, (u, v) in enumerate(edges):
                 out[u].append(i)
                 pred[v].append(u)
             cached = self.__dict__[key] = Adjacency(edges, out, pred)
@@ -518,9 +514,7 @@ class Network:
         g = nx.DiGraph(name=self.spec.name)
         g.add_nodes_from(_nodes(self.spec, detail, keep))
         index = sorted(i for n in keep for i in adj.out[n] if adj.edges[i][1] in keep)
-        g.add_edges_from(
-            (u, v, {"weight": w} if w else {}) for u, v, w in (adj.edges[i] for i in index)
-        )
+        g.add_edges_from(adj.edges[i] for i in index)
         return g
 
     @cached_property

@@ -284,11 +284,13 @@ def test_deeply_nested_file_is_one_clean_error(tmp_path: Path):
     assert "\n" not in str(caught.value)
 
 
-def test_graph_nodes_carry_kind_and_layer_edges_their_weight():
-    g = load_network("two_hidden").graph()
+def test_graph_nodes_carry_kind_and_layer_and_a_weight_feeds_what_it_labels():
+    net = load_network("two_hidden")
+    g = net.graph()
     assert g.nodes["O21"] == {"kind": "neuron", "layer": 2}
     assert g.nodes["W7"]["kind"] == "weight"
-    assert g.edges["O11", "O21"]["weight"] == "W7"
+    assert net.weight_edges["W7"] == [("O11", "O21")]
+    assert g.has_edge("O11", "O21") and g.has_edge("W7", "O21")
     assert load_network("two_hidden").rank("x1") == 0
 
 
