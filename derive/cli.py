@@ -18,6 +18,21 @@ import click
 from derive.errors import DeriveError, one_line
 
 FORMATS = ("text", "markdown", "latex", "json")
+# The short names people type for a format (the file's extension).
+ALIASES = {"md": "markdown", "tex": "latex"}
+
+
+class Format(click.Choice):
+    """A --format choice that also takes a format's extension: md for markdown, tex for latex.
+
+    >>> Format(FORMATS).convert("md", None, None)
+    'markdown'
+    """
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> object:
+        return super().convert(ALIASES.get(value, value), param, ctx)
 
 
 # What the command line says for a setting the library names (DeriveError.needs).
@@ -192,7 +207,7 @@ AT = click.option(
 FORMAT = click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=Format(FORMATS),
     default="text",
     show_default=True,
     help="text for a terminal, markdown or latex for documents, json for programs (one object,"
@@ -456,10 +471,11 @@ def check(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("markdown", "latex", "both", "html", "all")),
+    type=Format(("markdown", "latex", "both", "html", "all")),
     default="markdown",
     show_default=True,
-    help="NAME.md, NAME.tex, or both, per network.",
+    help="Per network: NAME.md, NAME.tex, both of them, the interactive page NAME.html,"
+    " or all three.",
 )
 @click.option(
     "--wrt",

@@ -186,7 +186,7 @@ def test_a_published_example_can_be_read_to_its_published_digits(tmp_path: Path)
     assert "E = 0.298371109" in text
     swept = run(tmp_path, "backprop", *common, "--at", "mazur.yaml").stdout
     assert "w1 ← w1 − η·dE/dw1 = 0.150000000 − 0.500000000·(0.000438567734) = 0.149780716" in swept
-    latex = run(tmp_path, "dE/dw1", *common, "--format", "latex").stdout
+    latex = run(tmp_path, "dE/dw1", *common, "--format", "tex").stdout  # tex: latex's extension
     assert "= 0.149780716 \\]" in latex
     # JSON stays at full precision, --digits or not.
     out = json.loads(run(tmp_path, "dE/dw1", *common, "--format", "json").stdout)
