@@ -251,9 +251,11 @@ def gate_note(
     flavor: str = "github",
     lr: float = 0.1,
     general: bool = True,
+    figure: Figure | None = None,
 ) -> dict:
     """Return everything a graph note's template shows, already typeset for ``fmt``;
-    ``general=False`` (a note in a course) leaves to the introduction what every note says."""
+    ``general=False`` (a note in a course) leaves to the introduction what every note says.
+    ``figure`` is the note's :func:`gates_figure`, when the caller has made it already."""
     params = point
     if net.examples:  # the figure and the sweep work the first example; the mean comes after
         point = {**point, **net.examples[0]}
@@ -261,7 +263,7 @@ def gate_note(
     v = values(net, point, sweep=sweep)
     name = worked(net)
     d = derive(net, net.output, name)
-    figure = gate_figure(net, v, f"{net.name}.gates.svg", f"The graph {net.name}")
+    figure = figure or gate_figure(net, v, f"{net.name}.gates.svg", f"The graph {net.name}")
     from derive.printing.languages import language
 
     lang = language(fmt, flavor)
@@ -340,10 +342,12 @@ def render_gate_note(
     flavor: str = "github",
     links: dict[str, Link | None] | None = None,
     lr: float = 0.1,
+    figure: Figure | None = None,
 ) -> str:
     """Return a graph's note as a Markdown (``flavor``) or LaTeX document.
 
-    ``links``: in a course, ``course`` (the introduction) and ``next`` (the next note).
+    ``links``: in a course, ``course`` (the introduction) and ``next`` (the next note);
+    ``figure``: its gate figure, made once for every language.
     """
     import re
 
@@ -354,7 +358,7 @@ def render_gate_note(
     template = shipped_environment(fmt, flavor).get_template(name)
     links = {"course": None, "next": None, **(links or {})}
     general = links["course"] is None
-    text = template.render(**gate_note(net, point, fmt, flavor, lr, general), **links)
+    text = template.render(**gate_note(net, point, fmt, flavor, lr, general, figure), **links)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -398,7 +402,12 @@ def graph_documents(
     langs: list[str],
     flavor: str = "github",
     lr: float = 0.1,
+    figure: Figure | None = None,
 ) -> dict[str, str]:
-    """Return a graph's note in each of ``langs`` (``markdown`` in ``flavor``, ``latex``)."""
+    """Return a graph's note in each of ``langs`` (``markdown`` in ``flavor``, ``latex``), all
+    drawn from one gate figure (``figure``, else made here)."""
     links = {"course": note.course, "next": note.next}
-    return {lang: render_gate_note(note.net, point, lang, flavor, links, lr) for lang in langs}
+    figure = figure or gates_figure(note.net, point)
+    return {
+        lang: render_gate_note(note.net, point, lang, flavor, links, lr, figure) for lang in langs
+    }

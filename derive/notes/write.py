@@ -391,12 +391,13 @@ def _graph_files(
     training plot), and with ``pdf`` its PDF."""
     eta = LR if lr is None else lr
     wanted = sorted({*langs, *(["latex"] if pdf else [])})
-    docs = graph_documents(note, point, wanted, flavor, eta)
+    figure = gates_figure(note.net, point)
+    docs = graph_documents(note, point, wanted, flavor, eta, figure)
     files: list[tuple[str, str | bytes]] = [
         (f"{note.name}.{EXTENSIONS[lang]}", docs[lang]) for lang in langs
     ]
     if "markdown" in langs:
-        files += linked(docs["markdown"], [gates_figure(note.net, point)])
+        files += linked(docs["markdown"], [figure])
     if note.net.examples and "markdown" in langs:
         from derive.notes.training import training
 
