@@ -185,11 +185,28 @@ class Derivative:
         for p in self.paths:
             for edge in zip(p, p[1:], strict=False):
                 seen.setdefault(edge, None)
+        # Past the listed paths, in the order the rest of the paths would meet them: down
+        # from `of`, each node's edges in network order, the edges below a node the first
+        # time it is reached (a path through it again meets no new one).
         inside = set(self.nodes)
-        for top in reversed(self.nodes):
-            for bottom in sorted(self.graph.predecessors(top), key=self.net.rank):
-                if bottom in inside:
-                    seen.setdefault((top, bottom), None)
+        if self.of not in inside:
+            return list(seen)
+        rank = self.net.rank
+        below = {
+            n: sorted((b for b in self.graph.predecessors(n) if b in inside), key=rank)
+            for n in inside
+        }
+        walk, reached = [(self.of, iter(below[self.of]))], {self.of}
+        while walk:
+            top, bottoms = walk[-1]
+            bottom = next(bottoms, None)
+            if bottom is None:
+                walk.pop()
+                continue
+            seen.setdefault((top, bottom), None)
+            if bottom not in reached:
+                reached.add(bottom)
+                walk.append((bottom, iter(below[bottom])))
         return list(seen)
 
     @cached_property
