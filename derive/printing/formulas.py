@@ -32,15 +32,43 @@ class FormulaLatex(LatexPrinter):
         return rf"\mathit{{{name}}}"
 
     def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
-        """Return a sum's terms; a sum of plain names in counting order (y2 before y10)."""
-        terms = super()._as_ordered_terms(expr, order=order)
-        if all(isinstance(t, sp.Symbol) for t in terms):
-            return sorted(terms, key=lambda t: natural(t.name))
-        return terms
+        """Return a sum's terms in SymPy's order, names counted (y2 before y10)."""
+        return counted_terms(expr, lambda e: super(FormulaLatex, self)._as_ordered_terms(e, order))
 
     def _print_Heaviside(self, expr: sp.Heaviside, exp: Any = None) -> str:
         tex = rf"\operatorname{{H}}\left({self._print(expr.args[0])}\right)"
         return f"{tex}^{{{exp}}}" if exp else tex
+
+
+class FormulaText(StrPrinter):
+    """SymPy's text printer with a sum's terms in counting order (y2 before y10)."""
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
+        return counted_terms(expr, lambda e: super(FormulaText, self)._as_ordered_terms(e, order))
+
+
+def counted_terms(expr: sp.Expr, ordered: Any) -> list:
+    """Return ``ordered(expr)``, a printer's terms of a sum, as if each name's digits were counted.
+
+    SymPy orders names as strings, so ``a2*y10`` comes before ``a2*y2``; the terms are
+    ordered here with every number in a name written to six digits, then named back.
+
+    >>> y2, y10 = sp.symbols("y2 y10")
+    >>> FormulaText().doprint(y10 + 3 * y2), StrPrinter().doprint(y10 + 3 * y2)
+    ('3*y2 + y10', 'y10 + 3*y2')
+    """
+    symbols = sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)), key=str)
+    if sorted(symbols, key=lambda s: _counted(s.name)) == symbols:
+        return ordered(expr)  # counting the names changes nothing (most sums)
+    names = {s: sp.Symbol(_counted(s.name), **s.assumptions0) for s in symbols}
+    back = {v: k for k, v in names.items()}
+    if len(back) < len(names):
+        return ordered(expr)  # two names that count alike (y2 and y02)
+    return [t.xreplace(back) for t in ordered(expr.xreplace(names))]
+
+
+def _counted(name: str) -> str:
+    return re.sub(r"\d+", lambda m: m.group().zfill(6), name)
 
 
 def natural(name: str) -> list:
@@ -60,7 +88,7 @@ def formula_text(expr: sp.Expr) -> str:
     >>> formula_text(sp.Heaviside(sp.Symbol("z1"), 0) * sp.Symbol("x1"))
     'x1*Heaviside(z1, 0)'
     """
-    return StrPrinter().doprint(expr)
+    return FormulaText().doprint(expr)
 
 
 def formula_latex(expr: sp.Expr, net: Any, terms: int | None = None) -> str:
