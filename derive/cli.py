@@ -196,14 +196,21 @@ NET = click.option(
     metavar="NET",
     help="A network file, or the name of a bundled one (derive networks lists them).",
 )
-AT = click.option(
-    "--at",
-    "at_",
-    metavar="POINT|random:SEED",
-    help="The point: a YAML file of name: value lines, name=value,name=value, or random:SEED"
-    " (a reproducible random point). Names it leaves out take the network file's values:;"
-    " without --at (or --lr) no numbers are printed.",
-)
+
+
+def at_option(more: str = "") -> Callable[[Callable], Callable]:
+    """Return the --at option, its help ending with what ``more`` says of this command."""
+    return click.option(
+        "--at",
+        "at_",
+        metavar="POINT|random:SEED",
+        help="The point: a YAML file of name: value lines, name=value,name=value, or"
+        " random:SEED (a reproducible random point; random:SEED,x1=0.5 changes x1 in it)."
+        " Names it leaves out take the network file's values:." + more,
+    )
+
+
+AT = at_option()
 FORMAT = click.option(
     "--format",
     "fmt",
@@ -244,7 +251,7 @@ def main() -> None:
 @NET
 @FORMAT
 @click.option("--detail", is_flag=True, help="Put the pre-activations z in the chain.")
-@AT
+@at_option(" Without --at (or --lr) no numbers are printed.")
 @click.option(
     "--lr",
     type=float,

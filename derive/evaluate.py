@@ -150,8 +150,25 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
             f"the point '{text}' is neither a file nor name=value pairs",
             hint="give a YAML file of name: value, or x1=0.5,W1=0.1",
         )
+    point.update(_pairs(text, net))
+    return point
+
+
+def _computed(net: Network, name: str) -> tuple[str, str] | None:
+    """Return (message, hint) if ``name`` is computed by the forward pass, else None."""
+    rule = RULES[net.kind(name)]
+    if rule.given:
+        return None
+    return (
+        f"{name} is {rule.what}: the forward pass computes it, so it takes no value",
+        "give values for inputs, parameters and targets only",
+    )
+
+
+def _pairs(text: str, net: Network, start: int = 1) -> dict[str, float]:
+    """Return the values of ``name=value,name=value`` (``text`` starts at column ``start``)."""
     given: dict[str, float] = {}
-    for col, part in _parts(text):
+    for col, part in _parts(text, start):
         name, eq, value = (x.strip() for x in part.partition("="))
         if not eq:
             raise DeriveError(
@@ -179,26 +196,13 @@ def read_point(text: str | None, net: Network) -> dict[str, float]:
         if why:
             raise DeriveError(why[0], col=col, hint=why[1])
         given[name] = float(value)
-    point.update(given)
-    return point
+    return given
 
 
-def _computed(net: Network, name: str) -> tuple[str, str] | None:
-    """Return (message, hint) if ``name`` is computed by the forward pass, else None."""
-    rule = RULES[net.kind(name)]
-    if rule.given:
-        return None
-    return (
-        f"{name} is {rule.what}: the forward pass computes it, so it takes no value",
-        "give values for inputs, parameters and targets only",
-    )
-
-
-def _parts(text: str):
-    col = 1
+def _parts(text: str, col: int = 1):
     for part in text.split(","):
         if part.strip():
-            yield col, part.strip()
+            yield col + len(part) - len(part.lstrip()), part.strip()
         col += len(part) + 1
 
 
@@ -317,7 +321,8 @@ def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
     """Return the point a ``--at`` value gives and where it came from (empty unless random).
 
     ``random`` or ``random:SEED`` draws a reproducible point with
-    :func:`random_point` (seed 0 by default); anything else is
+    :func:`random_point` (seed 0 by default), and name=value pairs after it
+    (``random:7,x1=0.5``) change some of its values; anything else is
     read by :func:`read_point` (a file, or name=value pairs,
     over the network's ``values:``).
 
@@ -325,10 +330,19 @@ def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
     ------
     DeriveError
         When the seed is not a whole number.
+
+    >>> from derive.graph import load_network
+    >>> net = load_network("simple")
+    >>> drawn, changed = read_at("random:7", net)[0], read_at("random:7, W4=0.5", net)[0]
+    >>> changed["W4"], {n for n in drawn if drawn[n] != changed[n]}
+    (0.5, {'W4'})
     """
     seed = random_seed(text)
     if seed is not None:
-        return random_point(net, seed), f"random, seed {seed} ({RANDOM_RULE})"
+        head, comma, pairs = text.partition(",")
+        point = random_point(net, seed)
+        point.update(_pairs(pairs, net, len(head) + 2) if comma else {})
+        return point, f"random, seed {seed} ({RANDOM_RULE})"
     return read_point(text, net), ""
 
 
@@ -343,6 +357,7 @@ def random_seed(text: str | None) -> int | None:
     DeriveError
         When the seed is not a whole number.
     """
+    text = text and text.partition(",")[0].strip()  # random:7,x1=0.5: then change x1
     if text is None or not (text == "random" or text.startswith("random:")):
         return None
     seed_text = text.partition(":")[2].strip() if ":" in text else "0"

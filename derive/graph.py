@@ -78,8 +78,11 @@ def resolve(source: str | Path) -> Path:
     raise DeriveError("no such network file", file=str(source), hint=hint)
 
 
-def load_network(source: str | Path) -> Network:
+def load_network(source: str | Path, commands_from: str | Path | None = None) -> Network:
     """Return the network in a file, or a bundled network by name.
+
+    ``commands_from`` is the folder the commands derive prints for it are run from
+    (notes are read in their own folder); by default the current one.
 
     Examples
     --------
@@ -87,7 +90,7 @@ def load_network(source: str | Path) -> Network:
     >>> net.outputs, net.loss, net.weight_edges["W1"]
     (['O31'], 'L', [('x1', 'O11')])
     """
-    return Network(read_spec(resolve(source)))
+    return Network(read_spec(resolve(source)), commands_from)
 
 
 def parse_derivative(text: str) -> tuple[str, str]:
@@ -311,8 +314,9 @@ class Network:
     cost = _spec("cost", "The name of a batch's mean loss, or ''.")
     values = _spec("values", "The file's ``values:`` (name -> number).")
 
-    def __init__(self, spec: NetworkSpec) -> None:
+    def __init__(self, spec: NetworkSpec, commands_from: str | Path | None = None) -> None:
         self.spec = spec  # the one source: what the file says is read from it, never copied
+        self.commands_from = commands_from
         self.weight_edges: dict[str, list[tuple[str, str]]] = {}
         for src, dst, weight in spec.edges:
             self.weight_edges.setdefault(weight, []).append((src, dst))
@@ -354,7 +358,8 @@ class Network:
 
     @cached_property
     def argument(self) -> str:
-        """Return what ``--net`` needs to find this network, shell-quoted: a bundled name or a path.
+        """Return what ``--net`` needs to find this network, shell-quoted: a bundled name or a path
+        from the folder its commands are run from (``commands_from``).
 
         >>> load_network("two_hidden").argument
         'two_hidden'
@@ -365,7 +370,10 @@ class Network:
         for p in bundled_networks():
             if p.name == here.name and p.read_bytes() == here.read_bytes():
                 return p.stem
-        return shlex.quote(str(here) if here.is_absolute() else os.path.relpath(here))
+        if here.is_absolute():
+            return shlex.quote(str(here))
+        start = os.path.abspath(self.commands_from or os.curdir)
+        return shlex.quote(os.path.relpath(os.path.abspath(here), start))
 
     # -- names -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ printed in the note, never against the machinery that produced them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -348,18 +349,42 @@ def test_softmax_note_asks_why_a_dead_relu_gives_zero_gradients():
     assert asked == bool(dead)
 
 
-def test_the_check_command_of_a_file_that_is_not_bundled_works(tmp_path, monkeypatch):
-    source = tmp_path / "mine.yaml"
-    source.write_text(SKIP, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    n = notes.build_note(load_network("mine.yaml"))
-    commands = [x.command for x in n.exercises if x.command]
-    assert commands
+GRAPH_OF_MY_OWN = """name: mygraph
+inputs: [x, y, z]
+nodes:
+  q: x + y
+  f: q * z
+output: f
+values: {x: -2, y: 5, z: -4}
+"""
+
+
+@pytest.mark.parametrize(("file", "text"), [("mine.yaml", SKIP), ("graph.yaml", GRAPH_OF_MY_OWN)])
+def test_every_check_command_in_the_notes_on_a_file_of_ones_own_runs_in_their_folder(
+    tmp_path: Path, file: str, text: str
+):
+    # A new user's notes said --net mygraph (the name: field) and --net mine.yaml (the path
+    # from where derive notes ran): neither ran where the notes and answers files are.
+    (tmp_path / "my").mkdir()
+    (tmp_path / "my" / file).write_text(text, encoding="utf-8")
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(main, ["notes", "--net", f"my/{file}", "--out", "my/out"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "my" / "out"
+    said = "\n".join(md.read_text(encoding="utf-8") for md in out.glob("*.md"))
+    commands = {
+        c.strip()
+        for c in re.findall(r"`(derive [^`]+)`|^ *(derive .+)$", said, re.M)
+        for c in c
+        if "--net" in c and not re.search(r"answers\.md|\.\.\.|COPY", c)  # to fill in first
+    }
+    assert len(commands) >= 3
     for command in commands:
         args = shlex.split(command)
-        assert args[:2] == ["derive", "check"] and args[-1] == "mine.yaml"
-        result = CliRunner().invoke(main, args[1:])
-        assert result.exit_code == 0, result.output
+        assert f"../{file}" in args, command
+        with contextlib.chdir(out):
+            result = CliRunner().invoke(main, args[1:])
+        assert result.exit_code == 0, (command, result.output)
 
 
 # --- the course ------------------------------------------------------------------------------

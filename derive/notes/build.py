@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from derive.errors import DeriveError
-from derive.evaluate import at, random_point, random_seed, read_point
+from derive.evaluate import at, random_point, random_seed, read_at, read_point
 from derive.expand import derive, symbol
 from derive.graph import Network
 from derive.notes import (
@@ -50,8 +50,8 @@ def example_point(net: Network, at_: str | None = None) -> tuple[dict[str, float
     file or name=value pairs, over the file's values).
     """
     seed = random_seed(at_)
-    if seed is not None:
-        return random_point(net, seed), "drawn", seed
+    if seed is not None:  # random:SEED, maybe with name=value pairs after it
+        return read_at(at_, net)[0], "drawn", seed
     if at_ is not None:
         return read_point(at_, net), "given", SEED
     fill = random_point(net, SEED)
@@ -233,7 +233,7 @@ def _worked(net: Network, plan: _Plan) -> list:
     ]
 
 
-def _drills(net: Network, plan: _Plan) -> list:
+def _drills(net: Network, plan: _Plan, seed: int) -> list:
     """The exercises; the weight to expand by hand is the last one with few enough paths to
     write out (its answer lists every path, so that derive check agrees with it)."""
     others = [w for w in net.parameters if w not in plan.names]
@@ -241,7 +241,7 @@ def _drills(net: Network, plan: _Plan) -> list:
     pick = few[-1] if few else min(others or plan.names, key=lambda w: plan.path_count[w])
     other = derive(net, net.loss, pick, max_paths=None)
     return exercises.exercises(
-        net, plan.detail, plan.dvals, plan.cvals, plan.ds[plan.best], other, plan.point
+        net, plan.detail, plan.dvals, plan.cvals, plan.ds[plan.best], other, plan.point, seed
     )
 
 
@@ -300,7 +300,7 @@ def build_note(
     plan = _plan(net, point, covered(net, list(wrt or [])))
     names, best, ds, cvals, dvals = plan.names, plan.best, plan.ds, plan.cvals, plan.dvals
     wide = len(net.parameters) > code.INLINE_VALUES
-    drills = _drills(net, plan)
+    drills = _drills(net, plan, seed)
     form, why = layerform.build(net, point, (best, tex_num(cvals.gradients[best])))
     showcase = ds[best].paths[0] if ds[best].paths else None
     deepest = max(ds[best].paths, key=len) if ds[best].paths else ()

@@ -101,8 +101,52 @@ def sign_exercise(net: Network, sweep, vals) -> Exercise | None:
     )
 
 
-def new_point_exercise(net: Network, point: dict[str, float], sweep) -> Exercise | None:
-    """Compute, then check: the sweep by hand at a point the note does not show."""
+# A --at of more name=value pairs than this is left out of a command (the point is in the note).
+AT_PAIRS = 6
+
+
+def at_option(net: Network, point: dict[str, float], seed: int) -> str | None:
+    """Return the ``--at`` option that gives ``point`` ('' for the file's own values), or None.
+
+    Pairs over the file's ``values:``, or ``random:SEED`` and pairs over its random point,
+    whichever is shorter; None when both need more than :data:`AT_PAIRS` pairs.
+
+    >>> from derive.graph import load_network
+    >>> net = load_network("simple")
+    >>> at_option(net, {**net.values, "x1": 2.0}, 0)
+    ' --at x1=2'
+    """
+    from derive.evaluate import random_point
+
+    drawn = random_point(net, seed)
+    given = [n for n in net.names if n in point]
+    over_file = [n for n in given if net.values.get(n) != point[n]]
+    over_random = [n for n in given if drawn.get(n) != point[n]]
+    head, changed = (
+        ("", over_file) if len(over_file) <= len(over_random) else (f"random:{seed}", over_random)
+    )
+    if len(changed) > AT_PAIRS:
+        return None
+    pairs = [f"{n}={point[n]:.15g}" for n in changed]
+    return " --at " + ",".join([head, *pairs] if head else pairs) if head or pairs else ""
+
+
+def _check_with(command: str, at: str | None) -> list:
+    """Return the words that end an exercise: check it with ``command`` at the point ``at``."""
+    if at is None:  # too many values differ from the file's to write them in a command
+        return [
+            T(". Then check your number with "),
+            ("code", command + " --at POINT"),
+            T(", POINT a file of the new point."),
+        ]
+    return [T(". Then check your number with "), ("code", command + at), T(".")]
+
+
+def new_point_exercise(
+    net: Network, point: dict[str, float], sweep, seed: int = 0
+) -> Exercise | None:
+    """Compute, then check: the sweep by hand at a point the note does not show (``point`` is
+    the note's, drawn with ``seed`` where the file gives no values)."""
     from derive.sweep import values
 
     out = net.neurons[net.outputs[0]]
@@ -126,9 +170,9 @@ def new_point_exercise(net: Network, point: dict[str, float], sweep) -> Exercise
                 " and everything else as in the example, run the forward pass and the sweep by hand down to "
             ),
             M(whole(p, net.loss, w)),
-            T(". Then check your number with "),
-            ("code", f"derive d{net.loss}/d{w} --net {net.argument} --at {x}={moved:g}"),
-            T("."),
+            *_check_with(
+                f"derive d{net.loss}/d{w} --net {net.argument}", at_option(net, new, seed)
+            ),
         ],
         answer=[
             T("The forward pass gives "),
@@ -409,10 +453,12 @@ def exercises(
     showcase: Derivative,
     other: Derivative,
     point: dict[str, float] | None = None,
+    seed: int = 0,
 ) -> list[Exercise]:
-    """Return the note's exercises, those that apply to this network."""
+    """Return the note's exercises, those that apply to this network (``seed`` drew the point
+    where the file gives no values)."""
     found = [
-        new_point_exercise(net, point, sweep)
+        new_point_exercise(net, point, sweep, seed)
         if point is not None
         else sign_exercise(net, sweep, vals),
         sweep_line_exercise(net, compact_vals.sweep),

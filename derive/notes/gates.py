@@ -238,7 +238,7 @@ def exercises(net: Network, v: Values) -> list[dict[str, str]]:
             {
                 "task": f"{task}, and find its value ({num(v.gradients[g.param])} at the point "
                 "above).",
-                "command": f"derive check {shlex.quote(answer)} --net {net.name}",
+                "command": f"derive check {shlex.quote(answer)} --net {net.argument}",
             }
         )
     return out

@@ -306,10 +306,12 @@ def write_course(
     _check_options(fmt, flavor, sources, lr)
     expanded = read_course(sources)
     wrt = list(wrt or [])
-    nets = reading_order(
-        [load_network(s) for s in expanded], listed=expanded != list(sources) or len(sources) == 1
-    )
     out = notes_folder(out_dir)
+    # The commands in the notes run from the notes' folder, where the answers files are.
+    nets = reading_order(
+        [load_network(s, commands_from=out) for s in expanded],
+        listed=expanded != list(sources) or len(sources) == 1,
+    )
     if len(nets) == 1 and is_graph(nets[0]):
         return _write_graph(nets[0], out, fmt, flavor, at, pdf, warn, lr)
     _check_course(nets, wrt)
