@@ -55,13 +55,16 @@ def write_class(folder):
     for k in range(4):
         lines, verdicts = [f"# student {k}", ""], []
         for n, q in enumerate(QUESTIONS, start=1):
-            pick = rng.choice(("match", "mismatch", "missing"))
-            verdicts.append(pick)
-            if pick != "missing":
+            pick = rng.choice(("match", "mismatch", "missing", "blank"))
+            verdicts.append("missing" if pick == "blank" else pick)
+            if pick == "blank":  # left as the answers file gives it
+                lines += [f"- **Exercise {n}.** {q} = ", ""]
+            elif pick != "missing":
                 lines += [f"{n}. ${q} = {POOL[q][pick == 'mismatch']}$", ""]
         if k == 0:  # an unreadable answer to the last question, beside the rest
             lines += [f"{q} = dL/dO31 +* 2", ""]
-            verdicts[-1] = "unreadable" if verdicts[-1] == "missing" else verdicts[-1]
+            # (every answer to a question must match; a wrong one decides before it)
+            verdicts[-1] = "mismatch" if verdicts[-1] == "mismatch" else "unreadable"
         (folder / f"s{k}.md").write_text("\n".join(lines), encoding="utf-8")
         known[f"s{k}.md"] = verdicts
     hostile = {

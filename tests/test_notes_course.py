@@ -266,6 +266,11 @@ def test_the_solutions_file_is_graded_all_correct_and_the_answers_file_is_its_bl
     assert f"{len(graded)} answers: {len(graded)} match" in result.stdout and len(graded) >= 2
     blanks = notes.write.render_answers(n, False)
     assert all(x.check.split(" = ")[0] + " = \n" in blanks for x in graded)
+    # Graded as it comes, the answers file is every answer still to write, and nothing else.
+    (tmp_path / "answers.md").write_text(blanks, encoding="utf-8")
+    result = run(tmp_path, "check", "--file", "answers.md", "--net", source)
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.count("no answer yet") == len(graded) == result.stdout.count("\n") - 2
 
 
 def test_solutions_come_after_every_question_in_both_languages():

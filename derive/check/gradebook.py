@@ -194,8 +194,11 @@ def _score(question: Question, lines: list[LineResult], error: str) -> Score:
     """Return a question's score: its points when every answer to it matches."""
     if error:
         return Score(question, "unreadable", Fraction(0), f"the file was not graded: {error}")
+    blank = [line for line in lines if line.verdict == "no_answer"]  # dL/dW1 = and no more
+    lines = [line for line in lines if line.verdict != "no_answer"]
     if not lines:
-        return Score(question, "missing", Fraction(0), f"no answer to {question.name}")
+        where = blank[0].line if blank else None
+        return Score(question, "missing", Fraction(0), f"no answer to {question.name}", where)
     wrong = [line for line in lines if line.verdict == "mismatch"]
     right = [line for line in lines if line.verdict == "match"]
     if wrong:

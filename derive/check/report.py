@@ -177,7 +177,8 @@ def gradebook_text(book: Gradebook) -> str:
             rows.append((sub.file, str(line.line), shown, line.verdict.replace("_", " "),
                          line.reason))  # fmt: skip
         for score in sub.scores:
-            if score.verdict == "missing" and sub.batch is not None:
+            # (a blank answer's own line says it already)
+            if score.verdict == "missing" and sub.batch is not None and score.line is None:
                 rows.append((sub.file, "-", score.question.name, "missing", score.feedback))
     out = _table(rows)
     out.append("")

@@ -144,11 +144,12 @@ class BatchResult:
 
     @property
     def exit_status(self) -> int:
-        """Return the command's exit status: 0 all match, 1 one does not, 2 only unreadable ones.
+        """Return the command's exit status: 0 all match, 1 one does not (or is not written
+        yet), 2 only unreadable ones.
 
         An answer that cannot be read is no verdict: a file of matches and
         unreadable lines is bad input (2), as one unreadable answer is.
         """
         if self.match:
             return 0
-        return 1 if any(line.verdict == "mismatch" for line in self.lines) else 2
+        return 1 if any(line.verdict in ("mismatch", "no_answer") for line in self.lines) else 2
