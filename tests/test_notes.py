@@ -432,6 +432,20 @@ def test_one_network_writes_no_index_and_keeps_its_introduction(tmp_path):
     assert "Gradient descent" in written[0].read_text(encoding="utf-8")
 
 
+def test_writing_the_notes_again_keeps_an_answers_file_a_student_began(tmp_path):
+    notes.write_course(["simple"], str(tmp_path))
+    answers = tmp_path / "simple.answers.md"
+    blank = answers.read_text(encoding="utf-8")
+    notes.write_course(["simple"], str(tmp_path), fmt="latex")  # a blank one is written anew
+    assert answers.read_text(encoding="utf-8") == blank
+    begun = re.sub(r"(dL/d\w+) = $", r"\1 = dL/dO2*dO2/dW4", blank, count=1, flags=re.M)
+    answers.write_text(begun, encoding="utf-8")
+    said: list[str] = []
+    written = notes.write_course(["simple"], str(tmp_path), fmt="latex", warn=said.append)
+    assert answers.read_text(encoding="utf-8") == begun != blank and answers not in written
+    assert said == [f"kept {answers}: it holds answers (delete it for a blank one)"]
+
+
 def test_seeds_are_still_covered(course):
     text = (course / "index.md").read_text(encoding="utf-8") + "".join(
         p.read_text(encoding="utf-8") for p in course.glob("*.md")

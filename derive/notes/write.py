@@ -336,9 +336,33 @@ def write_course(
         files += _index_files(notes, langs, templates, flavor, intro, pdf, warn)
     if page:
         files += _page_files(nets, langs, templates, at, pages)
+    files = _keep_answers(out, files, warn)
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
+
+
+# A line of an answers file that has an answer after its =.
+ANSWERED = re.compile(r"^- \*\*Exercise [^*]*\*\* [^=\n]*=[^\S\n]*\S", re.M)
+
+
+def _keep_answers(out: Path, files: list, warn: Callable[[str], None] | None) -> list:
+    """Return ``files`` without the answers files a student has begun to fill in (kept, said)."""
+    kept = []
+    for file, data in files:
+        there = out / file
+        if file.endswith(".answers.md") and there.is_file() and not there.is_symlink():
+            try:
+                with there.open("rb") as f:
+                    begun = ANSWERED.search(f.read(1 << 20).decode("utf-8", "replace"))
+            except OSError:
+                begun = None
+            if begun:
+                if warn:
+                    warn(f"kept {there}: it holds answers (delete it for a blank one)")
+                continue
+        kept.append((file, data))
+    return kept
 
 
 def _page_files(nets: list[Network], langs, templates, at, notes) -> list[tuple[str, str]]:
