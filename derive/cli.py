@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -429,6 +430,11 @@ def check(
     from derive.api import read_the_point
     from derive.graph import load_network
 
+    if not files and answer and all("=" not in a and Path(a).is_file() for a in answer):
+        files, answer = answer[:1], answer[1:]  # derive check hw.md: a file, as --file reads it
+    for a in answer if not files else ():
+        if "=" not in a and a.lower().endswith((".md", ".markdown", ".txt")):
+            raise DeriveError("there is no such file of answers", file=a, hint="check its path")
     if not files and len(answer) != 1:
         raise DeriveError(
             "give either one answer or --file",

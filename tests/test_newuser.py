@@ -361,3 +361,13 @@ def test_the_answers_files_notation_examples_use_the_networks_own_names(name: st
     assert all(g.has_edge(b, a) for a, b in factors)
     of, wrt = re.fullmatch(r"d(\w+)/d(\w+)", whole).groups()
     assert of == net.loss and net.kind(wrt) == "neuron" and nx.has_path(g, wrt, net.loss)
+
+
+def test_check_takes_a_file_of_answers_without_file_and_names_one_that_is_missing(tmp_path):
+    # derive check hw.md read 'hw' as an answer: "column 1: unknown name 'hw'".
+    (tmp_path / "hw.md").write_text("dL/dW4 = dL/dO2*dO2/dW4\n", encoding="utf-8")
+    graded = run(tmp_path, "check", "hw.md", "--net", "simple")
+    assert graded.returncode == 0 and "1 answer: 1 matches" in graded.stdout
+    missing = run(tmp_path, "check", "hw2.md", "--net", "simple")
+    assert missing.returncode == 2
+    assert missing.stderr == "derive: hw2.md: there is no such file of answers; check its path\n"
