@@ -69,7 +69,12 @@ def resolve(source: str | Path) -> Path:
     bundled = {p.stem: p for p in bundled_networks()}
     if path.parent == Path(".") and stem in bundled:
         return bundled[stem]
-    close = difflib.get_close_matches(stem, list(bundled), n=3, cutoff=0.6)
+    here = [
+        str(p) for p in (path.with_name(path.name + ".yaml"), path.with_name(path.name + ".yml"))
+    ]
+    close = [p for p in here if Path(p).is_file()] or difflib.get_close_matches(
+        stem, list(bundled), n=3, cutoff=0.7
+    )
     hint = (
         ("did you mean " + " or ".join(close) + "?")
         if close

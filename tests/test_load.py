@@ -199,9 +199,15 @@ def test_bare_name_finds_a_bundled_network_from_any_folder(tmp_path: Path, monke
     assert load_network("two_hidden.yaml").name == load_network("two_hidden").name == "two_hidden"
 
 
-def test_unknown_network_name_suggests_bundled_ones():
+def test_unknown_network_name_suggests_bundled_ones_or_the_file_beside_it(tmp_path, monkeypatch):
     with pytest.raises(DeriveError, match="did you mean two_hidden"):
         load_network("two_hiden")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net221.yaml").write_text("layers:\n  - inputs: [x]\n  - neurons: [o]\n")
+    with pytest.raises(DeriveError, match=r"did you mean net221\.yaml\?$"):
+        load_network("net221")
+    with pytest.raises(DeriveError, match="give a path to a .yaml file"):  # not 'mnist?'
+        load_network("nonexist.yaml")
 
 
 # -- layer sizes (SPEC section 1) -------------------------------------------------------
