@@ -141,6 +141,10 @@ def test_the_gradebook_as_csv_and_gradescope_from_the_command_line(tmp_path):
     ]
     assert results["tests"][1]["output"].startswith("line 2: does not match: ")
     assert results["tests"][2]["output"] == "no answer to dL/dW1"
+    # An answer to a question not asked is listed, and said to score nothing.
+    done = run(tmp_path, "check", "--file", "ada.md", "--net", "two_hidden", "--expect", "dL/dW7")
+    [row] = [r for r in done.stdout.splitlines() if "dL/dW11" in r]
+    assert "mismatch  not asked, not scored; " in row and "1/1    ada.md" in done.stdout
 
 
 def test_a_class_report_has_a_row_per_file_and_answer_and_a_summary(tmp_path):

@@ -80,6 +80,11 @@ class Gradebook:
         """Return whether every question of every submission earned its points."""
         return all(s.verdict == "match" for sub in self.submissions for s in sub.scores)
 
+    def scores_line(self, line: LineResult) -> bool:
+        """Return whether a file's answer counts towards a question (else it was not asked)."""
+        asked = {(q.of, q.wrt) for q in self.assignment.questions}
+        return self.from_answers or line.verdict == "warning" or _key(line.derivative) in asked
+
 
 GRADEBOOK_FORMATS = ("csv", "gradescope")  # the --format values only a gradebook has
 

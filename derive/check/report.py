@@ -174,8 +174,11 @@ def gradebook_text(book: Gradebook) -> str:
             rows.append((sub.file, "-", "-", "unreadable", sub.error))
         for line in sub.batch.lines if sub.batch else ():
             shown = line.derivative or ("-" if line.verdict == "warning" else "?")
+            reason = (
+                line.reason if book.scores_line(line) else f"not asked, not scored; {line.reason}"
+            )
             rows.append((sub.file, str(line.line), shown, line.verdict.replace("_", " "),
-                         line.reason))  # fmt: skip
+                         reason.removesuffix("; ")))  # fmt: skip
         for score in sub.scores:
             # (a blank answer's own line says it already)
             if score.verdict == "missing" and sub.batch is not None and score.line is None:
