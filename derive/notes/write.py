@@ -389,7 +389,7 @@ def _write_graph(
     paths = [(target(out, file), data) for file, data in files]
     out.mkdir(parents=True, exist_ok=True)
     write_all(paths)
-    return [path for path, _ in paths]
+    return [out / file for file, _ in files]  # as --out names them, as a course's are
 
 
 def is_graph(net: Network) -> bool:
