@@ -293,6 +293,9 @@ def document(shown: Shown, fmt: str, flavor: str = "github", general: bool = Tru
         "notation": marks if general else "",
         "general": general,
         "loss": p.name(sweep.of),
+        # What the sweep starts from (a graph's output need not be a loss), and what it ends at.
+        "top": "loss" if sweep.of == net.loss else "cost" if sweep.of == net.cost else "output",
+        "leaf": "parameter" if net.parameters else "input",
         "lines": _doc_rows(shown, p, lines),
         "gradients": _doc_rows(shown, p, grads),
         "more_lines": more_lines,
