@@ -426,6 +426,9 @@ def compile_latex(tex_path: Path, out_dir: Path | None = None) -> Path:
         )
     pdf = out / f"{tex_path.stem}.pdf"
     assert pdf.is_file(), f"pdflatex made no PDF from {tex_path}; log: {log}"
+    # A heading with math and no \texorpdfstring loses it from the PDF's bookmarks.
+    dropped = re.findall(r"Token not allowed in a PDF string.*\n.*", log.read_text("latin-1"))
+    assert not dropped, f"{tex_path.name}: a bookmark loses its math: {dropped[0]}"
     return pdf
 
 
