@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from conftest import small_networks
 from derive.graph import load_network
 from derive.notes import build_note
 from derive.notes.build import example_point
+from derive.words import num
 
 HERE = Path(__file__).resolve().parent
 SOURCES = [*small_networks(), str(HERE / "four_hidden.yaml")]
@@ -206,26 +208,24 @@ def test_the_gate_figure_shows_cached_values_above_and_the_losss_gradients_below
     gates = note(source).gates
     point = example_point(net)[0]
     env = reference.forward(net, point)
-    pic = gates.picture
-    label = {n["id"]: n["tikz"].strip("\\()") for n in pic["nodes"]}
-    by_tex = {net.latex_names[x]: x for x in net.names}
-    neuron = net.neurons[by_tex[gates.neuron]]
+    fig = gates.figure  # the gate network g: sources, weights, bias, m_k = s*w, z, the neuron
+    neuron = net.neurons[fig.net.output]
     dz = reference.central_difference(net, net.loss, neuron.preact, point)
-    muls = {f"m_{{{k}}}": (s, w) for k, (s, w) in enumerate(neuron.inputs, 1)}
-    assert len(pic["edges"]) == 3 * len(neuron.inputs) + bool(neuron.bias) + 1
-    for e in pic["edges"]:
-        a, b = label[e["a"]], label[e["b"]]
-        if a in muls:  # a product into the add gate: its value, and dL/dz passed on
-            s, w = muls[a]
-            assert close(e["tex"], env[s] * point[w]) and close(e["below"], dz)
-        elif b in muls or a == net.latex_names.get(neuron.bias or "", "?"):
-            leaf = by_tex[a]
-            assert close(e["tex"], env.get(leaf, point.get(leaf)))
-            if leaf in point and reference.leaf_kind(net, leaf) in ("weight", "bias"):
-                assert close(e["below"], reference.central_difference(net, net.loss, leaf, point))
-            else:  # what the neuron passes back to its source: dL/dz times the weight
-                passed = dz * math.fsum(point[w] for s, w in neuron.inputs if s == leaf)
-                assert close(e["below"], passed)
-        else:  # z into the activation gate
-            assert close(e["tex"], env[neuron.preact]) and close(e["below"], dz)
+    want = {neuron.preact: (env[neuron.preact], dz), neuron.name: (env[neuron.name], None)}
+    for k, (s, w) in enumerate(neuron.inputs, 1):
+        want[f"m{k}"] = (env[s] * point[w], dz)  # a product into the add gate, dL/dz passed on
+        want[w] = (point[w], reference.central_difference(net, net.loss, w, point))
+        # What the neuron passes back to its source: dL/dz times the weights it goes through.
+        want[s] = (env[s], dz * math.fsum(point[v] for t, v in neuron.inputs if t == s))
+    if neuron.bias:
+        want[neuron.bias] = (point[neuron.bias], dz)
+    for name, (value, grad) in want.items():
+        assert math.isclose(fig.forward[name], value, rel_tol=1e-9), name
+        assert grad is None or close(fig.grads[name], grad), name
+    # The PDF's picture writes each of them: every value above a line, every gradient below.
+    shown = Counter((x["tex"], x["grad"]) for x in gates.picture["labels"])
+    wanted = Counter(
+        [(num(fig.forward[n]), False) for n in want] + [(fig.grads[n], True) for n in want]
+    )
+    assert shown == wanted
     assert close(gates.delta.rsplit(" = ", 1)[1], dz)

@@ -13,7 +13,6 @@ so a graph's note says what the commands say.
 
 from __future__ import annotations
 
-import math
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,8 @@ WORKED_PATHS = 12
 INPUT_GRADIENTS = 12
 # The gate view's width in cm, at most (the notes' text is 17 cm wide).
 WIDTH = 15.5
-# ... and its height, where a small scale still keeps its numbers legible (at least 0.8).
+# ... and its height, where a small scale still keeps its numbers legible (at least 0.8:
+# they are scaled with it, transform shape).
 HEIGHT = 7.0
 # The TikZ style of each kind of node that is given a value (the rest are gates: "neuron").
 STYLES = {"input": "input", "param": "input", "weight": "input", "bias": "input", "target": "input"}
@@ -66,85 +66,16 @@ def gate_values(net: Network, v: Values) -> list[dict[str, Any]]:
     return out
 
 
-def _layout(net: Network) -> dict[str, tuple[float, float]]:
-    """Place each node by generation (left to right) and by order within it (top to bottom)."""
-    g = net.graph()
-    columns: dict[int, list[str]] = {}
-    for n in net.names:
-        if n not in g:
-            continue
-        column = g.nodes[n]["layer"]
-        if not g.pred[n] and g.succ[n]:  # a leaf stands just before the first node using it
-            column = min(g.nodes[u]["layer"] for u in g.succ[n]) - 1
-        columns.setdefault(column, []).append(n)
-    # Columns 2.6 cm apart, closer when there are many: the picture stays within the page.
-    # Rows 2 cm apart (1.5 in a tall column), so that two edges' labels into one node stay apart.
-    step = min(2.6, WIDTH / max(1, len(columns) - 1))
-    rise = 2.0 if max(len(names) for names in columns.values()) <= 5 else 1.5
-    place = {}
-    for x, (_, names) in enumerate(sorted(columns.items())):
-        for i, n in enumerate(names):
-            place[n] = (step * x, rise * (-i + (len(names) - 1) / 2))
-    return place
-
-
-def _labelled(net: Network, edges: list[dict[str, Any]], place: dict) -> list[dict[str, Any]]:
-    """Return the edges that carry a source's value and gradient: one per source.
-
-    Every edge out of a node carries the same two numbers (its value, and d(output)/d(node)),
-    so they are written once, on the edge to its nearest successor; a leaf's sit near the
-    leaf, where the edges fanning into one node are still apart.
-    """
-    first: dict[str, dict[str, Any]] = {}
-    for e in edges:
-        best = first.get(e["src"])
-        if best is None or place[e["dst"]][0] < place[best["dst"]][0]:
-            first[e["src"]] = e
-    return list(first.values())
-
-
-def tikz_picture(net: Network, v: Values) -> dict[str, Any]:
-    """Return the gate view for ``notes_tikz.tex.j2``: nodes placed, edges labelled above and below."""
-    p = LatexTermPrinter(net)
-    place = _layout(net)
-    ids = {n: f"n{i}" for i, n in enumerate(place)}
-    kinds = STYLES
-    nodes = [
-        {
-            "id": ids[n],
-            "kind": kinds.get(net.kind(n), "neuron"),
-            "x": f"{x:.2f}",
-            "y": f"{y:.2f}",
-            "tikz": f"\\({p.name(n)}\\)",
-            "on": n == net.output,
-        }  # fmt: skip
-        for n, (x, y) in place.items()
-    ]
-    g = net.graph()
-    gates = gate_values(net, v)
-    shown = {id(e) for e in _labelled(net, gates, place)}
-    edges = [
-        {
-            "a": ids[e["src"]],
-            "b": ids[e["dst"]],
-            "kind": "weight",
-            "on": False,
-            "tex": num(e["value"]) if id(e) in shown else "",
-            "below": num(e["grad"]) if e["grad"] is not None and id(e) in shown else "",
-            "pos": 0.3 if not g.pred[e["src"]] else 0.5,
-            "sloped": _gentle(place[e["src"]], place[e["dst"]]),
-        }  # fmt: skip
-        for e in gates
-    ]
-    return {"nodes": nodes, "edges": edges}
-
-
-def tikz_gates(net: Network, fig: Figure) -> dict[str, Any]:
+def tikz_gates(
+    net: Network, fig: Figure, height: float = HEIGHT, smallest: float = 0.8
+) -> dict[str, Any]:
     """Return a graph's gate view for ``notes_tikz.tex.j2``: the HTML page's drawing, in TikZ.
 
     The nodes, the bent edges and every number sit where :func:`derive.notes.svg.draw`
     put them for the gate figure ``fig`` (where no line, node or other number is), the
-    output's value and its gradient of 1 included; the picture is scaled to fit the page.
+    output's value and its gradient of 1 included; the picture is scaled to fit the page,
+    and ``height`` cm high where a scale of ``smallest`` or more allows (a neuron's figure,
+    one of a long note's, is kept lower).
     """
     from derive.notes.svg import SCALE, draw, layout
 
@@ -158,7 +89,7 @@ def tikz_gates(net: Network, fig: Figure) -> dict[str, Any]:
     xs = [n["x"] for n in placed.values()] + [at(x, y)[0] for *_, x, y, _ in drawing.texts]
     ys = [n["y"] for n in placed.values()] + [at(x, y)[1] for *_, x, y, _ in drawing.texts]
     wide, tall = max(xs) - min(xs) + 1.0, max(ys) - min(ys) + 1.0
-    scale = round(min(1.25, WIDTH / wide, max(HEIGHT / tall, 0.8)), 2)
+    scale = round(min(1.25, WIDTH / wide, max(height / tall, smallest)), 2)
     p = LatexTermPrinter(net)
     kinds = {**STYLES, "bias": "coordinate"}  # a bias is its label, over the end of its line
     nodes = [
@@ -183,11 +114,6 @@ def tikz_gates(net: Network, fig: Figure) -> dict[str, Any]:
         for x, y in [at(*xy)]
     ]
     return {"nodes": nodes, "edges": edges, "labels": labels, "pills": pills, "scale": scale}
-
-
-def _gentle(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """Return whether the edge from a to b rises or falls at most 40 degrees (its labels follow it)."""
-    return abs(b[1] - a[1]) <= math.tan(math.radians(40)) * abs(b[0] - a[0])
 
 
 def gate_figure(net: Network, v: Values, file: str, what: str) -> Figure:

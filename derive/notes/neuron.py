@@ -74,7 +74,7 @@ def gate_network(net: Network, name: str, point: dict[str, float], forward: dict
 
 def neuron_gates(net: Network, vals) -> NeuronGates | None:
     """Return the section on the first neuron the loss depends on, or None where it does not apply."""
-    from derive.notes.gates import gate_figure, tikz_picture
+    from derive.notes.gates import gate_figure, tikz_gates
 
     name = next(
         (m for layer in net.layers for m in layer if net.neurons[m].preact in vals.delta), None
@@ -99,12 +99,13 @@ def neuron_gates(net: Network, vals) -> NeuronGates | None:
     p = LatexTermPrinter(net)
     t = net.latex_names
     src, w = n.inputs[0]
-    picture = _placed(g, tikz_picture(g, scaled), n, name)
+    figure = gate_figure(g, scaled, f"{net.name}.gates.svg", f"The neuron {name}")
     row = ACTIVATIONS[n.activation]
     slope = row.slope_value(vals.forward[n.preact], vals.forward[name])
     return NeuronGates(
-        picture=picture,
-        figure=gate_figure(g, scaled, f"{net.name}.gates.svg", f"The neuron {name}"),
+        # The PDF's picture is the SVG's drawing, kept low: it is one figure of a long note.
+        picture=tikz_gates(g, figure, height=5.0),
+        figure=figure,
         neuron=t[name],
         upstream=rf"{whole(p, net.loss, name)} = {tex_num(up)}",
         slope=rf"\frac{{\partial {t[name]}}}{{\partial {t[n.preact]}}} = {tex_num(slope)}",
@@ -114,25 +115,3 @@ def neuron_gates(net: Network, vals) -> NeuronGates | None:
         rf" \cdot {factor(vals.forward[src])} = {tex_num(vals.gradients[w])}",
         source=t[src],
     )
-
-
-def _placed(g: Network, picture: dict, n, name: str) -> dict:
-    """Return the picture with the neuron laid out as CS231n does: each input beside its
-    weight, each pair into its multiply gate, the products into the add gate, then the activation."""
-    p = LatexTermPrinter(g)
-    where: dict[str, tuple[float, float]] = {}
-    rows = len(n.inputs) + bool(n.bias)
-    for k, (src, w) in enumerate(n.inputs):
-        y = 2.2 * ((rows - 1) / 2 - k)
-        where.setdefault(src, (0.0, y + 0.7))
-        where[w] = (0.0, y - 0.7)
-        where[f"m{k + 1}"] = (3.0, y)
-    if n.bias:
-        where[n.bias] = (3.0, 2.2 * ((rows - 1) / 2 - len(n.inputs)))
-    where[n.preact] = (5.8, 0.0)
-    where[name] = (8.4, 0.0)
-    by_label = {f"\\({p.name(x)}\\)": x for x in where}
-    for node in picture["nodes"]:
-        x, y = where[by_label[node["tikz"]]]
-        node["x"], node["y"] = f"{x:.2f}", f"{y:.2f}"
-    return picture
