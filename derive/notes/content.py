@@ -238,6 +238,7 @@ class SweepSection:
     update_example: str
     mul_sweep: int
     mul_paths: int
+    mul_shown: int  # the same count for the sweep as shown, through the z's (0: as counted)
     forward_mul: int
     fd_passes: int
     fd_mul: int
@@ -271,6 +272,7 @@ class Equations:
     loss_before: str
     loss_after: str
     change: str
+    order: str  # the square of the nudge: how far the change is from delta times it
     bp1: str  # the sweep's line of the output's z
     bp2: list[str]  # the lines of a hidden neuron's output and of its z
     bp2_weights: str  # the local partials of the z's it feeds: the weights
@@ -286,6 +288,7 @@ class Equations:
     slope_rule: str
     general: list[str] = field(default_factory=list)  # BP1-BP4 in index form
     cancels: bool = False  # the loss's partial cancels the output's slope (delta = O - y)
+    cancelled: str = ""  # that delta as output minus target, in symbols and numbers
     packed: str = ""  # a neuron-to-neuron factor split at its z
     path: str = ""  # a path over neurons
     z_path: str = ""  # the same path at z level

@@ -24,19 +24,18 @@ NUDGE = 0.01
 def general(net: Network) -> list[str]:
     """Return BP1-BP4 in Nielsen's index form, with this network's loss and slope."""
     L = net.latex_names[net.loss]
+    top = "N" if L == "L" else "L"  # Nielsen's L is the output layer; here it may be the loss
     acts = {m.activation for m in net.neurons.values() if not ACTIVATIONS[m.activation].couples}
     f = SLOPE.get(acts.pop(), "f'") if len(acts) == 1 else "f'"
     out = net.neurons[net.outputs[0]]
     if ACTIVATIONS[out.activation].couples:
         bp1 = (
-            rf"\delta^{{(L)}}_k = \sum_j \frac{{\partial {L}}}{{\partial a^{{(L)}}_j}}"
-            rf" \frac{{\partial a^{{(L)}}_j}}{{\partial z^{{(L)}}_k}}"
+            rf"\delta^{{({top})}}_k = \sum_j \frac{{\partial {L}}}{{\partial a^{{({top})}}_j}}"
+            rf" \frac{{\partial a^{{({top})}}_j}}{{\partial z^{{({top})}}_k}}"
         )
     else:
         g = SLOPE.get(out.activation, "f'")
-        bp1 = (
-            rf"\delta^{{(L)}}_j = \frac{{\partial {L}}}{{\partial a^{{(L)}}_j}} \, {g}(z^{{(L)}}_j)"
-        )
+        bp1 = rf"\delta^{{({top})}}_j = \frac{{\partial {L}}}{{\partial a^{{({top})}}_j}} \, {g}(z^{{({top})}}_j)"
     return [
         bp1,
         rf"\delta^{{(l)}}_k = \Big( \sum_j w^{{(l+1)}}_{{jk}} \, \delta^{{(l+1)}}_j \Big) \, {f}(z^{{(l)}}_k)",
@@ -62,20 +61,22 @@ def _sweep_line(net: Network, p, vals, node: str) -> str:
 
 
 def _nudged_loss(net: Network, point: dict[str, float], neuron: str, eps: float):
-    """Return the loss with the neuron's z moved by ``eps``, and the parameter moved to do it.
+    """Return the loss with the neuron's z moved by ``eps``, the parameter moved to do it, by
+    how much, and the input it multiplies (None for a bias).
 
     z is linear in each weight and bias, so moving a bias by eps (or a weight by
     eps / its input) moves z by eps exactly, and nothing else changes.
     """
     n = net.neurons[neuron]
     env = forward(net, point)
+    src = None
     if n.bias:
         moved, by = n.bias, eps
     else:
         src, moved = max(n.inputs, key=lambda sw: abs(env[sw[0]]))
         by = eps / env[src]
     nudged = {**point, moved: point[moved] + by}
-    return forward(net, nudged)[net.loss], moved
+    return forward(net, nudged)[net.loss], moved, by, src
 
 
 def has_hidden(net: Network) -> bool:
@@ -122,6 +123,16 @@ def z_path(net: Network, path: tuple[str, ...]) -> str:
     return r" \cdot ".join(local(p, a, b) for a, b in zip(nodes, nodes[1:], strict=False))
 
 
+def _output_minus_target(net: Network, vals, name: str) -> str:
+    """Return an output's delta as output minus target, in symbols and numbers (where a loss's
+    partial cancels the output's slope)."""
+    t, n = net.latex_names, net.neurons[name]
+    y = net.targets[net.outputs.index(name)]
+    o, target = vals.forward[name], vals.point[y]
+    lhs = whole(LatexTermPrinter(net), net.loss, n.preact)
+    return rf"{lhs} = {t[name]} - {t[y]} = {tex_num(o)} - {factor(target)} = {tex_num(o - target)}"
+
+
 def equations(net: Network, vals, point: dict[str, float], path=None) -> Equations | None:
     """Return the derivation of BP1-BP4 from this network's sweep (None without a hidden layer)."""
     k = _hidden(net)
@@ -158,7 +169,7 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
     )
     # What delta means: nudge the output's z and run the forward pass again.
     before = vals.forward[net.loss]
-    after, moved = _nudged_loss(net, point, out.name, NUDGE)
+    after, moved, by, src = _nudged_loss(net, point, out.name, NUDGE)
     delta = vals.delta[zo]
     # BP4 read: the inputs of one neuron share its delta, so the smallest input learns slowest.
     ins = [(s, x) for s, x in net.neurons[k].inputs]
@@ -169,10 +180,16 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
         z=t[zo],
         delta=rf"\delta = {whole(p, net.loss, zo)} = {tex_num(delta)}",
         nudge=rf"{t[zo]} + {NUDGE:g}",
-        moved=t[moved],
+        moved=rf"{t[moved]}"
+        + (
+            rf" \text{{ by }} {NUDGE:g}/{t[src]} = {tex_num(by)}"
+            if src
+            else ""  # a bias moves its z by what it moves
+        ),
         loss_before=rf"{L} = {before:.6f}",
         loss_after=rf"{L} = {after:.6f}",
         change=rf"{tex_num(after - before)} \approx \delta \cdot {NUDGE:g} = {tex_num(delta * NUDGE)}",
+        order=rf"{NUDGE:g}^2",
         bp1=bp1,
         bp2=bp2,
         bp2_weights=bp2_weights,
@@ -188,6 +205,7 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
         slope_rule=r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
         general=general(net),
         cancels=cancels(out.activation, net.loss_kind),
+        cancelled=_output_minus_target(net, vals, out.name),
         packed=_packed(net, path) if path else "",
         path=LatexTermPrinter(net).path(path) if path else "",
         z_path=z_path(net, path) if path else "",

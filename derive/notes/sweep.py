@@ -240,6 +240,7 @@ def worked_sweep(
         update_example=rf"{_new(w)} = {tex_num(old)} - {lr:g} \cdot {factor(g)} = {stepped(point[showcase] - lr * exact, lr * exact)}",
         mul_sweep=m["sweep"],
         mul_paths=m["paths"],
+        mul_shown=sweep.multiplications["sweep"] if compact is not None and sweep.detail else 0,
         forward_mul=fwd,
         fd_passes=2 * params,
         fd_mul=2 * params * fwd,
