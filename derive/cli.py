@@ -545,7 +545,7 @@ def notes(
             pdf=pdf,
             lr=lr,
             progress=progress,
-            warn=lambda text: click.echo(f"derive: {text}", err=True),
+            warn=lambda text: click.echo(f"derive: warning: {text}", err=True),
             at=at_,
         )
 

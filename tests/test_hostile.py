@@ -392,6 +392,31 @@ def test_notes_templates_run_in_the_sandbox(hostile_templates, tmp_path):
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "out").exists()
 
 
+def test_a_template_that_is_a_symbolic_link_is_refused_and_publishes_nothing(tmp_path):
+    # An instructor's shared template pack: evil.j2 -> a local file, included by notes.j2.
+    (tmp_path / "secret.txt").write_text("the exam's answers\n")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "evil.j2").symlink_to(tmp_path / "secret.txt")
+    (folder / "notes_answers.j2").write_text('{% include "evil.j2" %}\n')
+    result = run(tmp_path, "notes", "--net", "simple", "--out", "out", "--templates", "templates")
+    assert one_line_error(result) == (
+        "derive: templates/evil.j2: the template 'evil.j2' is a symbolic link;"
+        " put the file itself in the templates folder"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_template_file_that_replaces_nothing_is_said_with_the_name_it_is_close_to(tmp_path):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "note.j2").write_text("{{ 1 }}")  # meant for notes.j2
+    result = run(tmp_path, "notes", "--net", "simple", "--out", "out", "--templates", "templates")
+    assert result.returncode == 0 and result.stderr == (
+        "derive: warning: templates/note.j2 replaces no shipped template (it is used only where"
+        " another includes it); did you mean notes.j2?\n"
+    )
+
+
 # -- nothing lost ----------------------------------------------------------------------------
 
 

@@ -83,7 +83,7 @@ def test_notes_on_a_file_without_values_say_which_point_they_use(tmp_path: Path)
     r = run(tmp_path, "notes", "--net", "mine.yaml", "--out", "n", "--digits", "6")
     assert r.returncode == 0
     assert r.stderr == (
-        "derive: mine.yaml has no values:, so the notes use a random point (seed 0);"
+        "derive: warning: mine.yaml has no values:, so the notes use a random point (seed 0);"
         " choose the point with --at FILE or --at random:SEED\n"
     )
     md = (tmp_path / "n" / "mine.md").read_text()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from derive.data import data_dir
 from derive.errors import DeriveError
 from derive.graph import Network, load_network
 from derive.netfile import course_networks
@@ -39,6 +40,7 @@ from derive.printing.document import (
     render_template,
 )
 from derive.printing.languages import MARKDOWN, Language, language
+from derive.words import did_you_mean
 
 # What each --format writes: its document languages, and whether it writes the HTML page.
 WRITES = {
@@ -304,6 +306,7 @@ def write_course(
         name, a ``latex:`` override that is not safe to typeset, or a broken template.
     """
     _check_options(fmt, flavor, sources, lr)
+    _say_unused_templates(templates, warn)
     expanded = read_course(sources)
     wrt = list(wrt or [])
     out = notes_folder(out_dir)
@@ -340,6 +343,21 @@ def write_course(
     out.mkdir(parents=True, exist_ok=True)
     write_all([(target(out, file), data) for file, data in files])
     return [out / file for file, _ in files]
+
+
+def _say_unused_templates(templates: str | None, warn: Callable[[str], None] | None) -> None:
+    """Tell ``warn`` of a file in --templates that replaces no shipped template (note.j2 for
+    notes.j2 is used only if another template includes it)."""
+    if not templates or not warn or not Path(templates).is_dir():
+        return
+    shipped = {p.name for p in data_dir("templates").glob("*.j2")}
+    for path in sorted(Path(templates).glob("*.j2")):
+        if path.name not in shipped and not path.is_symlink():  # (refused when read)
+            close = did_you_mean(path.name, sorted(shipped), cutoff=0.7)
+            warn(
+                f"{path} replaces no shipped template (it is used only where another includes"
+                f" it){'; ' + close if close else ''}"
+            )
 
 
 # A line of an answers file that has an answer after its =.

@@ -37,6 +37,28 @@ from derive.texnames import latex_problem
 from derive.words import NOTATION_TEX, notation, num, upside_down, why_zero
 
 
+class OwnFiles(jinja2.FileSystemLoader):
+    """Jinja's loader of a list of folders that reads only their own files: a symbolic link in a
+    templates folder (evil.j2 -> /etc/passwd, then {% include "evil.j2" %}) is refused, as
+    the answers files refuse one, so a shared template pack cannot publish a local file."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple:
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = Path(folder)
+            for piece in pieces:
+                path = path / piece
+                if path.is_symlink():
+                    raise DeriveError(
+                        f"the template '{template}' is a symbolic link",
+                        file=str(path),
+                        hint="put the file itself in the templates folder",
+                    )
+            if path.is_file():
+                break
+        return super().get_source(environment, template)
+
+
 def environment(
     templates: str | Path | None = None, fmt: str | None = None, flavor: str = "github"
 ) -> jinja2.Environment:
@@ -49,7 +71,7 @@ def environment(
     folders.append(str(data_dir("templates")))
     # Sandboxed and bounded: a course's own templates are code from a file.
     env = BoundedEnvironment(
-        loader=jinja2.FileSystemLoader(folders),
+        loader=OwnFiles(folders),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
