@@ -914,3 +914,10 @@ def test_cli_answer_without_left_side_exits_2_asking_for_it():
 def test_cli_restated_question_exits_1():
     result = CliRunner().invoke(main, ["check", "dL/dW1 = dL/dW1", "--net", "two_hidden"])
     assert result.exit_code == 1 and "restates dL/dW1" in result.output
+
+
+def test_an_unreadable_latex_answer_is_filed_under_the_derivative_its_left_side_names(nets):
+    # A gradebook scored it 'missing' and listed it as not asked, under the raw LaTeX.
+    text = "$$\\frac{\\partial L}{\\partial W_{4}} = \\sum_j x$$\n"
+    [line] = check_text(nets["simple"], text, markdown=True).lines
+    assert (line.verdict, line.derivative) == ("unreadable", "dL/dW4")

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from derive.check.answer import parse_answer
 from derive.check.grade import check
 from derive.check.results import BatchResult, LineResult, NoLeftSide
 from derive.check.views import Shared
@@ -340,10 +341,12 @@ def _check_line(
     except NoLeftSide as err:
         return LineResult(number, text, "no_answer", f"write {err.suggestion}", err.derivative)
     except DeriveError as err:
-        return LineResult(number, text, "unreadable", f"unreadable: {err}", _lhs_guess(text))
+        return LineResult(
+            number, text, "unreadable", f"unreadable: {err}", _left(net, text, shared)
+        )
     except (ArithmeticError, ValueError, TypeError, RecursionError) as err:
         reason = f"unreadable: cannot grade this answer ({type(err).__name__})"
-        return LineResult(number, text, "unreadable", reason, _lhs_guess(text))
+        return LineResult(number, text, "unreadable", reason, _left(net, text, shared))
     verdict = "match" if result.match else "mismatch"
     reason = "; ".join(r.message for r in result.reasons)
     return LineResult(number, text, verdict, reason, f"d{result.of}/d{result.wrt}", result)
@@ -358,6 +361,18 @@ def _mentioned(line: str) -> str:
         if not found.start() or not line[found.start() - 1].isalnum():
             return f"d{found.group(1)}/d{found.group(2)}"
     return ""
+
+
+def _left(net: Network, text: str, shared: Shared) -> str:
+    """Return the derivative an unreadable answer's left side names, as dL/dO11 (a LaTeX one,
+    \\frac{\\partial L}{\\partial O_{11}}, read with the network's names), so that a gradebook
+    scores it against its question; else the best guess from the text."""
+    lhs = text.partition("=")[0]
+    try:
+        found = parse_answer(lhs + " = 0", net.names, table=shared.table).lhs
+    except DeriveError:
+        found = None
+    return f"d{found.of}/d{found.wrt}" if found else _lhs_guess(text)
 
 
 def _lhs_guess(text: str) -> str:
