@@ -317,6 +317,19 @@ def backprop(d: Derivative, local: dict[tuple[str, str], float]) -> float:
     return delta[d.wrt]
 
 
+def file_point(net: Network, seed: int = 0) -> tuple[dict[str, float], bool]:
+    """Return the file's ``values:``, drawn at random (:func:`random_point`, ``seed``) where it
+    gives none, and whether any were drawn: the point the notes work and check grades at.
+
+    >>> from derive.graph import load_network
+    >>> file_point(load_network("simple"))[1], file_point(load_network("mnist"))[1]
+    (False, True)
+    """
+    if all(n in net.values for n in net.names if RULES[net.kind(n)].given):  # in network order
+        return {**{n: net.values[n] for n in net.names if n in net.values}, **net.values}, False
+    return {**random_point(net, seed), **net.values}, True
+
+
 def read_at(text: str | None, net: Network) -> tuple[dict[str, float], str]:
     """Return the point a ``--at`` value gives and where it came from (empty unless random).
 

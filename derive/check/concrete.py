@@ -34,7 +34,7 @@ from derive.check.points import (
 from derive.check.points import sample_point as sample_point
 from derive.check.results import Reason
 from derive.errors import DeriveError
-from derive.evaluate import at
+from derive.evaluate import at, file_point
 from derive.expand import expanded_terms, local_partial
 from derive.formula.tree import (
     Answer,
@@ -128,7 +128,12 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     # Cut off rather than rounded (0.00184 for 0.001848): the digits kept must be right,
     # so at least one of them is not 0 and the sign is the truth's (0.0 is not 0.067).
     cut_off = single and 0 < got * truth and abs(got) <= abs(truth) and off <= 2 * slack
-    point = "at the point given" if g.at is not None else "at the network's own values"
+    if g.at is not None:
+        point = "at the point given"
+    elif file_point(g.net)[1]:
+        point = "at the notes' example point (the file's values:, random with seed 0 for the rest)"
+    else:
+        point = "at the network's own values"
     where = f"d{of}/d{wrt} {point} is {num(truth)}"
     # A lone 0.0 says the derivative is zero: rounding does not excuse that.
     zero = single and got == 0 and abs(truth) > 1e-12
@@ -142,7 +147,7 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
 
 def _value_at_point(g: Grader, of: str, wrt: str) -> float:
     """Return the derivative's value at the point a number is graded at (``--at``, or ``values:``)."""
-    point = dict(g.net.values) if g.at is None else dict(g.at)
+    point = file_point(g.net)[0] if g.at is None else dict(g.at)  # the notes' point
     try:
         if g.net.examples and of == g.net.cost:  # the mean over the examples
             return cost_numbers(g.derived(g.net.output, wrt), point).value

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from derive.errors import DeriveError
-from derive.evaluate import at, random_point, random_seed, read_at, read_point
+from derive.evaluate import at, file_point, random_seed, read_at, read_point
 from derive.expand import derive, symbol
 from derive.graph import Network
 from derive.notes import (
@@ -54,9 +54,8 @@ def example_point(net: Network, at_: str | None = None) -> tuple[dict[str, float
         return read_at(at_, net)[0], "drawn", seed
     if at_ is not None:
         return read_point(at_, net), "given", SEED
-    fill = random_point(net, SEED)
-    point = {**fill, **net.values}
-    if set(fill) <= set(net.values):
+    point, drawn = file_point(net, SEED)
+    if not drawn:
         return point, "file", SEED
     return point, "random" if not net.values else "mixed", SEED
 
