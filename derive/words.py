@@ -79,6 +79,19 @@ def article(word: str) -> str:
     return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
 
 
+def in_sentence(title: str) -> str:
+    """Return a title as it reads inside a sentence: a first word that is an ordinary word is
+    written small (a proper name or an acronym keeps its capitals).
+
+    >>> in_sentence("Two hidden layers"), in_sentence("An MNIST classifier"), in_sentence("XOR's examples")
+    ('two hidden layers', 'an MNIST classifier', "XOR's examples")
+    """
+    first = title.split(" ", 1)[0]
+    if len(first) > 0 and first[0].isupper() and (first[1:].islower() or len(first) == 1):
+        return title[0].lower() + title[1:]
+    return title
+
+
 def and_list(names: Sequence[str]) -> str:
     """Return names as a list in words: ``a``, ``a and b``, ``a, b and c``.
 

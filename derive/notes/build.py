@@ -33,6 +33,7 @@ from derive.printing import LatexTermPrinter, formula_latex
 from derive.printing.document import check_latex_name
 from derive.rules import ACTIVATIONS, LOSSES
 from derive.sweep import backward, values
+from derive.words import in_sentence
 
 # The seed of the random point used when the file's values: are incomplete.
 SEED = 0
@@ -253,6 +254,7 @@ def _head(net: Network) -> dict:
     return dict(
         name=net.name,
         title=prose(net.title, net),
+        title_in_text=prose(in_sentence(net.title), net),
         title_plain=net.title,
         description=prose(net.description.strip(), net),
         loss_tex=t[net.loss],

@@ -338,6 +338,7 @@ class Note:
 
     name: str
     title: list[tuple[str, str]]
+    title_in_text: list[tuple[str, str]]  # the title inside a sentence ("of two hidden layers")
     title_plain: str
     description: list[tuple[str, str]]
     loss_tex: str

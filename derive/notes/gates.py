@@ -25,7 +25,7 @@ from derive.notes.figures import Figure
 from derive.printing import AsciiPrinter, LatexTermPrinter, formula_latex, formula_text, report
 from derive.printing.backprop import Shown, document
 from derive.sweep import Values, backward, values
-from derive.words import num
+from derive.words import in_sentence, num
 
 # A note works in full the derivative of the output by the first reported name with at most
 # this many paths (else the first one).
@@ -202,6 +202,7 @@ def gate_note(
     return {
         "name": net.name,
         "title": text(net.title),
+        "title_in_text": text(in_sentence(net.title)),
         "description": text(" ".join(net.description.split())),
         "output": inline(p.name(net.output)),
         "formulas": formulas,
