@@ -82,7 +82,7 @@ def read_text(
         line, col = _line_col(text, bad.start())
         raise DeriveError(
             f"{what} holds the control character {bad.group()!r}",
-            file=file, line=line, col=col, hint="remove it; a network file is plain text",
+            file=file, line=line, col=col, hint=f"remove it; {what} is plain text",
         )  # fmt: skip
     return text
 

@@ -191,3 +191,8 @@ def test_paths_multiplied_inside_a_chain_say_that_paths_add(nets):
         "∂O31/∂O21·∂O21/∂O11 and ∂O31/∂O22·∂O22/∂O11: these two paths from O31 to O11 are "
         "multiplied; paths add (write + between them)"
     )
+
+
+def test_a_zero_answer_is_not_called_a_sign_error(nets):
+    text = messages(check(nets["two_hidden"], "dL/dW1 = 0.0"))  # dL/dW1 = 0.001848
+    assert "sign error" not in text and "the answer is a number, 0, but" in text

@@ -140,7 +140,7 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     if math.isfinite(truth) and (off <= slack or cut_off) and not zero:
         g.notes.append(f"a number: {where}, the same to the digits written")
         return []
-    if math.isfinite(truth) and truth and abs(got + truth) <= slack:
+    if math.isfinite(truth) and truth and got and abs(got + truth) <= slack:  # (0 has no sign)
         return [Reason("value_mismatch", f"sign error: the answer is {num(got)}, but {where}")]
     return [Reason("value_mismatch", f"the answer is a number, {num(got)}, but {where}")]
 
