@@ -120,7 +120,16 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     written is off by at most half a unit in its last place, and those errors
     carried through the answer's arithmetic bound how far it may be.
     """
-    truth = _value_at_point(g, of, wrt)
+    if g.at is not None:
+        point, where_at = dict(g.at), "at the point given"
+    else:  # the notes' point: the file's values, drawn where it gives none (drawn once here)
+        point, drawn = file_point(g.net)
+        where_at = (
+            "at the notes' example point (the file's values:, random with seed 0 for the rest)"
+            if drawn
+            else "at the network's own values"
+        )
+    truth = _value_at_point(g, of, wrt, point)
     got = evaluate(side, {}, None)
     slack = _slack(side, g.answer.text, got) * 1.001 + 1e-15 + REL_TOL * abs(truth)
     off = abs(got - truth)
@@ -128,13 +137,7 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     # Cut off rather than rounded (0.00184 for 0.001848): the digits kept must be right,
     # so at least one of them is not 0 and the sign is the truth's (0.0 is not 0.067).
     cut_off = single and 0 < got * truth and abs(got) <= abs(truth) and off <= 2 * slack
-    if g.at is not None:
-        point = "at the point given"
-    elif file_point(g.net)[1]:
-        point = "at the notes' example point (the file's values:, random with seed 0 for the rest)"
-    else:
-        point = "at the network's own values"
-    where = f"d{of}/d{wrt} {point} is {num(truth)}"
+    where = f"d{of}/d{wrt} {where_at} is {num(truth)}"
     # A lone 0.0 says the derivative is zero: rounding does not excuse that.
     zero = single and got == 0 and abs(truth) > 1e-12
     if math.isfinite(truth) and (off <= slack or cut_off) and not zero:
@@ -145,9 +148,8 @@ def grade_number(g: Grader, side: Node, of: str, wrt: str) -> list[Reason]:
     return [Reason("value_mismatch", f"the answer is a number, {num(got)}, but {where}")]
 
 
-def _value_at_point(g: Grader, of: str, wrt: str) -> float:
-    """Return the derivative's value at the point a number is graded at (``--at``, or ``values:``)."""
-    point = file_point(g.net)[0] if g.at is None else dict(g.at)  # the notes' point
+def _value_at_point(g: Grader, of: str, wrt: str, point: dict[str, float]) -> float:
+    """Return the derivative's value at the point a number is graded at."""
     try:
         if g.net.examples and of == g.net.cost:  # the mean over the examples
             return cost_numbers(g.derived(g.net.output, wrt), point).value

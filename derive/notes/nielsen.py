@@ -167,6 +167,7 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
         if b
         else ""
     )
+    does_cancel = cancels(out.activation, net.loss_kind)
     # What delta means: nudge the output's z and run the forward pass again.
     before = vals.forward[net.loss]
     after, moved, by, src = _nudged_loss(net, point, out.name, NUDGE)
@@ -204,8 +205,8 @@ def equations(net: Network, vals, point: dict[str, float], path=None) -> Equatio
         shared=rf"{whole(p, net.loss, zk)} = {tex_num(vals.delta[zk])}",
         slope_rule=r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
         general=general(net),
-        cancels=cancels(out.activation, net.loss_kind),
-        cancelled=_output_minus_target(net, vals, out.name),
+        cancels=does_cancel,
+        cancelled=_output_minus_target(net, vals, out.name) if does_cancel else "",
         packed=_packed(net, path) if path else "",
         path=LatexTermPrinter(net).path(path) if path else "",
         z_path=z_path(net, path) if path else "",
